@@ -1,0 +1,36 @@
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.tenancy.scoping import TenantQuerySet
+
+
+class BudgetPeriod(models.Model):
+    """One department's budget for one calendar month in the organization's timezone.
+
+    `spent_minor` counts the department's own spend and that of every department below it.
+    """
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey("tenancy.Department", on_delete=models.PROTECT, related_name="budget_periods")
+    month = models.DateField(help_text="The first day of the month.")
+    limit_minor = models.BigIntegerField()
+    spent_minor = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["month", "department__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "month"], name="budget_period_one_per_month"),
+            models.CheckConstraint(condition=Q(limit_minor__gte=0), name="budget_limit_not_negative"),
+            models.CheckConstraint(condition=Q(spent_minor__gte=0), name="budget_spent_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.month:%Y-%m}"
+
+    @property
+    def available_minor(self) -> int:
+        return max(self.limit_minor - self.spent_minor, 0)

@@ -1,0 +1,13 @@
+from ledgerx.money import to_decimal_string
+
+from .models import BudgetPeriod
+
+
+def budget_representation(period: BudgetPeriod, currency: str) -> dict:
+    return {
+        "period": f"{period.month:%Y-%m}",
+        "limit": to_decimal_string(period.limit_minor, currency),
+        "spent": to_decimal_string(period.spent_minor, currency),
+        "available": to_decimal_string(period.available_minor, currency),
+        "currency": currency,
+    }

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def rollover_budgets() -> int:
+    return services.budget_rollover()

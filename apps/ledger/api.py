@@ -1,0 +1,122 @@
+from django.urls import reverse
+from rest_framework import status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from apps.tenancy.api_base import TenantAPIView
+from apps.tenancy.permissions import FINANCE_ROLES, TENANT_ROLES
+from ledgerx.errors import InvalidInput
+
+from . import selectors, services
+from .models import Transaction
+from .serializers import (
+    TransactionListFilters,
+    TransactionReverseInput,
+    TransactionSubmitInput,
+    entry_representation,
+    transaction_representation,
+)
+
+
+class NewestFirst(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "limit"
+
+
+class OldestFirst(CursorPagination):
+    ordering = ("id",)
+    page_size = 200
+
+
+def _accepted(request, transaction: Transaction, *, replayed: bool, status_code: int) -> Response:
+    headers = {"Location": reverse("transaction-detail", args=[transaction.id])}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(transaction_representation(transaction, as_accepted=True), status=status_code, headers=headers)
+
+
+def _valid(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class TransactionListCreateApi(TenantAPIView):
+    allowed_roles = TENANT_ROLES
+
+    def get(self, request):
+        filters = _valid(TransactionListFilters, request.query_params)
+        transactions = selectors.transaction_list(
+            user=request.user,
+            status=filters.get("status"),
+            department_id=filters.get("department"),
+            employee_id=filters.get("employee"),
+            since=filters.get("since"),
+            until=filters.get("until"),
+        ).select_related("reversed_by")
+        paginator = NewestFirst()
+        page = paginator.paginate_queryset(transactions, request, view=self)
+        return paginator.get_paginated_response([transaction_representation(t) for t in page])
+
+    def post(self, request):
+        if not isinstance(request.data, dict):
+            raise InvalidInput("The body must be a JSON object.")
+        data = _valid(TransactionSubmitInput, request.data)
+        transaction, replayed = services.transaction_submit(
+            user=request.user,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            amount=data["amount"],
+            currency=data["currency"],
+            merchant=data["merchant"],
+            category=data["category"],
+            description=data["description"],
+            department_id=data["department"],
+        )
+        return _accepted(request, transaction, replayed=replayed, status_code=status.HTTP_202_ACCEPTED)
+
+
+class TransactionDetailApi(TenantAPIView):
+    allowed_roles = TENANT_ROLES
+
+    def get(self, request, transaction_id):
+        transaction = self.get_scoped(selectors.transactions_visible(user=request.user), transaction_id)
+        return Response(transaction_representation(transaction))
+
+
+class TransactionReverseApi(TenantAPIView):
+    allowed_roles = FINANCE_ROLES
+
+    def post(self, request, transaction_id):
+        if not isinstance(request.data, dict):
+            raise InvalidInput("The body must be a JSON object.")
+        original = self.get_scoped(Transaction.objects, transaction_id)
+        data = _valid(TransactionReverseInput, request.data)
+        reversal, replayed = services.transaction_reverse(
+            actor=request.user,
+            original_id=original.id,
+            reason=data["reason"],
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+        return _accepted(request, reversal, replayed=replayed, status_code=status.HTTP_201_CREATED)
+
+
+class EntryListApi(TenantAPIView):
+    allowed_roles = FINANCE_ROLES
+
+    def get(self, request):
+        transaction_id = request.query_params.get("transaction")
+        if transaction_id is not None:
+            transaction_id = self.get_scoped(Transaction.objects, transaction_id).id
+        entries = selectors.entry_list(organization=self.organization, transaction_id=transaction_id)
+        paginator = OldestFirst()
+        page = paginator.paginate_queryset(entries, request, view=self)
+        return paginator.get_paginated_response([entry_representation(e) for e in page])
+
+
+class LedgerVerifyApi(TenantAPIView):
+    allowed_roles = FINANCE_ROLES
+
+    def get(self, request):
+        return Response(selectors.ledger_verify(organization=self.organization))

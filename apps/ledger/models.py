@@ -1,0 +1,126 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.tenancy.scoping import TenantQuerySet
+
+
+class Account(models.Model):
+    class Kind(models.TextChoices):
+        CARD_FUNDING = "card_funding", "Card funding"
+        EXPENSE = "expense", "Expense"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="accounts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    department = models.OneToOneField(
+        "tenancy.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="expense_account"
+    )
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(kind="card_funding"),
+                name="account_one_card_funding_per_organization",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="expense") & Q(department__isnull=False))
+                | (Q(kind="card_funding") & Q(department__isnull=True)),
+                name="account_expense_has_department",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Transaction(models.Model):
+    class Kind(models.TextChoices):
+        SPEND = "spend", "Spend"
+        REVERSAL = "reversal", "Reversal"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        POSTED = "posted", "Posted"
+        REJECTED = "rejected", "Rejected"
+        REVERSED = "reversed", "Reversed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SPEND)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    merchant = models.CharField(max_length=200)
+    category = models.CharField(max_length=64)
+    description = models.TextField(blank=True, default="")
+    department = models.ForeignKey("tenancy.Department", on_delete=models.PROTECT, related_name="transactions")
+    employee = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="transactions")
+    # Who made the request: the employee for a spend, the finance user for a reversal.
+    created_by = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="+")
+    # The budget month the spend counts against, fixed when it is accepted.
+    budget_month = models.DateField()
+    idempotency_key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True, default="")
+    reversal_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    reason = models.TextField(blank=True, default="", help_text="Why a reversal was made.")
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"], name="transaction_idempotency_key_per_organization"
+            ),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="transaction_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(kind="spend", reversal_of__isnull=True) | Q(kind="reversal", reversal_of__isnull=False),
+                name="transaction_reversal_has_original",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="txn_org_created"),
+            models.Index(fields=["employee", "-created_at"], name="txn_employee_created"),
+            models.Index(fields=["created_at"], condition=Q(status="pending"), name="txn_pending_by_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id}"
+
+
+class Entry(models.Model):
+    """One leg of a journal. Append-only: the database refuses UPDATE, DELETE and TRUNCATE."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    amount_minor = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "entries"
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount_minor=0), name="entry_amount_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount_minor} {self.currency} on {self.account_id}"

@@ -1,0 +1,70 @@
+from rest_framework import serializers
+
+from ledgerx.fields import StrictCharField
+from ledgerx.money import to_decimal_string
+
+from .models import Transaction
+
+
+class TransactionSubmitInput(serializers.Serializer):
+    amount = StrictCharField(max_length=40, trim_whitespace=False)
+    currency = StrictCharField(min_length=3, max_length=3)
+    merchant = StrictCharField(max_length=200)
+    category = StrictCharField(max_length=64)
+    description = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    department = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class TransactionReverseInput(serializers.Serializer):
+    reason = StrictCharField(max_length=1000)
+
+
+class TransactionListFilters(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Transaction.Status.values, required=False)
+    department = serializers.UUIDField(required=False)
+    employee = serializers.UUIDField(required=False)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+
+def _reversed_by_id(transaction: Transaction) -> str | None:
+    try:
+        return str(transaction.reversed_by.id)
+    except Transaction.DoesNotExist:
+        return None
+
+
+def transaction_representation(transaction: Transaction, *, as_accepted: bool = False) -> dict:
+    """The api.md shape. `as_accepted` renders it exactly as the 202 answer showed it, for replays."""
+    pending = as_accepted and transaction.kind == Transaction.Kind.SPEND
+    return {
+        "id": str(transaction.id),
+        "kind": transaction.kind,
+        "status": Transaction.Status.PENDING.value if pending else transaction.status,
+        "amount": to_decimal_string(transaction.amount_minor, transaction.currency),
+        "currency": transaction.currency,
+        "merchant": transaction.merchant,
+        "category": transaction.category,
+        "description": transaction.description,
+        "department": {"id": str(transaction.department_id), "name": transaction.department.name},
+        "employee": {"id": str(transaction.employee_id), "email": transaction.employee.email},
+        "created_at": transaction.created_at.isoformat(),
+        "processed_at": None if pending or transaction.processed_at is None else transaction.processed_at.isoformat(),
+        "rejection_reason": "" if pending else transaction.rejection_reason,
+        "reversal_of": str(transaction.reversal_of_id) if transaction.reversal_of_id else None,
+        "reversed_by": None if pending else _reversed_by_id(transaction),
+        "reason": transaction.reason,
+        "risk": {"flagged": False, "alerts": []},
+    }
+
+
+def entry_representation(entry) -> dict:
+    return {
+        "id": entry.id,
+        "transaction": str(entry.transaction_id),
+        "account": {"id": str(entry.account_id), "name": entry.account.name, "kind": entry.account.kind},
+        "amount": to_decimal_string(entry.amount_minor, entry.currency),
+        "currency": entry.currency,
+        "created_at": entry.created_at.isoformat(),
+        "hash": None,
+    }

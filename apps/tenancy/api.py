@@ -1,0 +1,195 @@
+from django.http import Http404
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.budgets import selectors as budget_selectors
+from apps.budgets import services as budget_services
+from apps.budgets.serializers import budget_representation
+from ledgerx.errors import InvalidInput
+from ledgerx.money import MoneyError, parse_amount
+
+from . import selectors, services
+from .api_base import TenantAPIView
+from .models import Department, Organization
+from .permissions import ADMIN_ROLES, FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES, RoleAllowed
+from .serializers import (
+    BudgetLimitInput,
+    DepartmentInput,
+    DepartmentUpdateInput,
+    OrganizationInput,
+    TokenInput,
+    UserInput,
+    department_representation,
+    organization_representation,
+    user_representation,
+)
+
+
+def _valid(serializer_class, data, **kwargs):
+    if not isinstance(data, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _money(text: str, currency: str, field_name: str) -> int:
+    try:
+        return parse_amount(text, currency, allow_zero=True)
+    except MoneyError as error:
+        raise InvalidInput(str(error), fields={field_name: [str(error)]}) from None
+
+
+class TokenApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def post(self, request):
+        data = _valid(TokenInput, request.data)
+        key, user = services.token_issue(email=data["email"], password=data["password"])
+        return Response({"token": key, "user": user_representation(user)})
+
+
+class TokenRevokeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def delete(self, request):
+        if isinstance(request.auth, str):
+            services.token_revoke(key=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response(user_representation(request.user))
+
+
+class OrganizationListCreateApi(APIView):
+    permission_classes = [IsAuthenticated, RoleAllowed]
+    allowed_roles = {"GET": TENANT_ROLES + PLATFORM_ROLES, "POST": PLATFORM_ROLES}
+
+    def get(self, request):
+        organizations = selectors.organization_list_visible(user=request.user)
+        return Response({"results": [organization_representation(o) for o in organizations]})
+
+    def post(self, request):
+        data = _valid(OrganizationInput, request.data)
+        organization = services.organization_create(
+            name=data["name"], currency=data["currency"], timezone_name=data["timezone"]
+        )
+        return Response(organization_representation(organization), status=status.HTTP_201_CREATED)
+
+
+class UserListCreateApi(APIView):
+    permission_classes = [IsAuthenticated, RoleAllowed]
+    allowed_roles = {"GET": ADMIN_ROLES, "POST": ADMIN_ROLES + PLATFORM_ROLES}
+
+    def get(self, request):
+        return Response(
+            {"results": [user_representation(u) for u in selectors.user_list(organization=request.user.organization)]}
+        )
+
+    def post(self, request):
+        data = _valid(UserInput, request.data)
+        organization = None
+        if data["organization"] is not None and request.user.is_system_admin:
+            organization = Organization.objects.filter(id=data["organization"]).first()
+            if organization is None:
+                raise Http404
+        user = services.user_create(
+            actor=request.user,
+            email=data["email"],
+            password=data["password"],
+            role=data["role"],
+            organization=organization,
+            department_id=data["department"],
+        )
+        return Response(user_representation(user), status=status.HTTP_201_CREATED)
+
+
+def _current_month(organization):
+    return budget_services.month_start(timezone.now(), organization.timezone)
+
+
+class DepartmentListCreateApi(TenantAPIView):
+    allowed_roles = {"GET": TENANT_ROLES, "POST": ADMIN_ROLES}
+
+    def get(self, request):
+        departments = list(selectors.department_list_visible(user=request.user))
+        periods = budget_selectors.budget_periods_for(departments=departments, month=_current_month(self.organization))
+        currency = self.organization.currency
+        return Response(
+            [department_representation(d, budget_representation(periods[d.id], currency)) for d in departments]
+        )
+
+    def post(self, request):
+        data = _valid(DepartmentInput, request.data)
+        currency = self.organization.currency
+        if data.get("currency", currency) != currency:
+            raise InvalidInput(f"Budgets are kept in {currency}.", fields={"currency": [f"Must be {currency}."]})
+        department = services.department_create(
+            organization=self.organization,
+            name=data["name"],
+            monthly_limit_minor=_money(data["monthly_limit"], currency, "monthly_limit"),
+            parent_id=data["parent"],
+        )
+        period = budget_selectors.budget_period_for(department=department, month=_current_month(self.organization))
+        return Response(
+            department_representation(department, budget_representation(period, currency)),
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class DepartmentDetailApi(TenantAPIView):
+    allowed_roles = {"GET": TENANT_ROLES, "PATCH": ADMIN_ROLES}
+
+    def _department(self, request, department_id) -> Department:
+        return self.get_scoped(selectors.department_list_visible(user=request.user), department_id)
+
+    def _respond(self, department: Department, status_code: int = 200) -> Response:
+        period = budget_selectors.budget_period_for(department=department, month=_current_month(self.organization))
+        return Response(
+            department_representation(department, budget_representation(period, self.organization.currency)),
+            status=status_code,
+        )
+
+    def get(self, request, department_id):
+        return self._respond(self._department(request, department_id))
+
+    def patch(self, request, department_id):
+        department = self._department(request, department_id)
+        data = _valid(DepartmentUpdateInput, request.data)
+        department = services.department_update(
+            department=department, name=data.get("name"), parent_id=data.get("parent"), move="parent" in data
+        )
+        return self._respond(department)
+
+
+class DepartmentBudgetApi(TenantAPIView):
+    allowed_roles = {"GET": TENANT_ROLES, "PUT": FINANCE_ROLES}
+
+    def _month(self, text: str | None):
+        return budget_services.parse_period(text) if text else _current_month(self.organization)
+
+    def get(self, request, department_id):
+        department = self.get_scoped(selectors.department_list_visible(user=request.user), department_id)
+        period = budget_selectors.budget_period_for(
+            department=department, month=self._month(request.query_params.get("period"))
+        )
+        return Response(budget_representation(period, self.organization.currency))
+
+    def put(self, request, department_id):
+        department = self.get_scoped(Department.objects, department_id)
+        data = _valid(BudgetLimitInput, request.data)
+        currency = self.organization.currency
+        period, notice = budget_services.budget_period_set_limit(
+            department=department,
+            month=self._month(data.get("period")),
+            limit_minor=_money(data["limit"], currency, "limit"),
+        )
+        return Response({**budget_representation(period, currency), "notice": notice})

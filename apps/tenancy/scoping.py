@@ -1,0 +1,14 @@
+"""The one mechanism that scopes reads and writes to the caller's organization.
+
+Every tenant model's manager comes from TenantQuerySet, and every tenant lookup goes through
+`.of(organization)`; an id from another tenant therefore simply does not exist (404).
+"""
+
+from django.db import models
+
+
+class TenantQuerySet(models.QuerySet):
+    def of(self, organization) -> "TenantQuerySet":
+        if organization is None:
+            return self.none()
+        return self.filter(organization=organization)

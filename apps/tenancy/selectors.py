@@ -1,0 +1,87 @@
+import hashlib
+import uuid
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+from guardian.shortcuts import get_objects_for_user
+
+from .models import ApiToken, Department, Organization, Role, User
+
+
+def token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def user_for_token(*, key: str) -> User | None:
+    """The active user a live (unrevoked, unexpired) token belongs to, else None."""
+    token = (
+        ApiToken.objects.select_related("user__organization", "user__department")
+        .filter(key_hash=token_hash(key), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    return token.user
+
+
+def department_lineage_ids(*, department_id: uuid.UUID) -> list[uuid.UUID]:
+    """The department and every ancestor, from the department up to the root."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE lineage(id, parent_id, depth) AS (
+                SELECT id, parent_id, 0 FROM tenancy_department WHERE id = %s
+                UNION ALL
+                SELECT d.id, d.parent_id, l.depth + 1
+                FROM tenancy_department d JOIN lineage l ON d.id = l.parent_id
+            )
+            SELECT id FROM lineage ORDER BY depth
+            """,
+            [department_id],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def department_subtree_ids(*, department_id: uuid.UUID) -> list[uuid.UUID]:
+    """The department and every department below it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE subtree(id) AS (
+                SELECT id FROM tenancy_department WHERE id = %s
+                UNION ALL
+                SELECT d.id FROM tenancy_department d JOIN subtree s ON d.parent_id = s.id
+            )
+            SELECT id FROM subtree
+            """,
+            [department_id],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def departments_with_spend_view(*, user: User) -> QuerySet[Department]:
+    """Departments whose spend guardian lets this user see beyond their role (a department head)."""
+    return get_objects_for_user(
+        user, "tenancy.view_department_spend", klass=Department.objects.of(user.organization), accept_global_perms=False
+    )
+
+
+def department_list_visible(*, user: User) -> QuerySet[Department]:
+    """Employees see their own department and its ancestors; finance and admins see them all."""
+    departments = Department.objects.of(user.organization).select_related("parent")
+    if user.role == Role.EMPLOYEE:
+        if user.department_id is None:
+            return departments.none()
+        return departments.filter(id__in=department_lineage_ids(department_id=user.department_id))
+    return departments
+
+
+def user_list(*, organization: Organization) -> QuerySet[User]:
+    return User.objects.of(organization).select_related("department")
+
+
+def organization_list_visible(*, user: User) -> QuerySet[Organization]:
+    if user.role == Role.SYSTEM_ADMIN:
+        return Organization.objects.all()
+    return Organization.objects.filter(id=user.organization_id)

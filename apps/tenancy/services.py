@@ -1,0 +1,190 @@
+import secrets
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from guardian.shortcuts import assign_perm
+
+from apps.ledger import services as ledger_services
+from ledgerx.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from ledgerx.money import CURRENCY_EXPONENTS
+
+from . import selectors
+from .models import ApiToken, Department, Organization, Role, User
+
+
+def _validate_timezone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"Unknown timezone '{name}'.", fields={"timezone": ["Unknown timezone."]}) from None
+
+
+@transaction.atomic
+def organization_create(*, name: str, currency: str, timezone_name: str = "UTC") -> Organization:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("An organization needs a name.", fields={"name": ["This field may not be blank."]})
+    if currency not in CURRENCY_EXPONENTS:
+        raise InvalidInput(f"Unknown currency '{currency}'.", fields={"currency": ["Unknown currency."]})
+    _validate_timezone(timezone_name)
+    base_slug = slugify(name)[:70] or "org"
+    slug = base_slug
+    while Organization.objects.filter(slug=slug).exists():
+        slug = f"{base_slug}-{secrets.token_hex(3)}"
+    organization = Organization.objects.create(name=name, slug=slug, currency=currency, timezone=timezone_name)
+    ledger_services.account_open_card_funding(organization=organization)
+    return organization
+
+
+def _check_parent(*, organization: Organization, parent_id: uuid.UUID | None) -> Department | None:
+    if parent_id is None:
+        return None
+    parent = Department.objects.of(organization).filter(id=parent_id).first()
+    if parent is None:
+        raise NotFound("Parent department not found.")
+    return parent
+
+
+@transaction.atomic
+def department_create(
+    *, organization: Organization, name: str, monthly_limit_minor: int, parent_id: uuid.UUID | None = None
+) -> Department:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("A department needs a name.", fields={"name": ["This field may not be blank."]})
+    parent = _check_parent(organization=organization, parent_id=parent_id)
+    if Department.objects.of(organization).filter(parent=parent, name=name).exists():
+        raise InvalidInput(
+            f"A department named '{name}' already exists there.", fields={"name": ["Must be unique among siblings."]}
+        )
+    department = Department.objects.create(
+        organization=organization, parent=parent, name=name, monthly_limit_minor=monthly_limit_minor
+    )
+    ledger_services.account_open_expense(department=department)
+    return department
+
+
+@transaction.atomic
+def department_update(
+    *, department: Department, name: str | None = None, parent_id: uuid.UUID | None = None, move: bool = False
+) -> Department:
+    """Rename a department, or move it under another parent (`move=True`, `parent_id=None` for the root).
+
+    A department with spend cannot move: its spend is part of its ancestors' budgets.
+    """
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise InvalidInput("A department needs a name.", fields={"name": ["This field may not be blank."]})
+        department.name = name
+    if move:
+        parent = _check_parent(organization=department.organization, parent_id=parent_id)
+        if parent is not None and parent.id in selectors.department_subtree_ids(department_id=department.id):
+            raise InvalidInput(
+                "A department cannot be moved under itself or one of its own sub-departments.",
+                fields={"parent": ["Would create a cycle."]},
+            )
+        if parent != department.parent and department.transactions.exists():
+            raise InvalidInput(
+                "A department with spend cannot move: its spend already counts in its ancestors' budgets.",
+                fields={"parent": ["Department has spend."]},
+            )
+        department.parent = parent
+    try:
+        with transaction.atomic():
+            department.save()
+    except IntegrityError:
+        raise InvalidInput(
+            "A department with that name already exists there.", fields={"name": ["Must be unique among siblings."]}
+        ) from None
+    return department
+
+
+def department_grant_spend_view(*, department: Department, user: User) -> None:
+    """Let one user (a department head) see a department's spend beyond what their role allows."""
+    if user.organization_id != department.organization_id:
+        raise NotFound("User not found.")
+    assign_perm("tenancy.view_department_spend", user, department)
+
+
+@transaction.atomic
+def department_set_head(*, department: Department, head: User) -> Department:
+    department_grant_spend_view(department=department, user=head)
+    department.head = head
+    department.save(update_fields=["head"])
+    return department
+
+
+def user_create(
+    *,
+    actor: User,
+    email: str,
+    password: str,
+    role: str,
+    organization: Organization | None,
+    department_id: uuid.UUID | None = None,
+) -> User:
+    if role not in Role.values:
+        raise InvalidInput(f"Unknown role '{role}'.", fields={"role": ["Unknown role."]})
+    if actor.role != Role.SYSTEM_ADMIN:
+        if role == Role.SYSTEM_ADMIN:
+            raise Forbidden("Only a system admin may create system admins.")
+        organization = actor.organization
+    if role == Role.SYSTEM_ADMIN:
+        organization = None
+    elif organization is None:
+        raise InvalidInput("A user needs an organization.", fields={"organization": ["This field is required."]})
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput("Enter a valid email address.", fields={"email": ["Enter a valid email address."]}) from None
+    try:
+        validate_password(password)
+    except ValidationError as error:
+        raise InvalidInput("The password is too weak.", fields={"password": list(error.messages)}) from None
+    department = None
+    if department_id is not None:
+        department = Department.objects.of(organization).filter(id=department_id).first()
+        if department is None:
+            raise NotFound("Department not found.")
+    if role == Role.EMPLOYEE and department is None:
+        raise InvalidInput("An employee needs a department.", fields={"department": ["This field is required."]})
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                email,
+                password,
+                role=role,
+                organization=organization,
+                department=department,
+                is_superuser=role == Role.SYSTEM_ADMIN,
+            )
+    except IntegrityError:
+        raise InvalidInput("A user with that email already exists.", fields={"email": ["Already in use."]}) from None
+
+
+def token_issue(*, email: str, password: str) -> tuple[str, User]:
+    """A new API token for valid credentials. The error never says which part was wrong."""
+    user = authenticate(email=email.strip().lower(), password=password)
+    if user is None or not user.is_active:
+        raise Unauthenticated("Invalid email or password.")
+    key = secrets.token_urlsafe(32)
+    ApiToken.objects.create(
+        user=user, key_hash=selectors.token_hash(key), expires_at=timezone.now() + settings.API_TOKEN_TTL
+    )
+    return key, user
+
+
+def token_revoke(*, key: str) -> None:
+    ApiToken.objects.filter(key_hash=selectors.token_hash(key), revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

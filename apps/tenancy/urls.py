@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("auth/token", api.TokenApi.as_view(), name="auth-token"),
+    path("auth/token/revoke", api.TokenRevokeApi.as_view(), name="auth-token-revoke"),
+    path("me", api.MeApi.as_view(), name="me"),
+    path("organizations", api.OrganizationListCreateApi.as_view(), name="organization-list"),
+    path("users", api.UserListCreateApi.as_view(), name="user-list"),
+    path("departments", api.DepartmentListCreateApi.as_view(), name="department-list"),
+    path("departments/<uuid:department_id>", api.DepartmentDetailApi.as_view(), name="department-detail"),
+    path("departments/<uuid:department_id>/budget", api.DepartmentBudgetApi.as_view(), name="department-budget"),
+]

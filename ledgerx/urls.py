@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from apps.system import views as system_views
+
+api_v1 = [
+    path("", include("apps.tenancy.urls")),
+    path("", include("apps.ledger.urls")),
+]
+
+urlpatterns = [
+    path("healthz", system_views.healthz, name="healthz"),
+    path("readyz", system_views.readyz, name="readyz"),
+    path("api/v1/", include(api_v1)),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "ledgerx.errors.json_not_found"
+handler500 = "ledgerx.errors.json_server_error"
