@@ -7,12 +7,13 @@ wheel, both over unix sockets). There is no other fallback: no SQLite, no in-mem
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 EMBEDDED_PG_DIR = VAR_DIR / "pg"
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
-EMBEDDED_DATABASE_URL = f"postgresql://postgres@/ledgerx?host={EMBEDDED_PG_DIR}"
+EMBEDDED_DATABASE_URL = f"postgresql://postgres@{quote(str(EMBEDDED_PG_DIR), safe='')}/ledgerx"
 EMBEDDED_REDIS_URL = f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
 
 DEMO_SECRET_KEY = "ledgerx-demo-secret-key-not-for-production"

@@ -1,0 +1,31 @@
+# LedgerX. `make demo` runs it with the TechCorp demo; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# The suite runs against the local PostgreSQL and Redis; override to point elsewhere.
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/ledgerx
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+
+.PHONY: demo test lint bench services clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m ledgerx.embedded
+
+services:
+	deploy/ensure_services.sh
+
+test: $(STAMP) services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest --create-db $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var
