@@ -346,6 +346,7 @@ def settlement_sweep() -> int:
     cutoff = timezone.now() - timezone.timedelta(seconds=settings.SETTLEMENT_SWEEP_AFTER_SECONDS)
     organization_ids = list(
         Transaction.objects.filter(status=Transaction.Status.PENDING, created_at__lt=cutoff)
+        .order_by()
         .values_list("organization_id", flat=True)
         .distinct()
     )

@@ -1,5 +1,6 @@
 """The DRF half of tenant scoping: every tenant endpoint derives from TenantAPIView."""
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
@@ -19,5 +20,5 @@ class TenantAPIView(APIView):
         """Fetch by id within the caller's organization; anything else is a 404."""
         try:
             return queryset.of(self.organization).get(pk=pk)
-        except (queryset.model.DoesNotExist, ValueError):
+        except (queryset.model.DoesNotExist, ValueError, ValidationError):
             raise Http404 from None

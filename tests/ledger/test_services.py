@@ -1,0 +1,257 @@
+"""The money path at the service level: acceptance, settlement, idempotency, reversal, verification.
+
+Settlement takes an advisory lock before its SERIALIZABLE transaction starts, so these tests
+commit for real (transaction=True).
+"""
+
+import pytest
+from django.db import connection
+
+from apps.budgets.models import BudgetPeriod
+from apps.ledger import services
+from apps.ledger.models import Entry, Transaction
+from apps.ledger.selectors import ledger_verify
+from ledgerx.errors import Conflict, Forbidden, IdempotencyInFlight, IdempotencyKeyReused, InvalidInput, NotFound
+from tests.factories import DepartmentFactory, UserFactory
+from tests.ledger.helpers import refreshed, settle_all, submit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_accepted_spend_is_pending_and_touches_no_budget(tenant):
+    spend = submit(tenant.employee, "6000.00")
+    assert spend.status == Transaction.Status.PENDING
+    assert spend.amount_minor == 600_000
+    assert not Entry.objects.exists()
+    assert not BudgetPeriod.objects.filter(spent_minor__gt=0).exists()
+
+
+def test_settlement_posts_two_entries_summing_to_zero_and_charges_every_level(tenant):
+    team = DepartmentFactory(organization=tenant.organization, parent=tenant.department, monthly_limit_minor=1_000_000)
+    member = UserFactory(department=team)
+    spend = submit(member, "100.00")
+    settle_all(tenant.organization)
+    spend = refreshed(spend)
+    assert spend.status == Transaction.Status.POSTED
+    assert spend.processed_at is not None
+    amounts = sorted(Entry.objects.filter(transaction=spend).values_list("amount_minor", flat=True))
+    assert amounts == [-10_000, 10_000]
+    spent = dict(BudgetPeriod.objects.values_list("department_id", "spent_minor"))
+    assert spent == {team.id: 10_000, tenant.department.id: 10_000}
+    assert ledger_verify()["ok"]
+
+
+def test_rejection_names_the_first_level_that_fails(tenant):
+    team = DepartmentFactory(
+        organization=tenant.organization, name="Platform", parent=tenant.department, monthly_limit_minor=10_000_000
+    )
+    member = UserFactory(department=team)
+    submit(tenant.employee, "6000.00")
+    big = submit(member, "48000.00")
+    settle_all(tenant.organization)
+    big = refreshed(big)
+    assert big.status == Transaction.Status.REJECTED
+    assert big.rejection_reason == (
+        "Department 'Engineering' budget exceeded. Limit: $50,000, Current: $6,000, Requested: $48,000"
+    )
+    assert not Entry.objects.filter(transaction=big).exists()
+    assert ledger_verify()["ok"]
+
+
+def test_spend_exactly_at_the_limit_posts_and_one_cent_more_is_rejected(tenant):
+    exact = submit(tenant.employee, "50000.00")
+    over = submit(tenant.employee, "0.01")
+    settle_all(tenant.organization)
+    assert refreshed(exact).status == Transaction.Status.POSTED
+    assert refreshed(over).status == Transaction.Status.REJECTED
+
+
+def test_settling_twice_changes_nothing(tenant):
+    spend = submit(tenant.employee, "10.00")
+    settle_all(tenant.organization)
+    result = services.settlement_run(organization_id=tenant.organization.id, transaction_id=spend.id)
+    assert result.settled == 0
+    assert Entry.objects.filter(transaction=spend).count() == 2
+    assert BudgetPeriod.objects.get(department=tenant.department).spent_minor == 1_000
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["0", "0.00", "-5", "1e3", "0.001", "NaN", "Infinity", "1,000", " 5", "5.", ".5", "99999999999999999999", ""],
+)
+def test_bad_amounts_are_refused_and_write_nothing(tenant, amount):
+    with pytest.raises(InvalidInput):
+        submit(tenant.employee, amount)
+    assert not Transaction.objects.exists()
+
+
+def test_unknown_or_foreign_currency_is_refused(tenant):
+    for currency in ("XXX", "EUR", "usd"):
+        with pytest.raises(InvalidInput):
+            services.transaction_submit(
+                user=tenant.employee,
+                idempotency_key=f"k-{currency}",
+                amount="1.00",
+                currency=currency,
+                merchant="m",
+                category="c",
+            )
+    assert not Transaction.objects.exists()
+
+
+def test_another_tenants_department_is_not_found(tenant, other_tenant):
+    with pytest.raises(NotFound):
+        submit(tenant.finance, "1.00", department=other_tenant.department)
+    with pytest.raises(NotFound):
+        submit(tenant.employee, "1.00", department=other_tenant.department)
+    assert not Transaction.objects.exists()
+
+
+def test_employee_spends_only_from_own_department(tenant):
+    sales = DepartmentFactory(organization=tenant.organization, name="Sales")
+    with pytest.raises(Forbidden):
+        submit(tenant.employee, "1.00", department=sales)
+    spend = submit(tenant.finance, "1.00", department=sales)
+    assert spend.department_id == sales.id
+
+
+def test_same_key_same_body_replays_the_first_transaction(tenant):
+    first = submit(tenant.employee, "12.34", key="retry-me")
+    again, replayed = services.transaction_submit(
+        user=tenant.employee,
+        idempotency_key="retry-me",
+        amount="12.34",
+        currency="USD",
+        merchant="Dell",
+        category="equipment",
+    )
+    assert replayed and again.id == first.id
+    assert Transaction.objects.count() == 1
+
+
+def test_same_key_other_body_is_refused(tenant):
+    submit(tenant.employee, "12.34", key="once")
+    with pytest.raises(IdempotencyKeyReused):
+        submit(tenant.employee, "99.00", key="once")
+    assert Transaction.objects.count() == 1
+
+
+def test_database_constraint_holds_the_key_when_redis_forgot_it(tenant):
+    from django_redis import get_redis_connection
+
+    first = submit(tenant.employee, "12.34", key="durable")
+    get_redis_connection("default").flushdb()
+    again, replayed = services.transaction_submit(
+        user=tenant.employee,
+        idempotency_key="durable",
+        amount="12.34",
+        currency="USD",
+        merchant="Dell",
+        category="equipment",
+    )
+    assert replayed and again.id == first.id
+    get_redis_connection("default").flushdb()
+    with pytest.raises(IdempotencyKeyReused):
+        submit(tenant.employee, "1.00", key="durable")
+    assert Transaction.objects.count() == 1
+
+
+def test_key_in_flight_is_a_conflict(tenant):
+    from apps.ledger import idempotency
+
+    idempotency.claim(
+        organization_id=tenant.organization.id,
+        key="slow",
+        request_fingerprint="whatever-the-first-request-was",
+    )
+    with pytest.raises(IdempotencyInFlight):
+        submit(tenant.employee, "1.00", key="slow")
+
+
+def test_keys_belong_to_one_organization(tenant, other_tenant):
+    mine = submit(tenant.employee, "1.00", key="shared-key")
+    theirs = submit(other_tenant.employee, "1.00", key="shared-key")
+    assert mine.id != theirs.id
+
+
+def test_reversal_adds_compensating_entries_and_releases_the_budget(tenant):
+    spend = submit(tenant.employee, "6000.00")
+    settle_all(tenant.organization)
+    reversal, replayed = services.transaction_reverse(
+        actor=tenant.finance, original_id=spend.id, reason="duplicate order", idempotency_key="rev-1"
+    )
+    assert not replayed
+    assert refreshed(spend).status == Transaction.Status.REVERSED
+    assert reversal.reversal_of_id == spend.id and reversal.status == Transaction.Status.POSTED
+    assert sorted(Entry.objects.filter(transaction=reversal).values_list("amount_minor", flat=True)) == [
+        -600_000,
+        600_000,
+    ]
+    assert Entry.objects.filter(transaction=spend).count() == 2  # the original is never changed
+    assert BudgetPeriod.objects.get(department=tenant.department).spent_minor == 0
+    assert ledger_verify()["ok"]
+
+
+def test_a_transaction_is_reversed_at_most_once(tenant):
+    spend = submit(tenant.employee, "10.00")
+    settle_all(tenant.organization)
+    services.transaction_reverse(actor=tenant.finance, original_id=spend.id, reason="r", idempotency_key="a")
+    with pytest.raises(Conflict):
+        services.transaction_reverse(actor=tenant.finance, original_id=spend.id, reason="r", idempotency_key="b")
+    _replay, replayed = services.transaction_reverse(
+        actor=tenant.finance, original_id=spend.id, reason="r", idempotency_key="a"
+    )
+    assert replayed
+    assert Transaction.objects.filter(kind=Transaction.Kind.REVERSAL).count() == 1
+
+
+def test_only_posted_spends_can_be_reversed(tenant):
+    pending = submit(tenant.employee, "10.00")
+    with pytest.raises(Conflict):
+        services.transaction_reverse(actor=tenant.finance, original_id=pending.id, reason="r", idempotency_key="p")
+    assert refreshed(pending).status == Transaction.Status.PENDING
+
+
+def test_reversing_another_tenants_transaction_is_not_found(tenant, other_tenant):
+    theirs = submit(other_tenant.employee, "10.00")
+    with pytest.raises(NotFound):
+        services.transaction_reverse(actor=tenant.finance, original_id=theirs.id, reason="r", idempotency_key="x")
+
+
+def test_verify_reports_a_budget_that_disagrees_with_the_ledger(tenant):
+    submit(tenant.employee, "10.00")
+    settle_all(tenant.organization)
+    BudgetPeriod.objects.filter(department=tenant.department).update(spent_minor=5)
+    report = ledger_verify(organization=tenant.organization)
+    assert not report["ok"]
+    assert any("Engineering" in problem and "ledger says 1000" in problem for problem in report["problems"])
+
+
+def test_verify_reports_disabled_triggers_and_stuck_spends(tenant):
+    spend = submit(tenant.employee, "10.00")
+    Transaction.objects.filter(id=spend.id).update(created_at=spend.created_at.replace(year=2020))
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE ledger_entry DISABLE TRIGGER ledger_entry_immutable")
+    try:
+        problems = ledger_verify()["problems"]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE ledger_entry ENABLE TRIGGER ledger_entry_immutable")
+    assert any("ledger_entry_immutable" in p for p in problems)
+    assert any("pending" in p for p in problems)
+
+
+def test_lowering_a_limit_below_spent_blocks_further_spend_and_says_so(tenant):
+    from apps.budgets.services import budget_period_set_limit
+
+    first = submit(tenant.employee, "100.00")
+    settle_all(tenant.organization)
+    period = BudgetPeriod.objects.get(department=tenant.department)
+    _, notice = budget_period_set_limit(department=tenant.department, month=period.month, limit_minor=5_000)
+    assert "below what is already spent" in notice
+    second = submit(tenant.employee, "0.01")
+    settle_all(tenant.organization)
+    assert refreshed(first).status == Transaction.Status.POSTED
+    assert refreshed(second).status == Transaction.Status.REJECTED
+    report = ledger_verify()
+    assert report["ok"] and report["notices"]
