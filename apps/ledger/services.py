@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
 
 from apps.budgets.locks import lock_budget_periods, organization_settlement_lock
 from apps.budgets.services import budget_periods_open, month_start
@@ -20,6 +22,8 @@ from .models import Account, Entry, Transaction
 
 logger = logging.getLogger(__name__)
 
+# A queued wake-up that never ran (its message lost) stops suppressing new ones after this long.
+WAKEUP_TTL_SECONDS = 30
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 IDEMPOTENCY_CONSTRAINT = "transaction_idempotency_key_per_organization"
 
@@ -120,16 +124,7 @@ def transaction_submit(
     merchant = _clean_text(merchant, field_name="merchant", max_length=200, required=True)
     category = _clean_text(category, field_name="category", max_length=64, required=True).lower()
     description = _clean_text(description, field_name="description", max_length=1000, required=False)
-    if department_id is None:
-        if user.department_id is None:
-            raise InvalidInput("Name the department to spend from.", fields={"department": ["This field is required."]})
-        department_id = user.department_id
-    elif user.role == Role.EMPLOYEE and department_id != user.department_id:
-        if not Department.objects.of(organization).filter(id=department_id).exists():
-            raise NotFound("Department not found.")
-        raise Forbidden("Employees spend from their own department.")
-    elif not Department.objects.of(organization).filter(id=department_id).exists():
-        raise NotFound("Department not found.")
+    department = _spend_department(user=user, department_id=department_id)
 
     request = {
         "kind": "spend",
@@ -139,42 +134,79 @@ def transaction_submit(
         "merchant": merchant,
         "category": category,
         "description": description,
-        "department": department_id,
+        "department": department.id,
     }
     now = timezone.now()
 
     def create(request_fingerprint: str) -> Transaction:
-        with transaction.atomic():
-            spend = Transaction.objects.create(
-                organization=organization,
-                kind=Transaction.Kind.SPEND,
-                amount_minor=amount_minor,
-                currency=currency,
-                merchant=merchant,
-                category=category,
-                description=description,
-                department_id=department_id,
-                employee=user,
-                created_by=user,
-                budget_month=month_start(now, organization.timezone),
-                idempotency_key=key,
-                request_fingerprint=request_fingerprint,
-                created_at=now,
-            )
-            transaction.on_commit(lambda: settlement_request(organization_id=organization.id, transaction_id=spend.id))
+        # One INSERT, committed on its own: no budget row is touched on the way in.
+        spend = Transaction.objects.create(
+            organization=organization,
+            kind=Transaction.Kind.SPEND,
+            amount_minor=amount_minor,
+            currency=currency,
+            merchant=merchant,
+            category=category,
+            description=description,
+            department=department,
+            employee=user,
+            created_by=user,
+            budget_month=month_start(now, organization.timezone),
+            idempotency_key=key,
+            request_fingerprint=request_fingerprint,
+            created_at=now,
+        )
+        transaction.on_commit(lambda: settlement_request(organization_id=organization.id, transaction_id=spend.id))
         return spend
 
     return _idempotent_create(organization=organization, key=key, request=request, create=create)
 
 
-def settlement_request(*, organization_id: uuid.UUID, transaction_id: uuid.UUID | None = None) -> None:
-    """Queue settlement. If the broker is unreachable the spend stays pending and the sweeper queues it."""
+def _spend_department(*, user: User, department_id: uuid.UUID | None) -> Department:
+    """The department a spend comes from: the spender's own unless named; employees only their own."""
+    if department_id is None or department_id == user.department_id:
+        if user.department is None:
+            raise InvalidInput("Name the department to spend from.", fields={"department": ["This field is required."]})
+        return user.department
+    department = Department.objects.of(user.organization).filter(id=department_id).first()
+    if department is None:
+        raise NotFound("Department not found.")
+    if user.role == Role.EMPLOYEE:
+        raise Forbidden("Employees spend from their own department.")
+    return department
+
+
+def _wakeup_key(organization_id: uuid.UUID) -> str:
+    return f"ledgerx:settle-wakeup:{organization_id}"
+
+
+def settlement_request(
+    *, organization_id: uuid.UUID, transaction_id: uuid.UUID | None = None, deduplicate: bool = True
+) -> None:
+    """Wake a settlement worker for the organization.
+
+    While one wake-up is queued and not yet started, further ones are dropped: a worker drains
+    everything pending when it runs, so a spike becomes a handful of tasks, not one per spend.
+    If Redis or the broker is unreachable the spends stay pending and the sweeper queues them.
+    """
     from .tasks import settle_pending
 
     try:
+        if deduplicate and not get_redis_connection("default").set(
+            _wakeup_key(organization_id), "1", nx=True, ex=WAKEUP_TTL_SECONDS
+        ):
+            return
         settle_pending.delay(str(organization_id), str(transaction_id) if transaction_id else None)
     except Exception as error:  # noqa: BLE001 - any broker failure leaves the work to the sweeper
         logger.warning("could not queue settlement, the sweeper will: %s", error)
+
+
+def _wakeup_consumed(organization_id: uuid.UUID) -> None:
+    """A worker is about to look for pending spends: spends accepted from now on need a new wake-up."""
+    try:
+        get_redis_connection("default").delete(_wakeup_key(organization_id))
+    except RedisError as error:
+        logger.warning("could not clear the settlement wake-up: %s", error)
 
 
 def _run_serializable(operation: Callable[[], object]) -> object:
@@ -230,6 +262,7 @@ def settlement_run(
     """
     batch_size = batch_size or settings.SETTLEMENT_BATCH_SIZE
     with organization_settlement_lock(organization_id):
+        _wakeup_consumed(organization_id)
         pending = Transaction.objects.filter(
             organization_id=organization_id, status=Transaction.Status.PENDING, kind=Transaction.Kind.SPEND
         )
@@ -351,7 +384,7 @@ def settlement_sweep() -> int:
         .distinct()
     )
     for organization_id in organization_ids:
-        settlement_request(organization_id=organization_id)
+        settlement_request(organization_id=organization_id, deduplicate=False)
     return len(organization_ids)
 
 
