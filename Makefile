@@ -29,3 +29,6 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var
+
+bench: $(STAMP) services
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -1,0 +1,318 @@
+"""`make bench`: LedgerX's throughput, measured end to end on this machine.
+
+Starts its own gunicorn and Celery workers against the local PostgreSQL and Redis (a database and
+a Redis db of its own), drives them with an asyncio load generator in this process, and prints one
+JSON object and a table; the results also go to bench/results/. The load generator shares the
+machine's cores with the server: compare ratios measured in one run, not absolutes across runs.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import psycopg
+
+from bench.loadgen import closed_loop, open_loop, percentile
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BENCH_DB = "ledgerx_bench"
+BENCH_ENV = {
+    "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{BENCH_DB}",
+    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
+    "SECRET_KEY": "ledgerx-bench-secret-key-for-a-throwaway-database",
+    "DJANGO_SETTINGS_MODULE": "ledgerx.settings.bench",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def recreate_database() -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {BENCH_DB}")
+
+
+def setup_django():
+    os.environ.update(BENCH_ENV)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from django.db import connection
+    from django_redis import get_redis_connection
+
+    get_redis_connection("default").flushdb()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_baseline (id uuid PRIMARY KEY, amount text, currency text, merchant text,"
+            " category text, created_at timestamptz DEFAULT now())"
+        )
+        cursor.execute("CREATE TABLE bench_hot_row (id int PRIMARY KEY, spent bigint NOT NULL)")
+        cursor.execute("INSERT INTO bench_hot_row VALUES (1, 0)")
+        cursor.execute("CREATE TABLE bench_hot_entry (id bigserial PRIMARY KEY, amount bigint NOT NULL)")
+
+
+def seed(clients: int) -> tuple[object, list[str]]:
+    from apps.tenancy import services as tenancy_services
+    from apps.tenancy.models import Role, User
+
+    organization = tenancy_services.organization_create(name="BenchCorp", currency="USD")
+    hot = tenancy_services.department_create(
+        organization=organization, name="Hot department", monthly_limit_minor=10**14
+    )
+    tokens = []
+    for index in range(clients):
+        email = f"spender{index}@bench.example"
+        User.objects.create_user(
+            email, "bench-password-1", role=Role.EMPLOYEE, organization=organization, department=hot
+        )
+        tokens.append(tenancy_services.token_issue(email=email, password="bench-password-1")[0])
+    return organization, tokens
+
+
+def verify() -> bool:
+    from apps.ledger.selectors import ledger_verify
+
+    report = ledger_verify()
+    if not report["ok"]:
+        print("verify_ledger problems:", *report["problems"][:10], sep="\n  ", file=sys.stderr)
+    return report["ok"]
+
+
+def start(command: list[str], port: int | None = None) -> subprocess.Popen:
+    env = {**os.environ, **BENCH_ENV}
+    if port:
+        env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_http(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                if b"200" in sock.recv(64):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the web server did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def pending_count() -> int:
+    from apps.ledger.models import Transaction
+
+    return Transaction.objects.filter(status=Transaction.Status.PENDING).count()
+
+
+def wait_all_final(timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while pending_count():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{pending_count()} spends still pending after {timeout}s")
+        time.sleep(0.1)
+
+
+def spend_request(tokens: list[str], prefix: str):
+    def make(index: int):
+        body = orjson.dumps(
+            {
+                "amount": f"{1 + index % 50}.00",
+                "currency": "USD",
+                "merchant": f"Merchant {index % 97}",
+                "category": "travel",
+            }
+        )
+        headers = {
+            "Authorization": f"Token {tokens[index % len(tokens)]}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": f"{prefix}-{index}",
+        }
+        return "POST", "/api/v1/transactions", headers, body
+
+    return make
+
+
+def baseline_request(tokens: list[str]):
+    make_spend = spend_request(tokens, "baseline")
+
+    def make(index: int):
+        _, _, headers, body = make_spend(index)
+        return "POST", "/bench/baseline", headers, body
+
+    return make
+
+
+def latency_figures(run, prefix: str) -> dict:
+    latencies = [s.latency_ms for s in run.samples]
+    return {
+        f"{prefix}_rps": round(len(run.samples) / run.seconds, 1),
+        f"{prefix}_p50_ms": round(percentile(latencies, 0.50), 2),
+        f"{prefix}_p99_ms": round(percentile(latencies, 0.99), 2),
+    }
+
+
+def pgbench_hot_row(seconds: int) -> float:
+    output = subprocess.run(
+        [
+            "pgbench",
+            "-n",
+            "-c",
+            "8",
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            "-f",
+            str(ROOT / "bench" / "hot_row.sql"),
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            BENCH_DB,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(re.search(r"tps = ([0-9.]+)", output).group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--baseline-requests", type=int, default=10_000)
+    parser.add_argument("--backlog", type=int, default=20_000)
+    parser.add_argument("--e2e-rate", type=float, default=500)
+    parser.add_argument("--e2e-seconds", type=float, default=20)
+    parser.add_argument("--pgbench-seconds", type=int, default=10)
+    parser.add_argument("--settle-workers", type=int, default=2)
+    args = parser.parse_args()
+
+    recreate_database()
+    setup_django()
+    _, tokens = seed(args.clients)
+    from django.db import connection
+
+    port = free_port()
+    web = start([str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "ledgerx.wsgi"], port)
+    processes = [web]
+    figures: dict = {"cores": os.cpu_count(), "clients": args.clients, "load_generator": "asyncio, same machine"}
+    checks: dict = {}
+    try:
+        wait_http(port)
+        asyncio.run(closed_loop("127.0.0.1", port, 16, 1_000, baseline_request(tokens)))  # warm-up
+        baseline = asyncio.run(
+            closed_loop("127.0.0.1", port, args.clients, args.baseline_requests, baseline_request(tokens))
+        )
+        figures["baseline_rps"] = latency_figures(baseline, "baseline")["baseline_rps"]
+
+        ingest = asyncio.run(
+            closed_loop("127.0.0.1", port, args.clients, args.backlog, spend_request(tokens, "ingest"))
+        )
+        figures.update(latency_figures(ingest, "ingest"))
+        figures["ingest_statuses"] = ingest.statuses()
+        figures["ingest_vs_baseline"] = round(figures["ingest_rps"] / figures["baseline_rps"], 3)
+        checks["after_ingest"] = verify()
+
+        backlog = pending_count()
+        worker_command = [
+            str(BIN / "celery"),
+            "-A",
+            "ledgerx",
+            "worker",
+            "-Q",
+            "settlement",
+            "-c",
+            str(args.settle_workers),
+            "--loglevel",
+            "warning",
+            "-n",
+            f"bench-{uuid.uuid4().hex[:6]}@%h",
+        ]
+        processes.append(start(worker_command))
+        wait_all_final(timeout=600)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*), extract(epoch FROM max(processed_at) - min(processed_at)) FROM ledger_transaction"
+            )
+            settled, span = cursor.fetchone()
+        figures["settle_backlog"] = backlog
+        figures["settle_tps"] = round(settled / max(float(span), 1e-6), 1)
+        checks["after_settle"] = verify()
+
+        figures["pg_hot_row_tps"] = round(pgbench_hot_row(args.pgbench_seconds), 1)
+        figures["settle_vs_pg_hot_row"] = round(figures["settle_tps"] / figures["pg_hot_row_tps"], 2)
+
+        sent_at: dict[int, float] = {}
+        make_spend = spend_request(tokens, "e2e")
+
+        def timed(index: int):
+            sent_at[index] = time.time()
+            return make_spend(index)
+
+        e2e = asyncio.run(open_loop("127.0.0.1", port, args.e2e_rate, args.e2e_seconds, timed))
+        wait_all_final(timeout=120)
+        accepted = {}
+        for index, sample in enumerate(e2e.samples):
+            if sample.status == 202:
+                accepted[orjson.loads(sample.body)["id"]] = index
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id::text, idempotency_key, extract(epoch FROM processed_at) FROM ledger_transaction"
+                " WHERE idempotency_key LIKE 'e2e-%%'"
+            )
+            finals = [(float(done) - sent_at[int(key.split("-")[1])]) * 1000 for _, key, done in cursor.fetchall()]
+        figures["e2e_rate"] = args.e2e_rate
+        figures["e2e_achieved_rps"] = round(len(e2e.samples) / e2e.seconds, 1)
+        figures["e2e_statuses"] = e2e.statuses()
+        figures["e2e_p50_ms"] = round(percentile(finals, 0.50), 1)
+        figures["e2e_p99_ms"] = round(percentile(finals, 0.99), 1)
+        checks["after_e2e"] = verify()
+    finally:
+        for process in processes:
+            stop(process)
+    figures["verify_ledger"] = "clean" if all(checks.values()) else f"PROBLEMS {checks}"
+
+    print(json.dumps(figures, indent=2))
+    print(f"\n{'figure':<24} value")
+    for name, value in figures.items():
+        print(f"{name:<24} {value}")
+    results = ROOT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (results / f"{stamp}-{os.cpu_count()}cores.json").write_text(json.dumps(figures, indent=2) + "\n")
+    if not all(checks.values()):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

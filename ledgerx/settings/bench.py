@@ -1,0 +1,6 @@
+"""`make bench`: production settings plus the bare baseline endpoint the ingest path is compared with."""
+
+from .production import *  # noqa: F403
+
+ROOT_URLCONF = "bench.urls"
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
