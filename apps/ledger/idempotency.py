@@ -1,12 +1,15 @@
 """Idempotency keys: Redis answers the common cases fast; the database's unique constraint on
 (organization, idempotency_key) is the truth when Redis is empty, restarted or unreachable.
 
-Redis holds, per organization and key, either `inflight:<fingerprint>` while the first request
-runs, or `done:<transaction id>:<fingerprint>` once it committed.
+Redis holds, per organization and key, `<fingerprint>:<claimed at>` from the moment a request
+claims the key. A repeat finds the claim and asks the database whether the first request
+committed (replay) or is still running (in flight). A claim whose request died before
+committing is taken over once it is older than the in-flight window.
 """
 
 import hashlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -26,7 +29,8 @@ KEY_TTL_SECONDS = 48 * 3600
 class IdempotencyClaim:
     redis_key: str
     fingerprint: str
-    replay_of: uuid.UUID | None  # a committed transaction this request repeats
+    repeated: bool  # the key was claimed before by a request with this same fingerprint
+    claimed_at: float
 
 
 def validate_key(key: str | None) -> str:
@@ -46,37 +50,38 @@ def _redis_key(organization_id: uuid.UUID, key: str) -> str:
     return f"ledgerx:idem:{organization_id}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def _redis():
-    return get_redis_connection("default")
-
-
 def claim(*, organization_id: uuid.UUID, key: str, request_fingerprint: str) -> IdempotencyClaim:
-    """Reserve the key for this request, or learn that it repeats a committed one.
+    """Claim the key for this request in one Redis round trip.
 
-    Raises IdempotencyInFlight when the same key's first request is still running, and
-    IdempotencyKeyReused when Redis remembers it with another body.
+    Raises IdempotencyKeyReused when the key was claimed with another body. A claim with the same
+    body comes back `repeated`: the caller asks the database whether to replay or answer 409.
     """
     redis_key = _redis_key(organization_id, key)
+    now = time.time()
     try:
-        client = _redis()
-        reserved = client.set(
-            redis_key, f"inflight:{request_fingerprint}", nx=True, ex=settings.IDEMPOTENCY_IN_FLIGHT_SECONDS
-        )
-        if reserved:
-            return IdempotencyClaim(redis_key, request_fingerprint, None)
+        client = get_redis_connection("default")
+        if client.set(redis_key, f"{request_fingerprint}:{now}", nx=True, ex=KEY_TTL_SECONDS):
+            return IdempotencyClaim(redis_key, request_fingerprint, False, now)
         existing = client.get(redis_key)
     except RedisError as error:
         logger.warning("idempotency fast path unavailable, using the database: %s", error)
-        return IdempotencyClaim(redis_key, request_fingerprint, None)
+        return IdempotencyClaim(redis_key, request_fingerprint, False, now)
     if existing is None:
-        return IdempotencyClaim(redis_key, request_fingerprint, None)
-    state, _, rest = existing.decode().partition(":")
-    if state == "inflight":
-        raise IdempotencyInFlight("A request with this Idempotency-Key is still being processed; retry shortly.")
-    transaction_id, _, stored_fingerprint = rest.partition(":")
+        return IdempotencyClaim(redis_key, request_fingerprint, False, now)
+    stored_fingerprint, _, claimed_at = existing.decode().partition(":")
     if stored_fingerprint != request_fingerprint:
         raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request.")
-    return IdempotencyClaim(redis_key, request_fingerprint, uuid.UUID(transaction_id))
+    return IdempotencyClaim(redis_key, request_fingerprint, True, float(claimed_at or 0))
+
+
+def in_flight(claim_: IdempotencyClaim) -> None:
+    """A repeat found no committed transaction: the first request is still running, or died.
+
+    Within the in-flight window that is a 409; after it the dead claim is taken over.
+    """
+    if time.time() - claim_.claimed_at < settings.IDEMPOTENCY_IN_FLIGHT_SECONDS:
+        raise IdempotencyInFlight("A request with this Idempotency-Key is still being processed; retry shortly.")
+    logger.info("taking over an abandoned idempotency claim")
 
 
 def check_replay(*, stored_fingerprint: str, request_fingerprint: str) -> None:
@@ -85,18 +90,11 @@ def check_replay(*, stored_fingerprint: str, request_fingerprint: str) -> None:
         raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request.")
 
 
-def complete(claim_: IdempotencyClaim, *, transaction_id: uuid.UUID) -> None:
-    try:
-        _redis().set(claim_.redis_key, f"done:{transaction_id}:{claim_.fingerprint}", ex=KEY_TTL_SECONDS)
-    except RedisError as error:
-        logger.warning("could not record idempotency key in Redis: %s", error)
-
-
 def release(claim_: IdempotencyClaim) -> None:
     """The request failed before committing: let a retry with the same key run again."""
     try:
-        client = _redis()
-        if client.get(claim_.redis_key) == f"inflight:{claim_.fingerprint}".encode():
+        client = get_redis_connection("default")
+        if client.get(claim_.redis_key) == f"{claim_.fingerprint}:{claim_.claimed_at}".encode():
             client.delete(claim_.redis_key)
     except RedisError as error:
         logger.warning("could not release idempotency key in Redis: %s", error)

@@ -52,6 +52,16 @@ def _constraint_name(error: IntegrityError) -> str | None:
     return getattr(diag, "constraint_name", None)
 
 
+def _replay_of(*, organization: Organization, key: str, request_fingerprint: str) -> Transaction | None:
+    """The committed transaction this key produced, if any; refused if it came from another request."""
+    existing = Transaction.objects.of(organization).filter(idempotency_key=key).first()
+    if existing is not None:
+        idempotency.check_replay(
+            stored_fingerprint=existing.request_fingerprint, request_fingerprint=request_fingerprint
+        )
+    return existing
+
+
 def _idempotent_create(
     *, organization: Organization, key: str, request: dict, create: Callable[[str], Transaction]
 ) -> tuple[Transaction, bool]:
@@ -61,27 +71,22 @@ def _idempotent_create(
     """
     request_fingerprint = idempotency.fingerprint(request)
     claim = idempotency.claim(organization_id=organization.id, key=key, request_fingerprint=request_fingerprint)
-    if claim.replay_of is not None:
-        existing = Transaction.objects.of(organization).filter(id=claim.replay_of).first()
+    if claim.repeated:
+        existing = _replay_of(organization=organization, key=key, request_fingerprint=request_fingerprint)
         if existing is not None:
             return existing, True
+        idempotency.in_flight(claim)
     try:
-        created = create(request_fingerprint)
+        return create(request_fingerprint), False
     except IntegrityError as error:
-        idempotency.release(claim)
         if _constraint_name(error) != IDEMPOTENCY_CONSTRAINT:
+            idempotency.release(claim)
             raise
-        existing = Transaction.objects.of(organization).get(idempotency_key=key)
-        idempotency.check_replay(
-            stored_fingerprint=existing.request_fingerprint, request_fingerprint=request_fingerprint
-        )
-        idempotency.complete(claim, transaction_id=existing.id)
-        return existing, True
+        # Redis did not know the key (restarted, flushed or unreachable): the database does.
+        return _replay_of(organization=organization, key=key, request_fingerprint=request_fingerprint), True
     except BaseException:
         idempotency.release(claim)
         raise
-    idempotency.complete(claim, transaction_id=created.id)
-    return created, False
 
 
 def _clean_text(value: str | None, *, field_name: str, max_length: int, required: bool) -> str:

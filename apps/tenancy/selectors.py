@@ -1,10 +1,13 @@
+import contextlib
 import hashlib
 import uuid
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
+from redis.exceptions import RedisError
 
 from .models import ApiToken, Department, Organization, Role, User
 
@@ -13,15 +16,39 @@ def token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+# How long an authenticated token's user is cached: revocation clears it at once, other changes
+# to the user (role, deactivation) take effect within this bound.
+TOKEN_CACHE_SECONDS = 30
+
+
+def token_cache_key(key_hash: str) -> str:
+    return f"auth:token:{key_hash}"
+
+
 def user_for_token(*, key: str) -> User | None:
-    """The active user a live (unrevoked, unexpired) token belongs to, else None."""
+    """The active user a live (unrevoked, unexpired) token belongs to, else None.
+
+    The request path asks this once per request, so the answer is cached in Redis briefly.
+    """
+    key_hash = token_hash(key)
+    cache_key = token_cache_key(key_hash)
+    try:
+        cached = cache.get(cache_key)
+    except RedisError:
+        cached = None
+    if cached is not None:
+        user, expires_at = cached
+        if expires_at > timezone.now():
+            return user
     token = (
         ApiToken.objects.select_related("user__organization", "user__department")
-        .filter(key_hash=token_hash(key), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(key_hash=key_hash, revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
     if token is None or not token.user.is_active:
         return None
+    with contextlib.suppress(RedisError):
+        cache.set(cache_key, (token.user, token.expires_at), timeout=TOKEN_CACHE_SECONDS)
     return token.user
 
 

@@ -5,6 +5,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -185,6 +186,6 @@ def token_issue(*, email: str, password: str) -> tuple[str, User]:
 
 
 def token_revoke(*, key: str) -> None:
-    ApiToken.objects.filter(key_hash=selectors.token_hash(key), revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    key_hash = selectors.token_hash(key)
+    ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    cache.delete(selectors.token_cache_key(key_hash))

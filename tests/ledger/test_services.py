@@ -156,16 +156,14 @@ def test_database_constraint_holds_the_key_when_redis_forgot_it(tenant):
     assert Transaction.objects.count() == 1
 
 
-def test_key_in_flight_is_a_conflict(tenant):
-    from apps.ledger import idempotency
-
-    idempotency.claim(
-        organization_id=tenant.organization.id,
-        key="slow",
-        request_fingerprint="whatever-the-first-request-was",
-    )
+def test_key_in_flight_is_a_conflict_until_its_claim_is_abandoned(tenant, settings):
+    first = submit(tenant.employee, "1.00", key="slow")
+    Transaction.objects.filter(id=first.id).delete()  # as if the first request had not committed yet
     with pytest.raises(IdempotencyInFlight):
         submit(tenant.employee, "1.00", key="slow")
+    settings.IDEMPOTENCY_IN_FLIGHT_SECONDS = 0  # the first request died: its claim is taken over
+    retried = submit(tenant.employee, "1.00", key="slow")
+    assert Transaction.objects.get().id == retried.id
 
 
 def test_keys_belong_to_one_organization(tenant, other_tenant):
