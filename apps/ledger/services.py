@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from apps.budgets.locks import lock_budget_periods, organization_settlement_lock
 from apps.budgets.services import budget_periods_open, month_start
 from apps.tenancy.models import Department, Organization, Role, User
-from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from ledgerx.money import MoneyError, format_money, parse_amount
 
 from . import idempotency
@@ -117,6 +117,7 @@ def transaction_submit(
     """
     organization = user.organization
     key = idempotency.validate_key(idempotency_key)
+    _check_backlog()
     if currency != organization.currency:
         raise InvalidInput(
             f"{organization.name} keeps its budgets in {organization.currency}; this spend is in '{currency}'.",
@@ -165,6 +166,25 @@ def transaction_submit(
         return spend
 
     return _idempotent_create(organization=organization, key=key, request=request, create=create)
+
+
+_backlog_seen = {"count": 0, "at": 0.0}
+
+
+def _check_backlog() -> None:
+    """Refuse new spends while more are waiting than the workers can be expected to catch up with.
+
+    The pending count is read at most once per INGEST_BACKLOG_CHECK_SECONDS per process, so the
+    check costs the request path almost nothing.
+    """
+    now = time.monotonic()
+    if now - _backlog_seen["at"] >= settings.INGEST_BACKLOG_CHECK_SECONDS:
+        _backlog_seen["count"] = Transaction.objects.filter(status=Transaction.Status.PENDING).count()
+        _backlog_seen["at"] = now
+    if _backlog_seen["count"] >= settings.INGEST_BACKLOG_LIMIT:
+        raise ServiceUnavailable(
+            f"Settlement is behind: {_backlog_seen['count']} spends are waiting. Retry shortly; nothing was recorded."
+        )
 
 
 def _spend_department(*, user: User, department_id: uuid.UUID | None) -> Department:

