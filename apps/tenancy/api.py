@@ -87,17 +87,15 @@ class OrganizationListCreateApi(APIView):
 
 class UserListCreateApi(APIView):
     permission_classes = [IsAuthenticated, RoleAllowed]
-    allowed_roles = {"GET": ADMIN_ROLES, "POST": ADMIN_ROLES + PLATFORM_ROLES}
+    allowed_roles = {"GET": ADMIN_ROLES + PLATFORM_ROLES, "POST": ADMIN_ROLES + PLATFORM_ROLES}
 
     def get(self, request):
-        return Response(
-            {"results": [user_representation(u) for u in selectors.user_list(organization=request.user.organization)]}
-        )
+        return Response({"results": [user_representation(u) for u in selectors.user_list_visible(user=request.user)]})
 
     def post(self, request):
         data = _valid(UserInput, request.data)
         organization = None
-        if data["organization"] is not None and request.user.is_system_admin:
+        if data["organization"] is not None:
             organization = Organization.objects.filter(id=data["organization"]).first()
             if organization is None:
                 raise Http404

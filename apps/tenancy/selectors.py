@@ -108,6 +108,13 @@ def user_list(*, organization: Organization) -> QuerySet[User]:
     return User.objects.of(organization).select_related("department")
 
 
+def user_list_visible(*, user: User) -> QuerySet[User]:
+    """A system admin sees the users of every organization; an org admin those of their own."""
+    if user.role == Role.SYSTEM_ADMIN:
+        return User.objects.select_related("department")
+    return user_list(organization=user.organization)
+
+
 def organization_list_visible(*, user: User) -> QuerySet[Organization]:
     if user.role == Role.SYSTEM_ADMIN:
         return Organization.objects.all()

@@ -11,13 +11,14 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from guardian.shortcuts import assign_perm
+from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.ledger import services as ledger_services
 from ledgerx.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from ledgerx.money import CURRENCY_EXPONENTS
 
 from . import selectors
+from .locks import lock_department_tree
 from .models import ApiToken, Department, Organization, Role, User
 
 
@@ -66,9 +67,16 @@ def department_create(
         raise InvalidInput(
             f"A department named '{name}' already exists there.", fields={"name": ["Must be unique among siblings."]}
         )
-    department = Department.objects.create(
-        organization=organization, parent=parent, name=name, monthly_limit_minor=monthly_limit_minor
-    )
+    try:
+        with transaction.atomic():
+            department = Department.objects.create(
+                organization=organization, parent=parent, name=name, monthly_limit_minor=monthly_limit_minor
+            )
+    except IntegrityError:
+        # A concurrent create of the same name committed first.
+        raise InvalidInput(
+            f"A department named '{name}' already exists there.", fields={"name": ["Must be unique among siblings."]}
+        ) from None
     ledger_services.account_open_expense(department=department)
     return department
 
@@ -79,7 +87,9 @@ def department_update(
 ) -> Department:
     """Rename a department, or move it under another parent (`move=True`, `parent_id=None` for the root).
 
-    A department with spend cannot move: its spend is part of its ancestors' budgets.
+    A department with spend (its own or its sub-departments') cannot move: that spend is part of
+    its ancestors' budgets. Moves within one organization are serialized, so two concurrent moves
+    cannot together make a cycle that neither would make alone.
     """
     if name is not None:
         name = name.strip()
@@ -87,13 +97,17 @@ def department_update(
             raise InvalidInput("A department needs a name.", fields={"name": ["This field may not be blank."]})
         department.name = name
     if move:
+        lock_department_tree(organization_id=department.organization_id)
         parent = _check_parent(organization=department.organization, parent_id=parent_id)
-        if parent is not None and parent.id in selectors.department_subtree_ids(department_id=department.id):
+        subtree_ids = selectors.department_subtree_ids(department_id=department.id)
+        if parent is not None and parent.id in subtree_ids:
             raise InvalidInput(
                 "A department cannot be moved under itself or one of its own sub-departments.",
                 fields={"parent": ["Would create a cycle."]},
             )
-        if parent != department.parent and department.transactions.exists():
+        if parent != department.parent and (
+            Department.objects.filter(id__in=subtree_ids, transactions__isnull=False).exists()
+        ):
             raise InvalidInput(
                 "A department with spend cannot move: its spend already counts in its ancestors' budgets.",
                 fields={"parent": ["Department has spend."]},
@@ -118,7 +132,10 @@ def department_grant_spend_view(*, department: Department, user: User) -> None:
 
 @transaction.atomic
 def department_set_head(*, department: Department, head: User) -> Department:
+    """Make `head` the head, who sees the department's spend; a replaced head stops seeing it."""
     department_grant_spend_view(department=department, user=head)
+    if department.head is not None and department.head != head:
+        remove_perm("tenancy.view_department_spend", department.head, department)
     department.head = head
     department.save(update_fields=["head"])
     return department
@@ -138,6 +155,8 @@ def user_create(
     if actor.role != Role.SYSTEM_ADMIN:
         if role == Role.SYSTEM_ADMIN:
             raise Forbidden("Only a system admin may create system admins.")
+        if organization is not None and organization.id != actor.organization_id:
+            raise NotFound("Organization not found.")
         organization = actor.organization
     if role == Role.SYSTEM_ADMIN:
         organization = None
