@@ -36,7 +36,7 @@ def test_production_without_a_secret_key_refuses_to_start_and_says_why():
 
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
-    assert "SECRET_KEY is the demo key while DEBUG is off: set SECRET_KEY in the environment." in result.stderr
+    assert "SECRET_KEY is empty or the demo key while DEBUG is off: set SECRET_KEY in the environment." in result.stderr
 
 
 def test_production_with_the_demo_key_given_explicitly_refuses_to_start():
