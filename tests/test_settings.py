@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from ledgerx.settings.env import DEMO_SECRET_KEY
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +41,9 @@ def test_production_without_a_secret_key_refuses_to_start_and_says_why():
     assert "SECRET_KEY is empty or the demo key while DEBUG is off: set SECRET_KEY in the environment." in result.stderr
 
 
-def test_production_with_the_demo_key_given_explicitly_refuses_to_start():
-    result = _start_production(DEBUG="0", SECRET_KEY=DEMO_SECRET_KEY)
+@pytest.mark.parametrize("secret_key", [DEMO_SECRET_KEY, ""])
+def test_production_with_the_demo_key_or_an_empty_one_refuses_to_start(secret_key):
+    result = _start_production(DEBUG="0", SECRET_KEY=secret_key)
 
     assert result.returncode != 0
     assert "set SECRET_KEY in the environment" in result.stderr
