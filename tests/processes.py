@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -144,7 +143,7 @@ def start_web(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
         try:
             with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as response:
                 return response.status == 200
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset or timed out while gunicorn boots
             return False
 
     assert wait_until(healthy, timeout=30), "gunicorn did not start"

@@ -8,7 +8,8 @@ from apps.tenancy.scoping import TenantQuerySet
 class BudgetPeriod(models.Model):
     """One department's budget for one calendar month in the organization's timezone.
 
-    `spent_minor` counts the department's own spend and that of every department below it.
+    `spent_minor` and `held_minor` count the department's own spend and holds and those of every
+    department below it.
     """
 
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
@@ -16,6 +17,8 @@ class BudgetPeriod(models.Model):
     month = models.DateField(help_text="The first day of the month.")
     limit_minor = models.BigIntegerField()
     spent_minor = models.BigIntegerField(default=0)
+    # Reserved by spends awaiting approval: not spent yet, but no longer available.
+    held_minor = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantQuerySet.as_manager()
@@ -26,6 +29,7 @@ class BudgetPeriod(models.Model):
             models.UniqueConstraint(fields=["department", "month"], name="budget_period_one_per_month"),
             models.CheckConstraint(condition=Q(limit_minor__gte=0), name="budget_limit_not_negative"),
             models.CheckConstraint(condition=Q(spent_minor__gte=0), name="budget_spent_not_negative"),
+            models.CheckConstraint(condition=Q(held_minor__gte=0), name="budget_held_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -33,4 +37,4 @@ class BudgetPeriod(models.Model):
 
     @property
     def available_minor(self) -> int:
-        return max(self.limit_minor - self.spent_minor, 0)
+        return max(self.limit_minor - self.spent_minor - self.held_minor, 0)

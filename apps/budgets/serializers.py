@@ -8,6 +8,7 @@ def budget_representation(period: BudgetPeriod, currency: str) -> dict:
         "period": f"{period.month:%Y-%m}",
         "limit": to_decimal_string(period.limit_minor, currency),
         "spent": to_decimal_string(period.spent_minor, currency),
+        "held": to_decimal_string(period.held_minor, currency),
         "available": to_decimal_string(period.available_minor, currency),
         "currency": currency,
     }

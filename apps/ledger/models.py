@@ -49,6 +49,7 @@ class Transaction(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
         POSTED = "posted", "Posted"
         REJECTED = "rejected", "Rejected"
         REVERSED = "reversed", "Reversed"
@@ -56,7 +57,7 @@ class Transaction(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SPEND)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     merchant = models.CharField(max_length=200)

@@ -103,7 +103,7 @@ def ledger_verify(*, organization: Organization | None = None) -> dict[str, Any]
             + "."
         )
 
-    for department, month, spent, ledger_total in _rows(
+    for department, month, spent, ledger_total, held, awaiting in _rows(
         f"""
         WITH RECURSIVE closure(ancestor_id, descendant_id) AS (
             SELECT id, id FROM tenancy_department
@@ -119,19 +119,37 @@ def ledger_verify(*, organization: Organization | None = None) -> dict[str, Any]
             WHERE true {where("e")}
             GROUP BY 1, 2
         ),
+        awaiting AS (
+            SELECT c.ancestor_id AS department_id, t.budget_month AS month, sum(t.amount_minor) AS total
+            FROM ledger_transaction t JOIN closure c ON c.descendant_id = t.department_id
+            WHERE t.status = 'awaiting_approval' {where("t")}
+            GROUP BY 1, 2
+        ),
         periods AS (
-            SELECT p.department_id, p.month, p.spent_minor FROM budgets_budgetperiod p WHERE true {where("p")}
+            SELECT p.department_id, p.month, p.spent_minor, p.held_minor
+            FROM budgets_budgetperiod p WHERE true {where("p")}
+        ),
+        expected AS (
+            SELECT coalesce(l.department_id, w.department_id) AS department_id,
+                   coalesce(l.month, w.month) AS month, coalesce(l.total, 0) AS spent, coalesce(w.total, 0) AS held
+            FROM ledger l FULL JOIN awaiting w ON w.department_id = l.department_id AND w.month = l.month
         )
-        SELECT d.name, coalesce(p.month, l.month), coalesce(p.spent_minor, 0), coalesce(l.total, 0)
-        FROM periods p FULL JOIN ledger l ON l.department_id = p.department_id AND l.month = p.month
-        JOIN tenancy_department d ON d.id = coalesce(p.department_id, l.department_id)
-        WHERE coalesce(p.spent_minor, 0) <> coalesce(l.total, 0)
+        SELECT d.name, coalesce(p.month, x.month), coalesce(p.spent_minor, 0), coalesce(x.spent, 0),
+               coalesce(p.held_minor, 0), coalesce(x.held, 0)
+        FROM periods p FULL JOIN expected x ON x.department_id = p.department_id AND x.month = p.month
+        JOIN tenancy_department d ON d.id = coalesce(p.department_id, x.department_id)
+        WHERE coalesce(p.spent_minor, 0) <> coalesce(x.spent, 0) OR coalesce(p.held_minor, 0) <> coalesce(x.held, 0)
         """,
-        params + params,
+        params * 3,
     ):
-        problems.append(
-            f"Budget of '{department}' for {month:%Y-%m} says {spent} spent, the ledger says {ledger_total}."
-        )
+        if spent != ledger_total:
+            problems.append(
+                f"Budget of '{department}' for {month:%Y-%m} says {spent} spent, the ledger says {ledger_total}."
+            )
+        if held != awaiting:
+            problems.append(
+                f"Budget of '{department}' for {month:%Y-%m} holds {held}, spends awaiting approval total {awaiting}."
+            )
 
     for department, month, spent, limit in _rows(
         f"""

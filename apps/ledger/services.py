@@ -18,7 +18,7 @@ from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceU
 from ledgerx.money import MoneyError, format_money, parse_amount
 
 from . import idempotency
-from .models import Account, Entry, Transaction
+from .models import Account, Transaction
 
 logger = logging.getLogger(__name__)
 
@@ -234,7 +234,7 @@ def _wakeup_consumed(organization_id: uuid.UUID) -> None:
         logger.warning("could not clear the settlement wake-up: %s", error)
 
 
-def _run_serializable(operation: Callable[[], object]) -> object:
+def run_serializable(operation: Callable[[], object]) -> object:
     """Run `operation` in a SERIALIZABLE transaction, retrying serialization failures and deadlocks."""
     attempts = settings.SETTLEMENT_MAX_RETRIES
     for attempt in range(1, attempts + 1):
@@ -256,11 +256,12 @@ def _run_serializable(operation: Callable[[], object]) -> object:
 class SettlementResult:
     posted: list[uuid.UUID] = field(default_factory=list)
     rejected: list[uuid.UUID] = field(default_factory=list)
+    awaiting_approval: list[uuid.UUID] = field(default_factory=list)
     more_pending: bool = False
 
     @property
     def settled(self) -> int:
-        return len(self.posted) + len(self.rejected)
+        return len(self.posted) + len(self.rejected) + len(self.awaiting_approval)
 
 
 def _lineage(department_id: uuid.UUID, parents: dict[uuid.UUID, uuid.UUID | None]) -> list[uuid.UUID]:
@@ -296,21 +297,80 @@ def settlement_run(
             candidate_ids.append(transaction_id)
         if not candidate_ids:
             return SettlementResult()
-        result = _run_serializable(lambda: _settle_batch(organization_id=organization_id, candidate_ids=candidate_ids))
+        result = run_serializable(lambda: _settle_batch(organization_id=organization_id, candidate_ids=candidate_ids))
         result.more_pending = len(candidate_ids) >= batch_size
         return result
+
+
+@dataclass
+class _Journal:
+    transaction_id: uuid.UUID
+    department_id: uuid.UUID
+    amount_minor: int
+
+
+def _write_journals(*, organization: Organization, journals: list[_Journal], now) -> None:
+    """Insert two entries per journal in one statement: -X from card funding, +X to the department's expenses.
+
+    A reversal is a journal with a negative amount, which flips both legs.
+    """
+    if not journals:
+        return
+    accounts = Account.objects.filter(organization=organization).values_list("id", "kind", "department_id")
+    card_account = next(account_id for account_id, kind, _ in accounts if kind == Account.Kind.CARD_FUNDING)
+    expense_accounts = {
+        department_id: account_id for account_id, kind, department_id in accounts if kind == Account.Kind.EXPENSE
+    }
+    transaction_ids, account_ids, amounts = [], [], []
+    for journal in journals:
+        transaction_ids += [journal.transaction_id, journal.transaction_id]
+        account_ids += [card_account, expense_accounts[journal.department_id]]
+        amounts += [-journal.amount_minor, journal.amount_minor]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO ledger_entry (organization_id, transaction_id, account_id, amount_minor, currency, created_at)
+            SELECT %s, v.transaction_id, v.account_id, v.amount_minor, %s, %s
+            FROM unnest(%s::uuid[], %s::uuid[], %s::bigint[]) AS v(transaction_id, account_id, amount_minor)
+            """,
+            [organization.id, organization.currency, now, transaction_ids, account_ids, amounts],
+        )
+
+
+def _write_periods(*, periods: dict, spent: dict, held: dict, now) -> None:
+    """Write the budget rows whose totals changed, in one statement."""
+    changed = [
+        (period.pk, spent[key], held[key])
+        for key, period in periods.items()
+        if (spent[key], held[key]) != (period.spent_minor, period.held_minor)
+    ]
+    if not changed:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE budgets_budgetperiod p SET spent_minor = v.spent_minor, held_minor = v.held_minor, updated_at = %s
+            FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, spent_minor, held_minor) WHERE p.id = v.id
+            """,
+            [now, [pk for pk, _, _ in changed], [s for _, s, _ in changed], [h for _, _, h in changed]],
+        )
 
 
 def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID]) -> SettlementResult:
     """Decide each claimed spend in arrival order against running totals; write set-based.
 
+    A spend fits when `spent + held + amount <= limit` at its department and every ancestor. One that
+    fits and needs approval is held there and waits; any other that fits is posted.
     The caller holds the organization's settlement lock and runs this in a SERIALIZABLE transaction.
     """
+    from apps.approvals.selectors import approval_policies_of, approval_policy_for
+    from apps.approvals.services import approval_requests_open
+
     spends = list(
         Transaction.objects.select_for_update(skip_locked=True)
         .filter(id__in=candidate_ids, status=Transaction.Status.PENDING, kind=Transaction.Kind.SPEND)
         .order_by("created_at", "id")
-        .only("id", "amount_minor", "department_id", "budget_month")
+        .only("id", "amount_minor", "department_id", "budget_month", "category")
     )
     result = SettlementResult()
     if not spends:
@@ -322,6 +382,7 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
     }
     parents = {department_id: parent_id for department_id, (parent_id, _) in departments.items()}
     lineages = {spend.department_id: _lineage(spend.department_id, parents) for spend in spends}
+    policies = approval_policies_of(organization_id=organization_id)
 
     months: dict = {}
     for spend in spends:
@@ -329,19 +390,16 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
     for month, department_ids in months.items():
         budget_periods_open(department_ids=list(department_ids), month=month)
     periods = lock_budget_periods(department_ids={d for ids in months.values() for d in ids}, months=months.keys())
-    running = {key: period.spent_minor for key, period in periods.items()}
+    spent = {key: period.spent_minor for key, period in periods.items()}
+    held = {key: period.held_minor for key, period in periods.items()}
 
-    accounts = Account.objects.filter(organization_id=organization_id).values_list("id", "kind", "department_id")
-    card_account = next(account_id for account_id, kind, _ in accounts if kind == Account.Kind.CARD_FUNDING)
-    expense_accounts = {
-        department_id: account_id for account_id, kind, department_id in accounts if kind == Account.Kind.EXPENSE
-    }
-
-    entry_transactions, entry_accounts, entry_amounts = [], [], []
+    journals: list[_Journal] = []
+    waiting: list = []
     status_ids, statuses, reasons = [], [], []
     for spend in spends:
+        amount = spend.amount_minor
         keys = [(department_id, spend.budget_month) for department_id in lineages[spend.department_id]]
-        failing = next((k for k in keys if running[k] + spend.amount_minor > periods[k].limit_minor), None)
+        failing = next((k for k in keys if spent[k] + held[k] + amount > periods[k].limit_minor), None)
         status_ids.append(spend.id)
         if failing is not None:
             statuses.append(Transaction.Status.REJECTED)
@@ -349,43 +407,34 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
                 _rejection_reason(
                     department_name=departments[failing[0]][1],
                     limit=periods[failing].limit_minor,
-                    current=running[failing],
-                    requested=spend.amount_minor,
+                    current=spent[failing] + held[failing],
+                    requested=amount,
                     currency=organization.currency,
                 )
             )
             result.rejected.append(spend.id)
             continue
-        for k in keys:
-            running[k] += spend.amount_minor
-        entry_transactions += [spend.id, spend.id]
-        entry_accounts += [card_account, expense_accounts[spend.department_id]]
-        entry_amounts += [-spend.amount_minor, spend.amount_minor]
-        statuses.append(Transaction.Status.POSTED)
         reasons.append("")
+        policy = approval_policy_for(
+            policies, amount_minor=amount, lineage=lineages[spend.department_id], category=spend.category
+        )
+        if policy is not None:
+            for k in keys:
+                held[k] += amount
+            statuses.append(Transaction.Status.AWAITING_APPROVAL)
+            waiting.append((spend, policy))
+            result.awaiting_approval.append(spend.id)
+            continue
+        for k in keys:
+            spent[k] += amount
+        journals.append(_Journal(spend.id, spend.department_id, amount))
+        statuses.append(Transaction.Status.POSTED)
         result.posted.append(spend.id)
 
     now = timezone.now()
-    changed = [(periods[k].pk, total) for k, total in running.items() if total != periods[k].spent_minor]
+    _write_journals(organization=organization, journals=journals, now=now)
+    _write_periods(periods=periods, spent=spent, held=held, now=now)
     with connection.cursor() as cursor:
-        if entry_transactions:
-            cursor.execute(
-                """
-                INSERT INTO ledger_entry
-                    (organization_id, transaction_id, account_id, amount_minor, currency, created_at)
-                SELECT %s, v.transaction_id, v.account_id, v.amount_minor, %s, %s
-                FROM unnest(%s::uuid[], %s::uuid[], %s::bigint[]) AS v(transaction_id, account_id, amount_minor)
-                """,
-                [organization_id, organization.currency, now, entry_transactions, entry_accounts, entry_amounts],
-            )
-        if changed:
-            cursor.execute(
-                """
-                UPDATE budgets_budgetperiod p SET spent_minor = v.spent_minor, updated_at = %s
-                FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, spent_minor) WHERE p.id = v.id
-                """,
-                [now, [pk for pk, _ in changed], [total for _, total in changed]],
-            )
         cursor.execute(
             """
             UPDATE ledger_transaction t SET status = v.status, rejection_reason = v.reason, processed_at = %s
@@ -393,7 +442,50 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
             """,
             [now, status_ids, [str(s) for s in statuses], reasons],
         )
+    approval_requests_open(organization_id=organization_id, waiting=waiting, now=now)
     return result
+
+
+def _lock_spend_periods(spend: Transaction) -> tuple[list[uuid.UUID], dict]:
+    parents = dict(Department.objects.filter(organization_id=spend.organization_id).values_list("id", "parent_id"))
+    lineage = _lineage(spend.department_id, parents)
+    return lineage, lock_budget_periods(department_ids=lineage, months=[spend.budget_month])
+
+
+def transaction_post_held(*, spend: Transaction) -> None:
+    """Turn an approved spend's hold into spend and write its journal.
+
+    The caller holds the organization's settlement lock in a SERIALIZABLE transaction and has the
+    spend locked FOR UPDATE while it is `awaiting_approval`.
+    """
+    _, periods = _lock_spend_periods(spend)
+    spent = {key: period.spent_minor + spend.amount_minor for key, period in periods.items()}
+    held = {key: period.held_minor - spend.amount_minor for key, period in periods.items()}
+    now = timezone.now()
+    _write_journals(
+        organization=spend.organization, journals=[_Journal(spend.id, spend.department_id, spend.amount_minor)], now=now
+    )
+    _write_periods(periods=periods, spent=spent, held=held, now=now)
+    spend.status = Transaction.Status.POSTED
+    spend.processed_at = now
+    spend.save(update_fields=["status", "processed_at"])
+
+
+def transaction_release_hold(*, spend: Transaction, reason: str) -> None:
+    """Release a waiting spend's hold and reject it with `reason`.
+
+    The caller holds the organization's settlement lock in a SERIALIZABLE transaction and has the
+    spend locked FOR UPDATE while it is `awaiting_approval`.
+    """
+    _, periods = _lock_spend_periods(spend)
+    spent = {key: period.spent_minor for key, period in periods.items()}
+    held = {key: period.held_minor - spend.amount_minor for key, period in periods.items()}
+    now = timezone.now()
+    _write_periods(periods=periods, spent=spent, held=held, now=now)
+    spend.status = Transaction.Status.REJECTED
+    spend.rejection_reason = reason
+    spend.processed_at = now
+    spend.save(update_fields=["status", "rejection_reason", "processed_at"])
 
 
 def settlement_sweep() -> int:
@@ -429,7 +521,7 @@ def transaction_reverse(
 
     def create(request_fingerprint: str) -> Transaction:
         with organization_settlement_lock(organization.id):
-            return _run_serializable(
+            return run_serializable(
                 lambda: _reverse(
                     actor=actor,
                     original_id=original_id,
@@ -448,9 +540,7 @@ def _reverse(*, actor: User, original_id: uuid.UUID, reason: str, key: str, requ
     if original.kind != Transaction.Kind.SPEND or original.status != Transaction.Status.POSTED:
         state = "already reversed" if original.status == Transaction.Status.REVERSED else original.status
         raise Conflict(f"Only a posted spend can be reversed; this one is {state}.")
-    parents = dict(Department.objects.filter(organization_id=original.organization_id).values_list("id", "parent_id"))
-    lineage = _lineage(original.department_id, parents)
-    periods = lock_budget_periods(department_ids=lineage, months=[original.budget_month])
+    _, periods = _lock_spend_periods(original)
     now = timezone.now()
     reversal = Transaction.objects.create(
         organization_id=original.organization_id,
@@ -472,33 +562,14 @@ def _reverse(*, actor: User, original_id: uuid.UUID, reason: str, key: str, requ
         reversal_of=original,
         reason=reason,
     )
-    card_account = Account.objects.get(organization_id=original.organization_id, kind=Account.Kind.CARD_FUNDING)
-    expense_account = Account.objects.get(department_id=original.department_id)
-    Entry.objects.bulk_create(
-        [
-            Entry(
-                organization_id=original.organization_id,
-                transaction=reversal,
-                account=card_account,
-                amount_minor=original.amount_minor,
-                currency=original.currency,
-                created_at=now,
-            ),
-            Entry(
-                organization_id=original.organization_id,
-                transaction=reversal,
-                account=expense_account,
-                amount_minor=-original.amount_minor,
-                currency=original.currency,
-                created_at=now,
-            ),
-        ]
+    _write_journals(
+        organization=original.organization,
+        journals=[_Journal(reversal.id, original.department_id, -original.amount_minor)],
+        now=now,
     )
-    for department_id in lineage:
-        period = periods[(department_id, original.budget_month)]
-        period.spent_minor -= original.amount_minor
-        period.updated_at = now
-        period.save(update_fields=["spent_minor", "updated_at"])
+    spent = {key: period.spent_minor - original.amount_minor for key, period in periods.items()}
+    held = {key: period.held_minor for key, period in periods.items()}
+    _write_periods(periods=periods, spent=spent, held=held, now=now)
     original.status = Transaction.Status.REVERSED
     original.save(update_fields=["status"])
     return reversal

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "apps.tenancy",
     "apps.budgets",
     "apps.ledger",
+    "apps.approvals",
     "apps.system",
 ]
 
@@ -132,6 +133,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "apps.ledger.tasks.*": {"queue": "settlement"},
     "apps.budgets.tasks.*": {"queue": "default"},
+    "apps.approvals.tasks.*": {"queue": "default"},
 }
 # A message unacked this long is redelivered; settlement is idempotent, so that is safe.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
@@ -139,6 +141,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-pending-transactions": {
         "task": "apps.ledger.tasks.sweep_pending_transactions",
         "schedule": 5.0,
+    },
+    "expire-approvals": {
+        "task": "apps.approvals.tasks.expire_approvals",
+        "schedule": 60.0,
     },
     "rollover-budgets": {
         "task": "apps.budgets.tasks.rollover_budgets",
@@ -152,6 +158,8 @@ SETTLEMENT_SWEEP_AFTER_SECONDS = env.env_int("SETTLEMENT_SWEEP_AFTER_SECONDS", 5
 SETTLEMENT_BATCH_SIZE = env.env_int("SETTLEMENT_BATCH_SIZE", 1000)
 SETTLEMENT_MAX_RETRIES = env.env_int("SETTLEMENT_MAX_RETRIES", 8)
 IDEMPOTENCY_IN_FLIGHT_SECONDS = 30
+# A spend awaiting approval this long is rejected and its hold released.
+APPROVAL_EXPIRY_HOURS = env.env_int("APPROVAL_EXPIRY_HOURS", 72)
 # Past this many pending spends the API answers 503 with Retry-After instead of falling over.
 INGEST_BACKLOG_LIMIT = env.env_int("INGEST_BACKLOG_LIMIT", 200_000)
 INGEST_BACKLOG_CHECK_SECONDS = 1.0

@@ -1,0 +1,165 @@
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.budgets.locks import organization_settlement_lock
+from apps.ledger.models import Transaction
+from apps.ledger.services import run_serializable, transaction_post_held, transaction_release_hold
+from apps.tenancy.models import Department, Organization, User
+from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+from .models import ApprovalDecision, ApprovalPolicy, ApprovalRequest, ApproverKind
+from .selectors import approver_may_sign
+
+MAX_LEVELS = 5
+
+
+@transaction.atomic
+def approval_policy_create(
+    *,
+    organization: Organization,
+    name: str,
+    min_amount_minor: int,
+    levels: list[str],
+    department_id: uuid.UUID | None = None,
+    category: str = "",
+) -> ApprovalPolicy:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("A policy needs a name.", fields={"name": ["This field may not be blank."]})
+    if min_amount_minor <= 0:
+        raise InvalidInput("The band must start above zero.", fields={"min_amount": ["Must be greater than zero."]})
+    if not levels or len(levels) > MAX_LEVELS or any(level not in ApproverKind.values for level in levels):
+        raise InvalidInput(
+            f"Levels are 1 to {MAX_LEVELS} of: {', '.join(ApproverKind.values)}.",
+            fields={"levels": [f"1 to {MAX_LEVELS} of {', '.join(ApproverKind.values)}."]},
+        )
+    department = None
+    if department_id is not None:
+        department = Department.objects.of(organization).filter(id=department_id).first()
+        if department is None:
+            raise NotFound("Department not found.")
+    return ApprovalPolicy.objects.create(
+        organization=organization,
+        name=name,
+        min_amount_minor=min_amount_minor,
+        levels=list(levels),
+        department=department,
+        category=category.strip().lower(),
+    )
+
+
+def approval_policy_delete(*, policy: ApprovalPolicy) -> None:
+    """Spends already waiting keep the levels they started with."""
+    policy.delete()
+
+
+def approval_requests_open(*, organization_id: uuid.UUID, waiting: list, now: datetime) -> None:
+    """Open one request per held spend. Called inside the settlement transaction that held them."""
+    if not waiting:
+        return
+    expires_at = now + timedelta(hours=settings.APPROVAL_EXPIRY_HOURS)
+    ApprovalRequest.objects.bulk_create(
+        [
+            ApprovalRequest(
+                organization_id=organization_id,
+                transaction_id=spend.id,
+                policy=policy,
+                levels=list(policy.levels),
+                created_at=now,
+                expires_at=expires_at,
+            )
+            for spend, policy in waiting
+        ]
+    )
+
+
+def _label(kind: str) -> str:
+    return ApproverKind(kind).label.lower()
+
+
+def approval_decide(*, actor: User, request_id: uuid.UUID, approve: bool, note: str = "") -> ApprovalRequest:
+    """Sign the current step of a waiting spend. The last approval posts it; a rejection releases its hold.
+
+    Nobody approves their own spend, and nobody signs two steps of one spend. Two approvers acting at
+    once on one step are serialized by the organization's settlement lock: the second finds it decided.
+    """
+    organization = actor.organization
+    note = (note or "").strip()
+    if not ApprovalRequest.objects.of(organization).filter(id=request_id).exists():
+        raise NotFound("Approval not found.")
+    if not approve and not note:
+        raise InvalidInput("Say why the spend is rejected.", fields={"note": ["Required when rejecting."]})
+
+    def decide() -> ApprovalRequest:
+        request = ApprovalRequest.objects.select_for_update().get(id=request_id)
+        if request.status != ApprovalRequest.Status.PENDING:
+            raise Conflict(f"This spend is no longer waiting for approval; it was {request.status}.")
+        spend = Transaction.objects.select_for_update().select_related("organization").get(id=request.transaction_id)
+        level = request.current_level
+        kind = request.levels[level]
+        if spend.employee_id == actor.id:
+            raise Forbidden("Nobody approves their own spend.")
+        if request.decisions.filter(approver=actor).exists():
+            raise Forbidden("You already signed an earlier step of this spend.")
+        if not approver_may_sign(user=actor, kind=kind, spend=spend):
+            raise Forbidden(f"This step waits for the {_label(kind)}.")
+        now = timezone.now()
+        ApprovalDecision.objects.create(
+            organization=organization,
+            request=request,
+            level=level,
+            approver=actor,
+            outcome=ApprovalDecision.Outcome.APPROVED if approve else ApprovalDecision.Outcome.REJECTED,
+            note=note,
+            created_at=now,
+        )
+        if not approve:
+            transaction_release_hold(
+                spend=spend,
+                reason=f"Rejected at approval step {level + 1} ({_label(kind)}) by {actor.email}: {note}",
+            )
+            request.status = ApprovalRequest.Status.REJECTED
+            request.decided_at = now
+        elif level + 1 == len(request.levels):
+            transaction_post_held(spend=spend)
+            request.status = ApprovalRequest.Status.APPROVED
+            request.decided_at = now
+        else:
+            request.current_level = level + 1
+        request.save(update_fields=["status", "decided_at", "current_level"])
+        return request
+
+    with organization_settlement_lock(organization.id):
+        return run_serializable(decide)
+
+
+def approval_expire_due(*, now: datetime | None = None) -> int:
+    """Reject every spend whose approval has waited past its expiry, releasing its hold."""
+    now = now or timezone.now()
+    due = ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING, expires_at__lte=now)
+    expired = 0
+    for request_id, organization_id in due.values_list("id", "organization_id"):
+
+        def expire(request_id=request_id) -> bool:
+            request = ApprovalRequest.objects.select_for_update().get(id=request_id)
+            if request.status != ApprovalRequest.Status.PENDING:
+                return False
+            spend = (
+                Transaction.objects.select_for_update().select_related("organization").get(id=request.transaction_id)
+            )
+            transaction_release_hold(
+                spend=spend,
+                reason=f"Approval expired: nobody decided within {settings.APPROVAL_EXPIRY_HOURS} hours.",
+            )
+            request.status = ApprovalRequest.Status.EXPIRED
+            request.decided_at = timezone.now()
+            request.save(update_fields=["status", "decided_at"])
+            return True
+
+        with organization_settlement_lock(organization_id):
+            expired += bool(run_serializable(expire))
+    return expired
