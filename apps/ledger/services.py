@@ -12,6 +12,9 @@ from django.utils import timezone
 from apps.budgets.locks import lock_budget_periods, organization_settlement_lock
 from apps.budgets.services import budget_periods_open, month_start
 from apps.tenancy.models import Department, Organization, Role, User
+from apps.webhooks.events import budget_threshold_payload, thresholds_crossed, transaction_payload
+from apps.webhooks.models import EventType
+from apps.webhooks.services import outbox_emit, outbox_emit_many
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledgerx.money import MoneyError, format_money, parse_amount
 
@@ -252,7 +255,7 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
         Transaction.objects.select_for_update(skip_locked=True)
         .filter(id__in=candidate_ids, status=Transaction.Status.PENDING, kind=Transaction.Kind.SPEND)
         .order_by("created_at", "id")
-        .only("id", "amount_minor", "department_id", "budget_month")
+        .only("id", "amount_minor", "department_id", "budget_month", "employee_id", "merchant", "category")
     )
     result = SettlementResult()
     if not spends:
@@ -335,7 +338,72 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
             """,
             [now, status_ids, [str(s) for s in statuses], reasons],
         )
+    _emit_settlement_events(
+        organization=organization,
+        spends=spends,
+        statuses=statuses,
+        reasons=reasons,
+        department_names={department_id: name for department_id, (_, name) in departments.items()},
+        periods=periods,
+        running=running,
+        occurred_at=now,
+    )
     return result
+
+
+def _emit_settlement_events(
+    *,
+    organization: Organization,
+    spends: list[Transaction],
+    statuses: list[str],
+    reasons: list[str],
+    department_names: dict[uuid.UUID, str],
+    periods: dict[tuple, object],
+    running: dict[tuple, int],
+    occurred_at,
+) -> None:
+    """Write a batch's webhook events in its transaction: one per settled spend, one per budget threshold crossed."""
+    emails = dict(User.objects.filter(id__in={spend.employee_id for spend in spends}).values_list("id", "email"))
+    events = [
+        (
+            EventType.TRANSACTION_POSTED if status == Transaction.Status.POSTED else EventType.TRANSACTION_REJECTED,
+            transaction_payload(
+                transaction_id=spend.id,
+                status=status,
+                amount_minor=spend.amount_minor,
+                currency=organization.currency,
+                merchant=spend.merchant,
+                category=spend.category,
+                department_id=spend.department_id,
+                department_name=department_names[spend.department_id],
+                employee_id=spend.employee_id,
+                employee_email=emails[spend.employee_id],
+                rejection_reason=reason,
+                occurred_at=occurred_at,
+            ),
+        )
+        for spend, status, reason in zip(spends, statuses, reasons, strict=True)
+    ]
+    for (department_id, month), period in periods.items():
+        for threshold in thresholds_crossed(
+            before_minor=period.spent_minor, after_minor=running[(department_id, month)], limit_minor=period.limit_minor
+        ):
+            events.append(
+                (
+                    EventType.BUDGET_THRESHOLD_CROSSED,
+                    budget_threshold_payload(
+                        department_id=department_id,
+                        department_name=department_names[department_id],
+                        month=month,
+                        threshold_percent=threshold,
+                        limit_minor=period.limit_minor,
+                        spent_minor=running[(department_id, month)],
+                        currency=organization.currency,
+                        occurred_at=occurred_at,
+                    ),
+                )
+            )
+    outbox_emit_many(organization_id=organization.id, events=events)
 
 
 def settlement_sweep() -> int:
@@ -442,4 +510,25 @@ def _reverse(*, actor: User, original_id: uuid.UUID, reason: str, key: str, requ
         period.save(update_fields=["spent_minor", "updated_at"])
     original.status = Transaction.Status.REVERSED
     original.save(update_fields=["status"])
+    outbox_emit(
+        organization_id=original.organization_id,
+        event_type=EventType.TRANSACTION_REVERSED,
+        payload={
+            **transaction_payload(
+                transaction_id=original.id,
+                status=original.status,
+                amount_minor=original.amount_minor,
+                currency=original.currency,
+                merchant=original.merchant,
+                category=original.category,
+                department_id=original.department_id,
+                department_name=original.department.name,
+                employee_id=original.employee_id,
+                employee_email=original.employee.email,
+                rejection_reason=original.rejection_reason,
+                occurred_at=now,
+            ),
+            "reversal": {"id": str(reversal.id), "reason": reason},
+        },
+    )
     return reversal

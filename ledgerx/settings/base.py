@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "apps.budgets",
     "apps.ledger",
     "apps.system",
+    "apps.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +145,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.budgets.tasks.rollover_budgets",
         "schedule": 3600.0,
     },
+    "sweep-webhooks": {
+        "task": "apps.webhooks.tasks.sweep_webhooks",
+        "schedule": 5.0,
+    },
 }
 
 # A spend still pending after this long is re-queued by the sweeper.
@@ -152,6 +157,24 @@ SETTLEMENT_SWEEP_AFTER_SECONDS = env.env_int("SETTLEMENT_SWEEP_AFTER_SECONDS", 5
 SETTLEMENT_BATCH_SIZE = env.env_int("SETTLEMENT_BATCH_SIZE", 1000)
 SETTLEMENT_MAX_RETRIES = env.env_int("SETTLEMENT_MAX_RETRIES", 8)
 IDEMPOTENCY_IN_FLIGHT_SECONDS = 30
+
+EMAIL_BACKEND = env.env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env.env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "LedgerX <noreply@ledgerx.local>")
+
+# Webhooks. Private, loopback and reserved receiver addresses are refused unless allowed here.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env.env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+WEBHOOKS_TIMEOUT_SECONDS = env.env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
+WEBHOOKS_MAX_ATTEMPTS = env.env_int("WEBHOOKS_MAX_ATTEMPTS", 10)
+WEBHOOKS_RETRY_BASE_SECONDS = env.env_int("WEBHOOKS_RETRY_BASE_SECONDS", 10)
+WEBHOOKS_RETRY_MAX_SECONDS = env.env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
+WEBHOOKS_DISABLE_AFTER_FAILURES = env.env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 25)
+# An event not dispatched, or a delivery not attempted, this long after it was due is picked up by the sweep.
+WEBHOOKS_SWEEP_AFTER_SECONDS = env.env_int("WEBHOOKS_SWEEP_AFTER_SECONDS", 10)
 
 LOGGING = {
     "version": 1,

@@ -5,3 +5,6 @@ DATABASES["default"]["ENGINE"] = "tests.pg_backend"  # noqa: F405
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SETTLEMENT_SWEEP_AFTER_SECONDS = 1
+WEBHOOKS_ALLOW_PRIVATE_URLS = True  # the tests' receivers listen on 127.0.0.1
+WEBHOOKS_RETRY_BASE_SECONDS = 0.05
+WEBHOOKS_SWEEP_AFTER_SECONDS = 1
