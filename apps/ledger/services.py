@@ -4,12 +4,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from apps.budgets.locks import lock_budget_periods, organization_settlement_lock
+from apps.budgets.models import BudgetPeriod
 from apps.budgets.services import budget_periods_open, month_start
 from apps.tenancy.models import Department, Organization, Role, User
 from apps.webhooks.events import budget_threshold_payload, thresholds_crossed, transaction_payload
@@ -358,9 +360,9 @@ def _emit_settlement_events(
     statuses: list[str],
     reasons: list[str],
     department_names: dict[uuid.UUID, str],
-    periods: dict[tuple, object],
+    periods: dict[tuple, BudgetPeriod],
     running: dict[tuple, int],
-    occurred_at,
+    occurred_at: datetime,
 ) -> None:
     """Write a batch's webhook events in its transaction: one per settled spend, one per budget threshold crossed."""
     emails = dict(User.objects.filter(id__in={spend.employee_id for spend in spends}).values_list("id", "email"))

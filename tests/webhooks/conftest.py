@@ -1,5 +1,6 @@
 """A real HTTP receiver on 127.0.0.1 and a real Celery worker for the webhook tests."""
 
+import ssl
 import threading
 import time
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from celery.contrib.testing.worker import start_worker
 from django.db import connections, transaction
 
 from apps.webhooks import services
+from apps.webhooks.models import OutboxEvent
 from ledgerx.celery import app as celery_app
 
 
@@ -26,7 +28,7 @@ class Receiver:
     It answers with the statuses in `script`, one per request, then 200 for the rest.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, certfile: str | None = None, keyfile: str | None = None) -> None:
         self.requests: list[Received] = []
         self.script: list[int] = []
         self._changed = threading.Condition()
@@ -47,7 +49,12 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/ledgerx"
+        self.port = self.server.server_address[1]
+        if certfile:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(certfile, keyfile)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"{'https' if certfile else 'http'}://127.0.0.1:{self.port}/hooks/ledgerx"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -109,6 +116,7 @@ def endpoint_for(tenant, url: str, event_types=("transaction.posted",)):
 def emit(tenant, event_type: str = "transaction.posted", payload: dict | None = None):
     """Emit one event the way a service does: inside the transaction of its change."""
     with transaction.atomic():
-        return services.outbox_emit(
+        event_id = services.outbox_emit(
             organization_id=tenant.organization.id, event_type=event_type, payload=payload or {"n": 1}
         )
+    return OutboxEvent.objects.get(id=event_id)

@@ -1,8 +1,12 @@
 """The SSRF guard and the single POST a delivery attempt makes."""
 
+import shutil
+import subprocess
+
 import pytest
 
 from apps.webhooks import transport
+from tests.webhooks.conftest import Receiver
 
 REFUSED_URLS = [
     "http://127.0.0.1/hook",
@@ -84,3 +88,51 @@ def test_post_reports_a_connection_failure_as_an_outcome(receiver):
     outcome = transport.post(url, body=b"{}", headers={})
     assert outcome.status_code is None
     assert "ConnectionRefusedError" in outcome.error
+
+
+@pytest.fixture
+def tls_receiver(tmp_path):
+    """An HTTPS receiver whose self-signed certificate names only `localhost`."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server = Receiver(certfile=str(cert), keyfile=str(key))
+    server.certfile = str(cert)
+    yield server
+    server.stop()
+
+
+def test_https_verifies_the_certificate_against_the_host_name_not_the_pinned_address(tls_receiver, monkeypatch):
+    by_name = f"https://localhost:{tls_receiver.port}/hooks"
+    untrusted = transport.post(by_name, body=b"{}", headers={})
+    assert untrusted.status_code is None and "CERTIFICATE_VERIFY_FAILED" in untrusted.error
+
+    monkeypatch.setenv("SSL_CERT_FILE", tls_receiver.certfile)  # trust the receiver's certificate
+    assert transport.post(by_name, body=b"{}", headers={}).status_code == 200
+    by_address = transport.post(f"https://127.0.0.1:{tls_receiver.port}/hooks", body=b"{}", headers={})
+    assert by_address.status_code is None and "CERTIFICATE_VERIFY_FAILED" in by_address.error
+    assert len(tls_receiver.requests) == 1
