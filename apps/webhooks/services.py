@@ -35,6 +35,8 @@ USER_AGENT = "LedgerX-Webhooks/1"
 URL_MAX_LENGTH = 2000
 # Most events or deliveries one sweep picks up; the next sweep takes the rest.
 SWEEP_BATCH = 500
+# Most events one purge deletes, so that it never holds long locks on the outbox.
+PURGE_BATCH = 10_000
 
 
 def _secret() -> str:
@@ -452,3 +454,18 @@ def webhooks_sweep() -> dict[str, int]:
     ]
     _delivery_request(due)
     return {"events": len(event_ids), "deliveries": len(due)}
+
+
+def outbox_purge() -> int:
+    """Delete events older than WEBHOOKS_RETENTION_DAYS, with their delivery log, once nothing is left to send.
+
+    Returns how many events were deleted; a large backlog is worked off over several runs.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.WEBHOOKS_RETENTION_DAYS)
+    expired = (
+        OutboxEvent.objects.filter(created_at__lt=cutoff, dispatched_at__isnull=False)
+        .exclude(deliveries__status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING])
+        .values_list("id", flat=True)[:PURGE_BATCH]
+    )
+    _, deleted = OutboxEvent.objects.filter(id__in=list(expired)).delete()
+    return deleted.get(OutboxEvent._meta.label, 0)

@@ -19,3 +19,8 @@ def deliver(delivery_id: str) -> str | None:
 @shared_task
 def sweep_webhooks() -> dict[str, int]:
     return services.webhooks_sweep()
+
+
+@shared_task
+def purge_webhook_outbox() -> int:
+    return services.outbox_purge()

@@ -149,6 +149,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.webhooks.tasks.sweep_webhooks",
         "schedule": 5.0,
     },
+    "purge-webhook-outbox": {
+        "task": "apps.webhooks.tasks.purge_webhook_outbox",
+        "schedule": 3600.0,
+    },
 }
 
 # A spend still pending after this long is re-queued by the sweeper.
@@ -175,6 +179,8 @@ WEBHOOKS_RETRY_MAX_SECONDS = env.env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
 WEBHOOKS_DISABLE_AFTER_FAILURES = env.env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 25)
 # An event not dispatched, or a delivery not attempted, this long after it was due is picked up by the sweep.
 WEBHOOKS_SWEEP_AFTER_SECONDS = env.env_int("WEBHOOKS_SWEEP_AFTER_SECONDS", 10)
+# Events, and their delivery log, are kept this long once nothing is left to send.
+WEBHOOKS_RETENTION_DAYS = env.env_int("WEBHOOKS_RETENTION_DAYS", 30)
 
 LOGGING = {
     "version": 1,

@@ -92,3 +92,11 @@ def test_the_disable_and_enable_actions_go_through_the_service(tenant, deliverie
     assert Delivery.objects.get(id=ours.id).status == Delivery.Status.FAILED
     client.post(ENDPOINTS, {"action": "enable", "_selected_action": [str(ours.endpoint_id)]})
     assert WebhookEndpoint.objects.get(id=ours.endpoint_id).is_active
+
+
+def test_the_log_is_searchable_by_event_id(tenant, deliveries):
+    ours, _ = deliveries
+    client = _client(tenant.admin)
+    found = client.get(f"{DELIVERIES}?q={ours.event_id}")
+    assert found.status_code == 200 and b"acme-hook" in found.content
+    assert client.get(f"{DELIVERIES}?q=not-an-id").status_code == 200

@@ -391,3 +391,18 @@ def test_the_sweep_dispatches_old_undispatched_events_and_requeues_overdue_deliv
     assert OutboxEvent.objects.get(id=fresh_event.id).dispatched_at is None
     assert Delivery.objects.filter(event=old_event, endpoint=endpoint).exists()
     assert services.delivery_attempt(delivery_id=overdue.id).status == Delivery.Status.DELIVERED
+
+
+def test_the_purge_deletes_expired_events_once_nothing_is_left_to_send(tenant, settings):
+    settings.WEBHOOKS_RETENTION_DAYS = 30
+    endpoint = endpoint_for(tenant, "https://93.184.215.14/hooks")
+    delivered, still_retrying, recent, never_dispatched = (emit(tenant) for _ in range(4))
+    services.outbox_dispatch(event_ids=[delivered.id, still_retrying.id, recent.id])
+    Delivery.objects.filter(event=delivered).update(status=Delivery.Status.DELIVERED)
+    long_ago = timezone.now() - timedelta(days=31)
+    OutboxEvent.objects.exclude(id=recent.id).update(created_at=long_ago)
+
+    assert services.outbox_purge() == 1
+    assert set(OutboxEvent.objects.values_list("id", flat=True)) == {still_retrying.id, recent.id, never_dispatched.id}
+    assert set(Delivery.objects.values_list("event_id", flat=True)) == {still_retrying.id, recent.id}
+    assert WebhookEndpoint.objects.filter(id=endpoint.id).exists()
