@@ -365,7 +365,9 @@ def _emit_settlement_events(
     occurred_at: datetime,
 ) -> None:
     """Write a batch's webhook events in its transaction: one per settled spend, one per budget threshold crossed."""
-    emails = dict(User.objects.filter(id__in={spend.employee_id for spend in spends}).values_list("id", "email"))
+    emails = dict(
+        User.objects.of(organization).filter(id__in={spend.employee_id for spend in spends}).values_list("id", "email")
+    )
     events = [
         (
             EventType.TRANSACTION_POSTED if status == Transaction.Status.POSTED else EventType.TRANSACTION_REJECTED,
