@@ -14,7 +14,7 @@ class ORJSONRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data, default=str)
+        return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
 class ORJSONParser(BaseParser):

@@ -7,6 +7,7 @@ api_v1 = [
     path("", include("apps.tenancy.urls")),
     path("", include("apps.ledger.urls")),
     path("", include("apps.approvals.urls")),
+    path("webhooks/", include("apps.webhooks.urls")),
 ]
 
 urlpatterns = [

@@ -9,6 +9,8 @@ from apps.budgets.locks import organization_settlement_lock
 from apps.ledger.models import Transaction
 from apps.ledger.services import run_serializable, transaction_post_held, transaction_release_hold
 from apps.tenancy.models import Department, Organization, User
+from apps.webhooks.models import EventType
+from apps.webhooks.services import outbox_emit
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .models import ApprovalDecision, ApprovalPolicy, ApprovalRequest, ApproverKind
@@ -131,6 +133,23 @@ def approval_decide(*, actor: User, request_id: uuid.UUID, approve: bool, note: 
         else:
             request.current_level = level + 1
         request.save(update_fields=["status", "decided_at", "current_level"])
+        outbox_emit(
+            organization_id=organization.id,
+            event_type=EventType.APPROVAL_DECIDED,
+            payload={
+                "approval": {
+                    "id": str(request.id),
+                    "transaction": str(spend.id),
+                    "level": level + 1,
+                    "levels": len(request.levels),
+                    "approver": actor.email,
+                    "outcome": "approved" if approve else "rejected",
+                    "note": note,
+                    "status": request.status,
+                },
+                "occurred_at": now.isoformat(),
+            },
+        )
         return request
 
     with organization_settlement_lock(organization.id):

@@ -4,6 +4,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -12,8 +13,12 @@ from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from apps.budgets.locks import lock_budget_periods, organization_settlement_lock
+from apps.budgets.models import BudgetPeriod
 from apps.budgets.services import budget_periods_open, month_start
 from apps.tenancy.models import Department, Organization, Role, User
+from apps.webhooks.events import budget_threshold_payload, thresholds_crossed, transaction_payload
+from apps.webhooks.models import EventType
+from apps.webhooks.services import outbox_emit_many
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from ledgerx.money import MoneyError, format_money, parse_amount
 
@@ -370,7 +375,7 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
         Transaction.objects.select_for_update(skip_locked=True)
         .filter(id__in=candidate_ids, status=Transaction.Status.PENDING, kind=Transaction.Kind.SPEND)
         .order_by("created_at", "id")
-        .only("id", "amount_minor", "department_id", "budget_month", "category")
+        .only("id", "amount_minor", "department_id", "budget_month", "employee_id", "merchant", "category")
     )
     result = SettlementResult()
     if not spends:
@@ -443,7 +448,86 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
             [now, status_ids, [str(s) for s in statuses], reasons],
         )
     approval_requests_open(organization_id=organization_id, waiting=waiting, now=now)
+    _emit_money_events(
+        organization=organization,
+        spends=[(spend, status, reason) for spend, status, reason in zip(spends, statuses, reasons, strict=True)],
+        periods=periods,
+        used_after={key: spent[key] + held[key] for key in periods},
+        occurred_at=now,
+    )
     return result
+
+
+_EVENT_OF_STATUS = {
+    Transaction.Status.POSTED: EventType.TRANSACTION_POSTED,
+    Transaction.Status.REJECTED: EventType.TRANSACTION_REJECTED,
+    Transaction.Status.REVERSED: EventType.TRANSACTION_REVERSED,
+    Transaction.Status.AWAITING_APPROVAL: EventType.APPROVAL_REQUESTED,
+}
+
+
+def _emit_money_events(
+    *,
+    organization: Organization,
+    spends: list[tuple[Transaction, str, str]],
+    periods: dict[tuple, BudgetPeriod],
+    used_after: dict[tuple, int],
+    occurred_at: datetime,
+    extra: dict | None = None,
+) -> None:
+    """Write webhook events in the transaction of the change: one per spend whose state moved, one per
+    budget threshold (80%, 100% of the limit, counting holds) that the change crossed upwards."""
+    department_names = dict(Department.objects.filter(organization=organization).values_list("id", "name"))
+    emails = dict(
+        User.objects.of(organization)
+        .filter(id__in={spend.employee_id for spend, _, _ in spends})
+        .values_list("id", "email")
+    )
+    events = [
+        (
+            _EVENT_OF_STATUS[status],
+            {
+                **transaction_payload(
+                    transaction_id=spend.id,
+                    status=status,
+                    amount_minor=spend.amount_minor,
+                    currency=organization.currency,
+                    merchant=spend.merchant,
+                    category=spend.category,
+                    department_id=spend.department_id,
+                    department_name=department_names[spend.department_id],
+                    employee_id=spend.employee_id,
+                    employee_email=emails[spend.employee_id],
+                    rejection_reason=reason,
+                    occurred_at=occurred_at,
+                ),
+                **(extra or {}),
+            },
+        )
+        for spend, status, reason in spends
+    ]
+    for (department_id, month), period in periods.items():
+        for threshold in thresholds_crossed(
+            before_minor=period.spent_minor + period.held_minor,
+            after_minor=used_after[(department_id, month)],
+            limit_minor=period.limit_minor,
+        ):
+            events.append(
+                (
+                    EventType.BUDGET_THRESHOLD_CROSSED,
+                    budget_threshold_payload(
+                        department_id=department_id,
+                        department_name=department_names[department_id],
+                        month=month,
+                        threshold_percent=threshold,
+                        limit_minor=period.limit_minor,
+                        spent_minor=used_after[(department_id, month)],
+                        currency=organization.currency,
+                        occurred_at=occurred_at,
+                    ),
+                )
+            )
+    outbox_emit_many(organization_id=organization.id, events=events)
 
 
 def _lock_spend_periods(spend: Transaction) -> tuple[list[uuid.UUID], dict]:
@@ -469,6 +553,13 @@ def transaction_post_held(*, spend: Transaction) -> None:
     spend.status = Transaction.Status.POSTED
     spend.processed_at = now
     spend.save(update_fields=["status", "processed_at"])
+    _emit_money_events(
+        organization=spend.organization,
+        spends=[(spend, spend.status, "")],
+        periods=periods,
+        used_after={key: spent[key] + held[key] for key in periods},
+        occurred_at=now,
+    )
 
 
 def transaction_release_hold(*, spend: Transaction, reason: str) -> None:
@@ -486,6 +577,13 @@ def transaction_release_hold(*, spend: Transaction, reason: str) -> None:
     spend.rejection_reason = reason
     spend.processed_at = now
     spend.save(update_fields=["status", "rejection_reason", "processed_at"])
+    _emit_money_events(
+        organization=spend.organization,
+        spends=[(spend, spend.status, reason)],
+        periods=periods,
+        used_after={key: spent[key] + held[key] for key in periods},
+        occurred_at=now,
+    )
 
 
 def settlement_sweep() -> int:
@@ -572,4 +670,12 @@ def _reverse(*, actor: User, original_id: uuid.UUID, reason: str, key: str, requ
     _write_periods(periods=periods, spent=spent, held=held, now=now)
     original.status = Transaction.Status.REVERSED
     original.save(update_fields=["status"])
+    _emit_money_events(
+        organization=original.organization,
+        spends=[(original, original.status, "")],
+        periods=periods,
+        used_after={key: spent[key] + held[key] for key in periods},
+        occurred_at=now,
+        extra={"reversal": {"id": str(reversal.id), "reason": reason}},
+    )
     return reversal

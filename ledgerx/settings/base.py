@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "apps.ledger",
     "apps.approvals",
     "apps.system",
+    "apps.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -150,6 +151,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.budgets.tasks.rollover_budgets",
         "schedule": 3600.0,
     },
+    "sweep-webhooks": {
+        "task": "apps.webhooks.tasks.sweep_webhooks",
+        "schedule": 5.0,
+    },
+    "purge-webhook-outbox": {
+        "task": "apps.webhooks.tasks.purge_webhook_outbox",
+        "schedule": 3600.0,
+    },
 }
 
 # A spend still pending after this long is re-queued by the sweeper.
@@ -163,6 +172,26 @@ APPROVAL_EXPIRY_HOURS = env.env_int("APPROVAL_EXPIRY_HOURS", 72)
 # Past this many pending spends the API answers 503 with Retry-After instead of falling over.
 INGEST_BACKLOG_LIMIT = env.env_int("INGEST_BACKLOG_LIMIT", 200_000)
 INGEST_BACKLOG_CHECK_SECONDS = 1.0
+
+EMAIL_BACKEND = env.env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env.env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "LedgerX <noreply@ledgerx.local>")
+
+# Webhooks. Private, loopback and reserved receiver addresses are refused unless allowed here.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env.env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+WEBHOOKS_TIMEOUT_SECONDS = env.env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
+WEBHOOKS_MAX_ATTEMPTS = env.env_int("WEBHOOKS_MAX_ATTEMPTS", 10)
+WEBHOOKS_RETRY_BASE_SECONDS = env.env_int("WEBHOOKS_RETRY_BASE_SECONDS", 10)
+WEBHOOKS_RETRY_MAX_SECONDS = env.env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
+WEBHOOKS_DISABLE_AFTER_FAILURES = env.env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 25)
+# An event not dispatched, or a delivery not attempted, this long after it was due is picked up by the sweep.
+WEBHOOKS_SWEEP_AFTER_SECONDS = env.env_int("WEBHOOKS_SWEEP_AFTER_SECONDS", 10)
+# Events, and their delivery log, are kept this long once nothing is left to send.
+WEBHOOKS_RETENTION_DAYS = env.env_int("WEBHOOKS_RETENTION_DAYS", 30)
 
 LOGGING = {
     "version": 1,

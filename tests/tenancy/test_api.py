@@ -22,7 +22,7 @@ EMPLOYEE, FINANCE, ADMIN, SYSTEM = Role.EMPLOYEE, Role.FINANCE_MANAGER, Role.ORG
 ROLES = (EMPLOYEE, FINANCE, ADMIN, SYSTEM)
 TENANT_ROLES = (EMPLOYEE, FINANCE, ADMIN)
 USER_KEYS = {"id", "email", "role", "organization", "department"}
-BUDGET_KEYS = {"period", "limit", "spent", "available", "currency"}
+BUDGET_KEYS = {"period", "limit", "spent", "held", "available", "currency"}
 STRONG_PASSWORD = "a-long-enough-secret"
 
 
@@ -650,6 +650,7 @@ def test_departments_list_with_this_months_budget_employees_see_their_lineage(ap
             "period": this_month(tenant.organization),
             "limit": "1500.00",
             "spent": "0.00",
+            "held": "0.00",
             "available": "1500.00",
             "currency": "USD",
         },
@@ -678,6 +679,7 @@ def test_an_org_admin_creates_a_department_under_a_parent(api, tenant):
         "period": this_month(tenant.organization),
         "limit": "1500.50",
         "spent": "0.00",
+        "held": "0.00",
         "available": "1500.50",
         "currency": "USD",
     }
@@ -722,6 +724,7 @@ def test_a_budget_of_a_named_period_shows_the_standing_limit_until_opened(api, t
         "period": this_month(tenant.organization),
         "limit": "50000.00",
         "spent": "0.00",
+        "held": "0.00",
         "available": "50000.00",
         "currency": "USD",
     }
@@ -751,6 +754,7 @@ def test_a_limit_below_what_is_spent_is_allowed_and_says_so(api, tenant):
         "period": this_month(tenant.organization),
         "limit": "10.00",
         "spent": "60.00",
+        "held": "0.00",
         "available": "0.00",
         "currency": "USD",
         "notice": "The new limit is below what is already spent: further spend is blocked this period.",

@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0003_ledger_triggers'),
+        ("ledger", "0003_ledger_triggers"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='transaction',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Pending'), ('awaiting_approval', 'Awaiting approval'), ('posted', 'Posted'), ('rejected', 'Rejected'), ('reversed', 'Reversed')], default='pending', max_length=20),
+            model_name="transaction",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("awaiting_approval", "Awaiting approval"),
+                    ("posted", "Posted"),
+                    ("rejected", "Rejected"),
+                    ("reversed", "Reversed"),
+                ],
+                default="pending",
+                max_length=20,
+            ),
         ),
     ]

@@ -1,0 +1,73 @@
+"""The payloads of the events LedgerX emits, built from plain values so any service can emit them."""
+
+import uuid
+from datetime import date, datetime
+
+from ledgerx.money import to_decimal_string
+
+# Percentages of a budget period's limit whose crossing emits `budget.threshold_crossed`.
+BUDGET_THRESHOLDS = (80, 100)
+
+
+def transaction_payload(
+    *,
+    transaction_id: uuid.UUID,
+    status: str,
+    amount_minor: int,
+    currency: str,
+    merchant: str,
+    category: str,
+    department_id: uuid.UUID,
+    department_name: str,
+    employee_id: uuid.UUID,
+    employee_email: str,
+    rejection_reason: str,
+    occurred_at: datetime,
+) -> dict:
+    return {
+        "transaction": {
+            "id": str(transaction_id),
+            "status": status,
+            "amount": to_decimal_string(amount_minor, currency),
+            "currency": currency,
+            "merchant": merchant,
+            "category": category,
+            "department": {"id": str(department_id), "name": department_name},
+            "employee": {"id": str(employee_id), "email": employee_email},
+            "rejection_reason": rejection_reason,
+        },
+        "occurred_at": occurred_at.isoformat(),
+    }
+
+
+def thresholds_crossed(*, before_minor: int, after_minor: int, limit_minor: int) -> list[int]:
+    """The thresholds (percent of the limit) that spend moving from `before` to `after` crosses upwards."""
+    return [
+        threshold
+        for threshold in BUDGET_THRESHOLDS
+        if before_minor * 100 < threshold * limit_minor <= after_minor * 100
+    ]
+
+
+def budget_threshold_payload(
+    *,
+    department_id: uuid.UUID,
+    department_name: str,
+    month: date,
+    threshold_percent: int,
+    limit_minor: int,
+    spent_minor: int,
+    currency: str,
+    occurred_at: datetime,
+) -> dict:
+    return {
+        "budget": {
+            "department": {"id": str(department_id), "name": department_name},
+            "period": f"{month:%Y-%m}",
+            "threshold_percent": threshold_percent,
+            "limit": to_decimal_string(limit_minor, currency),
+            "spent": to_decimal_string(spent_minor, currency),
+            "currency": currency,
+        },
+        "occurred_at": occurred_at.isoformat(),
+    }

@@ -1,0 +1,116 @@
+import uuid
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import BrinIndex
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.tenancy.scoping import TenantQuerySet
+
+
+class EventType(models.TextChoices):
+    TRANSACTION_POSTED = "transaction.posted"
+    TRANSACTION_REJECTED = "transaction.rejected"
+    TRANSACTION_REVERSED = "transaction.reversed"
+    APPROVAL_REQUESTED = "approval.requested"
+    APPROVAL_DECIDED = "approval.decided"
+    FRAUD_ALERT_CREATED = "fraud.alert.created"
+    BUDGET_THRESHOLD_CROSSED = "budget.threshold_crossed"
+
+
+class WebhookEndpoint(models.Model):
+    """A receiver an org admin registered. The secret is shared with the receiver, so it is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True, default="")
+    secret = models.CharField(max_length=100)
+    event_types = ArrayField(models.CharField(max_length=40, choices=EventType.choices))
+    is_active = models.BooleanField(default=True)
+    disabled_reason = models.TextField(blank=True, default="")
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(event_types=[]), name="webhook_endpoint_has_event_types"),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class OutboxEvent(models.Model):
+    """An event written in the same database transaction as the change it describes. Its id is the event id."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    type = models.CharField(max_length=40, choices=EventType.choices)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the event was fanned out into deliveries; null means the sweep still owes it a dispatch.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(dispatched_at__isnull=True), name="outbox_undispatched"),
+            # The outbox is appended in time order; BRIN finds the expired range for almost no write cost.
+            BrinIndex(fields=["created_at"], name="outbox_created_brin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"
+
+
+class Delivery(models.Model):
+    """One event to one endpoint: its attempts so far and how the last one went."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # The attempt count at which retrying stops; a manual redelivery raises it by one.
+    attempt_limit = models.PositiveIntegerField()
+    last_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Pending: when the next attempt is due. Sending: when the attempt's lease runs out.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "endpoint"], name="delivery_one_per_event_and_endpoint"),
+        ]
+        indexes = [
+            models.Index(fields=["endpoint", "-created_at"], name="delivery_log_by_endpoint"),
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status__in=["pending", "sending"]), name="delivery_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} -> {self.endpoint_id}"

@@ -1,0 +1,67 @@
+from rest_framework import serializers
+
+from ledgerx.fields import StrictCharField
+
+from .models import Delivery, EventType, WebhookEndpoint
+
+
+class EndpointCreateInput(serializers.Serializer):
+    url = StrictCharField(max_length=2000)
+    event_types = serializers.ListField(child=serializers.ChoiceField(choices=EventType.values), allow_empty=False)
+    description = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class EndpointUpdateInput(serializers.Serializer):
+    url = StrictCharField(max_length=2000, required=False)
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=EventType.values), allow_empty=False, required=False
+    )
+    description = StrictCharField(max_length=200, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+    rotate_secret = serializers.BooleanField(required=False, default=False)
+
+
+class DeliveryListFilters(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Delivery.Status.values, required=False)
+
+
+def endpoint_representation(endpoint: WebhookEndpoint, *, with_secret: bool = False) -> dict:
+    """The secret is shown when it is made (creation, rotation) and never again over the API."""
+    representation = {
+        "id": str(endpoint.id),
+        "url": endpoint.url,
+        "description": endpoint.description,
+        "event_types": endpoint.event_types,
+        "is_active": endpoint.is_active,
+        "disabled_reason": endpoint.disabled_reason,
+        "consecutive_failures": endpoint.consecutive_failures,
+        "created_at": endpoint.created_at.isoformat(),
+        "updated_at": endpoint.updated_at.isoformat(),
+    }
+    if with_secret:
+        representation["secret"] = endpoint.secret
+    return representation
+
+
+def _isoformat(moment) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def delivery_representation(delivery: Delivery) -> dict:
+    return {
+        "id": str(delivery.id),
+        "endpoint": str(delivery.endpoint_id),
+        "event": {
+            "id": str(delivery.event_id),
+            "type": delivery.event.type,
+            "created_at": delivery.event.created_at.isoformat(),
+        },
+        "status": delivery.status,
+        "attempts": delivery.attempts,
+        "last_response_code": delivery.last_response_code,
+        "last_error": delivery.last_error,
+        "latency_ms": delivery.latency_ms,
+        "next_attempt_at": _isoformat(delivery.next_attempt_at),
+        "delivered_at": _isoformat(delivery.delivered_at),
+        "created_at": delivery.created_at.isoformat(),
+    }
