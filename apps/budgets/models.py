@@ -34,3 +34,10 @@ class BudgetPeriod(models.Model):
     @property
     def available_minor(self) -> int:
         return max(self.limit_minor - self.spent_minor, 0)
+
+    @property
+    def used_percent(self) -> int:
+        """Whole percent of the limit spent; with a zero limit, any spend counts as 100."""
+        if self.limit_minor > 0:
+            return self.spent_minor * 100 // self.limit_minor
+        return 100 if self.spent_minor > 0 else 0

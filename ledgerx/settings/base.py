@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "apps.budgets",
     "apps.ledger",
     "apps.system",
+    "apps.web",
 ]
 
 MIDDLEWARE = [
