@@ -13,8 +13,9 @@ from .models import BudgetPeriod
 
 class BudgetLimitForm(ActionForm):
     limit = forms.CharField(
-        max_length=40, help_text="In the organization's currency, as a decimal such as 50000.00. It may be below "
-        "what is already spent: that blocks further spend this period."
+        max_length=40,
+        help_text="In the organization's currency, as a decimal such as 50000.00. It may be below "
+        "what is already spent: that blocks further spend this period.",
     )
 
 

@@ -13,4 +13,3 @@ class SystemMetricsApi(APIView):
 
     def get(self, request):
         return Response(selectors.system_metrics())
-

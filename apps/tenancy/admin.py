@@ -41,4 +41,3 @@ class UserAdmin(OrganizationScopedAdmin):
     list_select_related = ("organization", "department")
     search_fields = ("email",)
     exclude = ("password", "groups", "user_permissions")
-

@@ -37,7 +37,7 @@ def test_reports_count_posted_spend_only_within_the_tenant_and_what_the_user_may
     ]
     per_day = selectors.spend_per_day(user=tenant.finance, month=month)
     today = timezone.now().date()  # the tenant's timezone is UTC
-    assert [row["day"] for row in per_day][0] == month
+    assert per_day[0]["day"] == month
     assert per_day[-1] == {"day": today, "total_minor": 425_050}
     assert sum(row["total_minor"] for row in per_day) == 425_050
 
@@ -54,4 +54,3 @@ def test_spend_per_day_is_zero_filled_from_the_first_of_the_month_to_today(tenan
     today = timezone.now().date()  # the tenant's timezone is UTC
     assert len(per_day) == today.day
     assert all(row["total_minor"] == 0 for row in per_day)
-

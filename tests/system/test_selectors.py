@@ -144,7 +144,14 @@ def test_a_real_worker_keeps_its_heartbeat(settlement_worker):
 def test_system_metrics_gathers_everything():
     metrics = selectors.system_metrics()
     assert set(metrics) == {
-        "generated_at", "window_minutes", "queues", "latency", "throughput", "transactions", "postgresql", "redis",
+        "generated_at",
+        "window_minutes",
+        "queues",
+        "latency",
+        "throughput",
+        "transactions",
+        "postgresql",
+        "redis",
         "workers",
     }
     assert metrics["window_minutes"] == 15

@@ -80,7 +80,8 @@ def check_accessible(page) -> None:
         """async () => {
             const result = await axe.run(document, {runOnly: {type: "tag",
                 values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}});
-            return result.violations.map(v => `${v.id}: ${v.help} at ${v.nodes.map(n => n.target.join(" ")).slice(0, 3)}`);
+            return result.violations.map(
+                v => `${v.id}: ${v.help} at ${v.nodes.map(n => n.target.join(" ")).slice(0, 3)}`);
         }"""
     )
     assert violations == []
@@ -207,3 +208,8 @@ def test_pages_fit_a_phone(browser, live_server):
     check_fits_the_screen(finance.page)
     screenshot(finance.page, "finance-phone")
     finance.close()
+
+    root = Session(browser, live_server, "root@ledgerx.local", viewport=PHONE)
+    check_fits_the_screen(root.page)
+    check_accessible(root.page)
+    root.close()

@@ -160,7 +160,13 @@ def test_system_internals_show_queues_latency_health_and_workers(system_admin):
 
 @pytest.mark.parametrize(
     ("spent_minor", "level", "bar"),
-    [(0, "ok", 0), (3_999_999, "ok", 79), (4_000_000, "warning", 80), (5_000_000, "over", 100), (6_000_000, "over", 100)],
+    [
+        (0, "ok", 0),
+        (3_999_999, "ok", 79),
+        (4_000_000, "warning", 80),
+        (5_000_000, "over", 100),
+        (6_000_000, "over", 100),
+    ],
 )
 def test_the_budget_bar_turns_amber_at_80_and_red_at_100_percent(spent_minor, level, bar):
     period = BudgetPeriod(department=Department(name="Engineering"), limit_minor=5_000_000, spent_minor=spent_minor)
