@@ -2,14 +2,13 @@ from django import forms
 from django.contrib import admin, messages
 
 from apps.tenancy.admin_scoping import (
-    STAFF_ROLES,
     ActionForm,
     OrganizationScopedAdmin,
     action_form,
     action_form_page,
     role_in,
 )
-from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES
+from apps.tenancy.permissions import FINANCE_ROLES
 from ledgerx.errors import LedgerXError
 from ledgerx.money import format_money
 
@@ -35,7 +34,6 @@ class AccountAdmin(OrganizationScopedAdmin):
 class TransactionAdmin(OrganizationScopedAdmin):
     """Read-only: a spend changes only by settlement or by a reversal, which the action below makes."""
 
-    view_roles = STAFF_ROLES
     list_display = ("created_at", "employee", "department", "merchant", "amount", "status")
     list_filter = ("status", "kind", ("department", admin.RelatedOnlyFieldListFilter), "category", "created_at")
     list_select_related = ("employee", "department")
@@ -82,7 +80,6 @@ class TransactionAdmin(OrganizationScopedAdmin):
 class EntryAdmin(OrganizationScopedAdmin):
     """Append-only, as in the database: no add, change or delete, for anyone."""
 
-    view_roles = (*FINANCE_ROLES, *PLATFORM_ROLES)
     list_display = ("id", "created_at", "transaction", "account", "amount")
     list_filter = ("account__kind",)
     list_select_related = ("account", "transaction")

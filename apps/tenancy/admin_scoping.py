@@ -14,9 +14,7 @@ from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
 from .models import Organization, Role
-from .permissions import FINANCE_ROLES, PLATFORM_ROLES
-
-STAFF_ROLES = (*FINANCE_ROLES, *PLATFORM_ROLES)
+from .permissions import STAFF_ROLES
 
 
 def role_in(request, roles: tuple) -> bool:

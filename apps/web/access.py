@@ -9,10 +9,9 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from apps.tenancy.models import Role
-from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES
+from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES, STAFF_ROLES
 
 EMPLOYEE_ROLES = (Role.EMPLOYEE,)
-STAFF_ROLES = (*FINANCE_ROLES, *PLATFORM_ROLES)
 
 
 @dataclass(frozen=True)

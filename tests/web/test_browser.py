@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from apps.tenancy.demo import DEMO_PASSWORD, seed_demo
+from apps.tenancy.models import User
 from tests.factories import spend_submit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,8 +107,6 @@ def submit_spend(page, amount: str, merchant: str, category: str) -> None:
 @pytest.mark.django_db(transaction=True)  # the live server and the worker see only committed rows
 def test_techcorp_in_the_browser(browser, live_server, settlement_worker):
     seed_demo()
-    from apps.tenancy.models import User
-
     carol = User.objects.get(email="carol@techcorp.com")
     for amount, merchant, category in [
         ("1200.00", "Salesforce", "software"),
