@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/ledgerx
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: demo test lint bench services clean
+.PHONY: demo test lint bench services chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,11 @@ demo: $(STAMP)
 services:
 	deploy/ensure_services.sh
 
-test: $(STAMP) services
+# The browser tests drive Debian's Chromium; installed here when missing (never a Playwright download).
+chromium:
+	deploy/ensure_chromium.sh
+
+test: $(STAMP) services chromium
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest --create-db $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -8,13 +8,16 @@ api_v1 = [
     path("", include("apps.ledger.urls")),
     path("", include("apps.approvals.urls")),
     path("webhooks/", include("apps.webhooks.urls")),
+    path("", include("apps.system.urls")),
 ]
 
 urlpatterns = [
     path("healthz", system_views.healthz, name="healthz"),
     path("readyz", system_views.readyz, name="readyz"),
+    path("metrics", system_views.prometheus_metrics, name="prometheus-metrics"),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
+    path("", include("apps.web.urls")),
 ]
 
 handler404 = "ledgerx.errors.json_not_found"

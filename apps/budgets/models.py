@@ -38,3 +38,11 @@ class BudgetPeriod(models.Model):
     @property
     def available_minor(self) -> int:
         return max(self.limit_minor - self.spent_minor - self.held_minor, 0)
+
+    @property
+    def used_percent(self) -> int:
+        """Whole percent of the limit spent or held; with a zero limit, any use counts as 100."""
+        used = self.spent_minor + self.held_minor
+        if self.limit_minor > 0:
+            return used * 100 // self.limit_minor
+        return 100 if used > 0 else 0

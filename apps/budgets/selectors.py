@@ -1,6 +1,8 @@
+from dataclasses import dataclass
 from datetime import date
 
-from apps.tenancy.models import Department
+from apps.tenancy.models import Department, User
+from apps.tenancy.selectors import department_list_visible, department_tree
 
 from .models import BudgetPeriod
 
@@ -26,3 +28,17 @@ def budget_periods_for(*, departments: list[Department], month: date) -> dict:
         )
         for department in departments
     }
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    department: Department
+    depth: int
+    period: BudgetPeriod
+
+
+def budget_overview(*, user: User, month: date) -> list[BudgetLine]:
+    """The month's budget of every department the user may see, as a tree (depth-first)."""
+    tree = department_tree(departments=list(department_list_visible(user=user)))
+    periods = budget_periods_for(departments=[department for department, _ in tree], month=month)
+    return [BudgetLine(department=department, depth=depth, period=periods[department.id]) for department, depth in tree]

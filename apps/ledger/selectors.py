@@ -1,11 +1,14 @@
 import uuid
-from datetime import datetime, timedelta
+import zoneinfo
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from apps.budgets.services import next_month
 from apps.tenancy.models import Organization, Role, User
 from apps.tenancy.selectors import departments_with_spend_view
 
@@ -45,6 +48,49 @@ def transaction_list(
     if until:
         transactions = transactions.filter(created_at__lt=until)
     return transactions.order_by("-created_at", "-id")
+
+
+def _spend_counting_against(*, user: User, month: date) -> QuerySet[Transaction]:
+    """The month's spend as it stands now: posted and not reversed, as far as `user` may see."""
+    return transactions_visible(user=user).filter(
+        kind=Transaction.Kind.SPEND, status=Transaction.Status.POSTED, budget_month=month
+    )
+
+
+def spend_per_day(*, user: User, month: date) -> list[dict[str, Any]]:
+    """Posted spend per day of the month in the organization's timezone, zero-filled up to today."""
+    zone = zoneinfo.ZoneInfo(user.organization.timezone)
+    totals = dict(
+        _spend_counting_against(user=user, month=month)
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("day", "total")
+        .order_by()
+    )
+    last_day = min(timezone.now().astimezone(zone).date(), next_month(month) - timedelta(days=1))
+    days = [month + timedelta(days=offset) for offset in range((last_day - month).days + 1)]
+    return [{"day": day, "total_minor": totals.get(day, 0)} for day in days]
+
+
+def spend_by_category(*, user: User, month: date) -> list[dict[str, Any]]:
+    """Posted spend of the month per category, largest first."""
+    return list(
+        _spend_counting_against(user=user, month=month)
+        .values("category")
+        .annotate(total_minor=Sum("amount_minor"), count=Count("id"))
+        .order_by("-total_minor", "category")
+    )
+
+
+def top_merchants(*, user: User, month: date, limit: int = 5) -> list[dict[str, Any]]:
+    """The merchants that took the most posted spend this month."""
+    return list(
+        _spend_counting_against(user=user, month=month)
+        .values("merchant")
+        .annotate(total_minor=Sum("amount_minor"), count=Count("id"))
+        .order_by("-total_minor", "merchant")[:limit]
+    )
 
 
 def entry_list(*, organization: Organization, transaction_id: uuid.UUID | None = None) -> QuerySet[Entry]:

@@ -1,7 +1,9 @@
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
+
+from . import prometheus, selectors
 
 
 def healthz(request) -> JsonResponse:
@@ -23,3 +25,8 @@ def readyz(request) -> JsonResponse:
         checks["redis"] = f"unreachable: {error.__class__.__name__}"
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+
+
+def prometheus_metrics(request) -> HttpResponse:
+    """Scraped by Prometheus without credentials: counts and health only, nothing of any one tenant."""
+    return HttpResponse(prometheus.render(selectors.system_metrics()), content_type=prometheus.CONTENT_TYPE)

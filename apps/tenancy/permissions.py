@@ -6,6 +6,8 @@ TENANT_ROLES = (Role.EMPLOYEE, Role.FINANCE_MANAGER, Role.ORG_ADMIN)
 FINANCE_ROLES = (Role.FINANCE_MANAGER, Role.ORG_ADMIN)
 ADMIN_ROLES = (Role.ORG_ADMIN,)
 PLATFORM_ROLES = (Role.SYSTEM_ADMIN,)
+# The roles that use the back office (User.is_staff).
+STAFF_ROLES = FINANCE_ROLES + PLATFORM_ROLES
 
 
 class RoleAllowed(BasePermission):

@@ -119,3 +119,21 @@ def organization_list_visible(*, user: User) -> QuerySet[Organization]:
     if user.role == Role.SYSTEM_ADMIN:
         return Organization.objects.all()
     return Organization.objects.filter(id=user.organization_id)
+
+
+def department_tree(*, departments: list[Department]) -> list[tuple[Department, int]]:
+    """The departments depth-first, each with its depth; one whose parent is not in the list is a root."""
+    present = {department.id for department in departments}
+    children: dict = {}
+    for department in sorted(departments, key=lambda d: d.name.lower()):
+        parent_id = department.parent_id if department.parent_id in present else None
+        children.setdefault(parent_id, []).append(department)
+    ordered: list[tuple[Department, int]] = []
+
+    def walk(parent_id, depth: int) -> None:
+        for child in children.get(parent_id, []):
+            ordered.append((child, depth))
+            walk(child.id, depth + 1)
+
+    walk(None, 0)
+    return ordered

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "apps.approvals",
     "apps.system",
     "apps.webhooks",
+    "apps.web",
 ]
 
 MIDDLEWARE = [

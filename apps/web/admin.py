@@ -1,0 +1,5 @@
+from django.contrib import admin
+
+admin.site.site_header = "LedgerX back office"
+admin.site.site_title = "LedgerX back office"
+admin.site.index_title = "Back office"

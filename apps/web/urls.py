@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("", views.home, name="home"),
+    path("panels/home", views.employee_panels, name="home-panels"),
+    path("finance/", views.finance_dashboard, name="finance-dashboard"),
+    path("finance/panels", views.finance_panels, name="finance-panels"),
+    path("system/", views.system_internals, name="system-internals"),
+    path("system/panels", views.system_panels, name="system-panels"),
+]

@@ -1,0 +1,144 @@
+"""The pages. Each reads through the apps' selectors; each `*_panels` view renders the same partial
+the page includes, so the page refreshes in place from one template."""
+
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from apps.budgets import selectors as budget_selectors
+from apps.budgets.services import month_start
+from apps.ledger import selectors as ledger_selectors
+from apps.system import selectors as system_selectors
+from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES
+from ledgerx.money import format_money, to_decimal_string
+
+from .access import EMPLOYEE_ROLES, landing_url, navigation, role_required
+from .forms import EmailLoginForm
+
+RECENT_TRANSACTIONS = 10
+OWN_TRANSACTIONS = 20
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    authentication_form = EmailLoginForm
+    redirect_authenticated_user = True
+    extra_context = {"page_title": "Log in"}
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "login"
+
+
+def _page(request, template: str, url_name: str, title: str, context: dict):
+    return render(request, template, {**context, "navigation": navigation(request.user, url_name), "page_title": title})
+
+
+def _this_month(user):
+    return month_start(timezone.now(), user.organization.timezone)
+
+
+def home(request):
+    """Employees land on their spend page; every other role on the first page it may open."""
+    if request.user.is_authenticated and request.user.role not in EMPLOYEE_ROLES:
+        return redirect(landing_url(request.user))
+    return employee_home(request)
+
+
+@role_required(*EMPLOYEE_ROLES)
+def employee_home(request):
+    return _page(request, "web/employee_home.html", "home", "My spend", _employee_context(request.user))
+
+
+@role_required(*EMPLOYEE_ROLES)
+def employee_panels(request):
+    return render(request, "web/_employee_panels.html", _employee_context(request.user))
+
+
+def _employee_context(user) -> dict:
+    department = user.department
+    budget = None
+    if department is not None:
+        budget = budget_selectors.budget_period_for(department=department, month=_this_month(user))
+    return {
+        "organization": user.organization,
+        "department": department,
+        "budget": budget,
+        "transactions": ledger_selectors.transaction_list(user=user, employee_id=user.id)[:OWN_TRANSACTIONS],
+    }
+
+
+@role_required(*FINANCE_ROLES)
+def finance_dashboard(request):
+    return _page(
+        request, "web/finance_dashboard.html", "finance-dashboard", "Finance dashboard", _finance_context(request.user)
+    )
+
+
+@role_required(*FINANCE_ROLES)
+def finance_panels(request):
+    return render(request, "web/_finance_panels.html", _finance_context(request.user))
+
+
+def _finance_context(user) -> dict:
+    organization = user.organization
+    currency = organization.currency
+    month = _this_month(user)
+    per_day = ledger_selectors.spend_per_day(user=user, month=month)
+    by_category = ledger_selectors.spend_by_category(user=user, month=month)
+    return {
+        "organization": organization,
+        "month": month,
+        "now": timezone.now(),
+        "budgets": budget_selectors.budget_overview(user=user, month=month),
+        "by_category": by_category,
+        "top_merchants": ledger_selectors.top_merchants(user=user, month=month),
+        "recent": ledger_selectors.transaction_list(user=user)[:RECENT_TRANSACTIONS],
+        "chart_data": {
+            "currency": currency,
+            "per_day": {
+                "labels": [f"{row['day']:%b %-d}" for row in per_day],
+                "values": [to_decimal_string(row["total_minor"], currency) for row in per_day],
+                "summary": _per_day_summary(per_day, currency),
+            },
+            "by_category": {
+                "labels": [row["category"] for row in by_category],
+                "values": [to_decimal_string(row["total_minor"], currency) for row in by_category],
+            },
+        },
+    }
+
+
+def _per_day_summary(per_day: list[dict], currency: str) -> str:
+    total = sum(row["total_minor"] for row in per_day)
+    if not total:
+        return "No posted spend this month yet."
+    busiest = max(per_day, key=lambda row: row["total_minor"])
+    return (
+        f"{format_money(total, currency)} posted this month; the busiest day was "
+        f"{busiest['day']:%B %-d} with {format_money(busiest['total_minor'], currency)}."
+    )
+
+
+@role_required(*PLATFORM_ROLES)
+def system_internals(request):
+    return _page(request, "web/system_internals.html", "system-internals", "System internals", _system_context())
+
+
+@role_required(*PLATFORM_ROLES)
+def system_panels(request):
+    return render(request, "web/_system_panels.html", _system_context())
+
+
+def _system_context() -> dict:
+    metrics = system_selectors.system_metrics()
+    return {
+        "metrics": metrics,
+        "chart_data": {
+            "throughput": {
+                "labels": [row["minute"][11:16] for row in metrics["throughput"]],
+                "accepted": [row["accepted"] for row in metrics["throughput"]],
+                "settled": [row["settled"] for row in metrics["throughput"]],
+            }
+        },
+    }

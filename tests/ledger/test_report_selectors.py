@@ -1,0 +1,56 @@
+"""Spend per day, by category and top merchants: what the finance dashboard charts."""
+
+import pytest
+from django.utils import timezone
+
+from apps.budgets.services import month_start
+from apps.ledger import selectors
+from apps.ledger.services import transaction_reverse
+from tests.factories import spend_settled
+
+
+def _month(user):
+    return month_start(timezone.now(), user.organization.timezone)
+
+
+@pytest.mark.django_db(transaction=True)  # settlement takes its advisory lock outside any transaction
+def test_reports_count_posted_spend_only_within_the_tenant_and_what_the_user_may_see(tenant, other_tenant):
+    spend_settled(user=tenant.employee, amount="1000.00", merchant="Dell", category="equipment")
+    spend_settled(user=tenant.employee, amount="250.50", merchant="Delta", category="travel")
+    spend_settled(user=tenant.other_employee, amount="3000.00", merchant="Dell", category="equipment")
+    reversed_spend = spend_settled(user=tenant.other_employee, amount="700.00", merchant="Hilton", category="travel")
+    transaction_reverse(actor=tenant.finance, original_id=reversed_spend.id, reason="duplicate", idempotency_key="r-1")
+    rejected = spend_settled(user=tenant.employee, amount="49000.00", merchant="Apple", category="equipment")
+    assert rejected.status == "rejected"
+    spend_settled(user=other_tenant.employee, amount="999.00", merchant="Globex Supplies", category="office")
+
+    month = _month(tenant.finance)
+    categories = selectors.spend_by_category(user=tenant.finance, month=month)
+    assert [(row["category"], row["total_minor"], row["count"]) for row in categories] == [
+        ("equipment", 400_000, 2),
+        ("travel", 25_050, 1),
+    ]
+    merchants = selectors.top_merchants(user=tenant.finance, month=month)
+    assert [(row["merchant"], row["total_minor"], row["count"]) for row in merchants] == [
+        ("Dell", 400_000, 2),
+        ("Delta", 25_050, 1),
+    ]
+    per_day = selectors.spend_per_day(user=tenant.finance, month=month)
+    today = timezone.now().date()  # the tenant's timezone is UTC
+    assert per_day[0]["day"] == month
+    assert per_day[-1] == {"day": today, "total_minor": 425_050}
+    assert sum(row["total_minor"] for row in per_day) == 425_050
+
+    own = selectors.spend_by_category(user=tenant.employee, month=month)
+    assert [(row["category"], row["total_minor"]) for row in own] == [("equipment", 100_000), ("travel", 25_050)]
+    assert selectors.top_merchants(user=other_tenant.finance, month=month)[0]["merchant"] == "Globex Supplies"
+    assert len(selectors.top_merchants(user=tenant.finance, month=month, limit=1)) == 1
+
+
+@pytest.mark.django_db
+def test_spend_per_day_is_zero_filled_from_the_first_of_the_month_to_today(tenant):
+    month = _month(tenant.finance)
+    per_day = selectors.spend_per_day(user=tenant.finance, month=month)
+    today = timezone.now().date()  # the tenant's timezone is UTC
+    assert len(per_day) == today.day
+    assert all(row["total_minor"] == 0 for row in per_day)

@@ -1,0 +1,214 @@
+"""The pages in Debian's Chromium, driven by Playwright, against a live server and a real settlement worker.
+
+Each page is checked with axe-core (WCAG 2.1 A and AA: contrast, names, labels) and photographed
+into docs/screenshots/, which the README shows.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from apps.tenancy.demo import DEMO_PASSWORD, seed_demo
+from apps.tenancy.models import User
+from tests.factories import spend_submit
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+AXE = ROOT / "static" / "vendor" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SETTLED_WITHIN_MS = 30_000
+REFRESH_WITHIN_MS = 30_000  # the dashboard refreshes every 10 s
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _orm_beside_playwright():
+    """Playwright's sync API keeps an asyncio loop in this thread, and Django refuses ORM calls where a
+    loop runs. The test's own setup and the database flush are plain synchronous code, so allow them."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE")
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Session:
+    def __init__(self, browser, live_server, email: str, viewport: dict = DESKTOP) -> None:
+        self.context = browser.new_context(viewport=viewport)
+        self.page = self.context.new_page()
+        self.base = live_server.url
+        self.page.goto(f"{self.base}/login/")
+        self.page.get_by_label("Email").fill(email)
+        self.page.get_by_label("Password").fill(DEMO_PASSWORD)
+        self.page.get_by_role("button", name="Log in").click()
+        self.page.wait_for_load_state()
+
+    def open(self, path: str):
+        response = self.page.goto(f"{self.base}{path}")
+        self.page.wait_for_load_state("networkidle")
+        return response
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def check_accessible(page) -> None:
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {runOnly: {type: "tag",
+                values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}});
+            return result.violations.map(
+                v => `${v.id}: ${v.help} at ${v.nodes.map(n => n.target.join(" ")).slice(0, 3)}`);
+        }"""
+    )
+    assert violations == []
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def check_fits_the_screen(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def submit_spend(page, amount: str, merchant: str, category: str) -> None:
+    page.get_by_label("Amount (USD)").fill(amount)
+    page.get_by_label("Merchant").fill(merchant)
+    page.get_by_label("Category").fill(category)
+    page.get_by_role("button", name="Submit spend").click()
+
+
+@pytest.mark.django_db(transaction=True)  # the live server and the worker see only committed rows
+def test_techcorp_in_the_browser(browser, live_server, settlement_worker):
+    seed_demo()
+    carol = User.objects.get(email="carol@techcorp.com")
+    for amount, merchant, category in [
+        ("1200.00", "Salesforce", "software"),
+        ("860.40", "Delta", "travel"),
+        ("310.00", "Hilton", "travel"),
+        ("95.00", "Blue Bottle", "meals"),
+    ]:
+        spend_submit(user=carol, amount=amount, merchant=merchant, category=category)
+
+    login = browser.new_page(viewport=DESKTOP)
+    login.goto(f"{live_server.url}/login/")
+    check_accessible(login)
+    screenshot(login, "login")
+    login.close()
+
+    alice = Session(browser, live_server, "alice@techcorp.com")
+    expect(alice.page.get_by_role("heading", name="My spend")).to_be_visible()
+    submit_spend(alice.page, "6000.00", "Dell", "equipment")
+    result = alice.page.locator("#spend-result")
+    expect(result).to_contain_text("Posted", timeout=SETTLED_WITHIN_MS)
+    expect(result).to_contain_text("$6,000 at Dell")
+    expect(alice.page.locator("#budget-panel")).to_contain_text("$6,000 of $50,000 spent")
+    expect(alice.page.locator("#own-transactions")).to_contain_text("Dell")
+    check_accessible(alice.page)
+    screenshot(alice.page, "employee-home")
+
+    bob = Session(browser, live_server, "bob@techcorp.com")
+    submit_spend(bob.page, "48000.00", "Apple", "equipment")
+    expect(bob.page.locator("#spend-result")).to_contain_text(
+        "Department 'Engineering' budget exceeded. Limit: $50,000, Current: $6,000, Requested: $48,000",
+        timeout=SETTLED_WITHIN_MS,
+    )
+    expect(bob.page.locator("#spend-result")).to_contain_text("Rejected")
+    expect(bob.page.locator("#own-transactions")).to_contain_text("Requested: $48,000")
+    screenshot(bob.page, "employee-rejected")
+    bob.close()
+
+    finance = Session(browser, live_server, "finance@techcorp.com")
+    expect(finance.page).to_have_url(f"{live_server.url}/finance/")
+    engineering = finance.page.locator(".budget-card", has_text="Engineering")
+    expect(engineering).to_contain_text("$6,000 of $50,000 spent")
+    expect(finance.page.locator(".budget-card", has_text="Sales")).to_contain_text("of $25,000 spent")
+    expect(finance.page.locator("#recent-transactions")).to_contain_text("alice@techcorp.com")
+    expect(finance.page.locator("#top-merchants")).to_contain_text("Dell")
+    expect(finance.page.locator("#fraud-alerts")).to_contain_text("not available")
+    finance.page.get_by_label("Question in plain language").fill("Show me top expenses this month")
+    finance.page.get_by_role("button", name="Ask").click()
+    expect(finance.page.locator("#nlq-answer")).to_contain_text("not available")
+    check_accessible(finance.page)
+    screenshot(finance.page, "finance-dashboard")
+
+    finance.page.evaluate("window.sameDocument = true")
+    spend_submit(user=carol, amount="420.00", merchant="Lufthansa", category="travel")
+    expect(finance.page.locator("#recent-transactions")).to_contain_text("Lufthansa", timeout=REFRESH_WITHIN_MS)
+    expect(finance.page.locator("#top-merchants")).to_contain_text("Lufthansa")
+    assert finance.page.evaluate("window.sameDocument === true")  # refreshed in place, not reloaded
+
+    finance.open("/admin/ledger/transaction/")
+    expect(finance.page.locator("#result_list")).to_contain_text("Dell")
+    screenshot(finance.page, "admin-transactions")
+    finance.close()
+
+    globex = Session(browser, live_server, "finance@globex.com")
+    expect(globex.page.locator(".budget-card", has_text="Research")).to_be_visible()
+    seen = globex.page.locator("main").inner_text()
+    for techcorp in ("TechCorp", "Engineering", "Sales", "Dell", "alice@techcorp.com", "$6,000"):
+        assert techcorp not in seen
+    globex.open("/admin/ledger/transaction/")
+    assert "Dell" not in globex.page.locator("#content").inner_text()
+    globex.close()
+
+    assert alice.open("/finance/").status == 403
+    expect(alice.page.get_by_role("heading", name="This page is not for your role")).to_be_visible()
+    alice.open("/admin/")
+    expect(alice.page.locator("#content")).to_contain_text("not authorized to access this page")
+    alice.close()
+
+    root = Session(browser, live_server, "root@ledgerx.local")
+    expect(root.page).to_have_url(f"{live_server.url}/system/")
+    expect(root.page.locator("#workers")).to_contain_text("Alive")
+    expect(root.page.locator("#pg-health")).to_contain_text("Healthy")
+    expect(root.page.locator("#redis-health")).to_contain_text("Healthy")
+    check_accessible(root.page)
+    screenshot(root.page, "system-internals")
+    root.close()
+
+
+@pytest.mark.django_db(transaction=True)  # the live server sees only committed rows
+def test_pages_fit_a_phone(browser, live_server):
+    seed_demo()
+    alice = Session(browser, live_server, "alice@techcorp.com", viewport=PHONE)
+    check_fits_the_screen(alice.page)
+    check_accessible(alice.page)
+    screenshot(alice.page, "employee-phone")
+    alice.close()
+
+    finance = Session(browser, live_server, "finance@techcorp.com", viewport=PHONE)
+    check_fits_the_screen(finance.page)
+    screenshot(finance.page, "finance-phone")
+    finance.close()
+
+    root = Session(browser, live_server, "root@ledgerx.local", viewport=PHONE)
+    check_fits_the_screen(root.page)
+    check_accessible(root.page)
+    root.close()
