@@ -5,3 +5,5 @@ DATABASES["default"]["ENGINE"] = "tests.pg_backend"  # noqa: F405
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SETTLEMENT_SWEEP_AFTER_SECONDS = 1
+# Nothing calls the internet in tests: the Gemini parser is tested on recorded outputs.
+GEMINI_API_KEY = ""
