@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("apps.approvals.urls")),
     path("webhooks/", include("apps.webhooks.urls")),
     path("", include("apps.system.urls")),
+    path("", include("apps.nlq.urls")),
 ]
 
 urlpatterns = [

@@ -9,6 +9,7 @@ SECRET_KEY = env.SECRET_KEY
 DEBUG = env.DEBUG
 ALLOWED_HOSTS = env.ALLOWED_HOSTS
 GEMINI_API_KEY = env.GEMINI_API_KEY
+GEMINI_MODEL = env.env_str("GEMINI_MODEL", "gemini-2.5-flash")
 REDIS_URL = env.REDIS_URL
 
 INSTALLED_APPS = [
@@ -29,6 +30,7 @@ INSTALLED_APPS = [
     "apps.system",
     "apps.webhooks",
     "apps.web",
+    "apps.nlq",
 ]
 
 MIDDLEWARE = [
