@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from apps.budgets.locks import lock_budget_periods, organization_settlement_lock
 from apps.budgets.models import BudgetPeriod
 from apps.budgets.services import budget_periods_open, month_start
+from apps.system.services import settlement_observe
 from apps.tenancy.models import Department, Organization, Role, User
 from apps.webhooks.events import budget_threshold_payload, thresholds_crossed, transaction_payload
 from apps.webhooks.models import EventType
@@ -262,6 +263,7 @@ class SettlementResult:
     posted: list[uuid.UUID] = field(default_factory=list)
     rejected: list[uuid.UUID] = field(default_factory=list)
     awaiting_approval: list[uuid.UUID] = field(default_factory=list)
+    latencies_seconds: list[float] = field(default_factory=list)
     more_pending: bool = False
 
     @property
@@ -304,7 +306,12 @@ def settlement_run(
             return SettlementResult()
         result = run_serializable(lambda: _settle_batch(organization_id=organization_id, candidate_ids=candidate_ids))
         result.more_pending = len(candidate_ids) >= batch_size
-        return result
+    if result.settled:
+        try:
+            settlement_observe(batch_size=result.settled, latencies_seconds=result.latencies_seconds)
+        except RedisError as error:
+            logger.warning("could not record settlement metrics: %s", error)
+    return result
 
 
 @dataclass
@@ -375,7 +382,9 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
         Transaction.objects.select_for_update(skip_locked=True)
         .filter(id__in=candidate_ids, status=Transaction.Status.PENDING, kind=Transaction.Kind.SPEND)
         .order_by("created_at", "id")
-        .only("id", "amount_minor", "department_id", "budget_month", "employee_id", "merchant", "category")
+        .only(
+            "id", "amount_minor", "department_id", "budget_month", "employee_id", "merchant", "category", "created_at"
+        )
     )
     result = SettlementResult()
     if not spends:
@@ -437,6 +446,7 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
         result.posted.append(spend.id)
 
     now = timezone.now()
+    result.latencies_seconds = [(now - spend.created_at).total_seconds() for spend in spends]
     _write_journals(organization=organization, journals=journals, now=now)
     _write_periods(periods=periods, spent=spent, held=held, now=now)
     with connection.cursor() as cursor:

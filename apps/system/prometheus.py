@@ -66,6 +66,24 @@ def render(metrics: dict[str, Any]) -> str:
                 if latency[key] is not None
             ],
         )
+    histograms = metrics.get("settlement")
+    if histograms is not None:
+        for name, key, help_text in (
+            ("ledgerx_settlement_batch_size", "batch_size", "Spends decided per settlement transaction."),
+            (
+                "ledgerx_settlement_latency_histogram_seconds",
+                "settle_latency_seconds",
+                "Acceptance to settlement of each spend, since the counters began.",
+            ),
+        ):
+            histogram = histograms[key]
+            family(
+                name,
+                "histogram",
+                help_text,
+                [_sample(f"{name}_bucket", b["count"], {"le": b["le"]}) for b in histogram["buckets"]]
+                + [_sample(f"{name}_sum", histogram["sum"]), _sample(f"{name}_count", histogram["count"])],
+            )
     family(
         "ledgerx_up",
         "gauge",

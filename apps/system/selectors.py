@@ -18,7 +18,12 @@ from redis.exceptions import RedisError
 from apps.ledger.models import Transaction
 
 from .heartbeat import HEARTBEAT_EVERY_SECONDS
-from .services import HEARTBEATS_KEY
+from .services import (
+    BATCH_SIZE_BUCKETS,
+    HEARTBEATS_KEY,
+    SETTLE_LATENCY_BUCKETS,
+    SETTLEMENT_HISTOGRAMS_KEY,
+)
 from .signals import SENT_AT_HEADER
 
 QUEUES = ("settlement", "default", "fraud")
@@ -208,6 +213,23 @@ def worker_heartbeats() -> list[dict[str, Any]]:
     return sorted(workers, key=lambda worker: worker["hostname"])
 
 
+def settlement_histograms() -> dict[str, Any]:
+    """Cumulative histograms of settlement batch sizes and of acceptance-to-settlement seconds."""
+    raw = {k.decode(): float(v) for k, v in get_redis_connection("default").hgetall(SETTLEMENT_HISTOGRAMS_KEY).items()}
+
+    def histogram(prefix: str, bounds: tuple) -> dict[str, Any]:
+        return {
+            "buckets": [{"le": str(b), "count": int(raw.get(f"{prefix}:le:{b}", 0))} for b in (*bounds, "+Inf")],
+            "sum": raw.get(f"{prefix}:sum", 0.0),
+            "count": int(raw.get(f"{prefix}:count", 0)),
+        }
+
+    return {
+        "batch_size": histogram("batch_size", BATCH_SIZE_BUCKETS),
+        "settle_latency_seconds": histogram("latency", SETTLE_LATENCY_BUCKETS),
+    }
+
+
 def _guarded(read, unavailable):
     """A dashboard keeps showing what it can while one server is down."""
     try:
@@ -229,4 +251,5 @@ def system_metrics(*, now: datetime | None = None) -> dict[str, Any]:
         "postgresql": postgres_health(),
         "redis": redis_health(),
         "workers": _guarded(worker_heartbeats, []),
+        "settlement": _guarded(settlement_histograms, None),
     }

@@ -28,3 +28,34 @@ def worker_heartbeat_record(*, hostname: str, queues: list[str], now: float | No
 def worker_heartbeat_clear(*, hostname: str) -> None:
     """A worker that stops cleanly leaves the list at once."""
     get_redis_connection("default").hdel(HEARTBEATS_KEY, hostname)
+
+
+SETTLEMENT_HISTOGRAMS_KEY = "ledgerx:metrics:settlement"
+# Upper bounds of the histogram buckets, as Prometheus spells them.
+BATCH_SIZE_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 2500)
+SETTLE_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+def _bucket_fields(prefix: str, value: float, bounds: tuple) -> list[str]:
+    return [f"{prefix}:le:{bound}" for bound in bounds if value <= bound] + [f"{prefix}:le:+Inf"]
+
+
+def settlement_observe(*, batch_size: int, latencies_seconds: list[float]) -> None:
+    """Count one settlement batch and how long its spends waited, in one Redis round trip.
+
+    Called after the batch committed; losing a sample (Redis away) never touches settlement.
+    """
+    increments: dict[str, float] = {}
+    for field in _bucket_fields("batch_size", batch_size, BATCH_SIZE_BUCKETS):
+        increments[field] = increments.get(field, 0) + 1
+    for latency in latencies_seconds:
+        for field in _bucket_fields("latency", latency, SETTLE_LATENCY_BUCKETS):
+            increments[field] = increments.get(field, 0) + 1
+    pipeline = get_redis_connection("default").pipeline(transaction=False)
+    for field, amount in increments.items():
+        pipeline.hincrby(SETTLEMENT_HISTOGRAMS_KEY, field, int(amount))
+    pipeline.hincrby(SETTLEMENT_HISTOGRAMS_KEY, "batch_size:sum", batch_size)
+    pipeline.hincrby(SETTLEMENT_HISTOGRAMS_KEY, "batch_size:count", 1)
+    pipeline.hincrbyfloat(SETTLEMENT_HISTOGRAMS_KEY, "latency:sum", sum(latencies_seconds))
+    pipeline.hincrby(SETTLEMENT_HISTOGRAMS_KEY, "latency:count", len(latencies_seconds))
+    pipeline.execute()

@@ -253,3 +253,20 @@ def test_lowering_a_limit_below_spent_blocks_further_spend_and_says_so(tenant):
     assert refreshed(second).status == Transaction.Status.REJECTED
     report = ledger_verify()
     assert report["ok"] and report["notices"]
+
+
+def test_each_batch_is_counted_in_the_settlement_histograms(tenant):
+    from apps.system.prometheus import render
+    from apps.system.selectors import settlement_histograms, system_metrics
+
+    for _ in range(3):
+        submit(tenant.employee, "1.00")
+    settle_all(tenant.organization)
+    histograms = settlement_histograms()
+    batch = {b["le"]: b["count"] for b in histograms["batch_size"]["buckets"]}
+    assert (batch["1"], batch["10"], batch["+Inf"]) == (0, 1, 1)
+    assert histograms["batch_size"]["sum"] == 3
+    assert histograms["settle_latency_seconds"]["count"] == 3
+    text = render(system_metrics())
+    assert 'ledgerx_settlement_batch_size_bucket{le="10"} 1' in text
+    assert "ledgerx_settlement_latency_histogram_seconds_count 3" in text

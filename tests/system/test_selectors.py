@@ -153,6 +153,7 @@ def test_system_metrics_gathers_everything():
         "postgresql",
         "redis",
         "workers",
+        "settlement",
     }
     assert metrics["window_minutes"] == 15
     assert len(metrics["throughput"]) == 16

@@ -8,81 +8,155 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('ledger', '0004_alter_transaction_status'),
-        ('tenancy', '0001_initial'),
+        ("ledger", "0004_alter_transaction_status"),
+        ("tenancy", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ApprovalPolicy',
+            name="ApprovalPolicy",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('name', models.CharField(max_length=120)),
-                ('min_amount_minor', models.BigIntegerField()),
-                ('category', models.CharField(blank=True, default='', help_text='Empty for every category.', max_length=64)),
-                ('levels', models.JSONField(help_text='Ordered approver kinds, e.g. ["department_head", "finance_manager"].')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('department', models.ForeignKey(blank=True, help_text='Applies to this department and every department below it; empty for all.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.department')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.organization')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=120)),
+                ("min_amount_minor", models.BigIntegerField()),
+                (
+                    "category",
+                    models.CharField(blank=True, default="", help_text="Empty for every category.", max_length=64),
+                ),
+                (
+                    "levels",
+                    models.JSONField(help_text='Ordered approver kinds, e.g. ["department_head", "finance_manager"].'),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Applies to this department and every department below it; empty for all.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.department",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenancy.organization"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'approval policies',
-                'ordering': ['min_amount_minor'],
+                "verbose_name_plural": "approval policies",
+                "ordering": ["min_amount_minor"],
             },
         ),
         migrations.CreateModel(
-            name='ApprovalRequest',
+            name="ApprovalRequest",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('levels', models.JSONField()),
-                ('current_level', models.PositiveSmallIntegerField(default=0)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('expired', 'Expired')], default='pending', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.organization')),
-                ('policy', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='requests', to='approvals.approvalpolicy')),
-                ('transaction', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='approval', to='ledger.transaction')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("levels", models.JSONField()),
+                ("current_level", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("expired", "Expired"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenancy.organization"
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="requests",
+                        to="approvals.approvalpolicy",
+                    ),
+                ),
+                (
+                    "transaction",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="approval", to="ledger.transaction"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ApprovalDecision',
+            name="ApprovalDecision",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('level', models.PositiveSmallIntegerField()),
-                ('outcome', models.CharField(choices=[('approved', 'Approved'), ('rejected', 'Rejected')], max_length=10)),
-                ('note', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('approver', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.organization')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='approvals.approvalrequest')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("level", models.PositiveSmallIntegerField()),
+                (
+                    "outcome",
+                    models.CharField(choices=[("approved", "Approved"), ("rejected", "Rejected")], max_length=10),
+                ),
+                ("note", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenancy.organization"
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="decisions",
+                        to="approvals.approvalrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['level'],
+                "ordering": ["level"],
             },
         ),
         migrations.AddConstraint(
-            model_name='approvalpolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('min_amount_minor__gt', 0)), name='approval_policy_amount_positive'),
+            model_name="approvalpolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("min_amount_minor__gt", 0)), name="approval_policy_amount_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='approvalrequest',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['expires_at'], name='approval_pending_expiry'),
+            model_name="approvalrequest",
+            index=models.Index(
+                condition=models.Q(("status", "pending")), fields=["expires_at"], name="approval_pending_expiry"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='approvaldecision',
-            constraint=models.UniqueConstraint(fields=('request', 'level'), name='approval_one_decision_per_level'),
+            model_name="approvaldecision",
+            constraint=models.UniqueConstraint(fields=("request", "level"), name="approval_one_decision_per_level"),
         ),
         migrations.AddConstraint(
-            model_name='approvaldecision',
-            constraint=models.UniqueConstraint(fields=('request', 'approver'), name='approval_one_level_per_approver'),
+            model_name="approvaldecision",
+            constraint=models.UniqueConstraint(fields=("request", "approver"), name="approval_one_level_per_approver"),
         ),
     ]

@@ -4,20 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('budgets', '0002_initial'),
-        ('tenancy', '0001_initial'),
+        ("budgets", "0002_initial"),
+        ("tenancy", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='budgetperiod',
-            name='held_minor',
+            model_name="budgetperiod",
+            name="held_minor",
             field=models.BigIntegerField(default=0),
         ),
         migrations.AddConstraint(
-            model_name='budgetperiod',
-            constraint=models.CheckConstraint(condition=models.Q(('held_minor__gte', 0)), name='budget_held_not_negative'),
+            model_name="budgetperiod",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("held_minor__gte", 0)), name="budget_held_not_negative"
+            ),
         ),
     ]
