@@ -36,3 +36,7 @@ clean:
 
 bench: $(STAMP) services
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+spike: $(STAMP) services
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-load.txt
+	$(BIN)/python -m bench.spike

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BENCH_DB = "ledgerx_bench"
+BENCH_PASSWORD = "bench-password-1"
 BENCH_ENV = {
     "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{BENCH_DB}",
     "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
@@ -72,6 +73,12 @@ def setup_django():
 
 
 def seed(clients: int) -> tuple[object, list[str]]:
+    """BenchCorp with one hot department and `clients` employees holding API tokens.
+
+    Passwords are hashed once and shared: the bench measures spends, not password hashing.
+    """
+    from django.contrib.auth.hashers import make_password
+
     from apps.tenancy import services as tenancy_services
     from apps.tenancy.models import Role, User
 
@@ -79,14 +86,20 @@ def seed(clients: int) -> tuple[object, list[str]]:
     hot = tenancy_services.department_create(
         organization=organization, name="Hot department", monthly_limit_minor=10**14
     )
-    tokens = []
-    for index in range(clients):
-        email = f"spender{index}@bench.example"
-        User.objects.create_user(
-            email, "bench-password-1", role=Role.EMPLOYEE, organization=organization, department=hot
-        )
-        tokens.append(tenancy_services.token_issue(email=email, password="bench-password-1")[0])
-    return organization, tokens
+    password = make_password(BENCH_PASSWORD)
+    users = User.objects.bulk_create(
+        [
+            User(
+                email=f"spender{index}@bench.example",
+                password=password,
+                role=Role.EMPLOYEE,
+                organization=organization,
+                department=hot,
+            )
+            for index in range(clients)
+        ]
+    )
+    return organization, [tenancy_services.token_create(user=user) for user in users]
 
 
 def verify() -> bool:

@@ -197,11 +197,16 @@ def token_issue(*, email: str, password: str) -> tuple[str, User]:
     user = authenticate(email=email.strip().lower(), password=password)
     if user is None or not user.is_active:
         raise Unauthenticated("Invalid email or password.")
+    return token_create(user=user), user
+
+
+def token_create(*, user: User) -> str:
+    """A new API token for a user already known to be who they are. Only its hash is stored."""
     key = secrets.token_urlsafe(32)
     ApiToken.objects.create(
         user=user, key_hash=selectors.token_hash(key), expires_at=timezone.now() + settings.API_TOKEN_TTL
     )
-    return key, user
+    return key
 
 
 def token_revoke(*, key: str) -> None:
