@@ -84,6 +84,23 @@ def main() -> None:
         subprocess.run(manage + command, env=child_env, check=True)
 
     celery = str(bin_dir / "celery")
+
+    def celery_worker(queue: str, *, concurrency: int) -> list[str]:
+        return [
+            celery,
+            "-A",
+            "ledgerx",
+            "worker",
+            "-Q",
+            queue,
+            "-c",
+            str(concurrency),
+            "-n",
+            f"{queue}@%h",
+            "--loglevel",
+            "warning",
+        ]
+
     commands = {
         "web": [
             str(bin_dir / "gunicorn"),
@@ -93,20 +110,9 @@ def main() -> None:
             "127.0.0.1:8000",
             "ledgerx.wsgi",
         ],
-        "settlement worker": [
-            celery,
-            "-A",
-            "ledgerx",
-            "worker",
-            "-Q",
-            "settlement,default",
-            "-c",
-            "2",
-            "-n",
-            "settlement@%h",
-            "--loglevel",
-            "warning",
-        ],
+        # Settlement has a worker of its own, so slow webhook receivers on `default` never delay it.
+        "settlement worker": celery_worker("settlement", concurrency=2),
+        "default worker": celery_worker("default", concurrency=2),
         "beat": [
             celery,
             "-A",
