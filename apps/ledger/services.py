@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.budgets.locks import lock_budget_periods, organization_settlement_lock
 from apps.budgets.services import budget_periods_open, month_start
+from apps.fraud import services as fraud_services
 from apps.tenancy.models import Department, Organization, Role, User
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
 from ledgerx.money import MoneyError, format_money, parse_amount
@@ -240,7 +241,9 @@ def settlement_run(
             return SettlementResult()
         result = _run_serializable(lambda: _settle_batch(organization_id=organization_id, candidate_ids=candidate_ids))
         result.more_pending = len(candidate_ids) >= batch_size
-        return result
+    # Committed: fraud scoring runs beside the money path, on its own queue, and cannot fail it.
+    fraud_services.scoring_request(transaction_ids=result.posted + result.rejected)
+    return result
 
 
 def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID]) -> SettlementResult:

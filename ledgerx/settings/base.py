@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "apps.tenancy",
     "apps.budgets",
     "apps.ledger",
+    "apps.fraud",
     "apps.system",
 ]
 
@@ -132,6 +133,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "apps.ledger.tasks.*": {"queue": "settlement"},
     "apps.budgets.tasks.*": {"queue": "default"},
+    "apps.fraud.tasks.*": {"queue": "fraud"},
 }
 # A message unacked this long is redelivered; settlement is idempotent, so that is safe.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
@@ -144,6 +146,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.budgets.tasks.rollover_budgets",
         "schedule": 3600.0,
     },
+    "sweep-unscored-transactions": {
+        "task": "apps.fraud.tasks.sweep_unscored_transactions",
+        "schedule": 30.0,
+    },
 }
 
 # A spend still pending after this long is re-queued by the sweeper.
@@ -152,6 +158,13 @@ SETTLEMENT_SWEEP_AFTER_SECONDS = env.env_int("SETTLEMENT_SWEEP_AFTER_SECONDS", 5
 SETTLEMENT_BATCH_SIZE = env.env_int("SETTLEMENT_BATCH_SIZE", 1000)
 SETTLEMENT_MAX_RETRIES = env.env_int("SETTLEMENT_MAX_RETRIES", 8)
 IDEMPOTENCY_IN_FLIGHT_SECONDS = 30
+
+# Fraud scoring: spends per scoring task; the sweep scores settled spends left unscored this long
+# after settling (a lost message), looking back this far, at most this many per organization a run.
+FRAUD_SCORING_BATCH_SIZE = env.env_int("FRAUD_SCORING_BATCH_SIZE", 200)
+FRAUD_SWEEP_AFTER_SECONDS = env.env_int("FRAUD_SWEEP_AFTER_SECONDS", 30)
+FRAUD_SWEEP_LOOKBACK_HOURS = env.env_int("FRAUD_SWEEP_LOOKBACK_HOURS", 48)
+FRAUD_SWEEP_LIMIT = 5000
 
 LOGGING = {
     "version": 1,
