@@ -113,6 +113,7 @@ def main() -> None:
         # Settlement has a worker of its own, so slow webhook receivers on `default` never delay it.
         "settlement worker": celery_worker("settlement", concurrency=2),
         "default worker": celery_worker("default", concurrency=2),
+        "fraud worker": celery_worker("fraud", concurrency=1),
         "beat": [
             celery,
             "-A",

@@ -10,6 +10,7 @@ api_v1 = [
     path("webhooks/", include("apps.webhooks.urls")),
     path("", include("apps.system.urls")),
     path("", include("apps.nlq.urls")),
+    path("", include("apps.fraud.urls")),
 ]
 
 urlpatterns = [

@@ -9,6 +9,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from apps.budgets.services import next_month
+from apps.fraud.selectors import transaction_alerts_prefetch
 from apps.tenancy.models import Organization, Role, User
 from apps.tenancy.selectors import departments_with_spend_view
 
@@ -20,7 +21,11 @@ STUCK_PENDING_AFTER = timedelta(minutes=2)
 
 def transactions_visible(*, user: User) -> QuerySet[Transaction]:
     """Finance and admins see the organization's spend; an employee their own, plus what guardian grants."""
-    transactions = Transaction.objects.of(user.organization).select_related("department", "employee", "reversal_of")
+    transactions = (
+        Transaction.objects.of(user.organization)
+        .select_related("department", "employee", "reversal_of")
+        .prefetch_related(transaction_alerts_prefetch())
+    )
     if user.role in (Role.FINANCE_MANAGER, Role.ORG_ADMIN):
         return transactions
     granted = departments_with_spend_view(user=user)

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.fraud.serializers import risk_representation
 from ledgerx.fields import StrictCharField
 from ledgerx.money import to_decimal_string
 
@@ -54,7 +55,8 @@ def transaction_representation(transaction: Transaction, *, as_accepted: bool = 
         "reversal_of": str(transaction.reversal_of_id) if transaction.reversal_of_id else None,
         "reversed_by": None if pending else _reversed_by_id(transaction),
         "reason": transaction.reason,
-        "risk": {"flagged": False, "alerts": []},
+        # A spend just accepted has not been scored: its replay must answer exactly the same.
+        "risk": {"flagged": False, "alerts": []} if pending else risk_representation(transaction),
     }
 
 

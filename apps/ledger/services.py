@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from apps.budgets.locks import lock_budget_periods, organization_settlement_lock
 from apps.budgets.models import BudgetPeriod
 from apps.budgets.services import budget_periods_open, month_start
+from apps.fraud import services as fraud_services
 from apps.system.services import settlement_observe
 from apps.tenancy.models import Department, Organization, Role, User
 from apps.webhooks.events import budget_threshold_payload, thresholds_crossed, transaction_payload
@@ -306,6 +307,8 @@ def settlement_run(
             return SettlementResult()
         result = run_serializable(lambda: _settle_batch(organization_id=organization_id, candidate_ids=candidate_ids))
         result.more_pending = len(candidate_ids) >= batch_size
+    # Committed: fraud scoring runs beside the money path, on its own queue, and cannot fail it.
+    fraud_services.scoring_request(transaction_ids=result.posted + result.rejected + result.awaiting_approval)
     if result.settled:
         try:
             settlement_observe(batch_size=result.settled, latencies_seconds=result.latencies_seconds)

@@ -13,18 +13,18 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Avg, Count, DecimalField, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from apps.budgets.selectors import budget_periods_for
+from apps.fraud.models import FraudAlert
 from apps.ledger.models import Transaction
 from apps.ledger.selectors import transactions_visible
 from apps.tenancy.models import Department, Organization, User
 from apps.tenancy.permissions import FINANCE_ROLES
 from apps.tenancy.selectors import department_subtree_ids, departments_with_spend_view
-from ledgerx.errors import Forbidden, InvalidInput
+from ledgerx.errors import Forbidden
 from ledgerx.money import to_decimal_string
 
 from .parsing import QuestionParser, question_parse
@@ -284,12 +284,9 @@ def _budget_usage(*, user: User, spec: QuerySpec) -> QueryResult:
 
 
 def _fraud_alerts(*, user: User, spec: QuerySpec) -> QueryResult:
-    if not apps.is_installed("apps.fraud"):
-        raise InvalidInput("Fraud alerts are not available.", fields={"q": ["Fraud alerts are not available."]})
     if user.role not in FINANCE_ROLES:
         raise Forbidden("Fraud alerts are for finance managers and org admins.")
-    alert_model = apps.get_model("fraud", "FraudAlert")
-    alerts = alert_model.objects.filter(transaction__in=_spends(user=user, spec=spec, for_alerts=True))
+    alerts = FraudAlert.objects.filter(transaction__in=_spends(user=user, spec=spec, for_alerts=True))
     if spec.filters.status not in (None, "any"):
         alerts = alerts.filter(status=spec.filters.status)
     start, end = spec.period.bounds(spec.timezone)

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "apps.budgets",
     "apps.ledger",
     "apps.approvals",
+    "apps.fraud",
     "apps.system",
     "apps.webhooks",
     "apps.web",
@@ -138,6 +139,7 @@ CELERY_TASK_ROUTES = {
     "apps.ledger.tasks.*": {"queue": "settlement"},
     "apps.budgets.tasks.*": {"queue": "default"},
     "apps.approvals.tasks.*": {"queue": "default"},
+    "apps.fraud.tasks.*": {"queue": "fraud"},
 }
 # A message unacked this long is redelivered; settlement is idempotent, so that is safe.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
@@ -161,6 +163,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-webhook-outbox": {
         "task": "apps.webhooks.tasks.purge_webhook_outbox",
         "schedule": 3600.0,
+    },
+    "sweep-unscored-transactions": {
+        "task": "apps.fraud.tasks.sweep_unscored_transactions",
+        "schedule": 30.0,
     },
 }
 
@@ -195,6 +201,13 @@ WEBHOOKS_DISABLE_AFTER_FAILURES = env.env_int("WEBHOOKS_DISABLE_AFTER_FAILURES",
 WEBHOOKS_SWEEP_AFTER_SECONDS = env.env_int("WEBHOOKS_SWEEP_AFTER_SECONDS", 10)
 # Events, and their delivery log, are kept this long once nothing is left to send.
 WEBHOOKS_RETENTION_DAYS = env.env_int("WEBHOOKS_RETENTION_DAYS", 30)
+
+# Fraud scoring: spends per scoring task; the sweep scores settled spends left unscored this long
+# after settling (a lost message), looking back this far, at most this many per organization a run.
+FRAUD_SCORING_BATCH_SIZE = env.env_int("FRAUD_SCORING_BATCH_SIZE", 200)
+FRAUD_SWEEP_AFTER_SECONDS = env.env_int("FRAUD_SWEEP_AFTER_SECONDS", 30)
+FRAUD_SWEEP_LOOKBACK_HOURS = env.env_int("FRAUD_SWEEP_LOOKBACK_HOURS", 48)
+FRAUD_SWEEP_LIMIT = 5000
 
 LOGGING = {
     "version": 1,

@@ -110,7 +110,17 @@ def test_a_question_it_cannot_map_says_what_it_understood_and_offers_examples(te
     assert "Which departments are over 80% of budget?" in error["fields"]["examples"]
 
 
-def test_fraud_alerts_without_the_fraud_app_is_a_clear_400(techcorp, api):
-    response = post(api(techcorp.users["finance"]), {"q": "open fraud alerts"})
-    assert response.status_code == 400
-    assert response.json()["error"]["message"] == "Fraud alerts are not available."
+@pytest.mark.django_db
+def test_fraud_alerts_are_answered_for_finance_within_the_organization(api, tenant, other_tenant):
+    from tests.fraud.conftest import make_spend, score
+
+    spend = make_spend(tenant.employee, 5000, category="gambling")
+    score(spend)
+    theirs = make_spend(other_tenant.employee, 5000, category="gambling")
+    score(theirs)
+    answer = post(api(tenant.finance), {"q": "open fraud alerts"})
+    assert answer.status_code == 200, answer.content
+    assert [row[4] for row in answer.json()["rows"]] == [str(spend.id)]
+    other = post(api(other_tenant.finance), {"q": "open fraud alerts"})
+    assert [row[4] for row in other.json()["rows"]] == [str(theirs.id)]
+    assert post(api(tenant.employee), {"q": "open fraud alerts"}).status_code == 403

@@ -195,7 +195,7 @@ PHRASINGS = [
     ("How much budget is left in Engineering?", expect("budget_usage", THIS_MONTH, department="Engineering")),
     ("list rejected expenses over 1k in april", expect("list", LAST_MONTH, status="rejected", amount_min="1000.01")),
     ("expenses sorted by amount ascending", expect("list", order=("amount", "asc"))),
-    # fraud alerts (parsing only: apps.fraud is built elsewhere)
+    # fraud alerts
     ("fraud alerts this week", expect("fraud_alerts", THIS_WEEK)),
     ("open fraud alerts", expect("fraud_alerts", status="open")),
     ("show suspicious transactions flagged yesterday", expect("fraud_alerts", YESTERDAY)),

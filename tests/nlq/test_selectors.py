@@ -7,7 +7,7 @@ import pytest
 from apps.nlq.errors import QuestionNotUnderstood
 from apps.nlq.rules import RulesParser
 from apps.nlq.selectors import BUDGET_COLUMNS, EXPENSE_COLUMNS, query_answer
-from ledgerx.errors import InvalidInput
+from ledgerx.errors import Forbidden
 
 from .conftest import NOW
 
@@ -158,9 +158,10 @@ def test_a_department_head_also_sees_what_guardian_grants(techcorp):
     assert ask(alice, "how much did bob spend this month")["rows"] == [["0.00"]]
 
 
-def test_fraud_alerts_answer_400_when_the_fraud_app_is_not_installed(techcorp):
-    with pytest.raises(InvalidInput, match="Fraud alerts are not available"):
-        ask(techcorp.users["finance"], "open fraud alerts")
+def test_fraud_alerts_are_for_finance_only(techcorp):
+    assert ask(techcorp.users["finance"], "open fraud alerts")["columns"][0] == "id"
+    with pytest.raises(Forbidden):
+        ask(techcorp.users["alice"], "open fraud alerts")
 
 
 def test_this_month_rolls_over_at_the_organizations_midnight(techcorp):

@@ -1,0 +1,53 @@
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from apps.tenancy.api_base import TenantAPIView
+from apps.tenancy.permissions import FINANCE_ROLES
+from ledgerx.errors import InvalidInput
+
+from . import selectors, services
+from .models import FraudAlert
+from .serializers import AlertListFilters, AlertResolveInput, alert_representation
+
+
+class NewestFirst(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "limit"
+
+
+def _valid(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class AlertListApi(TenantAPIView):
+    allowed_roles = FINANCE_ROLES
+
+    def get(self, request):
+        filters = _valid(AlertListFilters, request.query_params)
+        alerts = selectors.alert_list(
+            organization=self.organization,
+            status=filters.get("status"),
+            rule=filters.get("rule"),
+            transaction_id=filters.get("transaction"),
+        )
+        paginator = NewestFirst()
+        page = paginator.paginate_queryset(alerts, request, view=self)
+        return paginator.get_paginated_response([alert_representation(alert) for alert in page])
+
+
+class AlertResolveApi(TenantAPIView):
+    allowed_roles = FINANCE_ROLES
+
+    def post(self, request, alert_id):
+        if not isinstance(request.data, dict):
+            raise InvalidInput("The body must be a JSON object.")
+        alert = self.get_scoped(FraudAlert.objects, alert_id)
+        data = _valid(AlertResolveInput, request.data)
+        resolved = services.alert_resolve(
+            actor=request.user, alert_id=alert.id, resolution=data["resolution"], note=data["note"]
+        )
+        return Response(alert_representation(resolved))
