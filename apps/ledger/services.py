@@ -307,8 +307,9 @@ def settlement_run(
             return SettlementResult()
         result = run_serializable(lambda: _settle_batch(organization_id=organization_id, candidate_ids=candidate_ids))
         result.more_pending = len(candidate_ids) >= batch_size
-    # Committed: fraud scoring runs beside the money path, on its own queue, and cannot fail it.
-    fraud_services.scoring_request(transaction_ids=result.posted + result.rejected + result.awaiting_approval)
+        # Committed: fraud scoring runs beside the money path, on its own queue, and cannot fail it.
+        # Asked while the lock is held, so scoring requests queue in settlement order.
+        fraud_services.scoring_request(transaction_ids=result.posted + result.rejected + result.awaiting_approval)
     if result.settled:
         try:
             settlement_observe(batch_size=result.settled, latencies_seconds=result.latencies_seconds)

@@ -22,10 +22,11 @@ from ledgerx.celery import app as celery_app
 
 
 def _worker(queues: list[str], name: str):
+    # One fraud thread, as deployed: velocity windows fill in settlement order.
     return start_worker(
         celery_app,
         pool="threads",
-        concurrency=2,
+        concurrency=1 if queues == ["fraud"] else 2,
         perform_ping_check=False,
         queues=queues,
         shutdown_timeout=30,
