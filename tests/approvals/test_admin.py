@@ -250,3 +250,12 @@ def test_reject_asks_for_a_note_then_releases_the_hold(tenant):
     assert late == [
         f"Dell $6,000 ({tenant.employee.email}): This spend is no longer waiting for approval; it was rejected."
     ]
+
+
+@pytest.mark.django_db(transaction=True)  # settlement takes the settlement lock outside any transaction
+def test_budget_periods_in_the_back_office_show_what_is_held(tenant):
+    policy(tenant, ["finance_manager"])
+    waiting(tenant.employee)
+    listing = admin_client(tenant.finance).get("/admin/budgets/budgetperiod/").content.decode()
+    assert "Held for approval" in listing
+    assert '<td class="field-held">$6,000</td>' in listing and '<td class="field-available">$44,000</td>' in listing
