@@ -37,14 +37,13 @@ def _valid(serializer_class, data):
 
 
 def approval_representation(request: ApprovalRequest) -> dict:
-    pending = request.status == ApprovalRequest.Status.PENDING
     return {
         "id": str(request.id),
         "status": request.status,
         "transaction": transaction_representation(request.transaction),
         "levels": request.levels,
         "current_level": request.current_level,
-        "waiting_for": request.levels[request.current_level] if pending else None,
+        "waiting_for": request.waiting_for,
         "decisions": [
             {
                 "level": decision.level,

@@ -6,6 +6,9 @@ from django.utils import timezone
 
 from apps.tenancy.scoping import TenantQuerySet
 
+# The most approval steps one policy may ask for.
+MAX_LEVELS = 5
+
 
 class ApproverKind(models.TextChoices):
     DEPARTMENT_HEAD = "department_head", "Department head"
@@ -73,6 +76,18 @@ class ApprovalRequest(models.Model):
 
     def __str__(self) -> str:
         return f"approval of {self.transaction_id}"
+
+    @property
+    def waiting_for(self) -> str | None:
+        """The approver kind the current step waits for; None once decided."""
+        return self.levels[self.current_level] if self.status == self.Status.PENDING else None
+
+    @property
+    def waiting_step(self) -> str:
+        """For people: "Step 2 of 2: finance manager" while pending, else an empty string."""
+        if self.waiting_for is None:
+            return ""
+        return f"Step {self.current_level + 1} of {len(self.levels)}: {ApproverKind(self.waiting_for).label.lower()}"
 
 
 class ApprovalDecision(models.Model):

@@ -1,12 +1,12 @@
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Department, Role, User
 from apps.tenancy.selectors import department_lineage_ids
 
-from .models import ApprovalPolicy, ApprovalRequest, ApproverKind
+from .models import MAX_LEVELS, ApprovalPolicy, ApprovalRequest, ApproverKind
 
 
 def approval_policies_of(*, organization_id: uuid.UUID) -> list[ApprovalPolicy]:
@@ -77,3 +77,11 @@ def approval_list(*, user: User, status: str | None) -> list[ApprovalRequest]:
         elif user.role in (Role.FINANCE_MANAGER, Role.ORG_ADMIN) or user.id in signed:
             visible.append(request)
     return visible
+
+
+def approvals_waiting_for(requests: QuerySet[ApprovalRequest], *, kind: str) -> QuerySet[ApprovalRequest]:
+    """The pending requests among `requests` whose current step waits for an approver of `kind`."""
+    current_step_is_kind = Q()
+    for level in range(MAX_LEVELS):
+        current_step_is_kind |= Q(current_level=level, **{f"levels__{level}": kind})
+    return requests.filter(current_step_is_kind, status=ApprovalRequest.Status.PENDING)

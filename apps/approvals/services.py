@@ -13,10 +13,37 @@ from apps.webhooks.models import EventType
 from apps.webhooks.services import outbox_emit
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
 
-from .models import ApprovalDecision, ApprovalPolicy, ApprovalRequest, ApproverKind
+from .models import MAX_LEVELS, ApprovalDecision, ApprovalPolicy, ApprovalRequest, ApproverKind
 from .selectors import approver_may_sign
 
-MAX_LEVELS = 5
+
+def approval_policy_check(
+    *,
+    organization: Organization,
+    name: str,
+    min_amount_minor: int,
+    levels: list[str],
+    department_id: uuid.UUID | None = None,
+) -> Department | None:
+    """Refuse a policy LedgerX would not apply; answers the department it is limited to, if any.
+
+    approval_policy_create calls it; forms call it first to show a refusal beside their fields.
+    """
+    if not name.strip():
+        raise InvalidInput("A policy needs a name.", fields={"name": ["This field may not be blank."]})
+    if min_amount_minor <= 0:
+        raise InvalidInput("The band must start above zero.", fields={"min_amount": ["Must be greater than zero."]})
+    if not levels or len(levels) > MAX_LEVELS or any(level not in ApproverKind.values for level in levels):
+        raise InvalidInput(
+            f"Levels are 1 to {MAX_LEVELS} of: {', '.join(ApproverKind.values)}.",
+            fields={"levels": [f"1 to {MAX_LEVELS} of {', '.join(ApproverKind.values)}."]},
+        )
+    if department_id is None:
+        return None
+    department = Department.objects.of(organization).filter(id=department_id).first()
+    if department is None:
+        raise NotFound("Department not found.")
+    return department
 
 
 @transaction.atomic
@@ -29,24 +56,16 @@ def approval_policy_create(
     department_id: uuid.UUID | None = None,
     category: str = "",
 ) -> ApprovalPolicy:
-    name = name.strip()
-    if not name:
-        raise InvalidInput("A policy needs a name.", fields={"name": ["This field may not be blank."]})
-    if min_amount_minor <= 0:
-        raise InvalidInput("The band must start above zero.", fields={"min_amount": ["Must be greater than zero."]})
-    if not levels or len(levels) > MAX_LEVELS or any(level not in ApproverKind.values for level in levels):
-        raise InvalidInput(
-            f"Levels are 1 to {MAX_LEVELS} of: {', '.join(ApproverKind.values)}.",
-            fields={"levels": [f"1 to {MAX_LEVELS} of {', '.join(ApproverKind.values)}."]},
-        )
-    department = None
-    if department_id is not None:
-        department = Department.objects.of(organization).filter(id=department_id).first()
-        if department is None:
-            raise NotFound("Department not found.")
-    return ApprovalPolicy.objects.create(
+    department = approval_policy_check(
         organization=organization,
         name=name,
+        min_amount_minor=min_amount_minor,
+        levels=levels,
+        department_id=department_id,
+    )
+    return ApprovalPolicy.objects.create(
+        organization=organization,
+        name=name.strip(),
         min_amount_minor=min_amount_minor,
         levels=list(levels),
         department=department,

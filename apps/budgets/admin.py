@@ -21,7 +21,7 @@ class BudgetLimitForm(ActionForm):
 
 @admin.register(BudgetPeriod)
 class BudgetPeriodAdmin(OrganizationScopedAdmin):
-    list_display = ("department", "month_display", "spent", "limit", "available", "used")
+    list_display = ("department", "month_display", "spent", "held", "limit", "available", "used")
     list_filter = ("month", ("department", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("department", "department__organization")
     search_fields = ("department__name",)
@@ -38,6 +38,10 @@ class BudgetPeriodAdmin(OrganizationScopedAdmin):
     @admin.display(description="Spent", ordering="spent_minor")
     def spent(self, period: BudgetPeriod) -> str:
         return self._money(period, period.spent_minor)
+
+    @admin.display(description="Held for approval", ordering="held_minor")
+    def held(self, period: BudgetPeriod) -> str:
+        return self._money(period, period.held_minor)
 
     @admin.display(description="Limit", ordering="limit_minor")
     def limit(self, period: BudgetPeriod) -> str:

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from apps.tenancy.models import Role
-from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES, STAFF_ROLES
+from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES, STAFF_ROLES, TENANT_ROLES
 
 EMPLOYEE_ROLES = (Role.EMPLOYEE,)
 
@@ -24,6 +24,8 @@ class Page:
 PAGES = (
     Page("home", "My spend", EMPLOYEE_ROLES),
     Page("finance-dashboard", "Finance dashboard", FINANCE_ROLES),
+    # Any employee may head a department, so every role of a tenant may have something to sign.
+    Page("approvals", "Approvals", TENANT_ROLES),
     Page("system-internals", "System internals", PLATFORM_ROLES),
     Page("admin:index", "Back office", STAFF_ROLES),
 )

@@ -9,6 +9,8 @@ urlpatterns = [
     path("panels/home", views.employee_panels, name="home-panels"),
     path("finance/", views.finance_dashboard, name="finance-dashboard"),
     path("finance/panels", views.finance_panels, name="finance-panels"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("approvals/panels", views.approvals_panels, name="approvals-panels"),
     path("system/", views.system_internals, name="system-internals"),
     path("system/panels", views.system_panels, name="system-panels"),
 ]

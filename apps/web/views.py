@@ -5,11 +5,13 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from apps.approvals import selectors as approval_selectors
+from apps.approvals.models import ApprovalRequest
 from apps.budgets import selectors as budget_selectors
 from apps.budgets.services import month_start
 from apps.ledger import selectors as ledger_selectors
 from apps.system import selectors as system_selectors
-from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES
+from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES
 from ledgerx.money import format_money, to_decimal_string
 
 from .access import EMPLOYEE_ROLES, landing_url, navigation, role_required
@@ -17,6 +19,8 @@ from .forms import EmailLoginForm
 
 RECENT_TRANSACTIONS = 10
 OWN_TRANSACTIONS = 20
+RECENT_DECISIONS = 10
+DECIDED = (ApprovalRequest.Status.APPROVED, ApprovalRequest.Status.REJECTED, ApprovalRequest.Status.EXPIRED)
 
 
 class LoginView(auth_views.LoginView):
@@ -118,6 +122,29 @@ def _per_day_summary(per_day: list[dict], currency: str) -> str:
         f"{format_money(total, currency)} posted this month; the busiest day was "
         f"{busiest['day']:%B %-d} with {format_money(busiest['total_minor'], currency)}."
     )
+
+
+@role_required(*TENANT_ROLES)
+def approvals(request):
+    return _page(request, "web/approvals.html", "approvals", "Approvals", _approvals_context(request.user))
+
+
+@role_required(*TENANT_ROLES)
+def approvals_panels(request):
+    return render(request, "web/_approvals_panels.html", _approvals_context(request.user))
+
+
+def _approvals_context(user) -> dict:
+    """What waits for this user's signature, and the latest decided approvals they may see."""
+    decided = [
+        approval for status in DECIDED for approval in approval_selectors.approval_list(user=user, status=status)
+    ]
+    decided.sort(key=lambda approval: approval.decided_at, reverse=True)
+    return {
+        "organization": user.organization,
+        "pending": approval_selectors.approval_list(user=user, status=ApprovalRequest.Status.PENDING),
+        "decided": decided[:RECENT_DECISIONS],
+    }
 
 
 @role_required(*PLATFORM_ROLES)

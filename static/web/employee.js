@@ -8,7 +8,9 @@
   const button = form.querySelector('button[type="submit"]');
   const refreshPanels = startRefreshing(document.getElementById("employee-panels"));
   const FIELDS = ["amount", "merchant", "category", "description"];
-  const STATUS_TEXT = { pending: "Pending", posted: "Posted", rejected: "Rejected", reversed: "Reversed" };
+  const STATUS_TEXT = {
+    pending: "Pending", awaiting_approval: "Awaiting approval", posted: "Posted", rejected: "Rejected", reversed: "Reversed",
+  };
   const FOLLOW_FOR_MS = 60000;
 
   // One key per attempt. It is kept while the same body is sent again after a failure whose outcome is
@@ -66,6 +68,9 @@
         `${formatMoney(transaction.amount, transaction.currency)} at ${transaction.merchant}`),
     ];
     if (status === "pending") lines.push(el("p", { class: "muted" }, "Accepted; waiting for settlement…"));
+    if (status === "awaiting_approval") {
+      lines.push(el("p", {}, "It needs approval. Its amount is held from your department's budget until the approvers decide."));
+    }
     if (status === "posted") lines.push(el("p", {}, "Posted to the ledger. Your department's budget is updated."));
     if (status === "rejected") lines.push(el("p", { class: "reason" }, transaction.rejection_reason));
     result.replaceChildren(...lines);

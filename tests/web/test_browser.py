@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from apps.approvals.services import approval_policy_create
+from apps.ledger.models import Transaction
+from apps.ledger.selectors import ledger_verify
 from apps.tenancy.demo import DEMO_PASSWORD, seed_demo
-from apps.tenancy.models import User
+from apps.tenancy.models import Department, Organization, User
+from apps.tenancy.services import department_set_head
 from tests.factories import spend_submit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,7 +158,8 @@ def test_techcorp_in_the_browser(browser, live_server, settlement_worker):
     expect(finance.page.locator("#fraud-alerts")).to_contain_text("not available")
     finance.page.get_by_label("Question in plain language").fill("Show me top expenses this month")
     finance.page.get_by_role("button", name="Ask").click()
-    expect(finance.page.locator("#nlq-answer")).to_contain_text("not available")
+    expect(finance.page.locator("#nlq-answer")).to_contain_text("answered by rules")
+    expect(finance.page.locator("#nlq-answer")).to_contain_text("Dell")
     check_accessible(finance.page)
     screenshot(finance.page, "finance-dashboard")
 
@@ -212,3 +217,67 @@ def test_pages_fit_a_phone(browser, live_server):
     check_fits_the_screen(root.page)
     check_accessible(root.page)
     root.close()
+
+
+@pytest.mark.django_db(transaction=True)  # the live server and the worker see only committed rows
+def test_a_large_spend_waits_for_the_head_then_finance_and_is_posted(browser, live_server, settlement_worker):
+    seed_demo()
+    techcorp = Organization.objects.get(slug="techcorp")
+    engineering = Department.objects.of(techcorp).get(name="Engineering")
+    department_set_head(department=engineering, head=User.objects.get(email="bob@techcorp.com"))
+    approval_policy_create(
+        organization=techcorp,
+        name="Large spend",
+        min_amount_minor=500_000,
+        levels=["department_head", "finance_manager"],
+    )
+
+    alice = Session(browser, live_server, "alice@techcorp.com")
+    submit_spend(alice.page, "6000.00", "Dell", "equipment")
+    result = alice.page.locator("#spend-result")
+    expect(result).to_contain_text("Awaiting approval", timeout=SETTLED_WITHIN_MS)
+    expect(result).to_contain_text("held from your department's budget")
+    expect(alice.page.locator("#budget-panel")).to_contain_text("$0 of $50,000 spent, $6,000 held for approval")
+    expect(alice.page.locator("#own-transactions")).to_contain_text("Awaiting approval")
+
+    bob = Session(browser, live_server, "bob@techcorp.com", viewport=PHONE)
+    bob.page.get_by_role("navigation", name="Main").get_by_role("link", name="Approvals").click()
+    card = bob.page.locator("article.approval", has_text="$6,000 at Dell")
+    expect(card).to_contain_text("Step 1 of 2: department head")
+    expect(card).to_contain_text("alice@techcorp.com")
+    check_fits_the_screen(bob.page)
+    check_accessible(bob.page)
+    card.get_by_label("Note").fill("Laptops for the new hires")
+    card.get_by_role("button", name="Approve").click()
+    expect(bob.page.locator(".approval-done")).to_contain_text("It now waits for the finance manager (step 2 of 2).")
+    expect(bob.page.locator("#waiting-count")).to_have_text("(0)")
+    bob.close()
+
+    finance = Session(browser, live_server, "finance@techcorp.com")
+    engineering_card = finance.page.locator(".budget-card", has_text="Engineering")
+    expect(engineering_card).to_contain_text("$6,000 held for approval")
+    finance.open("/approvals/")
+    card = finance.page.locator("article.approval", has_text="$6,000 at Dell")
+    expect(card).to_contain_text("Step 2 of 2: finance manager")
+    expect(card).to_contain_text("Step 1: approved by bob@techcorp.com — “Laptops for the new hires”")
+    check_accessible(finance.page)
+    screenshot(finance.page, "approvals")
+
+    card.get_by_role("button", name="Reject").click()
+    expect(card.locator(".field-error")).to_contain_text("Say why the spend is rejected")
+    expect(card.get_by_label("Note")).to_have_attribute("aria-invalid", "true")
+    check_accessible(finance.page)
+    card.get_by_role("button", name="Approve").click()
+    outcome = finance.page.locator(".approval-done")
+    expect(outcome).to_contain_text("Approved")
+    expect(outcome).to_contain_text("The spend is posted to the ledger.")
+    expect(finance.page.locator("#approvals-decided")).to_contain_text("Dell")  # refreshed in place
+    expect(finance.page.locator("#approvals-decided")).to_contain_text("Step 2: approved by finance@techcorp.com")
+    finance.close()
+
+    alice.open("/")
+    expect(alice.page.locator("#own-transactions")).to_contain_text("Posted")
+    expect(alice.page.locator("#budget-panel")).to_contain_text("$6,000 of $50,000 spent")
+    alice.close()
+    assert Transaction.objects.get(merchant="Dell").status == Transaction.Status.POSTED
+    assert ledger_verify()["ok"]

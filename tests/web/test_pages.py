@@ -53,7 +53,19 @@ def test_a_wrong_password_says_so_without_saying_which_part(client, tenant):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/", "/panels/home", "/finance/", "/finance/panels", "/system/", "/system/panels"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/panels/home",
+        "/finance/",
+        "/finance/panels",
+        "/approvals/",
+        "/approvals/panels",
+        "/system/",
+        "/system/panels",
+    ],
+)
 def test_anonymous_visitors_are_sent_to_log_in(client, path):
     response = client.get(path)
     assert response.status_code == 302
@@ -65,11 +77,11 @@ def test_the_layout_shows_organization_user_role_and_only_the_roles_pages(tenant
     page = logged_in(tenant.employee).get("/")
     text = page.content.decode()
     assert tenant.organization.name in text and tenant.employee.email in text and "Employee" in text
-    assert nav_titles(page) == ["My spend"]
+    assert nav_titles(page) == ["My spend", "Approvals"]
 
     finance = logged_in(tenant.finance).get("/finance/")
-    assert nav_titles(finance) == ["Finance dashboard", "Back office"]
-    assert nav_titles(logged_in(tenant.admin).get("/finance/")) == ["Finance dashboard", "Back office"]
+    assert nav_titles(finance) == ["Finance dashboard", "Approvals", "Back office"]
+    assert nav_titles(logged_in(tenant.admin).get("/finance/")) == ["Finance dashboard", "Approvals", "Back office"]
     system = logged_in(system_admin).get("/system/")
     assert nav_titles(system) == ["System internals", "Back office"]
     assert "LedgerX platform" in system.content.decode()

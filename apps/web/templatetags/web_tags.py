@@ -22,15 +22,24 @@ def budget_card(period, currency: str, heading_level: int = 3, depth: int = 0) -
         level, level_text = "warning", "Near the limit"
     else:
         level, level_text = "ok", "Within budget"
+    bar_percent = min(percent, 100)
+    # The bar shows what is spent, then what is held for approval, together `bar_percent` wide.
+    if period.limit_minor > 0:
+        spent_bar = min(period.spent_minor * 100 // period.limit_minor, bar_percent)
+    else:
+        spent_bar = 100 if period.spent_minor > 0 else 0
     return {
         "department": period.department,
         "currency": currency,
         "limit": period.limit_minor,
         "spent": period.spent_minor,
+        "held": period.held_minor,
         "available": period.available_minor,
         "month": period.month,
         "percent": percent,
-        "bar_percent": min(percent, 100),
+        "bar_percent": bar_percent,
+        "spent_bar": spent_bar,
+        "held_bar": bar_percent - spent_bar,
         "level": level,
         "level_text": level_text,
         "heading_level": heading_level,
