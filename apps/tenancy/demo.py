@@ -14,6 +14,8 @@ DEMO_ORGANIZATIONS = [
         "currency": "USD",
         "timezone": "America/New_York",
         "departments": [("Engineering", 5_000_000), ("Sales", 2_500_000)],
+        # Spends of $10,000 and more wait for a finance manager, their budget held meanwhile.
+        "approval_policies": [("Large spend", 1_000_000, ["finance_manager"])],
         "users": [
             ("alice@techcorp.com", Role.EMPLOYEE, "Engineering"),
             ("bob@techcorp.com", Role.EMPLOYEE, "Engineering"),
@@ -40,6 +42,10 @@ SYSTEM_ADMIN_EMAIL = "root@ledgerx.local"
 @transaction.atomic
 def seed_demo() -> list[str]:
     """Create what is missing; running it again changes nothing. Returns what it created."""
+    # Approvals build on tenancy, so they are imported here rather than at the top.
+    from apps.approvals.models import ApprovalPolicy
+    from apps.approvals.services import approval_policy_create
+
     created: list[str] = []
     for spec in DEMO_ORGANIZATIONS:
         organization = Organization.objects.filter(slug=spec["slug"]).first()
@@ -65,6 +71,12 @@ def seed_demo() -> list[str]:
                     department=departments.get(department_name),
                 )
                 created.append(f"user {email}")
+        for name, min_amount_minor, levels in spec.get("approval_policies", []):
+            if not ApprovalPolicy.objects.of(organization).filter(name=name).exists():
+                approval_policy_create(
+                    organization=organization, name=name, min_amount_minor=min_amount_minor, levels=levels
+                )
+                created.append(f"approval policy {organization.name}/{name}")
     if not User.objects.filter(email=SYSTEM_ADMIN_EMAIL).exists():
         User.objects.create_user(SYSTEM_ADMIN_EMAIL, DEMO_PASSWORD, role=Role.SYSTEM_ADMIN, is_superuser=True)
         created.append(f"user {SYSTEM_ADMIN_EMAIL}")

@@ -155,7 +155,7 @@ def test_techcorp_in_the_browser(browser, live_server, settlement_worker):
     expect(finance.page.locator(".budget-card", has_text="Sales")).to_contain_text("of $25,000 spent")
     expect(finance.page.locator("#recent-transactions")).to_contain_text("alice@techcorp.com")
     expect(finance.page.locator("#top-merchants")).to_contain_text("Dell")
-    expect(finance.page.locator("#fraud-alerts")).to_contain_text("not available")
+    expect(finance.page.locator("#fraud-alerts")).to_contain_text("No open alerts")
     finance.page.get_by_label("Question in plain language").fill("Show me top expenses this month")
     finance.page.get_by_role("button", name="Ask").click()
     expect(finance.page.locator("#nlq-answer")).to_contain_text("answered by rules")
