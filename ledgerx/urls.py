@@ -6,6 +6,7 @@ from apps.system import views as system_views
 api_v1 = [
     path("", include("apps.tenancy.urls")),
     path("", include("apps.ledger.urls")),
+    path("", include("apps.audit.urls")),
 ]
 
 urlpatterns = [

@@ -5,7 +5,9 @@ from datetime import date, datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.tenancy.models import Department, Organization
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_record
+from apps.tenancy.models import Department, Organization, User
 from ledgerx.errors import InvalidInput
 
 from .locks import lock_budget_periods, organization_settlement_lock
@@ -50,16 +52,29 @@ def budget_period_get_or_open(*, department: Department, month: date) -> BudgetP
     return BudgetPeriod.objects.get(department=department, month=month)
 
 
-def budget_period_set_limit(*, department: Department, month: date, limit_minor: int) -> tuple[BudgetPeriod, str]:
-    """Change one period's limit. Below what is spent is allowed: it blocks further spend, and says so."""
+def budget_period_set_limit(
+    *, department: Department, month: date, limit_minor: int, actor: User | None = None
+) -> tuple[BudgetPeriod, str]:
+    """Change one period's limit. Below what is spent is allowed: it blocks further spend, and says so.
+
+    `actor` is who asked (None when the platform itself does it); the change is audited.
+    """
     if limit_minor < 0:
         raise InvalidInput("A limit cannot be negative.", fields={"limit": ["Must be zero or more."]})
     with organization_settlement_lock(department.organization_id), transaction.atomic():
         budget_periods_open(department_ids=[department.id], month=month)
         period = lock_budget_periods(department_ids=[department.id], months=[month])[(department.id, month)]
+        before = {"department": str(department.id), "period": f"{month:%Y-%m}", "limit_minor": period.limit_minor}
         period.limit_minor = limit_minor
         period.updated_at = timezone.now()
         period.save(update_fields=["limit_minor", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.BUDGET_LIMIT_SET,
+            target=period,
+            before=before,
+            after={**before, "limit_minor": limit_minor},
+        )
     notice = ""
     if limit_minor < period.spent_minor:
         notice = "The new limit is below what is already spent: further spend is blocked this period."

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from ledgerx.fields import StrictCharField
 from ledgerx.money import to_decimal_string
 
-from .models import Transaction
+from .models import Entry, EntrySeal, Transaction
 
 
 class TransactionSubmitInput(serializers.Serializer):
@@ -58,7 +58,14 @@ def transaction_representation(transaction: Transaction, *, as_accepted: bool = 
     }
 
 
-def entry_representation(entry) -> dict:
+def _sealed_hash(entry: Entry) -> str | None:
+    try:
+        return entry.seal.hash
+    except EntrySeal.DoesNotExist:
+        return None
+
+
+def entry_representation(entry: Entry) -> dict:
     return {
         "id": entry.id,
         "transaction": str(entry.transaction_id),
@@ -66,5 +73,5 @@ def entry_representation(entry) -> dict:
         "amount": to_decimal_string(entry.amount_minor, entry.currency),
         "currency": entry.currency,
         "created_at": entry.created_at.isoformat(),
-        "hash": None,
+        "hash": _sealed_hash(entry),
     }

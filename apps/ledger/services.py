@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_record
 from apps.budgets.locks import lock_budget_periods, organization_settlement_lock
 from apps.budgets.services import budget_periods_open, month_start
 from apps.tenancy.models import Department, Organization, Role, User
@@ -442,4 +444,11 @@ def _reverse(*, actor: User, original_id: uuid.UUID, reason: str, key: str, requ
         period.save(update_fields=["spent_minor", "updated_at"])
     original.status = Transaction.Status.REVERSED
     original.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSACTION_REVERSED,
+        target=original,
+        before={"status": Transaction.Status.POSTED},
+        after={"status": Transaction.Status.REVERSED, "reversal": str(reversal.id), "reason": reason},
+    )
     return reversal

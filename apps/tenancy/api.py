@@ -13,7 +13,7 @@ from ledgerx.money import MoneyError, parse_amount
 
 from . import selectors, services
 from .api_base import TenantAPIView
-from .models import Department, Organization
+from .models import Department, Organization, User
 from .permissions import ADMIN_ROLES, FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES, RoleAllowed
 from .serializers import (
     BudgetLimitInput,
@@ -22,6 +22,7 @@ from .serializers import (
     OrganizationInput,
     TokenInput,
     UserInput,
+    UserRoleInput,
     department_representation,
     organization_representation,
     user_representation,
@@ -112,6 +113,19 @@ class UserListCreateApi(APIView):
         return Response(user_representation(user), status=status.HTTP_201_CREATED)
 
 
+class UserDetailApi(TenantAPIView):
+    allowed_roles = ADMIN_ROLES
+
+    def get(self, request, user_id):
+        return Response(user_representation(self.get_scoped(User.objects, user_id)))
+
+    def patch(self, request, user_id):
+        user = self.get_scoped(User.objects, user_id)
+        data = _valid(UserRoleInput, request.data)
+        user = services.user_set_role(actor=request.user, user=user, role=data["role"])
+        return Response(user_representation(user))
+
+
 def _current_month(organization):
     return budget_services.month_start(timezone.now(), organization.timezone)
 
@@ -137,6 +151,7 @@ class DepartmentListCreateApi(TenantAPIView):
             name=data["name"],
             monthly_limit_minor=_money(data["monthly_limit"], currency, "monthly_limit"),
             parent_id=data["parent"],
+            actor=request.user,
         )
         period = budget_selectors.budget_period_for(department=department, month=_current_month(self.organization))
         return Response(
@@ -165,7 +180,11 @@ class DepartmentDetailApi(TenantAPIView):
         department = self._department(request, department_id)
         data = _valid(DepartmentUpdateInput, request.data)
         department = services.department_update(
-            department=department, name=data.get("name"), parent_id=data.get("parent"), move="parent" in data
+            department=department,
+            name=data.get("name"),
+            parent_id=data.get("parent"),
+            move="parent" in data,
+            actor=request.user,
         )
         return self._respond(department)
 
@@ -191,5 +210,6 @@ class DepartmentBudgetApi(TenantAPIView):
             department=department,
             month=self._month(data.get("period")),
             limit_minor=_money(data["limit"], currency, "limit"),
+            actor=request.user,
         )
         return Response({**budget_representation(period, currency), "notice": notice})

@@ -24,6 +24,10 @@ class UserInput(serializers.Serializer):
     organization = serializers.UUIDField(required=False, allow_null=True, default=None)
 
 
+class UserRoleInput(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.values)
+
+
 class DepartmentInput(serializers.Serializer):
     name = StrictCharField(max_length=120)
     parent = serializers.UUIDField(required=False, allow_null=True, default=None)

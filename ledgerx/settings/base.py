@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "apps.budgets",
     "apps.ledger",
     "apps.system",
+    "apps.audit",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +131,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # An exact name wins over the pattern below: sealing is background work, off the payment queue.
+    "apps.ledger.tasks.seal_ledger": {"queue": "default"},
     "apps.ledger.tasks.*": {"queue": "settlement"},
     "apps.budgets.tasks.*": {"queue": "default"},
 }
@@ -139,6 +142,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-pending-transactions": {
         "task": "apps.ledger.tasks.sweep_pending_transactions",
         "schedule": 5.0,
+    },
+    "seal-ledger": {
+        "task": "apps.ledger.tasks.seal_ledger",
+        "schedule": 10.0,
     },
     "rollover-budgets": {
         "task": "apps.budgets.tasks.rollover_budgets",

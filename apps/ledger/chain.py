@@ -1,0 +1,168 @@
+"""The per-organization hash chain over ledger entries (architecture.md: tampering below the
+application is detectable by `verify_ledger`).
+
+Entries are written on the payment path without hashes; the sealer (a beat task) later chains
+every committed entry that has no seal yet, in id order, into EntrySeal rows. It selects
+"entries without a seal" rather than "entries above the last sealed id", so an entry whose
+transaction committed late (a lower id becoming visible after a higher one was sealed) is
+sealed on the next run instead of being skipped; the chain's order is the seal sequence.
+"""
+
+import hashlib
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import Entry, EntrySeal
+
+GENESIS_HASH = "0" * 64
+SEAL_BATCH_SIZE = 5000
+# An entry older than this without a seal means the sealer is not running (or a seal was removed).
+UNSEALED_PROBLEM_AFTER = timedelta(minutes=5)
+# pg_advisory_xact_lock(int, int) keys live apart from the settlement lock's single bigint keys.
+SEAL_LOCK_NAMESPACE = 0x5EA1
+
+
+def entry_hash(
+    *,
+    prev_hash: str,
+    sequence: int,
+    entry_id: int,
+    organization_id: uuid.UUID,
+    transaction_id: uuid.UUID,
+    account_id: uuid.UUID,
+    amount_minor: int,
+    currency: str,
+    created_at: datetime,
+) -> str:
+    """SHA-256 over the previous link and every column of the entry, in a fixed text form."""
+    payload = "|".join(
+        [
+            prev_hash,
+            str(sequence),
+            str(entry_id),
+            str(organization_id),
+            str(transaction_id),
+            str(account_id),
+            str(amount_minor),
+            currency,
+            created_at.astimezone(UTC).isoformat(),
+        ]
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _hash_of(entry: Entry, *, prev_hash: str, sequence: int) -> str:
+    return entry_hash(
+        prev_hash=prev_hash,
+        sequence=sequence,
+        entry_id=entry.id,
+        organization_id=entry.organization_id,
+        transaction_id=entry.transaction_id,
+        account_id=entry.account_id,
+        amount_minor=entry.amount_minor,
+        currency=entry.currency,
+        created_at=entry.created_at,
+    )
+
+
+@transaction.atomic
+def entries_seal(*, organization_id: uuid.UUID, batch_size: int = SEAL_BATCH_SIZE) -> int:
+    """Chain up to `batch_size` of the organization's unsealed committed entries, oldest id first.
+
+    Returns how many were sealed. Sealers of one organization take turns on an advisory lock;
+    under READ COMMITTED each statement after the lock sees the previous sealer's seals.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SEAL_LOCK_NAMESPACE, organization_id.int & 0x7FFFFFFF])
+    last = EntrySeal.objects.filter(organization_id=organization_id).order_by("-sequence").first()
+    sequence, prev_hash = (last.sequence, last.hash) if last else (0, GENESIS_HASH)
+    unsealed = Entry.objects.filter(organization_id=organization_id, seal__isnull=True).order_by("id")[:batch_size]
+    now = timezone.now()
+    seals = []
+    for entry in unsealed:
+        sequence += 1
+        prev_hash_of_entry = prev_hash
+        prev_hash = _hash_of(entry, prev_hash=prev_hash_of_entry, sequence=sequence)
+        seals.append(
+            EntrySeal(
+                organization_id=organization_id,
+                sequence=sequence,
+                entry=entry,
+                prev_hash=prev_hash_of_entry,
+                hash=prev_hash,
+                sealed_at=now,
+            )
+        )
+    EntrySeal.objects.bulk_create(seals)
+    return len(seals)
+
+
+def ledger_seal_all() -> int:
+    """Seal every organization's unsealed entries. Returns how many entries were sealed."""
+    organization_ids = list(
+        Entry.objects.filter(seal__isnull=True).values_list("organization_id", flat=True).distinct()
+    )
+    sealed = 0
+    for organization_id in organization_ids:
+        while True:
+            count = entries_seal(organization_id=organization_id)
+            sealed += count
+            if count < SEAL_BATCH_SIZE:
+                break
+    return sealed
+
+
+def chain_check(*, organization_id: uuid.UUID | None = None) -> tuple[list[str], list[str], dict[str, Any]]:
+    """Recompute the chain. Returns problems (each naming the entry), notices, and what was checked.
+
+    Each link is checked twice: its `prev_hash` must be the stored hash of the link before it, and
+    its `hash` must be what the entry's current columns give; a changed entry fails the second.
+    """
+    problems: list[str] = []
+    seals = EntrySeal.objects.select_related("entry").order_by("organization_id", "sequence")
+    unsealed = Entry.objects.filter(seal__isnull=True)
+    if organization_id is not None:
+        seals = seals.filter(organization_id=organization_id)
+        unsealed = unsealed.filter(organization_id=organization_id)
+    current_organization = None
+    expected_sequence, expected_prev = 1, GENESIS_HASH
+    checked = 0
+    for seal in seals.iterator(chunk_size=2000):
+        if seal.organization_id != current_organization:
+            current_organization = seal.organization_id
+            expected_sequence, expected_prev = 1, GENESIS_HASH
+        checked += 1
+        entry = seal.entry
+        if seal.sequence != expected_sequence:
+            problems.append(
+                f"Hash chain of organization {seal.organization_id} jumps from link {expected_sequence - 1} "
+                f"to {seal.sequence} at entry {entry.id}: links are missing."
+            )
+        if seal.prev_hash != expected_prev:
+            problems.append(
+                f"Entry {entry.id}: its seal does not follow the link before it (sequence {seal.sequence})."
+            )
+        if entry.organization_id != seal.organization_id or seal.hash != _hash_of(
+            entry, prev_hash=seal.prev_hash, sequence=seal.sequence
+        ):
+            problems.append(
+                f"Entry {entry.id} was changed after it was sealed: it no longer matches its hash "
+                f"(sequence {seal.sequence})."
+            )
+        expected_sequence, expected_prev = seal.sequence + 1, seal.hash
+
+    notices: list[str] = []
+    late = unsealed.filter(created_at__lt=timezone.now() - UNSEALED_PROBLEM_AFTER).order_by("id")
+    late_count = late.count()
+    if late_count:
+        problems.append(
+            f"{late_count} entries older than {UNSEALED_PROBLEM_AFTER} are not sealed (first: entry {late[0].id})."
+        )
+    waiting = unsealed.count() - late_count
+    if waiting:
+        notices.append(f"{waiting} recent entries are waiting for the sealer.")
+    return problems, notices, {"sealed_entries": checked}
