@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import reverse
 from rest_framework import status
 from rest_framework.pagination import CursorPagination
@@ -6,6 +7,7 @@ from rest_framework.response import Response
 from apps.tenancy.api_base import TenantAPIView
 from apps.tenancy.permissions import FINANCE_ROLES, TENANT_ROLES
 from ledgerx.errors import InvalidInput
+from ledgerx.ratelimit import Limit, rate_limit_hit
 
 from . import selectors, services
 from .models import Transaction
@@ -61,6 +63,7 @@ class TransactionListCreateApi(TenantAPIView):
         return paginator.get_paginated_response([transaction_representation(t) for t in page])
 
     def post(self, request):
+        rate_limit_hit(scope="spend", identity=str(request.user.id), limit=Limit(*settings.RATE_LIMIT_SPEND_PER_USER))
         if not isinstance(request.data, dict):
             raise InvalidInput("The body must be a JSON object.")
         data = _valid(TransactionSubmitInput, request.data)

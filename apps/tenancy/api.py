@@ -10,8 +10,9 @@ from apps.budgets import services as budget_services
 from apps.budgets.serializers import budget_representation
 from ledgerx.errors import InvalidInput
 from ledgerx.money import MoneyError, parse_amount
+from ledgerx.ratelimit import client_ip
 
-from . import selectors, services
+from . import login_guard, selectors, services
 from .api_base import TenantAPIView
 from .models import Department, Organization, User
 from .permissions import ADMIN_ROLES, FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES, RoleAllowed
@@ -50,6 +51,7 @@ class TokenApi(APIView):
 
     def post(self, request):
         data = _valid(TokenInput, request.data)
+        login_guard.login_rate_check(email=data["email"], client_ip=client_ip(request))
         key, user = services.token_issue(email=data["email"], password=data["password"])
         return Response({"token": key, "user": user_representation(user)})
 

@@ -18,7 +18,7 @@ from apps.ledger import services as ledger_services
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from ledgerx.money import CURRENCY_EXPONENTS
 
-from . import selectors
+from . import login_guard, selectors
 from .models import ApiToken, Department, Organization, Role, User
 
 
@@ -258,10 +258,17 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
 
 
 def token_issue(*, email: str, password: str) -> tuple[str, User]:
-    """A new API token for valid credentials. The error never says which part was wrong."""
-    user = authenticate(email=email.strip().lower(), password=password)
+    """A new API token for valid credentials. The error never says which part was wrong.
+
+    Repeated failures lock the email out for a while (429), whether or not such a user exists.
+    """
+    email = email.strip().lower()
+    login_guard.login_lockout_check(email=email)
+    user = authenticate(email=email, password=password)
     if user is None or not user.is_active:
+        login_guard.login_failure_record(email=email)
         raise Unauthenticated("Invalid email or password.")
+    login_guard.login_failures_clear(email=email)
     key = secrets.token_urlsafe(32)
     ApiToken.objects.create(
         user=user, key_hash=selectors.token_hash(key), expires_at=timezone.now() + settings.API_TOKEN_TTL

@@ -124,6 +124,16 @@ SPECTACULAR_SETTINGS = {
 # How long an API token lives, and how long its owner is cached on the request path.
 API_TOKEN_TTL = timedelta(hours=env.env_int("API_TOKEN_TTL_HOURS", 24 * 7))
 
+# Rate limits: (requests, window in seconds). Generous by default; tests lower them where they test them.
+RATE_LIMIT_LOGIN_PER_EMAIL = (env.env_int("RATE_LIMIT_LOGIN_PER_EMAIL_PER_MINUTE", 20), 60)
+RATE_LIMIT_LOGIN_PER_IP = (env.env_int("RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE", 300), 60)
+RATE_LIMIT_SPEND_PER_USER = (env.env_int("RATE_LIMIT_SPEND_PER_USER_PER_MINUTE", 3000), 60)
+# This many failed logins in a row lock the account (whether or not it exists) for the lockout time.
+LOGIN_LOCKOUT_FAILURES = env.env_int("LOGIN_LOCKOUT_FAILURES", 10)
+LOGIN_LOCKOUT_SECONDS = env.env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# How many proxies of ours stand in front of the web processes (nginx: 1); 0 trusts REMOTE_ADDR alone.
+TRUSTED_PROXY_COUNT = env.env_int("TRUSTED_PROXY_COUNT", 0)
+
 CELERY_BROKER_URL = env.celery_broker_url(REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
