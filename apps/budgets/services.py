@@ -32,6 +32,11 @@ def parse_period(text: str) -> date:
     return parsed.date().replace(day=1)
 
 
+def period_text(month: date) -> str:
+    """The inverse of parse_period. Spelled out: strftime's %Y does not pad years before 1000."""
+    return f"{month.year:04d}-{month.month:02d}"
+
+
 def budget_periods_open(*, department_ids: list[uuid.UUID], month: date) -> None:
     """Open the month's periods of these departments from their standing limits, if not open yet."""
     with connection.cursor() as cursor:
@@ -64,7 +69,7 @@ def budget_period_set_limit(
     with organization_settlement_lock(department.organization_id), transaction.atomic():
         budget_periods_open(department_ids=[department.id], month=month)
         period = lock_budget_periods(department_ids=[department.id], months=[month])[(department.id, month)]
-        before = {"department": str(department.id), "period": f"{month:%Y-%m}", "limit_minor": period.limit_minor}
+        before = {"department": str(department.id), "period": period_text(month), "limit_minor": period.limit_minor}
         period.limit_minor = limit_minor
         period.updated_at = timezone.now()
         period.save(update_fields=["limit_minor", "updated_at"])

@@ -1,5 +1,6 @@
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -11,6 +12,7 @@ from apps.budgets.serializers import budget_representation
 from ledgerx.errors import InvalidInput
 from ledgerx.money import MoneyError, parse_amount
 from ledgerx.ratelimit import client_ip
+from ledgerx.schema import error_responses, public_error_responses
 
 from . import login_guard, selectors, services
 from .api_base import TenantAPIView
@@ -18,11 +20,20 @@ from .models import Department, Organization, User
 from .permissions import ADMIN_ROLES, FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES, RoleAllowed
 from .serializers import (
     BudgetLimitInput,
+    BudgetOutput,
+    BudgetPeriodFilters,
+    BudgetSetOutput,
     DepartmentInput,
+    DepartmentOutput,
     DepartmentUpdateInput,
     OrganizationInput,
+    OrganizationListOutput,
+    OrganizationOutput,
     TokenInput,
+    TokenOutput,
     UserInput,
+    UserListOutput,
+    UserOutput,
     UserRoleInput,
     department_representation,
     organization_representation,
@@ -49,6 +60,12 @@ class TokenApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        operation_id="auth_token_issue",
+        request=TokenInput,
+        responses={200: TokenOutput, **public_error_responses(400, 401, 429)},
+        description="Rate-limited per email and per address; repeated failures lock the email out (429).",
+    )
     def post(self, request):
         data = _valid(TokenInput, request.data)
         login_guard.login_rate_check(email=data["email"], client_ip=client_ip(request))
@@ -59,6 +76,7 @@ class TokenApi(APIView):
 class TokenRevokeApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(operation_id="auth_token_revoke", responses={204: None, **error_responses()})
     def delete(self, request):
         if isinstance(request.auth, str):
             services.token_revoke(key=request.auth)
@@ -68,6 +86,7 @@ class TokenRevokeApi(APIView):
 class MeApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(operation_id="me", responses={200: UserOutput, **error_responses()})
     def get(self, request):
         return Response(user_representation(request.user))
 
@@ -76,10 +95,16 @@ class OrganizationListCreateApi(APIView):
     permission_classes = [IsAuthenticated, RoleAllowed]
     allowed_roles = {"GET": TENANT_ROLES + PLATFORM_ROLES, "POST": PLATFORM_ROLES}
 
+    @extend_schema(operation_id="organizations_list", responses={200: OrganizationListOutput, **error_responses()})
     def get(self, request):
         organizations = selectors.organization_list_visible(user=request.user)
         return Response({"results": [organization_representation(o) for o in organizations]})
 
+    @extend_schema(
+        operation_id="organizations_create",
+        request=OrganizationInput,
+        responses={201: OrganizationOutput, **error_responses(400)},
+    )
     def post(self, request):
         data = _valid(OrganizationInput, request.data)
         organization = services.organization_create(
@@ -92,11 +117,15 @@ class UserListCreateApi(APIView):
     permission_classes = [IsAuthenticated, RoleAllowed]
     allowed_roles = {"GET": ADMIN_ROLES, "POST": ADMIN_ROLES + PLATFORM_ROLES}
 
+    @extend_schema(operation_id="users_list", responses={200: UserListOutput, **error_responses()})
     def get(self, request):
         return Response(
             {"results": [user_representation(u) for u in selectors.user_list(organization=request.user.organization)]}
         )
 
+    @extend_schema(
+        operation_id="users_create", request=UserInput, responses={201: UserOutput, **error_responses(400, 404)}
+    )
     def post(self, request):
         data = _valid(UserInput, request.data)
         organization = None
@@ -118,9 +147,16 @@ class UserListCreateApi(APIView):
 class UserDetailApi(TenantAPIView):
     allowed_roles = ADMIN_ROLES
 
+    @extend_schema(operation_id="users_retrieve", responses={200: UserOutput, **error_responses(404)})
     def get(self, request, user_id):
         return Response(user_representation(self.get_scoped(User.objects, user_id)))
 
+    @extend_schema(
+        operation_id="users_set_role",
+        request=UserRoleInput,
+        responses={200: UserOutput, **error_responses(400, 404, 409)},
+        description="Change a user's role (org admin). An organization always keeps one org admin (409).",
+    )
     def patch(self, request, user_id):
         user = self.get_scoped(User.objects, user_id)
         data = _valid(UserRoleInput, request.data)
@@ -135,6 +171,7 @@ def _current_month(organization):
 class DepartmentListCreateApi(TenantAPIView):
     allowed_roles = {"GET": TENANT_ROLES, "POST": ADMIN_ROLES}
 
+    @extend_schema(operation_id="departments_list", responses={200: DepartmentOutput(many=True), **error_responses()})
     def get(self, request):
         departments = list(selectors.department_list_visible(user=request.user))
         periods = budget_selectors.budget_periods_for(departments=departments, month=_current_month(self.organization))
@@ -143,6 +180,11 @@ class DepartmentListCreateApi(TenantAPIView):
             [department_representation(d, budget_representation(periods[d.id], currency)) for d in departments]
         )
 
+    @extend_schema(
+        operation_id="departments_create",
+        request=DepartmentInput,
+        responses={201: DepartmentOutput, **error_responses(400, 404)},
+    )
     def post(self, request):
         data = _valid(DepartmentInput, request.data)
         currency = self.organization.currency
@@ -175,9 +217,15 @@ class DepartmentDetailApi(TenantAPIView):
             status=status_code,
         )
 
+    @extend_schema(operation_id="departments_retrieve", responses={200: DepartmentOutput, **error_responses(404)})
     def get(self, request, department_id):
         return self._respond(self._department(request, department_id))
 
+    @extend_schema(
+        operation_id="departments_update",
+        request=DepartmentUpdateInput,
+        responses={200: DepartmentOutput, **error_responses(400, 404)},
+    )
     def patch(self, request, department_id):
         department = self._department(request, department_id)
         data = _valid(DepartmentUpdateInput, request.data)
@@ -197,13 +245,25 @@ class DepartmentBudgetApi(TenantAPIView):
     def _month(self, text: str | None):
         return budget_services.parse_period(text) if text else _current_month(self.organization)
 
+    @extend_schema(
+        operation_id="departments_budget_retrieve",
+        parameters=[BudgetPeriodFilters],
+        responses={200: BudgetOutput, **error_responses(400, 404)},
+    )
     def get(self, request, department_id):
         department = self.get_scoped(selectors.department_list_visible(user=request.user), department_id)
+        filters = BudgetPeriodFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         period = budget_selectors.budget_period_for(
-            department=department, month=self._month(request.query_params.get("period"))
+            department=department, month=self._month(filters.validated_data.get("period"))
         )
         return Response(budget_representation(period, self.organization.currency))
 
+    @extend_schema(
+        operation_id="departments_budget_set",
+        request=BudgetLimitInput,
+        responses={200: BudgetSetOutput, **error_responses(400, 404)},
+    )
     def put(self, request, department_id):
         department = self.get_scoped(Department.objects, department_id)
         data = _valid(BudgetLimitInput, request.data)
