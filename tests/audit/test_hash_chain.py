@@ -61,6 +61,14 @@ def test_sealer_chains_every_entry_in_order_and_verify_is_ok(tenant, api):
     }
 
 
+def test_one_sealer_run_visits_each_organization_once(tenant, django_assert_max_num_queries):
+    for amount in ("1.00", "2.00", "3.00", "4.00", "5.00"):
+        spend_settled(tenant.employee, amount)
+    # One query to find the organizations, then one batch: lock, last link, unsealed entries, insert.
+    with django_assert_max_num_queries(8):
+        assert chain.ledger_seal_all() == 10
+
+
 def test_each_organization_has_its_own_chain(tenant, other_tenant):
     spend_settled(tenant.employee, "10.00")
     spend_settled(other_tenant.employee, "15.00")

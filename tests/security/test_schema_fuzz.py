@@ -5,6 +5,9 @@ The server is pytest-django's live server (a real threaded WSGI server over real
 Redis), so the data it sees must be committed: the fixtures use the transactional database.
 """
 
+import json
+import re
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -108,3 +111,29 @@ def test_the_live_api_keeps_to_its_schema(live_server, fuzz_tenant, role):
         failures += _fuzz(live_server.url, user, None, mode)
         failures += _fuzz(live_server.url, user, own_ids, mode)
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_the_schema_is_openapi_3_and_public(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    document = json.loads(response.content)
+    assert document["openapi"].startswith("3.")
+    assert document["components"]["securitySchemes"]["tokenAuth"]["name"] == "Authorization"
+    error = document["components"]["schemas"]["ErrorOutput"]
+    assert error["properties"]["error"]["$ref"].endswith("/ErrorDetailOutput")
+    submit = document["paths"]["/api/v1/transactions"]["post"]
+    assert {"202", "400", "401", "403", "404", "409", "422", "429"} <= set(submit["responses"])
+    assert any(p["name"] == "Idempotency-Key" and p["required"] for p in submit["parameters"])
+
+
+@pytest.mark.django_db
+def test_the_docs_page_loads_its_scripts_from_our_own_static_files(client):
+    from django.contrib.staticfiles import finders
+
+    html = client.get("/api/docs/").content.decode()
+    scripts = re.findall(r'src="([^"]+\.js)"', html)
+    assert scripts
+    for script in scripts:
+        assert script.startswith("/static/"), script
+        assert finders.find(script.removeprefix("/static/")), script
