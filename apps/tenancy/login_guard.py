@@ -32,15 +32,24 @@ def login_rate_check(*, email: str, client_ip: str) -> None:
     rate_limit_hit(scope="login-ip", identity=client_ip, limit=Limit(*settings.RATE_LIMIT_LOGIN_PER_IP))
 
 
-def login_lockout_check(*, email: str) -> None:
-    """Raise RateLimited (429) while this email is locked out after repeated failures."""
+def _locked_for(email: str) -> int:
+    """Seconds this email stays locked out; 0 when it is not."""
     _, locked_key = _keys(email)
     try:
-        locked_for = get_redis_connection("default").ttl(locked_key)
+        return max(get_redis_connection("default").ttl(locked_key), 0)
     except RedisError as error:
         logger.warning("login lockout not checked, Redis unavailable: %s", error)
-        return
-    if locked_for > 0:
+        return 0
+
+
+def login_is_locked(*, email: str) -> bool:
+    return _locked_for(email) > 0
+
+
+def login_lockout_check(*, email: str) -> None:
+    """Raise RateLimited (429) while this email is locked out after repeated failures."""
+    locked_for = _locked_for(email)
+    if locked_for:
         raise RateLimited(LOCKED_MESSAGE, retry_after=locked_for)
 
 

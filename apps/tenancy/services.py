@@ -264,11 +264,10 @@ def token_issue(*, email: str, password: str) -> tuple[str, User]:
     """
     email = email.strip().lower()
     login_guard.login_lockout_check(email=email)
+    # The authentication backend (LockoutModelBackend) counts the failure or clears the count.
     user = authenticate(email=email, password=password)
     if user is None or not user.is_active:
-        login_guard.login_failure_record(email=email)
         raise Unauthenticated("Invalid email or password.")
-    login_guard.login_failures_clear(email=email)
     key = secrets.token_urlsafe(32)
     ApiToken.objects.create(
         user=user, key_hash=selectors.token_hash(key), expires_at=timezone.now() + settings.API_TOKEN_TTL

@@ -78,7 +78,7 @@ CACHES = {
 
 AUTH_USER_MODEL = "tenancy.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "apps.tenancy.backends.LockoutModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Guardian's anonymous user assumes a username field; LedgerX never grants anything to anonymous.

@@ -4,6 +4,7 @@ Limits are lowered per test with the `settings` fixture; counters live in this r
 """
 
 import pytest
+from django.test import Client
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
@@ -114,3 +115,15 @@ def test_spend_submission_is_limited_per_user(tenant, api, settings):
     _assert_rate_limited(client.post("/api/v1/transactions", body, format="json", HTTP_IDEMPOTENCY_KEY="k3"))
     other = api(tenant.other_employee).post("/api/v1/transactions", body, format="json", HTTP_IDEMPOTENCY_KEY="k3")
     assert other.status_code == 202
+
+
+def test_the_lockout_guards_the_admin_login_form_too(system_admin, settings):
+    settings.LOGIN_LOCKOUT_FAILURES = 2
+    client = Client()
+    for _ in range(2):
+        response = client.post("/admin/login/", {"username": system_admin.email, "password": "wrong-password"})
+        assert response.status_code == 200  # the form again, with an error
+    refused = client.post("/admin/login/", {"username": system_admin.email, "password": PASSWORD})
+    assert refused.status_code == 200
+    assert "_auth_user_id" not in client.session
+    _assert_rate_limited(_login(system_admin.email, PASSWORD))
