@@ -7,6 +7,7 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
+from ledgerx.errors import Conflict
 from tests.factories import PASSWORD, UserFactory
 from tests.spending import spend_settled
 
@@ -244,3 +245,23 @@ def test_django_admin_lists_events_but_cannot_add_change_or_delete(tenant, syste
     assert client.get("/admin/audit/auditevent/add/").status_code == 403
     assert client.post(f"/admin/audit/auditevent/{event.id}/delete/", {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.filter(id=event.id).exists()
+
+
+@pytest.mark.django_db(transaction=True)  # two real connections race; each needs the other's commit
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(tenant):
+    from tests.conftest import run_in_threads
+
+    admins = [tenant.admin, UserFactory(role=Role.ORG_ADMIN, organization=tenant.organization)]
+
+    def demote_the_other(index):
+        try:
+            tenancy_services.user_set_role(actor=admins[index], user=admins[1 - index], role=Role.FINANCE_MANAGER)
+        except Conflict:
+            return "refused"
+        return "demoted"
+
+    outcomes = run_in_threads(2, demote_the_other)
+
+    assert sorted(outcomes) == ["demoted", "refused"]
+    assert tenant.organization.users.filter(role=Role.ORG_ADMIN).count() == 1
+    assert len(_events(tenant.organization, AuditEvent.Action.USER_ROLE_CHANGED)) == 1

@@ -3,6 +3,9 @@ an org admin's and an employee's credentials, must never answer 5xx and must ans
 
 The server is pytest-django's live server (a real threaded WSGI server over real PostgreSQL and
 Redis), so the data it sees must be committed: the fixtures use the transactional database.
+Each operation runs with generated ids and with the caller's own ids, with valid and invalid input.
+The loop over operations is written out here because schemathesis' pytest plugin
+(`schemathesis.pytest.from_fixture`) does not run under pytest 9 (it sets `Function._nodeid`).
 """
 
 import json
@@ -23,9 +26,6 @@ from tests.security.routes import api_routes
 from tests.spending import spend_submit
 
 EXAMPLES_PER_OPERATION = 8
-# Every check schemathesis has, but "schema-valid data is accepted": the API refuses schema-valid
-# requests for reasons a schema cannot state (a duplicate department name, another currency than
-# the organization's, a budget period that does not exist), with a 400 in the api.md shape.
 
 
 @pytest.fixture
@@ -81,6 +81,9 @@ def _fuzz(base_url: str, user, path_parameters: dict[str, str] | None, mode: Gen
         )
         @given(case=strategy)
         def run(case):
+            # Every check schemathesis has but "schema-valid data is accepted": the API refuses some
+            # schema-valid requests for reasons no schema states (a duplicate department name,
+            # another currency than the organization's), with a 400 in the api.md shape.
             case.call_and_validate(
                 base_url=base_url,
                 headers={"Authorization": f"Token {_fresh_token(user)}"},
