@@ -24,6 +24,34 @@ SEAL_BATCH_SIZE = 5000
 UNSEALED_PROBLEM_AFTER = timedelta(minutes=5)
 # pg_advisory_xact_lock(int, int) keys live apart from the settlement lock's single bigint keys.
 SEAL_LOCK_NAMESPACE = 0x5EA1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Every link that is not what it should be, in chain order: a gap in the sequence, a prev_hash that is
+# not the stored hash of the link before it, or a hash the entry's current columns no longer give.
+# Set-based (each link carries its own prev_hash), so PostgreSQL checks a whole ledger in one pass.
+CHAIN_SQL = """
+WITH links AS (
+    SELECT s.organization_id, s.sequence, s.prev_hash, s.hash, e.id AS entry_id,
+           e.organization_id AS entry_organization_id,
+           lag(s.sequence, 1, 0::bigint) OVER chain AS previous_sequence,
+           lag(s.hash, 1, %(genesis)s) OVER chain AS previous_hash,
+           encode(sha256(convert_to(concat_ws('|',
+               s.prev_hash, s.sequence, e.id, e.organization_id, e.transaction_id, e.account_id,
+               e.amount_minor, e.currency, (extract(epoch FROM e.created_at) * 1000000)::bigint
+           ), 'UTF8')), 'hex') AS recomputed
+    FROM ledger_entryseal s JOIN ledger_entry e ON e.id = s.entry_id
+    WHERE %(organization)s::uuid IS NULL OR s.organization_id = %(organization)s::uuid
+    WINDOW chain AS (PARTITION BY s.organization_id ORDER BY s.sequence)
+)
+SELECT organization_id, sequence, entry_id, previous_sequence,
+       sequence <> previous_sequence + 1 AS gap,
+       prev_hash <> previous_hash AS unlinked,
+       hash <> recomputed OR entry_organization_id <> organization_id AS changed
+FROM links
+WHERE sequence <> previous_sequence + 1 OR prev_hash <> previous_hash
+   OR hash <> recomputed OR entry_organization_id <> organization_id
+ORDER BY organization_id, sequence
+"""
 
 
 def entry_hash(
@@ -38,7 +66,11 @@ def entry_hash(
     currency: str,
     created_at: datetime,
 ) -> str:
-    """SHA-256 over the previous link and every column of the entry, in a fixed text form."""
+    """SHA-256 over the previous link and every column of the entry, in a fixed text form.
+
+    The form is one PostgreSQL writes the same way (CHAIN_SQL below): `|`-joined decimal integers,
+    lower-case hyphenated UUIDs, and the time as whole microseconds since the Unix epoch.
+    """
     payload = "|".join(
         [
             prev_hash,
@@ -49,7 +81,7 @@ def entry_hash(
             str(account_id),
             str(amount_minor),
             currency,
-            created_at.astimezone(UTC).isoformat(),
+            str((created_at - EPOCH) // timedelta(microseconds=1)),
         ]
     )
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -124,37 +156,28 @@ def chain_check(*, organization_id: uuid.UUID | None = None) -> tuple[list[str],
     its `hash` must be what the entry's current columns give; a changed entry fails the second.
     """
     problems: list[str] = []
-    seals = EntrySeal.objects.select_related("entry").order_by("organization_id", "sequence")
+    with connection.cursor() as cursor:
+        cursor.execute(CHAIN_SQL, {"genesis": GENESIS_HASH, "organization": organization_id})
+        broken = cursor.fetchall()
+    for broken_organization, sequence, entry_id, previous_sequence, gap, unlinked, changed in broken:
+        if gap:
+            problems.append(
+                f"Hash chain of organization {broken_organization} jumps from link {previous_sequence} "
+                f"to {sequence} at entry {entry_id}: links are missing."
+            )
+        if unlinked:
+            problems.append(f"Entry {entry_id}: its seal does not follow the link before it (sequence {sequence}).")
+        if changed:
+            problems.append(
+                f"Entry {entry_id} was changed after it was sealed: it no longer matches its hash "
+                f"(sequence {sequence})."
+            )
+    seals = EntrySeal.objects.all()
     unsealed = Entry.objects.filter(seal__isnull=True)
     if organization_id is not None:
         seals = seals.filter(organization_id=organization_id)
         unsealed = unsealed.filter(organization_id=organization_id)
-    current_organization = None
-    expected_sequence, expected_prev = 1, GENESIS_HASH
-    checked = 0
-    for seal in seals.iterator(chunk_size=2000):
-        if seal.organization_id != current_organization:
-            current_organization = seal.organization_id
-            expected_sequence, expected_prev = 1, GENESIS_HASH
-        checked += 1
-        entry = seal.entry
-        if seal.sequence != expected_sequence:
-            problems.append(
-                f"Hash chain of organization {seal.organization_id} jumps from link {expected_sequence - 1} "
-                f"to {seal.sequence} at entry {entry.id}: links are missing."
-            )
-        if seal.prev_hash != expected_prev:
-            problems.append(
-                f"Entry {entry.id}: its seal does not follow the link before it (sequence {seal.sequence})."
-            )
-        if entry.organization_id != seal.organization_id or seal.hash != _hash_of(
-            entry, prev_hash=seal.prev_hash, sequence=seal.sequence
-        ):
-            problems.append(
-                f"Entry {entry.id} was changed after it was sealed: it no longer matches its hash "
-                f"(sequence {seal.sequence})."
-            )
-        expected_sequence, expected_prev = seal.sequence + 1, seal.hash
+    checked = seals.count()
 
     notices: list[str] = []
     late = unsealed.filter(created_at__lt=timezone.now() - UNSEALED_PROBLEM_AFTER).order_by("id")
