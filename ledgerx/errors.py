@@ -61,6 +61,15 @@ class IdempotencyKeyReused(LedgerXError):
     code = "idempotency_key_reused"
 
 
+class RateLimited(LedgerXError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(LedgerXError):
     status = 503
     code = "unavailable"
@@ -89,6 +98,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
         if exc.status == 503:
             response["Retry-After"] = RETRY_AFTER_SECONDS
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
         return response
     if isinstance(exc, drf.ValidationError):
         detail = _flatten_detail(exc.detail)
@@ -100,6 +111,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status=401,
             headers={"WWW-Authenticate": 'Token realm="api"'},
         )
+    if isinstance(exc, drf.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        # A session-authenticated write without its CSRF token: say so, it is not a role problem.
+        return Response(error_body("csrf_failed", str(exc.detail)), status=403)
     if isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):
         return Response(error_body("forbidden", "Your role may not do this."), status=403)
     if isinstance(exc, (drf.NotFound, Http404)):

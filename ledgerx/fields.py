@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -9,4 +10,36 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^(0|[1-9][0-9]*)(\.[0-9]+)?$", "maxLength": 40})
+class AmountField(StrictCharField):
+    """A decimal string in major units ("6000.00"); ledgerx.money parses it per currency."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_length=40, trim_whitespace=False, **kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": "^[A-Z]{3}$"})
+class CurrencyField(StrictCharField):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(min_length=3, max_length=3, **kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"})
+class PeriodField(serializers.RegexField):
+    """A budget month, YYYY-MM."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(r"^[0-9]{4}-(0[1-9]|1[0-2])$", **kwargs)
+
+
+class QueryFilters(serializers.Serializer):
+    """Query-string filters. DRF reads `?status=` as "not given"; here a blank value is bad input like any other."""
+
+    def to_internal_value(self, data):
+        blank = {name: ["May not be blank."] for name in self.fields if name in data and data.get(name) == ""}
+        if blank:
+            raise serializers.ValidationError(blank)
         return super().to_internal_value(data)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.system import views as system_views
 
@@ -11,6 +12,7 @@ api_v1 = [
     path("", include("apps.system.urls")),
     path("", include("apps.nlq.urls")),
     path("", include("apps.fraud.urls")),
+    path("", include("apps.audit.urls")),
 ]
 
 urlpatterns = [
@@ -18,6 +20,8 @@ urlpatterns = [
     path("readyz", system_views.readyz, name="readyz"),
     path("metrics", system_views.prometheus_metrics, name="prometheus-metrics"),
     path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path("", include("apps.web.urls")),
 ]

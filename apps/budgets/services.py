@@ -5,7 +5,9 @@ from datetime import date, datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.tenancy.models import Department, Organization
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_record
+from apps.tenancy.models import Department, Organization, User
 from ledgerx.errors import InvalidInput
 
 from .locks import lock_budget_periods, organization_settlement_lock
@@ -30,6 +32,11 @@ def parse_period(text: str) -> date:
     return parsed.date().replace(day=1)
 
 
+def period_text(month: date) -> str:
+    """The inverse of parse_period. Spelled out: strftime's %Y does not pad years before 1000."""
+    return f"{month.year:04d}-{month.month:02d}"
+
+
 def budget_periods_open(*, department_ids: list[uuid.UUID], month: date) -> None:
     """Open the month's periods of these departments from their standing limits, if not open yet."""
     with connection.cursor() as cursor:
@@ -50,16 +57,29 @@ def budget_period_get_or_open(*, department: Department, month: date) -> BudgetP
     return BudgetPeriod.objects.get(department=department, month=month)
 
 
-def budget_period_set_limit(*, department: Department, month: date, limit_minor: int) -> tuple[BudgetPeriod, str]:
-    """Change one period's limit. Below what is spent is allowed: it blocks further spend, and says so."""
+def budget_period_set_limit(
+    *, department: Department, month: date, limit_minor: int, actor: User | None = None
+) -> tuple[BudgetPeriod, str]:
+    """Change one period's limit. Below what is spent is allowed: it blocks further spend, and says so.
+
+    `actor` is who asked (None when the platform itself does it); the change is audited.
+    """
     if limit_minor < 0:
         raise InvalidInput("A limit cannot be negative.", fields={"limit": ["Must be zero or more."]})
     with organization_settlement_lock(department.organization_id), transaction.atomic():
         budget_periods_open(department_ids=[department.id], month=month)
         period = lock_budget_periods(department_ids=[department.id], months=[month])[(department.id, month)]
+        before = {"department": str(department.id), "period": period_text(month), "limit_minor": period.limit_minor}
         period.limit_minor = limit_minor
         period.updated_at = timezone.now()
         period.save(update_fields=["limit_minor", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.BUDGET_LIMIT_SET,
+            target=period,
+            before=before,
+            after={**before, "limit_minor": limit_minor},
+        )
     notice = ""
     if limit_minor < period.spent_minor:
         notice = "The new limit is below what is already spent: further spend is blocked this period."

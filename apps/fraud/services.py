@@ -16,9 +16,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_record
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Organization, User
 from apps.tenancy.permissions import FINANCE_ROLES
+from apps.webhooks.models import EventType
+from apps.webhooks.services import outbox_emit_many
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from . import detectors, selectors, velocity
@@ -118,6 +122,26 @@ def transaction_score(*, spend: Transaction, fraud_settings: FraudSettings) -> l
     )
     measured["rules"] = [finding.rule for finding in findings]
     TransactionRisk.objects.filter(transaction=spend).update(scores=measured)
+    if alerts:
+        outbox_emit_many(
+            organization_id=spend.organization_id,
+            events=[
+                (
+                    EventType.FRAUD_ALERT_CREATED,
+                    {
+                        "alert": {
+                            "id": str(alert.id),
+                            "transaction": str(spend.id),
+                            "rule": alert.rule,
+                            "score": alert.score,
+                            "detail": alert.detail,
+                        },
+                        "occurred_at": timezone.now().isoformat(),
+                    },
+                )
+                for alert in alerts
+            ],
+        )
     return alerts
 
 
@@ -328,4 +352,11 @@ def alert_resolve(*, actor: User, alert_id: uuid.UUID, resolution: str, note: st
     alert.resolved_by = actor
     alert.resolved_at = timezone.now()
     alert.save(update_fields=["status", "resolution", "note", "resolved_by", "resolved_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.FRAUD_ALERT_RESOLVED,
+        target=alert,
+        before={"status": FraudAlert.Status.OPEN},
+        after={"status": alert.status, "resolution": resolution, "note": note},
+    )
     return alert

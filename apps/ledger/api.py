@@ -1,16 +1,25 @@
+from django.conf import settings
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from apps.tenancy.api_base import TenantAPIView
 from apps.tenancy.permissions import FINANCE_ROLES, TENANT_ROLES
 from ledgerx.errors import InvalidInput
+from ledgerx.ratelimit import Limit, rate_limit_hit
+from ledgerx.schema import CURSOR_PARAMETER, CURSOR_PARAMETERS, IDEMPOTENCY_KEY, cursor_page, error_responses
 
 from . import selectors, services
 from .models import Transaction
 from .serializers import (
+    EntryListFilters,
+    EntryOutput,
+    LedgerVerifyOutput,
     TransactionListFilters,
+    TransactionOutput,
     TransactionReverseInput,
     TransactionSubmitInput,
     entry_representation,
@@ -18,14 +27,42 @@ from .serializers import (
 )
 
 
-class NewestFirst(CursorPagination):
+class _Cursor(CursorPagination):
+    """DRF's cursor pagination, strict about its parameters: a bad cursor or page size is a 400, not ignored."""
+
+    def decode_cursor(self, request):
+        # DRF answers a mangled cursor with 404; it is bad input.
+        invalid = InvalidInput(
+            "The cursor is not valid; follow the next or previous link as given.",
+            fields={"cursor": ["Invalid cursor."]},
+        )
+        if request.query_params.get(self.cursor_query_param) == "":
+            raise invalid
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise invalid from None
+
+    def get_page_size(self, request):
+        text = request.query_params.get(self.page_size_query_param) if self.page_size_query_param else None
+        if text is None:
+            return self.page_size
+        if not text.isdigit() or not 1 <= int(text) <= self.max_page_size:
+            raise InvalidInput(
+                f"A page size is a whole number from 1 to {self.max_page_size}.",
+                fields={self.page_size_query_param: [f"From 1 to {self.max_page_size}."]},
+            )
+        return int(text)
+
+
+class NewestFirst(_Cursor):
     ordering = ("-created_at", "-id")
     page_size = 50
     max_page_size = 200
     page_size_query_param = "limit"
 
 
-class OldestFirst(CursorPagination):
+class OldestFirst(_Cursor):
     ordering = ("id",)
     page_size = 200
 
@@ -46,6 +83,12 @@ def _valid(serializer_class, data):
 class TransactionListCreateApi(TenantAPIView):
     allowed_roles = TENANT_ROLES
 
+    @extend_schema(
+        operation_id="transactions_list",
+        parameters=[TransactionListFilters, *CURSOR_PARAMETERS],
+        responses={200: cursor_page("TransactionPage", TransactionOutput), **error_responses(400)},
+        description="Newest first. Employees see their own spend.",
+    )
     def get(self, request):
         filters = _valid(TransactionListFilters, request.query_params)
         transactions = selectors.transaction_list(
@@ -60,7 +103,15 @@ class TransactionListCreateApi(TenantAPIView):
         page = paginator.paginate_queryset(transactions, request, view=self)
         return paginator.get_paginated_response([transaction_representation(t) for t in page])
 
+    @extend_schema(
+        operation_id="transactions_submit",
+        parameters=[IDEMPOTENCY_KEY],
+        request=TransactionSubmitInput,
+        responses={202: TransactionOutput, **error_responses(400, 404, 409, 422, 429)},
+        description="Accepts a spend as pending and settles it in the background; poll the Location.",
+    )
     def post(self, request):
+        rate_limit_hit(scope="spend", identity=str(request.user.id), limit=Limit(*settings.RATE_LIMIT_SPEND_PER_USER))
         if not isinstance(request.data, dict):
             raise InvalidInput("The body must be a JSON object.")
         data = _valid(TransactionSubmitInput, request.data)
@@ -80,6 +131,7 @@ class TransactionListCreateApi(TenantAPIView):
 class TransactionDetailApi(TenantAPIView):
     allowed_roles = TENANT_ROLES
 
+    @extend_schema(operation_id="transactions_retrieve", responses={200: TransactionOutput, **error_responses(404)})
     def get(self, request, transaction_id):
         transaction = self.get_scoped(selectors.transactions_visible(user=request.user), transaction_id)
         return Response(transaction_representation(transaction))
@@ -88,6 +140,12 @@ class TransactionDetailApi(TenantAPIView):
 class TransactionReverseApi(TenantAPIView):
     allowed_roles = FINANCE_ROLES
 
+    @extend_schema(
+        operation_id="transactions_reverse",
+        parameters=[IDEMPOTENCY_KEY],
+        request=TransactionReverseInput,
+        responses={201: TransactionOutput, **error_responses(400, 404, 409, 422)},
+    )
     def post(self, request, transaction_id):
         if not isinstance(request.data, dict):
             raise InvalidInput("The body must be a JSON object.")
@@ -105,8 +163,14 @@ class TransactionReverseApi(TenantAPIView):
 class EntryListApi(TenantAPIView):
     allowed_roles = FINANCE_ROLES
 
+    @extend_schema(
+        operation_id="ledger_entries_list",
+        parameters=[EntryListFilters, CURSOR_PARAMETER],
+        responses={200: cursor_page("EntryPage", EntryOutput), **error_responses(400, 404)},
+        description="Oldest first.",
+    )
     def get(self, request):
-        transaction_id = request.query_params.get("transaction")
+        transaction_id = _valid(EntryListFilters, request.query_params).get("transaction")
         if transaction_id is not None:
             transaction_id = self.get_scoped(Transaction.objects, transaction_id).id
         entries = selectors.entry_list(organization=self.organization, transaction_id=transaction_id)
@@ -118,5 +182,6 @@ class EntryListApi(TenantAPIView):
 class LedgerVerifyApi(TenantAPIView):
     allowed_roles = FINANCE_ROLES
 
+    @extend_schema(operation_id="ledger_verify", responses={200: LedgerVerifyOutput, **error_responses()})
     def get(self, request):
         return Response(selectors.ledger_verify(organization=self.organization))

@@ -125,3 +125,32 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount_minor} {self.currency} on {self.account_id}"
+
+
+class EntrySeal(models.Model):
+    """An entry's link in its organization's hash chain, written by the sealer off the payment path.
+
+    `hash` covers the entry's content, its place in the chain and `prev_hash`, the hash of the
+    link before it, so changing any sealed entry below the application breaks the chain there.
+    Append-only: the database refuses UPDATE, DELETE and TRUNCATE.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    sequence = models.BigIntegerField(help_text="1, 2, 3, ... within the organization.")
+    entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="seal")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(default=timezone.now)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sequence"], name="entry_seal_sequence_per_organization"),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="entry_seal_sequence_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"seal {self.sequence} of entry {self.entry_id}"

@@ -13,9 +13,16 @@ from apps.fraud.selectors import transaction_alerts_prefetch
 from apps.tenancy.models import Organization, Role, User
 from apps.tenancy.selectors import departments_with_spend_view
 
+from .chain import chain_check
 from .models import Entry, Transaction
 
-LEDGER_TRIGGERS = ("ledger_entry_immutable", "ledger_entry_no_truncate", "ledger_entry_balanced")
+LEDGER_TRIGGERS = (
+    "ledger_entry_immutable",
+    "ledger_entry_no_truncate",
+    "ledger_entry_balanced",
+    "ledger_entryseal_immutable",
+    "ledger_entryseal_no_truncate",
+)
 STUCK_PENDING_AFTER = timedelta(minutes=2)
 
 
@@ -99,7 +106,7 @@ def top_merchants(*, user: User, month: date, limit: int = 5) -> list[dict[str, 
 
 
 def entry_list(*, organization: Organization, transaction_id: uuid.UUID | None = None) -> QuerySet[Entry]:
-    entries = Entry.objects.of(organization).select_related("account")
+    entries = Entry.objects.of(organization).select_related("account", "seal")
     if transaction_id:
         entries = entries.filter(transaction_id=transaction_id)
     return entries.order_by("id")
@@ -215,7 +222,9 @@ def ledger_verify(*, organization: Organization | None = None) -> dict[str, Any]
     installed = {
         name
         for (name,) in _rows(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'ledger_entry'::regclass AND tgenabled <> 'D'", []
+            "SELECT tgname FROM pg_trigger WHERE tgrelid IN ('ledger_entry'::regclass, 'ledger_entryseal'::regclass) "
+            "AND tgenabled <> 'D'",
+            [],
         )
     }
     for trigger in LEDGER_TRIGGERS:
@@ -231,6 +240,12 @@ def ledger_verify(*, organization: Organization | None = None) -> dict[str, Any]
     if stuck_count:
         problems.append(f"{stuck_count} transactions have been pending for more than {STUCK_PENDING_AFTER}.")
 
+    chain_problems, chain_notices, chain_checked = chain_check(
+        organization_id=None if organization is None else organization.id
+    )
+    problems += chain_problems
+    notices += chain_notices
+
     entries = Entry.objects.all() if organization is None else Entry.objects.of(organization)
     transactions = Transaction.objects.all() if organization is None else Transaction.objects.of(organization)
     return {
@@ -241,5 +256,6 @@ def ledger_verify(*, organization: Organization | None = None) -> dict[str, Any]
             "transactions": transactions.count(),
             "entries": entries.count(),
             "triggers": len(LEDGER_TRIGGERS),
+            **chain_checked,
         },
     }

@@ -1,15 +1,15 @@
 from rest_framework import serializers
 
 from apps.fraud.serializers import risk_representation
-from ledgerx.fields import StrictCharField
+from ledgerx.fields import AmountField, CurrencyField, QueryFilters, StrictCharField
 from ledgerx.money import to_decimal_string
 
-from .models import Transaction
+from .models import Entry, EntrySeal, Transaction
 
 
 class TransactionSubmitInput(serializers.Serializer):
-    amount = StrictCharField(max_length=40, trim_whitespace=False)
-    currency = StrictCharField(min_length=3, max_length=3)
+    amount = AmountField()
+    currency = CurrencyField()
     merchant = StrictCharField(max_length=200)
     category = StrictCharField(max_length=64)
     description = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
@@ -20,7 +20,7 @@ class TransactionReverseInput(serializers.Serializer):
     reason = StrictCharField(max_length=1000)
 
 
-class TransactionListFilters(serializers.Serializer):
+class TransactionListFilters(QueryFilters):
     status = serializers.ChoiceField(choices=Transaction.Status.values, required=False)
     department = serializers.UUIDField(required=False)
     employee = serializers.UUIDField(required=False)
@@ -60,7 +60,14 @@ def transaction_representation(transaction: Transaction, *, as_accepted: bool = 
     }
 
 
-def entry_representation(entry) -> dict:
+def _sealed_hash(entry: Entry) -> str | None:
+    try:
+        return entry.seal.hash
+    except EntrySeal.DoesNotExist:
+        return None
+
+
+def entry_representation(entry: Entry) -> dict:
     return {
         "id": entry.id,
         "transaction": str(entry.transaction_id),
@@ -68,5 +75,70 @@ def entry_representation(entry) -> dict:
         "amount": to_decimal_string(entry.amount_minor, entry.currency),
         "currency": entry.currency,
         "created_at": entry.created_at.isoformat(),
-        "hash": None,
+        "hash": _sealed_hash(entry),
     }
+
+
+# The shapes of the representations above, for the OpenAPI schema.
+
+
+class _DepartmentRef(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class _EmployeeRef(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+
+
+class _Risk(serializers.Serializer):
+    flagged = serializers.BooleanField()
+    alerts = serializers.ListField(child=serializers.DictField())
+
+
+class TransactionOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
+    status = serializers.ChoiceField(choices=Transaction.Status.choices)
+    amount = serializers.CharField()
+    currency = serializers.CharField()
+    merchant = serializers.CharField()
+    category = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    department = _DepartmentRef()
+    employee = _EmployeeRef()
+    created_at = serializers.DateTimeField()
+    processed_at = serializers.DateTimeField(allow_null=True)
+    rejection_reason = serializers.CharField(allow_blank=True)
+    reversal_of = serializers.UUIDField(allow_null=True)
+    reversed_by = serializers.UUIDField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+    risk = _Risk()
+
+
+class _AccountRef(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class EntryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    transaction = serializers.UUIDField()
+    account = _AccountRef()
+    amount = serializers.CharField(help_text="Signed decimal string.")
+    currency = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    hash = serializers.CharField(allow_null=True, help_text="The entry's link in the hash chain, once sealed.")
+
+
+class EntryListFilters(QueryFilters):
+    transaction = serializers.UUIDField(required=False)
+
+
+class LedgerVerifyOutput(serializers.Serializer):
+    ok = serializers.BooleanField()
+    problems = serializers.ListField(child=serializers.CharField())
+    notices = serializers.ListField(child=serializers.CharField())
+    checked = serializers.DictField(child=serializers.IntegerField())

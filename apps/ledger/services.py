@@ -12,6 +12,8 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_record
 from apps.budgets.locks import lock_budget_periods, organization_settlement_lock
 from apps.budgets.models import BudgetPeriod
 from apps.budgets.services import budget_periods_open, month_start
@@ -691,5 +693,12 @@ def _reverse(*, actor: User, original_id: uuid.UUID, reason: str, key: str, requ
         used_after={key: spent[key] + held[key] for key in periods},
         occurred_at=now,
         extra={"reversal": {"id": str(reversal.id), "reason": reason}},
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSACTION_REVERSED,
+        target=original,
+        before={"status": Transaction.Status.POSTED},
+        after={"status": Transaction.Status.REVERSED, "reversal": str(reversal.id), "reason": reason},
     )
     return reversal

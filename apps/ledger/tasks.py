@@ -2,7 +2,7 @@ import uuid
 
 from celery import shared_task
 
-from . import services
+from . import chain, services
 
 
 @shared_task(
@@ -26,3 +26,8 @@ def settle_pending(organization_id: str, transaction_id: str | None = None) -> i
 @shared_task
 def sweep_pending_transactions() -> int:
     return services.settlement_sweep()
+
+
+@shared_task
+def seal_ledger() -> int:
+    return chain.ledger_seal_all()

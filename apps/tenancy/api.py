@@ -1,5 +1,6 @@
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -10,18 +11,30 @@ from apps.budgets import services as budget_services
 from apps.budgets.serializers import budget_representation
 from ledgerx.errors import InvalidInput
 from ledgerx.money import MoneyError, parse_amount
+from ledgerx.ratelimit import client_ip
+from ledgerx.schema import error_responses, public_error_responses
 
-from . import selectors, services
+from . import login_guard, selectors, services
 from .api_base import TenantAPIView
-from .models import Department, Organization
+from .models import Department, Organization, User
 from .permissions import ADMIN_ROLES, FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES, RoleAllowed
 from .serializers import (
     BudgetLimitInput,
+    BudgetOutput,
+    BudgetPeriodFilters,
+    BudgetSetOutput,
     DepartmentInput,
+    DepartmentOutput,
     DepartmentUpdateInput,
     OrganizationInput,
+    OrganizationListOutput,
+    OrganizationOutput,
     TokenInput,
+    TokenOutput,
     UserInput,
+    UserListOutput,
+    UserOutput,
+    UserRoleInput,
     department_representation,
     organization_representation,
     user_representation,
@@ -47,8 +60,15 @@ class TokenApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        operation_id="auth_token_issue",
+        request=TokenInput,
+        responses={200: TokenOutput, **public_error_responses(400, 401, 429)},
+        description="Rate-limited per email and per address; repeated failures lock the email out (429).",
+    )
     def post(self, request):
         data = _valid(TokenInput, request.data)
+        login_guard.login_rate_check(email=data["email"], client_ip=client_ip(request))
         key, user = services.token_issue(email=data["email"], password=data["password"])
         return Response({"token": key, "user": user_representation(user)})
 
@@ -56,6 +76,7 @@ class TokenApi(APIView):
 class TokenRevokeApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(operation_id="auth_token_revoke", responses={204: None, **error_responses()})
     def delete(self, request):
         if isinstance(request.auth, str):
             services.token_revoke(key=request.auth)
@@ -65,6 +86,7 @@ class TokenRevokeApi(APIView):
 class MeApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(operation_id="me", responses={200: UserOutput, **error_responses()})
     def get(self, request):
         return Response(user_representation(request.user))
 
@@ -73,10 +95,16 @@ class OrganizationListCreateApi(APIView):
     permission_classes = [IsAuthenticated, RoleAllowed]
     allowed_roles = {"GET": TENANT_ROLES + PLATFORM_ROLES, "POST": PLATFORM_ROLES}
 
+    @extend_schema(operation_id="organizations_list", responses={200: OrganizationListOutput, **error_responses()})
     def get(self, request):
         organizations = selectors.organization_list_visible(user=request.user)
         return Response({"results": [organization_representation(o) for o in organizations]})
 
+    @extend_schema(
+        operation_id="organizations_create",
+        request=OrganizationInput,
+        responses={201: OrganizationOutput, **error_responses(400)},
+    )
     def post(self, request):
         data = _valid(OrganizationInput, request.data)
         organization = services.organization_create(
@@ -89,9 +117,13 @@ class UserListCreateApi(APIView):
     permission_classes = [IsAuthenticated, RoleAllowed]
     allowed_roles = {"GET": ADMIN_ROLES + PLATFORM_ROLES, "POST": ADMIN_ROLES + PLATFORM_ROLES}
 
+    @extend_schema(operation_id="users_list", responses={200: UserListOutput, **error_responses()})
     def get(self, request):
         return Response({"results": [user_representation(u) for u in selectors.user_list_visible(user=request.user)]})
 
+    @extend_schema(
+        operation_id="users_create", request=UserInput, responses={201: UserOutput, **error_responses(400, 404)}
+    )
     def post(self, request):
         data = _valid(UserInput, request.data)
         organization = None
@@ -110,6 +142,26 @@ class UserListCreateApi(APIView):
         return Response(user_representation(user), status=status.HTTP_201_CREATED)
 
 
+class UserDetailApi(TenantAPIView):
+    allowed_roles = ADMIN_ROLES
+
+    @extend_schema(operation_id="users_retrieve", responses={200: UserOutput, **error_responses(404)})
+    def get(self, request, user_id):
+        return Response(user_representation(self.get_scoped(User.objects, user_id)))
+
+    @extend_schema(
+        operation_id="users_set_role",
+        request=UserRoleInput,
+        responses={200: UserOutput, **error_responses(400, 404, 409)},
+        description="Change a user's role (org admin). An organization always keeps one org admin (409).",
+    )
+    def patch(self, request, user_id):
+        user = self.get_scoped(User.objects, user_id)
+        data = _valid(UserRoleInput, request.data)
+        user = services.user_set_role(actor=request.user, user=user, role=data["role"])
+        return Response(user_representation(user))
+
+
 def _current_month(organization):
     return budget_services.month_start(timezone.now(), organization.timezone)
 
@@ -117,6 +169,7 @@ def _current_month(organization):
 class DepartmentListCreateApi(TenantAPIView):
     allowed_roles = {"GET": TENANT_ROLES, "POST": ADMIN_ROLES}
 
+    @extend_schema(operation_id="departments_list", responses={200: DepartmentOutput(many=True), **error_responses()})
     def get(self, request):
         departments = list(selectors.department_list_visible(user=request.user))
         periods = budget_selectors.budget_periods_for(departments=departments, month=_current_month(self.organization))
@@ -125,6 +178,11 @@ class DepartmentListCreateApi(TenantAPIView):
             [department_representation(d, budget_representation(periods[d.id], currency)) for d in departments]
         )
 
+    @extend_schema(
+        operation_id="departments_create",
+        request=DepartmentInput,
+        responses={201: DepartmentOutput, **error_responses(400, 404)},
+    )
     def post(self, request):
         data = _valid(DepartmentInput, request.data)
         currency = self.organization.currency
@@ -135,6 +193,7 @@ class DepartmentListCreateApi(TenantAPIView):
             name=data["name"],
             monthly_limit_minor=_money(data["monthly_limit"], currency, "monthly_limit"),
             parent_id=data["parent"],
+            actor=request.user,
         )
         period = budget_selectors.budget_period_for(department=department, month=_current_month(self.organization))
         return Response(
@@ -156,14 +215,24 @@ class DepartmentDetailApi(TenantAPIView):
             status=status_code,
         )
 
+    @extend_schema(operation_id="departments_retrieve", responses={200: DepartmentOutput, **error_responses(404)})
     def get(self, request, department_id):
         return self._respond(self._department(request, department_id))
 
+    @extend_schema(
+        operation_id="departments_update",
+        request=DepartmentUpdateInput,
+        responses={200: DepartmentOutput, **error_responses(400, 404)},
+    )
     def patch(self, request, department_id):
         department = self._department(request, department_id)
         data = _valid(DepartmentUpdateInput, request.data)
         department = services.department_update(
-            department=department, name=data.get("name"), parent_id=data.get("parent"), move="parent" in data
+            department=department,
+            name=data.get("name"),
+            parent_id=data.get("parent"),
+            move="parent" in data,
+            actor=request.user,
         )
         return self._respond(department)
 
@@ -174,13 +243,25 @@ class DepartmentBudgetApi(TenantAPIView):
     def _month(self, text: str | None):
         return budget_services.parse_period(text) if text else _current_month(self.organization)
 
+    @extend_schema(
+        operation_id="departments_budget_retrieve",
+        parameters=[BudgetPeriodFilters],
+        responses={200: BudgetOutput, **error_responses(400, 404)},
+    )
     def get(self, request, department_id):
         department = self.get_scoped(selectors.department_list_visible(user=request.user), department_id)
+        filters = BudgetPeriodFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         period = budget_selectors.budget_period_for(
-            department=department, month=self._month(request.query_params.get("period"))
+            department=department, month=self._month(filters.validated_data.get("period"))
         )
         return Response(budget_representation(period, self.organization.currency))
 
+    @extend_schema(
+        operation_id="departments_budget_set",
+        request=BudgetLimitInput,
+        responses={200: BudgetSetOutput, **error_responses(400, 404)},
+    )
     def put(self, request, department_id):
         department = self.get_scoped(Department.objects, department_id)
         data = _valid(BudgetLimitInput, request.data)
@@ -189,5 +270,6 @@ class DepartmentBudgetApi(TenantAPIView):
             department=department,
             month=self._month(data.get("period")),
             limit_minor=_money(data["limit"], currency, "limit"),
+            actor=request.user,
         )
         return Response({**budget_representation(period, currency), "notice": notice})

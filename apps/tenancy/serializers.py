@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from ledgerx.fields import StrictCharField
+from ledgerx.fields import AmountField, CurrencyField, PeriodField, QueryFilters, StrictCharField
 
 from .models import Department, Role, User
 
@@ -12,23 +12,27 @@ class TokenInput(serializers.Serializer):
 
 class OrganizationInput(serializers.Serializer):
     name = StrictCharField(max_length=200)
-    currency = StrictCharField(min_length=3, max_length=3)
+    currency = CurrencyField()
     timezone = StrictCharField(max_length=64, required=False, default="UTC")
 
 
 class UserInput(serializers.Serializer):
     email = StrictCharField(max_length=254)
     password = StrictCharField(max_length=256, trim_whitespace=False)
-    role = serializers.ChoiceField(choices=Role.values)
+    role = serializers.ChoiceField(choices=Role.choices)
     department = serializers.UUIDField(required=False, allow_null=True, default=None)
     organization = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class UserRoleInput(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
 
 
 class DepartmentInput(serializers.Serializer):
     name = StrictCharField(max_length=120)
     parent = serializers.UUIDField(required=False, allow_null=True, default=None)
-    monthly_limit = StrictCharField(max_length=40)
-    currency = StrictCharField(min_length=3, max_length=3, required=False)
+    monthly_limit = AmountField()
+    currency = CurrencyField(required=False)
 
 
 class DepartmentUpdateInput(serializers.Serializer):
@@ -37,8 +41,12 @@ class DepartmentUpdateInput(serializers.Serializer):
 
 
 class BudgetLimitInput(serializers.Serializer):
-    limit = StrictCharField(max_length=40)
-    period = StrictCharField(max_length=7, required=False)
+    limit = AmountField()
+    period = PeriodField(required=False)
+
+
+class BudgetPeriodFilters(QueryFilters):
+    period = PeriodField(required=False)
 
 
 def user_representation(user: User) -> dict:
@@ -69,3 +77,55 @@ def department_representation(department: Department, budget: dict) -> dict:
         "head": str(department.head_id) if department.head_id else None,
         "budget": budget,
     }
+
+
+# The shapes of the representations above, for the OpenAPI schema.
+
+
+class UserOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    organization = serializers.UUIDField(allow_null=True)
+    department = serializers.UUIDField(allow_null=True)
+
+
+class UserListOutput(serializers.Serializer):
+    results = UserOutput(many=True)
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+    user = UserOutput()
+
+
+class OrganizationOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    slug = serializers.SlugField()
+    currency = serializers.CharField()
+    timezone = serializers.CharField()
+
+
+class OrganizationListOutput(serializers.Serializer):
+    results = OrganizationOutput(many=True)
+
+
+class BudgetOutput(serializers.Serializer):
+    period = serializers.RegexField(r"^\d{4}-\d{2}$")
+    limit = serializers.CharField()
+    spent = serializers.CharField()
+    available = serializers.CharField()
+    currency = serializers.CharField()
+
+
+class BudgetSetOutput(BudgetOutput):
+    notice = serializers.CharField(help_text="Empty, or why the new limit blocks further spend.")
+
+
+class DepartmentOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    parent = serializers.UUIDField(allow_null=True)
+    head = serializers.UUIDField(allow_null=True)
+    budget = BudgetOutput()

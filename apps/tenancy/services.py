@@ -13,11 +13,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
 
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_record
 from apps.ledger import services as ledger_services
-from ledgerx.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from ledgerx.money import CURRENCY_EXPONENTS
 
-from . import selectors
+from . import login_guard, selectors
 from .locks import lock_department_tree
 from .models import ApiToken, Department, Organization, Role, User
 
@@ -55,9 +57,23 @@ def _check_parent(*, organization: Organization, parent_id: uuid.UUID | None) ->
     return parent
 
 
+def _department_state(department: Department) -> dict:
+    return {
+        "name": department.name,
+        "parent": str(department.parent_id) if department.parent_id else None,
+        "head": str(department.head_id) if department.head_id else None,
+        "monthly_limit_minor": department.monthly_limit_minor,
+    }
+
+
 @transaction.atomic
 def department_create(
-    *, organization: Organization, name: str, monthly_limit_minor: int, parent_id: uuid.UUID | None = None
+    *,
+    organization: Organization,
+    name: str,
+    monthly_limit_minor: int,
+    parent_id: uuid.UUID | None = None,
+    actor: User | None = None,
 ) -> Department:
     name = name.strip()
     if not name:
@@ -78,12 +94,20 @@ def department_create(
             f"A department named '{name}' already exists there.", fields={"name": ["Must be unique among siblings."]}
         ) from None
     ledger_services.account_open_expense(department=department)
+    audit_record(
+        actor=actor, action=AuditEvent.Action.DEPARTMENT_CREATED, target=department, after=_department_state(department)
+    )
     return department
 
 
 @transaction.atomic
 def department_update(
-    *, department: Department, name: str | None = None, parent_id: uuid.UUID | None = None, move: bool = False
+    *,
+    department: Department,
+    name: str | None = None,
+    parent_id: uuid.UUID | None = None,
+    move: bool = False,
+    actor: User | None = None,
 ) -> Department:
     """Rename a department, or move it under another parent (`move=True`, `parent_id=None` for the root).
 
@@ -91,6 +115,7 @@ def department_update(
     its ancestors' budgets. Moves within one organization are serialized, so two concurrent moves
     cannot together make a cycle that neither would make alone.
     """
+    before = _department_state(department)
     if name is not None:
         name = name.strip()
         if not name:
@@ -120,6 +145,11 @@ def department_update(
         raise InvalidInput(
             "A department with that name already exists there.", fields={"name": ["Must be unique among siblings."]}
         ) from None
+    after = _department_state(department)
+    if after != before:
+        audit_record(
+            actor=actor, action=AuditEvent.Action.DEPARTMENT_UPDATED, target=department, before=before, after=after
+        )
     return department
 
 
@@ -131,16 +161,33 @@ def department_grant_spend_view(*, department: Department, user: User) -> None:
 
 
 @transaction.atomic
-def department_set_head(*, department: Department, head: User) -> Department:
+def department_set_head(*, department: Department, head: User, actor: User | None = None) -> Department:
     """Make `head` the head, who sees the department's spend; a replaced head stops seeing it."""
+    before = _department_state(department)
     department_grant_spend_view(department=department, user=head)
     if department.head is not None and department.head != head:
         remove_perm("tenancy.view_department_spend", department.head, department)
     department.head = head
     department.save(update_fields=["head"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.DEPARTMENT_HEAD_SET,
+        target=department,
+        before=before,
+        after=_department_state(department),
+    )
     return department
 
 
+def _user_state(user: User) -> dict:
+    return {
+        "email": user.email,
+        "role": user.role,
+        "department": str(user.department_id) if user.department_id else None,
+    }
+
+
+@transaction.atomic
 def user_create(
     *,
     actor: User,
@@ -180,7 +227,7 @@ def user_create(
         raise InvalidInput("An employee needs a department.", fields={"department": ["This field is required."]})
     try:
         with transaction.atomic():
-            return User.objects.create_user(
+            user = User.objects.create_user(
                 email,
                 password,
                 role=role,
@@ -190,11 +237,55 @@ def user_create(
             )
     except IntegrityError:
         raise InvalidInput("A user with that email already exists.", fields={"email": ["Already in use."]}) from None
+    audit_record(actor=actor, action=AuditEvent.Action.USER_CREATED, target=user, after=_user_state(user))
+    return user
+
+
+@transaction.atomic
+def user_set_role(*, actor: User, user: User, role: str) -> User:
+    """Change a user's role within their organization. System admins are made only by system admins,
+    and an organization always keeps at least one org admin.
+    """
+    if role not in Role.values:
+        raise InvalidInput(f"Unknown role '{role}'.", fields={"role": ["Unknown role."]})
+    if role == Role.SYSTEM_ADMIN or user.role == Role.SYSTEM_ADMIN:
+        raise Forbidden("System admins are managed by system admins only.")
+    if actor.role != Role.SYSTEM_ADMIN and actor.organization_id != user.organization_id:
+        raise NotFound("User not found.")
+    # Lock the organization's admins in primary-key order, so two admins demoting each other cannot both win.
+    admins = list(
+        User.objects.filter(organization_id=user.organization_id, role=Role.ORG_ADMIN)
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    user.refresh_from_db(fields=["role", "department"])
+    if user.role == role:
+        return user
+    if user.role == Role.ORG_ADMIN and admins == [user.pk]:
+        raise Conflict("An organization needs at least one org admin; appoint another first.")
+    if role == Role.EMPLOYEE and user.department_id is None:
+        raise InvalidInput(
+            "An employee needs a department; this user has none.", fields={"role": ["User has no department."]}
+        )
+    before = _user_state(user)
+    user.role = role
+    user.save(update_fields=["role"])
+    audit_record(
+        actor=actor, action=AuditEvent.Action.USER_ROLE_CHANGED, target=user, before=before, after=_user_state(user)
+    )
+    return user
 
 
 def token_issue(*, email: str, password: str) -> tuple[str, User]:
-    """A new API token for valid credentials. The error never says which part was wrong."""
-    user = authenticate(email=email.strip().lower(), password=password)
+    """A new API token for valid credentials. The error never says which part was wrong.
+
+    Repeated failures lock the email out for a while (429), whether or not such a user exists.
+    """
+    email = email.strip().lower()
+    login_guard.login_lockout_check(email=email)
+    # The authentication backend (LockoutModelBackend) counts the failure or clears the count.
+    user = authenticate(email=email, password=password)
     if user is None or not user.is_active:
         raise Unauthenticated("Invalid email or password.")
     return token_create(user=user), user

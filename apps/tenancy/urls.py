@@ -8,6 +8,7 @@ urlpatterns = [
     path("me", api.MeApi.as_view(), name="me"),
     path("organizations", api.OrganizationListCreateApi.as_view(), name="organization-list"),
     path("users", api.UserListCreateApi.as_view(), name="user-list"),
+    path("users/<uuid:user_id>", api.UserDetailApi.as_view(), name="user-detail"),
     path("departments", api.DepartmentListCreateApi.as_view(), name="department-list"),
     path("departments/<uuid:department_id>", api.DepartmentDetailApi.as_view(), name="department-detail"),
     path("departments/<uuid:department_id>/budget", api.DepartmentBudgetApi.as_view(), name="department-budget"),

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "guardian",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "apps.tenancy",
     "apps.budgets",
     "apps.ledger",
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "apps.webhooks",
     "apps.web",
     "apps.nlq",
+    "apps.audit",
 ]
 
 MIDDLEWARE = [
@@ -82,7 +84,7 @@ CACHES = {
 
 AUTH_USER_MODEL = "tenancy.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "apps.tenancy.backends.LockoutModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Guardian's anonymous user assumes a username field; LedgerX never grants anything to anonymous.
@@ -122,12 +124,35 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "LedgerX API",
+    "DESCRIPTION": "Multi-tenant corporate spend: budgets, an immutable ledger, fraud review. Contract: api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs are public; every operation in it still needs its own credentials.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # PATCH bodies here are not partial versions of another body: keep their required fields required.
+    "COMPONENT_SPLIT_PATCH": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # The docs page's scripts are served from our static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "apps.tenancy.models.Role"},
 }
 
 # How long an API token lives, and how long its owner is cached on the request path.
 API_TOKEN_TTL = timedelta(hours=env.env_int("API_TOKEN_TTL_HOURS", 24 * 7))
+
+# Rate limits: (requests, window in seconds). Generous by default; tests lower them where they test them.
+RATE_LIMIT_LOGIN_PER_EMAIL = (env.env_int("RATE_LIMIT_LOGIN_PER_EMAIL_PER_MINUTE", 20), 60)
+RATE_LIMIT_LOGIN_PER_IP = (env.env_int("RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE", 300), 60)
+RATE_LIMIT_SPEND_PER_USER = (env.env_int("RATE_LIMIT_SPEND_PER_USER_PER_MINUTE", 3000), 60)
+# This many failed logins in a row lock the account (whether or not it exists) for the lockout time.
+LOGIN_LOCKOUT_FAILURES = env.env_int("LOGIN_LOCKOUT_FAILURES", 10)
+LOGIN_LOCKOUT_SECONDS = env.env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# How many proxies of ours stand in front of the web processes (nginx: 1); 0 trusts REMOTE_ADDR alone.
+TRUSTED_PROXY_COUNT = env.env_int("TRUSTED_PROXY_COUNT", 0)
 
 CELERY_BROKER_URL = env.celery_broker_url(REDIS_URL)
 CELERY_RESULT_BACKEND = None
@@ -136,6 +161,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # An exact name wins over the pattern below: sealing is background work, off the payment queue.
+    "apps.ledger.tasks.seal_ledger": {"queue": "default"},
     "apps.ledger.tasks.*": {"queue": "settlement"},
     "apps.budgets.tasks.*": {"queue": "default"},
     "apps.approvals.tasks.*": {"queue": "default"},
@@ -151,6 +178,10 @@ CELERY_BEAT_SCHEDULE = {
     "expire-approvals": {
         "task": "apps.approvals.tasks.expire_approvals",
         "schedule": 60.0,
+    },
+    "seal-ledger": {
+        "task": "apps.ledger.tasks.seal_ledger",
+        "schedule": 10.0,
     },
     "rollover-budgets": {
         "task": "apps.budgets.tasks.rollover_budgets",

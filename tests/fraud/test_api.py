@@ -102,6 +102,20 @@ def test_resolving_twice_is_a_conflict(api, tenant):
     assert second.json()["error"]["message"] == "This alert was already resolved as legitimate."
 
 
+def test_a_resolution_is_in_the_audit_log_and_a_new_alert_is_a_webhook_event(api, tenant):
+    from apps.audit.models import AuditEvent
+    from apps.webhooks.models import EventType, OutboxEvent
+
+    _, alert = blocked_spend(tenant)
+    event = OutboxEvent.objects.get(type=EventType.FRAUD_ALERT_CREATED)
+    assert event.payload["alert"]["id"] == str(alert.id)
+    assert event.organization_id == tenant.organization.id
+    api(tenant.finance).post(f"/api/v1/fraud/alerts/{alert.id}/resolve", {"resolution": "fraud"}, format="json")
+    audit = AuditEvent.objects.get(action=AuditEvent.Action.FRAUD_ALERT_RESOLVED)
+    assert audit.actor_id == tenant.finance.id
+    assert audit.after["resolution"] == "fraud"
+
+
 def test_another_tenants_alert_is_not_found(api, tenant, other_tenant):
     _, alert = blocked_spend(other_tenant)
     response = api(tenant.finance).post(

@@ -175,4 +175,4 @@ def test_entries_and_verify_are_for_finance(api, tenant, other_tenant):
     assert_error(api(tenant.employee).get(entries_url), 403)
     assert_error(api(tenant.employee).get("/api/v1/ledger/verify"), 403)
     assert_error(api(other_tenant.finance).get(entries_url), 404)
-    assert_error(api(tenant.finance).get("/api/v1/ledger/entries?transaction=nope"), 404)
+    assert_error(api(tenant.finance).get("/api/v1/ledger/entries?transaction=nope"), 400)

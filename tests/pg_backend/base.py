@@ -1,21 +1,28 @@
 """PostgreSQL backend for the test database only.
 
-Ledger entries refuse TRUNCATE (a trigger); transactional tests flush the database between
-tests with TRUNCATE, so here alone the flush lifts that trigger for its own statement.
+Append-only tables refuse TRUNCATE (a trigger); transactional tests flush the database between
+tests with TRUNCATE, so here alone the flush lifts those triggers for its own statement.
 """
 
 from django.db.backends.postgresql import base, operations
+
+NO_TRUNCATE_TRIGGERS = {
+    "ledger_entry": "ledger_entry_no_truncate",
+    "ledger_entryseal": "ledger_entryseal_no_truncate",
+    "audit_auditevent": "audit_event_no_truncate",
+}
 
 
 class DatabaseOperations(operations.DatabaseOperations):
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         statements = super().sql_flush(style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
-        if not statements or "ledger_entry" not in tables:
+        guarded = [(table, trigger) for table, trigger in NO_TRUNCATE_TRIGGERS.items() if table in tables]
+        if not statements or not guarded:
             return statements
         return [
-            "ALTER TABLE ledger_entry DISABLE TRIGGER ledger_entry_no_truncate",
+            *(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}" for table, trigger in guarded),
             *statements,
-            "ALTER TABLE ledger_entry ENABLE TRIGGER ledger_entry_no_truncate",
+            *(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}" for table, trigger in guarded),
         ]
 
 

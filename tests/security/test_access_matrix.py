@@ -1,0 +1,217 @@
+"""The access-control matrix: every API route x every role x ids from the caller's own and another tenant.
+
+Routes come from the URL resolver, so a new endpoint fails here until it is given a row in MATRIX.
+A role outside a row's `allowed` must get 401 (anonymous) or 403; an allowed role gets a 2xx with
+its own tenant's ids and a 404 with another tenant's. Any other 2xx fails the test.
+
+transaction=True throughout: the posted spends these requests need are settled for real.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from apps.tenancy.models import Role
+from tests.conftest import Tenant, client_for
+from tests.factories import PASSWORD, UserFactory
+from tests.security import tenant_objects
+from tests.security.routes import api_routes
+from tests.spending import spend_settled
+
+ANONYMOUS = "anonymous"
+ROLES = (ANONYMOUS, Role.EMPLOYEE, Role.FINANCE_MANAGER, Role.ORG_ADMIN, Role.SYSTEM_ADMIN)
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = EVERYONE - {ANONYMOUS}
+TENANT = frozenset({Role.EMPLOYEE, Role.FINANCE_MANAGER, Role.ORG_ADMIN})
+FINANCE = frozenset({Role.FINANCE_MANAGER, Role.ORG_ADMIN})
+ADMIN = frozenset({Role.ORG_ADMIN})
+PLATFORM = frozenset({Role.SYSTEM_ADMIN})
+
+
+class World:
+    """Two tenants and a system admin; ids are made on demand, fresh where a request consumes them."""
+
+    def __init__(self) -> None:
+        self.own = Tenant("Own Corp")
+        self.other = Tenant("Other Corp")
+        self.system_admin = UserFactory(role=Role.SYSTEM_ADMIN, email="root@matrix.example")
+        self.own_spend = spend_settled(self.own.employee, "10.00")
+        self.other_spend = spend_settled(self.other.employee, "10.00")
+
+    def user(self, role: str):
+        if role == ANONYMOUS:
+            return None
+        if role == Role.SYSTEM_ADMIN:
+            return self.system_admin
+        return self.own.user(role)
+
+    def path_ids(self, tenant: Tenant, route: str) -> dict[str, str]:
+        """Ids the route needs, fresh where the request consumes what it names."""
+        spend = self.own_spend if tenant is self.own else self.other_spend
+        if route.endswith("/reverse") and tenant is self.own:
+            spend = spend_settled(tenant.employee, "1.00")  # each reversal needs a posted spend of its own
+        ids = {
+            "department_id": str(tenant.department.id),
+            "transaction_id": str(spend.id),
+            "user_id": str(tenant.other_employee.id),
+        }
+        if "<uuid:policy_id>" in route:
+            ids["policy_id"] = str(tenant_objects.approval_policy(tenant).id)
+        if "<uuid:approval_id>" in route:
+            ids["approval_id"] = str(tenant_objects.waiting_approval(tenant).id)
+        if "<uuid:alert_id>" in route:
+            ids["alert_id"] = str(tenant_objects.open_alert(tenant).id)
+        if "<uuid:endpoint_id>" in route or "<uuid:delivery_id>" in route:
+            delivery = tenant_objects.webhook_delivery(tenant)
+            ids["endpoint_id"] = str(delivery.endpoint_id)
+            ids["delivery_id"] = str(delivery.id)
+        return ids
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix} {uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class Row:
+    allowed: frozenset
+    # The body (or query) a caller sends, given the tenant whose ids it uses.
+    body: Callable[[World, Tenant], dict] | None = None
+    query: Callable[[World, Tenant], dict] | None = None
+    idempotent: bool = False
+    # True when the route takes no id, but its body or query names the tenant's objects.
+    names_tenant_objects: bool = False
+    # Roles the view lets through although a business rule then refuses them (403 on their own
+    # tenant's ids, 404 on another's, which does not exist for them). Defaults to `allowed`.
+    gate: frozenset | None = None
+
+
+MATRIX: dict[tuple[str, str], Row] = {
+    ("POST", "auth/token"): Row(EVERYONE, body=lambda w, t: {"email": t.admin.email, "password": PASSWORD}),
+    ("DELETE", "auth/token/revoke"): Row(SIGNED_IN),
+    ("GET", "me"): Row(SIGNED_IN),
+    ("GET", "organizations"): Row(SIGNED_IN),
+    ("POST", "organizations"): Row(PLATFORM, body=lambda w, t: {"name": _unique("Org"), "currency": "USD"}),
+    ("GET", "users"): Row(ADMIN | PLATFORM),
+    ("POST", "users"): Row(
+        ADMIN | PLATFORM,
+        body=lambda w, t: {
+            "email": f"{uuid.uuid4().hex[:10]}@matrix.example",
+            "password": PASSWORD,
+            "role": "employee",
+            "department": str(t.department.id),
+            "organization": str(t.organization.id),
+        },
+        names_tenant_objects=True,
+    ),
+    ("GET", "users/<uuid:user_id>"): Row(ADMIN),
+    ("PATCH", "users/<uuid:user_id>"): Row(ADMIN, body=lambda w, t: {"role": "employee"}),
+    ("GET", "departments"): Row(TENANT),
+    ("POST", "departments"): Row(
+        ADMIN,
+        body=lambda w, t: {"name": _unique("Dept"), "monthly_limit": "100.00", "parent": str(t.department.id)},
+        names_tenant_objects=True,
+    ),
+    ("GET", "departments/<uuid:department_id>"): Row(TENANT),
+    ("PATCH", "departments/<uuid:department_id>"): Row(ADMIN, body=lambda w, t: {"name": t.department.name}),
+    ("GET", "departments/<uuid:department_id>/budget"): Row(TENANT),
+    ("PUT", "departments/<uuid:department_id>/budget"): Row(FINANCE, body=lambda w, t: {"limit": "50000.00"}),
+    ("GET", "transactions"): Row(TENANT),
+    ("POST", "transactions"): Row(
+        TENANT,
+        body=lambda w, t: {
+            "amount": "1.00",
+            "currency": "USD",
+            "merchant": "Dell",
+            "category": "equipment",
+            "department": str(t.department.id),
+        },
+        idempotent=True,
+        names_tenant_objects=True,
+    ),
+    ("GET", "transactions/<uuid:transaction_id>"): Row(TENANT),
+    ("POST", "transactions/<uuid:transaction_id>/reverse"): Row(
+        FINANCE, body=lambda w, t: {"reason": "Matrix"}, idempotent=True
+    ),
+    ("GET", "ledger/entries"): Row(
+        FINANCE,
+        query=lambda w, t: {"transaction": str(w.own_spend.id if t is w.own else w.other_spend.id)},
+        names_tenant_objects=True,
+    ),
+    ("GET", "ledger/verify"): Row(FINANCE),
+    ("GET", "audit/events"): Row(ADMIN),
+    ("GET", "approvals"): Row(TENANT),
+    # Any tenant role may sign an approval step it is named for; these wait for a finance manager.
+    ("POST", "approvals/<uuid:approval_id>/approve"): Row(
+        frozenset({Role.FINANCE_MANAGER}), body=lambda w, t: {}, gate=TENANT
+    ),
+    ("POST", "approvals/<uuid:approval_id>/reject"): Row(
+        frozenset({Role.FINANCE_MANAGER}), body=lambda w, t: {"note": "Matrix"}, gate=TENANT
+    ),
+    ("GET", "approval-policies"): Row(FINANCE),
+    ("POST", "approval-policies"): Row(
+        ADMIN, body=lambda w, t: {"name": _unique("Policy"), "min_amount": "100.00", "levels": ["finance_manager"]}
+    ),
+    ("DELETE", "approval-policies/<uuid:policy_id>"): Row(ADMIN),
+    ("GET", "fraud/alerts"): Row(FINANCE),
+    ("POST", "fraud/alerts/<uuid:alert_id>/resolve"): Row(FINANCE, body=lambda w, t: {"resolution": "legitimate"}),
+    ("POST", "query"): Row(TENANT, body=lambda w, t: {"q": "top expenses this month"}),
+    ("GET", "system/metrics"): Row(PLATFORM),
+    ("GET", "webhooks/endpoints"): Row(ADMIN),
+    ("POST", "webhooks/endpoints"): Row(
+        ADMIN, body=lambda w, t: {"url": "http://127.0.0.1:9/hook", "event_types": ["transaction.posted"]}
+    ),
+    ("GET", "webhooks/endpoints/<uuid:endpoint_id>"): Row(ADMIN),
+    ("PATCH", "webhooks/endpoints/<uuid:endpoint_id>"): Row(ADMIN, body=lambda w, t: {"description": "Matrix"}),
+    ("DELETE", "webhooks/endpoints/<uuid:endpoint_id>"): Row(ADMIN),
+    ("GET", "webhooks/endpoints/<uuid:endpoint_id>/deliveries"): Row(ADMIN),
+    ("POST", "webhooks/deliveries/<uuid:delivery_id>/redeliver"): Row(ADMIN),
+}
+
+ROUTES = api_routes()
+
+
+def test_every_api_route_has_a_row_and_every_row_a_route():
+    assert sorted(MATRIX) == ROUTES, "add the new endpoint to MATRIX with the roles allowed to call it"
+
+
+def _call(world: World, method: str, route: str, row: Row, role: str, tenant: Tenant):
+    path = "/api/v1/" + route
+    for name, value in world.path_ids(tenant, route).items():
+        path = path.replace(f"<uuid:{name}>", value)
+    assert "<" not in path, f"the matrix has no id for a parameter of {route}"
+    client = client_for(world.user(role))
+    headers = {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex} if row.idempotent else {}
+    if method == "GET":
+        return client.get(path, row.query(world, tenant) if row.query else None, **headers)
+    body = row.body(world, tenant) if row.body else None
+    return getattr(client, method.lower())(path, body, format="json", **headers)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("method", "route"), ROUTES, ids=[f"{m} {r}" for m, r in ROUTES])
+def test_route_answers_each_role_as_the_matrix_says(method, route):
+    row = MATRIX.get((method, route))
+    assert row is not None, f"{method} /api/v1/{route} is not in MATRIX"
+    world = World()
+    takes_ids = "<" in route or row.names_tenant_objects
+    unexpected = []
+    for role in ROLES:
+        own = _call(world, method, route, row, role, world.own)
+        if role not in row.allowed:
+            expected = 401 if role == ANONYMOUS else 403
+            if own.status_code != expected:
+                unexpected.append(f"{role} own tenant: {own.status_code}, expected {expected}")
+        elif not 200 <= own.status_code < 300:
+            unexpected.append(f"{role} own tenant: {own.status_code} {own.content[:200]!r}, expected 2xx")
+        # A system admin belongs to no tenant; anyone may log in with another tenant's credentials.
+        if not takes_ids or role == Role.SYSTEM_ADMIN or route == "auth/token":
+            continue
+        other = _call(world, method, route, row, role, world.other)
+        passes_gate = role in (row.gate if row.gate is not None else row.allowed)
+        expected_other = {401} if role == ANONYMOUS else {404} if passes_gate else {403}
+        if other.status_code not in expected_other:
+            unexpected.append(f"{role} other tenant's ids: {other.status_code}, expected {expected_other}")
+    assert not unexpected, f"{method} /api/v1/{route}:\n" + "\n".join(unexpected)

@@ -1,0 +1,129 @@
+"""Rate limits on login (per email, per address) and spend (per user), and lockout after failed logins.
+
+Limits are lowered per test with the `settings` fixture; counters live in this run's Redis database.
+"""
+
+import pytest
+from django.test import Client
+from django_redis import get_redis_connection
+from rest_framework.test import APIClient
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(email: str, password: str, address: str = "10.0.0.1"):
+    return APIClient(REMOTE_ADDR=address).post(
+        "/api/v1/auth/token", {"email": email, "password": password}, format="json"
+    )
+
+
+def _assert_rate_limited(response) -> None:
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "rate_limited"
+    assert set(response.json()["error"]) == {"code", "message", "fields"}
+    assert 1 <= int(response["Retry-After"]) <= 3600
+
+
+def test_login_is_limited_per_email(tenant, settings):
+    settings.RATE_LIMIT_LOGIN_PER_EMAIL = (3, 60)
+    for attempt in range(3):
+        assert _login(tenant.admin.email, PASSWORD, address=f"10.0.0.{attempt}").status_code == 200
+    _assert_rate_limited(_login(tenant.admin.email.upper(), PASSWORD, address="10.0.0.9"))
+    assert _login(tenant.finance.email, PASSWORD).status_code == 200
+
+
+def test_login_is_limited_per_address(tenant, settings):
+    settings.RATE_LIMIT_LOGIN_PER_IP = (3, 60)
+    for user in (tenant.admin, tenant.finance, tenant.employee):
+        assert _login(user.email, PASSWORD, address="10.0.0.7").status_code == 200
+    _assert_rate_limited(_login(tenant.other_employee.email, PASSWORD, address="10.0.0.7"))
+    assert _login(tenant.other_employee.email, PASSWORD, address="10.0.0.8").status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_limited(tenant, settings):
+    settings.RATE_LIMIT_LOGIN_PER_IP = (1, 60)
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = APIClient(REMOTE_ADDR="172.18.0.5")
+
+    def login(forwarded_for):
+        return proxy.post(
+            "/api/v1/auth/token",
+            {"email": tenant.admin.email, "password": PASSWORD},
+            format="json",
+            HTTP_X_FORWARDED_FOR=forwarded_for,
+        )
+
+    assert login("198.51.100.1").status_code == 200
+    # A client cannot dodge the limit by sending its own X-Forwarded-For: nginx appends the real address.
+    _assert_rate_limited(login("203.0.113.66, 198.51.100.1"))
+    assert login("198.51.100.2").status_code == 200
+
+
+def test_repeated_failures_lock_the_account_even_for_the_right_password(tenant, settings):
+    settings.LOGIN_LOCKOUT_FAILURES = 3
+    settings.LOGIN_LOCKOUT_SECONDS = 600
+    for _ in range(3):
+        response = _login(tenant.admin.email, "wrong-password")
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "unauthenticated"
+    locked = _login(tenant.admin.email, PASSWORD)
+    _assert_rate_limited(locked)
+    assert 590 <= int(locked["Retry-After"]) <= 600
+    assert _login(tenant.finance.email, PASSWORD).status_code == 200
+
+
+def test_lockout_ends_after_its_time(tenant, settings):
+    settings.LOGIN_LOCKOUT_FAILURES = 2
+    for _ in range(2):
+        _login(tenant.admin.email, "wrong-password")
+    _assert_rate_limited(_login(tenant.admin.email, PASSWORD))
+    # Expire the lock in Redis as time would: the next right password gets in again.
+    redis = get_redis_connection("default")
+    for key in redis.scan_iter("ledgerx:login:locked:*"):
+        redis.expire(key, 0)
+    assert _login(tenant.admin.email, PASSWORD).status_code == 200
+
+
+def test_a_success_resets_the_failure_count(tenant, settings):
+    settings.LOGIN_LOCKOUT_FAILURES = 3
+    for _ in range(2):
+        _login(tenant.admin.email, "wrong-password")
+    assert _login(tenant.admin.email, PASSWORD).status_code == 200
+    for _ in range(2):
+        _login(tenant.admin.email, "wrong-password")
+    assert _login(tenant.admin.email, PASSWORD).status_code == 200
+
+
+def test_answers_do_not_reveal_whether_an_account_exists(tenant, settings):
+    settings.LOGIN_LOCKOUT_FAILURES = 2
+    answers = {}
+    for email in (tenant.admin.email, "nobody@example.com"):
+        steps = [_login(email, "wrong-password") for _ in range(3)]
+        answers[email] = [(r.status_code, r.json()["error"]["code"], r.json()["error"]["message"]) for r in steps]
+    assert answers[tenant.admin.email] == answers["nobody@example.com"]
+    assert [status for status, _, _ in answers["nobody@example.com"]] == [401, 401, 429]
+
+
+def test_spend_submission_is_limited_per_user(tenant, api, settings):
+    settings.RATE_LIMIT_SPEND_PER_USER = (2, 60)
+    body = {"amount": "1.00", "currency": "USD", "merchant": "Dell", "category": "equipment"}
+    client = api(tenant.employee)
+    for key in ("k1", "k2"):
+        assert client.post("/api/v1/transactions", body, format="json", HTTP_IDEMPOTENCY_KEY=key).status_code == 202
+    _assert_rate_limited(client.post("/api/v1/transactions", body, format="json", HTTP_IDEMPOTENCY_KEY="k3"))
+    other = api(tenant.other_employee).post("/api/v1/transactions", body, format="json", HTTP_IDEMPOTENCY_KEY="k3")
+    assert other.status_code == 202
+
+
+def test_the_lockout_guards_the_admin_login_form_too(system_admin, settings):
+    settings.LOGIN_LOCKOUT_FAILURES = 2
+    client = Client()
+    for _ in range(2):
+        response = client.post("/admin/login/", {"username": system_admin.email, "password": "wrong-password"})
+        assert response.status_code == 200  # the form again, with an error
+    refused = client.post("/admin/login/", {"username": system_admin.email, "password": PASSWORD})
+    assert refused.status_code == 200
+    assert "_auth_user_id" not in client.session
+    _assert_rate_limited(_login(system_admin.email, PASSWORD))

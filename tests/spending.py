@@ -1,0 +1,34 @@
+"""Spend made through the real services: submit, then settle as the worker would (needs real commits)."""
+
+import uuid
+
+from apps.ledger import services as ledger_services
+from apps.ledger.models import Transaction
+
+
+def spend_submit(user, amount: str, *, department_id=None, category: str = "equipment") -> Transaction:
+    spend, _ = ledger_services.transaction_submit(
+        user=user,
+        idempotency_key=f"spend-{uuid.uuid4()}",
+        amount=amount,
+        currency=user.organization.currency,
+        merchant="Dell",
+        category=category,
+        department_id=department_id,
+    )
+    return spend
+
+
+def spend_settled(user, amount: str, *, department_id=None, category: str = "equipment") -> Transaction:
+    """Submit and settle one spend; the caller's test must use transaction=True (settlement commits)."""
+    spend = spend_submit(user, amount, department_id=department_id, category=category)
+    ledger_services.settlement_run(organization_id=user.organization_id)
+    spend.refresh_from_db()
+    return spend
+
+
+def spend_reverse(actor, spend: Transaction, reason: str = "Duplicate charge") -> Transaction:
+    reversal, _ = ledger_services.transaction_reverse(
+        actor=actor, original_id=spend.id, reason=reason, idempotency_key=f"reverse-{uuid.uuid4()}"
+    )
+    return reversal
