@@ -55,7 +55,8 @@ class Transaction(models.Model):
         REVERSED = "reversed", "Reversed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    # Indexed through txn_org_created and the idempotency constraint, which lead with it.
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SPEND)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     amount_minor = models.BigIntegerField()
@@ -64,9 +65,11 @@ class Transaction(models.Model):
     category = models.CharField(max_length=64)
     description = models.TextField(blank=True, default="")
     department = models.ForeignKey("tenancy.Department", on_delete=models.PROTECT, related_name="transactions")
-    employee = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="transactions")
-    # Who made the request: the employee for a spend, the finance user for a reversal.
-    created_by = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="+")
+    # Indexed through txn_employee_created, which leads with it.
+    employee = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="transactions", db_index=False)
+    # Who made the request: the employee for a spend, the finance user for a reversal. Never
+    # searched by; an index would only slow every insert on the ingest path.
+    created_by = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="+", db_index=False)
     # The budget month the spend counts against, fixed when it is accepted.
     budget_month = models.DateField()
     idempotency_key = models.CharField(max_length=255)

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0004_alter_transaction_status'),
-        ('ledger', '0005_entry_seal_triggers'),
+        ("ledger", "0004_alter_transaction_status"),
+        ("ledger", "0005_entry_seal_triggers"),
     ]
 
-    operations = [
-    ]
+    operations = []
