@@ -1,4 +1,4 @@
-"""Rate limits as fixed-window counters in Redis: one INCR per hit, the expiry set with the first.
+"""Rate limits as fixed-window counters in Redis: one round trip per hit, the window opened by the first.
 
 Counters are shared by every web process. If Redis cannot be reached the limit is not enforced
 (logged): refusing every login and spend because the counter store is down would be worse.
@@ -34,10 +34,11 @@ def rate_limit_hit(*, scope: str, identity: str, limit: Limit) -> None:
     key = _key(scope, identity)
     try:
         pipeline = get_redis_connection("default").pipeline()
+        # SET NX opens the window with its expiry (EXPIRE NX would need Redis 7; the demo's is 6.2).
+        pipeline.set(key, 0, ex=limit.seconds, nx=True)
         pipeline.incr(key)
-        pipeline.expire(key, limit.seconds, nx=True)
         pipeline.ttl(key)
-        count, _, ttl = pipeline.execute()
+        _, count, ttl = pipeline.execute()
     except RedisError as error:
         logger.warning("rate limit %s not enforced, Redis unavailable: %s", scope, error)
         return

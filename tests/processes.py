@@ -146,7 +146,9 @@ def start_web(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
         except OSError:  # refused, reset or timed out while gunicorn boots
             return False
 
-    assert wait_until(healthy, timeout=30), "gunicorn did not start"
+    if not wait_until(healthy, timeout=30):
+        stop(process)
+        raise AssertionError("gunicorn did not start")
     return process, base_url
 
 
