@@ -1,15 +1,17 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from apps.ledger.serializers import transaction_representation
+from apps.ledger.serializers import TransactionOutput, transaction_representation
 from apps.tenancy.api_base import TenantAPIView
 from apps.tenancy.permissions import ADMIN_ROLES, FINANCE_ROLES, TENANT_ROLES
 from ledgerx.errors import InvalidInput
-from ledgerx.fields import StrictCharField
+from ledgerx.fields import QueryFilters, StrictCharField
 from ledgerx.money import MoneyError, parse_amount, to_decimal_string
+from ledgerx.schema import error_responses
 
 from . import selectors, services
-from .models import ApprovalPolicy, ApprovalRequest, ApproverKind
+from .models import ApprovalDecision, ApprovalPolicy, ApprovalRequest, ApproverKind
 
 
 class DecisionInput(serializers.Serializer):
@@ -19,12 +21,12 @@ class DecisionInput(serializers.Serializer):
 class PolicyInput(serializers.Serializer):
     name = StrictCharField(max_length=120)
     min_amount = StrictCharField(max_length=40)
-    levels = serializers.ListField(child=serializers.ChoiceField(choices=ApproverKind.values), min_length=1)
+    levels = serializers.ListField(child=serializers.ChoiceField(choices=ApproverKind.choices), min_length=1)
     department = serializers.UUIDField(required=False, allow_null=True, default=None)
     category = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
 
 
-class ListFilters(serializers.Serializer):
+class ApprovalListFilters(QueryFilters):
     status = serializers.ChoiceField(choices=ApprovalRequest.Status.values, required=False)
 
 
@@ -72,19 +74,68 @@ def policy_representation(policy: ApprovalPolicy, currency: str) -> dict:
     }
 
 
+# The shapes of the representations above, for the OpenAPI schema.
+
+
+class _DecisionOutput(serializers.Serializer):
+    level = serializers.IntegerField(min_value=0)
+    approver = serializers.EmailField()
+    outcome = serializers.ChoiceField(choices=ApprovalDecision.Outcome.choices)
+    note = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+
+
+class ApprovalOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=ApprovalRequest.Status.choices)
+    transaction = TransactionOutput()
+    levels = serializers.ListField(child=serializers.ChoiceField(choices=ApproverKind.choices))
+    current_level = serializers.IntegerField(min_value=0, help_text="Index into `levels` of the step waiting.")
+    waiting_for = serializers.ChoiceField(
+        choices=ApproverKind.choices, allow_null=True, help_text="The approver kind the current step waits for."
+    )
+    decisions = _DecisionOutput(many=True)
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApprovalListOutput(serializers.Serializer):
+    results = ApprovalOutput(many=True)
+
+
+class ApprovalPolicyOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    min_amount = serializers.CharField()
+    currency = serializers.CharField()
+    levels = serializers.ListField(child=serializers.ChoiceField(choices=ApproverKind.choices))
+    department = serializers.UUIDField(allow_null=True)
+    category = serializers.CharField(allow_blank=True)
+
+
+class ApprovalPolicyListOutput(serializers.Serializer):
+    results = ApprovalPolicyOutput(many=True)
+
+
 class ApprovalListApi(TenantAPIView):
     allowed_roles = TENANT_ROLES
 
+    @extend_schema(
+        operation_id="approvals_list",
+        parameters=[ApprovalListFilters],
+        responses={200: ApprovalListOutput, **error_responses(400)},
+        description="Pending: what waits for you now. Decided: all of them for finance, else what you signed.",
+    )
     def get(self, request):
-        filters = ListFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        approvals = selectors.approval_list(user=request.user, status=filters.validated_data.get("status"))
+        filters = _valid(ApprovalListFilters, request.query_params)
+        approvals = selectors.approval_list(user=request.user, status=filters.get("status"))
         return Response({"results": [approval_representation(a) for a in approvals]})
 
 
 class ApprovalDecideApi(TenantAPIView):
     allowed_roles = TENANT_ROLES
-    approve = True
+    approve: bool
 
     def post(self, request, approval_id):
         approval = self.get_scoped(ApprovalRequest.objects, approval_id)
@@ -98,13 +149,50 @@ class ApprovalDecideApi(TenantAPIView):
         return Response(approval_representation(decided))
 
 
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="approvals_approve",
+        request=DecisionInput,
+        responses={200: ApprovalOutput, **error_responses(400, 404, 409)},
+        description="Sign the step waiting for you; the last signature posts the spend. Your own spend, "
+        "a second step of one spend or a step waiting for someone else: 403. Already decided: 409.",
+    )
+)
+class ApprovalApproveApi(ApprovalDecideApi):
+    approve = True
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="approvals_reject",
+        request=DecisionInput,
+        responses={200: ApprovalOutput, **error_responses(400, 404, 409)},
+        description="Reject the spend at the step waiting for you, saying why in `note` (400 without). "
+        "Your own spend or a step waiting for someone else: 403. Already decided: 409.",
+    )
+)
+class ApprovalRejectApi(ApprovalDecideApi):
+    approve = False
+
+
 class ApprovalPolicyListCreateApi(TenantAPIView):
     allowed_roles = {"GET": FINANCE_ROLES, "POST": ADMIN_ROLES}
 
+    @extend_schema(
+        operation_id="approval_policies_list",
+        responses={200: ApprovalPolicyListOutput, **error_responses()},
+    )
     def get(self, request):
         policies = ApprovalPolicy.objects.of(self.organization)
         return Response({"results": [policy_representation(p, self.organization.currency) for p in policies]})
 
+    @extend_schema(
+        operation_id="approval_policies_create",
+        request=PolicyInput,
+        responses={201: ApprovalPolicyOutput, **error_responses(400, 404)},
+        description="Spends of at least `min_amount` (of the department subtree and category, if given) "
+        "wait for each of `levels` in order (org admin). Unknown department: 404.",
+    )
     def post(self, request):
         data = _valid(PolicyInput, request.data)
         currency = self.organization.currency
@@ -126,6 +214,11 @@ class ApprovalPolicyListCreateApi(TenantAPIView):
 class ApprovalPolicyDetailApi(TenantAPIView):
     allowed_roles = ADMIN_ROLES
 
+    @extend_schema(
+        operation_id="approval_policies_delete",
+        responses={204: None, **error_responses(404)},
+        description="Spends already waiting keep the levels they started with.",
+    )
     def delete(self, request, policy_id):
         services.approval_policy_delete(policy=self.get_scoped(ApprovalPolicy.objects, policy_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,20 +1,15 @@
-from rest_framework.pagination import CursorPagination
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from apps.ledger.api import NewestFirst
 from apps.tenancy.api_base import TenantAPIView
 from apps.tenancy.permissions import FINANCE_ROLES
 from ledgerx.errors import InvalidInput
+from ledgerx.schema import CURSOR_PARAMETERS, cursor_page, error_responses
 
 from . import selectors, services
 from .models import FraudAlert
-from .serializers import AlertListFilters, AlertResolveInput, alert_representation
-
-
-class NewestFirst(CursorPagination):
-    ordering = ("-created_at", "-id")
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "limit"
+from .serializers import AlertListFilters, AlertResolveInput, FraudAlertOutput, alert_representation
 
 
 def _valid(serializer_class, data):
@@ -26,6 +21,12 @@ def _valid(serializer_class, data):
 class AlertListApi(TenantAPIView):
     allowed_roles = FINANCE_ROLES
 
+    @extend_schema(
+        operation_id="fraud_alerts_list",
+        parameters=[AlertListFilters, *CURSOR_PARAMETERS],
+        responses={200: cursor_page("FraudAlertPage", FraudAlertOutput), **error_responses(400)},
+        description="The organization's fraud alerts, newest first (finance manager, org admin).",
+    )
     def get(self, request):
         filters = _valid(AlertListFilters, request.query_params)
         alerts = selectors.alert_list(
@@ -42,6 +43,12 @@ class AlertListApi(TenantAPIView):
 class AlertResolveApi(TenantAPIView):
     allowed_roles = FINANCE_ROLES
 
+    @extend_schema(
+        operation_id="fraud_alerts_resolve",
+        request=AlertResolveInput,
+        responses={200: FraudAlertOutput, **error_responses(400, 404, 409)},
+        description="Close an open alert as legitimate or fraud. Already resolved: 409.",
+    )
     def post(self, request, alert_id):
         if not isinstance(request.data, dict):
             raise InvalidInput("The body must be a JSON object.")

@@ -1,20 +1,20 @@
 from rest_framework import serializers
 
 from apps.ledger.models import Transaction
-from ledgerx.fields import StrictCharField
+from ledgerx.fields import QueryFilters, StrictCharField
 
 from . import selectors
 from .models import FraudAlert, Rule
 
 
-class AlertListFilters(serializers.Serializer):
+class AlertListFilters(QueryFilters):
     status = serializers.ChoiceField(choices=FraudAlert.Status.values, required=False)
     rule = serializers.ChoiceField(choices=Rule.values, required=False)
     transaction = serializers.UUIDField(required=False)
 
 
 class AlertResolveInput(serializers.Serializer):
-    resolution = serializers.ChoiceField(choices=FraudAlert.Resolution.values)
+    resolution = serializers.ChoiceField(choices=FraudAlert.Resolution.choices)
     note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
@@ -57,3 +57,25 @@ def risk_representation(transaction: Transaction) -> dict:
             for alert in alerts
         ],
     }
+
+
+# The shape of alert_representation, for the OpenAPI schema.
+
+
+class _ResolverRef(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+
+
+class FraudAlertOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    transaction = serializers.UUIDField()
+    rule = serializers.ChoiceField(choices=Rule.choices)
+    score = serializers.FloatField()
+    detail = serializers.CharField()
+    status = serializers.ChoiceField(choices=FraudAlert.Status.choices)
+    created_at = serializers.DateTimeField()
+    resolution = serializers.ChoiceField(choices=FraudAlert.Resolution.choices, allow_null=True)
+    note = serializers.CharField(allow_blank=True)
+    resolved_by = _ResolverRef(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)

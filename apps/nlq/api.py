@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -5,10 +6,54 @@ from apps.tenancy.api_base import TenantAPIView
 from apps.tenancy.permissions import TENANT_ROLES
 from ledgerx.errors import InvalidInput
 from ledgerx.fields import StrictCharField
+from ledgerx.schema import error_responses
 
 from . import selectors
+from .parsing import SOURCES
+from .spec import DIRECTIONS, MAX_LIMIT, ORDER_BYS, GroupBy, Metric
 
 MAX_QUESTION_LENGTH = 500
+
+
+class QueryInput(serializers.Serializer):
+    q = StrictCharField(max_length=MAX_QUESTION_LENGTH)
+
+
+# The shape of selectors.query_answer, for the OpenAPI schema.
+
+
+class _PeriodOutput(serializers.Serializer):
+    label = serializers.CharField()
+    start = serializers.DateField(allow_null=True, help_text="First local day; null for all time.")
+    end = serializers.DateField(allow_null=True, help_text="Last local day, inclusive.")
+    timezone = serializers.CharField()
+
+
+class _OrderOutput(serializers.Serializer):
+    by = serializers.ChoiceField(choices=ORDER_BYS)
+    direction = serializers.ChoiceField(choices=DIRECTIONS)
+
+
+class _InterpretationOutput(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=[m.value for m in Metric])
+    group_by = serializers.ChoiceField(choices=[g.value for g in GroupBy], allow_null=True)
+    filters = serializers.DictField(child=serializers.JSONField(), help_text="Only the filters the question set.")
+    period = _PeriodOutput()
+    order = _OrderOutput(allow_null=True)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, allow_null=True)
+    currency = serializers.CharField()
+    summary = serializers.CharField(help_text="The interpretation in a sentence.")
+
+
+class QueryAnswerOutput(serializers.Serializer):
+    interpretation = _InterpretationOutput()
+    columns = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(
+        child=serializers.ListField(child=serializers.JSONField(allow_null=True)),
+        help_text="One list per row, in the order of `columns`; money as decimal strings.",
+    )
+    source = serializers.ChoiceField(choices=SOURCES, help_text="Which parser mapped the question.")
+    cached = serializers.BooleanField()
 
 
 class QueryApi(TenantAPIView):
@@ -16,12 +61,17 @@ class QueryApi(TenantAPIView):
 
     allowed_roles = TENANT_ROLES
 
-    class InputSerializer(serializers.Serializer):
-        q = StrictCharField(max_length=MAX_QUESTION_LENGTH)
-
+    @extend_schema(
+        operation_id="query",
+        request=QueryInput,
+        responses={200: QueryAnswerOutput, **error_responses(400)},
+        description="A question in plain language, answered over what you may see. A question it cannot map "
+        "answers 400 (`question_not_understood`) with what it understood and examples in `fields`. "
+        "Fraud alerts are for finance managers and org admins (403).",
+    )
     def post(self, request):
         if not isinstance(request.data, dict):
             raise InvalidInput("The body must be a JSON object.")
-        serializer = self.InputSerializer(data=request.data)
+        serializer = QueryInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         return Response(selectors.query_answer(user=request.user, question=serializer.validated_data["q"]))

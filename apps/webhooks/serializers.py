@@ -1,27 +1,27 @@
 from rest_framework import serializers
 
-from ledgerx.fields import StrictCharField
+from ledgerx.fields import QueryFilters, StrictCharField
 
 from .models import Delivery, EventType, WebhookEndpoint
 
 
 class EndpointCreateInput(serializers.Serializer):
     url = StrictCharField(max_length=2000)
-    event_types = serializers.ListField(child=serializers.ChoiceField(choices=EventType.values), allow_empty=False)
+    event_types = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices), allow_empty=False)
     description = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class EndpointUpdateInput(serializers.Serializer):
     url = StrictCharField(max_length=2000, required=False)
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=EventType.values), allow_empty=False, required=False
+        child=serializers.ChoiceField(choices=EventType.choices), allow_empty=False, required=False
     )
     description = StrictCharField(max_length=200, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
     rotate_secret = serializers.BooleanField(required=False, default=False)
 
 
-class DeliveryListFilters(serializers.Serializer):
+class DeliveryListFilters(QueryFilters):
     status = serializers.ChoiceField(choices=Delivery.Status.values, required=False)
 
 
@@ -65,3 +65,50 @@ def delivery_representation(delivery: Delivery) -> dict:
         "delivered_at": _isoformat(delivery.delivered_at),
         "created_at": delivery.created_at.isoformat(),
     }
+
+
+# The shapes of the representations above, for the OpenAPI schema.
+
+
+class WebhookEndpointOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    event_types = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices))
+    is_active = serializers.BooleanField()
+    disabled_reason = serializers.CharField(allow_blank=True)
+    consecutive_failures = serializers.IntegerField(min_value=0)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class WebhookEndpointListOutput(serializers.Serializer):
+    results = WebhookEndpointOutput(many=True)
+
+
+class WebhookEndpointWithSecretOutput(WebhookEndpointOutput):
+    secret = serializers.CharField(help_text="Signs every delivery; shown only when it is made.")
+
+
+class WebhookEndpointUpdatedOutput(WebhookEndpointOutput):
+    secret = serializers.CharField(required=False, help_text="The new secret, present only when rotated.")
+
+
+class _EventRef(serializers.Serializer):
+    id = serializers.UUIDField()
+    type = serializers.ChoiceField(choices=EventType.choices)
+    created_at = serializers.DateTimeField()
+
+
+class WebhookDeliveryOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    endpoint = serializers.UUIDField()
+    event = _EventRef()
+    status = serializers.ChoiceField(choices=Delivery.Status.choices)
+    attempts = serializers.IntegerField(min_value=0)
+    last_response_code = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField(allow_blank=True)
+    latency_ms = serializers.IntegerField(min_value=0, allow_null=True)
+    next_attempt_at = serializers.DateTimeField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()

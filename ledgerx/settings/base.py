@@ -138,7 +138,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "apps.tenancy.models.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "apps.tenancy.models.Role",
+        "ApproverKindEnum": "apps.approvals.models.ApproverKind",
+        "EventTypeEnum": "apps.webhooks.models.EventType",
+    },
 }
 
 # How long an API token lives, and how long its owner is cached on the request path.

@@ -76,6 +76,7 @@ def test_reject_needs_a_note_and_other_tenants_get_404(api, tenant, head, other_
     assert rejected.json()["transaction"]["status"] == "rejected"
     assert "over budget plan" in rejected.json()["transaction"]["rejection_reason"]
     assert error_code(api(tenant.finance).get("/api/v1/approvals?status=maybe"), 400) == "invalid"
+    assert error_code(api(tenant.finance).get("/api/v1/approvals?status="), 400) == "invalid"
     decided = api(tenant.finance).get("/api/v1/approvals?status=rejected").json()["results"]
     assert [d["id"] for d in decided] == [str(approval_id)]
     assert api(other_tenant.finance).get("/api/v1/approvals?status=rejected").json()["results"] == []

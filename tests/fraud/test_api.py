@@ -57,7 +57,9 @@ def test_alerts_filter_by_status(api, tenant):
     assert {a["id"] for a in everything} == {str(resolved.id), str(still_open.id)}
 
 
-@pytest.mark.parametrize("query", ["status=closed", "rule=nonsense", "transaction=not-a-uuid"])
+@pytest.mark.parametrize(
+    "query", ["status=closed", "status=", "rule=nonsense", "transaction=not-a-uuid", "cursor=mangled", "limit=0"]
+)
 def test_bad_filters_answer_400_in_the_api_shape(api, tenant, query):
     response = api(tenant.finance).get(f"/api/v1/fraud/alerts?{query}")
     assert response.status_code == 400

@@ -206,7 +206,8 @@ def test_patching_with_bad_input_is_a_400(tenant, api, settings, body, field):
     assert WebhookEndpoint.objects.get().url == PUBLIC_URL
 
 
-def test_an_unknown_delivery_status_filter_is_a_400(tenant, api):
+@pytest.mark.parametrize("status", ["lost", ""])
+def test_an_unknown_or_blank_delivery_status_filter_is_a_400(tenant, api, status):
     endpoint = endpoint_for(tenant, PUBLIC_URL)
-    response = api(tenant.admin).get(f"{ENDPOINTS}/{endpoint.id}/deliveries?status=lost")
+    response = api(tenant.admin).get(f"{ENDPOINTS}/{endpoint.id}/deliveries?status={status}")
     assert "status" in _assert_error(response, 400, "invalid")["fields"]
