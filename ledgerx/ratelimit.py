@@ -1,4 +1,4 @@
-"""Rate limits as fixed-window counters in Redis: one round trip per hit, the window opened by the first.
+"""Rate limits as fixed-window counters in Redis.
 
 Counters are shared by every web process. If Redis cannot be reached the limit is not enforced
 (logged): refusing every login and spend because the counter store is down would be worse.
@@ -30,20 +30,28 @@ def _key(scope: str, identity: str) -> str:
 
 
 def rate_limit_hit(*, scope: str, identity: str, limit: Limit) -> None:
-    """Count one hit of `identity` in `scope`; past `limit` raise RateLimited (429) with Retry-After."""
+    """Count one hit of `identity` in `scope`; past `limit` raise RateLimited (429) with Retry-After.
+
+    One INCR in the common case: it sits on the spend path, where every round trip counts. The
+    window's expiry is set by the hit that opens it, and set again by any refused hit that finds
+    it missing (a process that died between the two commands), so no counter outlives its window.
+    """
     key = _key(scope, identity)
     try:
-        pipeline = get_redis_connection("default").pipeline()
-        # SET NX opens the window with its expiry (EXPIRE NX would need Redis 7; the demo's is 6.2).
-        pipeline.set(key, 0, ex=limit.seconds, nx=True)
-        pipeline.incr(key)
-        pipeline.ttl(key)
-        _, count, ttl = pipeline.execute()
+        client = get_redis_connection("default")
+        count = client.incr(key)
+        if count == 1:
+            client.expire(key, limit.seconds)
+        if count <= limit.count:
+            return
+        ttl = client.ttl(key)
+        if ttl < 0:
+            client.expire(key, limit.seconds)
+            ttl = limit.seconds
     except RedisError as error:
         logger.warning("rate limit %s not enforced, Redis unavailable: %s", scope, error)
         return
-    if count > limit.count:
-        raise RateLimited("Too many requests; slow down.", retry_after=max(int(ttl), 1))
+    raise RateLimited("Too many requests; slow down.", retry_after=max(int(ttl), 1))
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -127,3 +127,16 @@ def test_the_lockout_guards_the_admin_login_form_too(system_admin, settings):
     assert refused.status_code == 200
     assert "_auth_user_id" not in client.session
     _assert_rate_limited(_login(system_admin.email, PASSWORD))
+
+
+def test_a_window_left_without_expiry_is_given_one_when_it_refuses():
+    from ledgerx.errors import RateLimited
+    from ledgerx.ratelimit import Limit, _key, rate_limit_hit
+
+    client = get_redis_connection("default")
+    key = _key("spend", "a-user")
+    client.set(key, 5)  # as if a process died between INCR and EXPIRE
+    with pytest.raises(RateLimited) as refused:
+        rate_limit_hit(scope="spend", identity="a-user", limit=Limit(5, 60))
+    assert 0 < client.ttl(key) <= 60
+    assert refused.value.retry_after == 60
