@@ -3,7 +3,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from apps.ledger.serializers import TransactionOutput, transaction_representation
-from apps.tenancy.api_base import TenantAPIView
+from apps.tenancy.api_base import TenantAPIView, validated
 from apps.tenancy.permissions import ADMIN_ROLES, FINANCE_ROLES, TENANT_ROLES
 from ledgerx.errors import InvalidInput
 from ledgerx.fields import QueryFilters, StrictCharField
@@ -28,14 +28,6 @@ class PolicyInput(serializers.Serializer):
 
 class ApprovalListFilters(QueryFilters):
     status = serializers.ChoiceField(choices=ApprovalRequest.Status.values, required=False)
-
-
-def _valid(serializer_class, data):
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object.")
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def approval_representation(request: ApprovalRequest) -> dict:
@@ -128,7 +120,7 @@ class ApprovalListApi(TenantAPIView):
         description="Pending: what waits for you now. Decided: all of them for finance, else what you signed.",
     )
     def get(self, request):
-        filters = _valid(ApprovalListFilters, request.query_params)
+        filters = validated(ApprovalListFilters, request.query_params)
         approvals = selectors.approval_list(user=request.user, status=filters.get("status"))
         return Response({"results": [approval_representation(a) for a in approvals]})
 
@@ -139,7 +131,7 @@ class ApprovalDecideApi(TenantAPIView):
 
     def post(self, request, approval_id):
         approval = self.get_scoped(ApprovalRequest.objects, approval_id)
-        data = _valid(DecisionInput, request.data)
+        data = validated(DecisionInput, request.data)
         decided = services.approval_decide(
             actor=request.user, request_id=approval.id, approve=self.approve, note=data["note"]
         )
@@ -194,7 +186,7 @@ class ApprovalPolicyListCreateApi(TenantAPIView):
         "wait for each of `levels` in order (org admin). Unknown department: 404.",
     )
     def post(self, request):
-        data = _valid(PolicyInput, request.data)
+        data = validated(PolicyInput, request.data)
         currency = self.organization.currency
         try:
             min_amount_minor = parse_amount(data["min_amount"], currency)

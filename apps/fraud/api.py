@@ -2,20 +2,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from apps.ledger.api import NewestFirst
-from apps.tenancy.api_base import TenantAPIView
+from apps.tenancy.api_base import TenantAPIView, validated
 from apps.tenancy.permissions import FINANCE_ROLES
-from ledgerx.errors import InvalidInput
 from ledgerx.schema import CURSOR_PARAMETERS, cursor_page, error_responses
 
 from . import selectors, services
 from .models import FraudAlert
 from .serializers import AlertListFilters, AlertResolveInput, FraudAlertOutput, alert_representation
-
-
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class AlertListApi(TenantAPIView):
@@ -28,7 +21,7 @@ class AlertListApi(TenantAPIView):
         description="The organization's fraud alerts, newest first (finance manager, org admin).",
     )
     def get(self, request):
-        filters = _valid(AlertListFilters, request.query_params)
+        filters = validated(AlertListFilters, request.query_params)
         alerts = selectors.alert_list(
             organization=self.organization,
             status=filters.get("status"),
@@ -50,10 +43,8 @@ class AlertResolveApi(TenantAPIView):
         description="Close an open alert as legitimate or fraud. Already resolved: 409.",
     )
     def post(self, request, alert_id):
-        if not isinstance(request.data, dict):
-            raise InvalidInput("The body must be a JSON object.")
         alert = self.get_scoped(FraudAlert.objects, alert_id)
-        data = _valid(AlertResolveInput, request.data)
+        data = validated(AlertResolveInput, request.data)
         resolved = services.alert_resolve(
             actor=request.user, alert_id=alert.id, resolution=data["resolution"], note=data["note"]
         )

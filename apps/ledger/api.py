@@ -6,7 +6,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from apps.tenancy.api_base import TenantAPIView
+from apps.tenancy.api_base import TenantAPIView, validated
 from apps.tenancy.permissions import FINANCE_ROLES, TENANT_ROLES
 from ledgerx.errors import InvalidInput
 from ledgerx.ratelimit import Limit, rate_limit_hit
@@ -74,12 +74,6 @@ def _accepted(request, transaction: Transaction, *, replayed: bool, status_code:
     return Response(transaction_representation(transaction, as_accepted=True), status=status_code, headers=headers)
 
 
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class TransactionListCreateApi(TenantAPIView):
     allowed_roles = TENANT_ROLES
 
@@ -90,7 +84,7 @@ class TransactionListCreateApi(TenantAPIView):
         description="Newest first. Employees see their own spend.",
     )
     def get(self, request):
-        filters = _valid(TransactionListFilters, request.query_params)
+        filters = validated(TransactionListFilters, request.query_params)
         transactions = selectors.transaction_list(
             user=request.user,
             status=filters.get("status"),
@@ -112,9 +106,7 @@ class TransactionListCreateApi(TenantAPIView):
     )
     def post(self, request):
         rate_limit_hit(scope="spend", identity=str(request.user.id), limit=Limit(*settings.RATE_LIMIT_SPEND_PER_USER))
-        if not isinstance(request.data, dict):
-            raise InvalidInput("The body must be a JSON object.")
-        data = _valid(TransactionSubmitInput, request.data)
+        data = validated(TransactionSubmitInput, request.data)
         transaction, replayed = services.transaction_submit(
             user=request.user,
             idempotency_key=request.headers.get("Idempotency-Key"),
@@ -147,10 +139,8 @@ class TransactionReverseApi(TenantAPIView):
         responses={201: TransactionOutput, **error_responses(400, 404, 409, 422)},
     )
     def post(self, request, transaction_id):
-        if not isinstance(request.data, dict):
-            raise InvalidInput("The body must be a JSON object.")
         original = self.get_scoped(Transaction.objects, transaction_id)
-        data = _valid(TransactionReverseInput, request.data)
+        data = validated(TransactionReverseInput, request.data)
         reversal, replayed = services.transaction_reverse(
             actor=request.user,
             original_id=original.id,
@@ -170,7 +160,7 @@ class EntryListApi(TenantAPIView):
         description="Oldest first.",
     )
     def get(self, request):
-        transaction_id = _valid(EntryListFilters, request.query_params).get("transaction")
+        transaction_id = validated(EntryListFilters, request.query_params).get("transaction")
         if transaction_id is not None:
             transaction_id = self.get_scoped(Transaction.objects, transaction_id).id
         entries = selectors.entry_list(organization=self.organization, transaction_id=transaction_id)

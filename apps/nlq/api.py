@@ -2,9 +2,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from apps.tenancy.api_base import TenantAPIView
+from apps.tenancy.api_base import TenantAPIView, validated
 from apps.tenancy.permissions import TENANT_ROLES
-from ledgerx.errors import InvalidInput
 from ledgerx.fields import StrictCharField
 from ledgerx.schema import error_responses
 
@@ -70,8 +69,5 @@ class QueryApi(TenantAPIView):
         "Fraud alerts are for finance managers and org admins (403).",
     )
     def post(self, request):
-        if not isinstance(request.data, dict):
-            raise InvalidInput("The body must be a JSON object.")
-        serializer = QueryInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return Response(selectors.query_answer(user=request.user, question=serializer.validated_data["q"]))
+        data = validated(QueryInput, request.data)
+        return Response(selectors.query_answer(user=request.user, question=data["q"]))

@@ -15,7 +15,7 @@ from ledgerx.ratelimit import client_ip
 from ledgerx.schema import error_responses, public_error_responses
 
 from . import login_guard, selectors, services
-from .api_base import TenantAPIView
+from .api_base import TenantAPIView, validated
 from .models import Department, Organization, User
 from .permissions import ADMIN_ROLES, FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES, RoleAllowed
 from .serializers import (
@@ -41,14 +41,6 @@ from .serializers import (
 )
 
 
-def _valid(serializer_class, data, **kwargs):
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object.")
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _money(text: str, currency: str, field_name: str) -> int:
     try:
         return parse_amount(text, currency, allow_zero=True)
@@ -67,7 +59,7 @@ class TokenApi(APIView):
         description="Rate-limited per email and per address; repeated failures lock the email out (429).",
     )
     def post(self, request):
-        data = _valid(TokenInput, request.data)
+        data = validated(TokenInput, request.data)
         login_guard.login_rate_check(email=data["email"], client_ip=client_ip(request))
         key, user = services.token_issue(email=data["email"], password=data["password"])
         return Response({"token": key, "user": user_representation(user)})
@@ -106,7 +98,7 @@ class OrganizationListCreateApi(APIView):
         responses={201: OrganizationOutput, **error_responses(400)},
     )
     def post(self, request):
-        data = _valid(OrganizationInput, request.data)
+        data = validated(OrganizationInput, request.data)
         organization = services.organization_create(
             name=data["name"], currency=data["currency"], timezone_name=data["timezone"]
         )
@@ -125,7 +117,7 @@ class UserListCreateApi(APIView):
         operation_id="users_create", request=UserInput, responses={201: UserOutput, **error_responses(400, 404)}
     )
     def post(self, request):
-        data = _valid(UserInput, request.data)
+        data = validated(UserInput, request.data)
         organization = None
         if data["organization"] is not None:
             organization = Organization.objects.filter(id=data["organization"]).first()
@@ -157,7 +149,7 @@ class UserDetailApi(TenantAPIView):
     )
     def patch(self, request, user_id):
         user = self.get_scoped(User.objects, user_id)
-        data = _valid(UserRoleInput, request.data)
+        data = validated(UserRoleInput, request.data)
         user = services.user_set_role(actor=request.user, user=user, role=data["role"])
         return Response(user_representation(user))
 
@@ -184,7 +176,7 @@ class DepartmentListCreateApi(TenantAPIView):
         responses={201: DepartmentOutput, **error_responses(400, 404)},
     )
     def post(self, request):
-        data = _valid(DepartmentInput, request.data)
+        data = validated(DepartmentInput, request.data)
         currency = self.organization.currency
         if data.get("currency", currency) != currency:
             raise InvalidInput(f"Budgets are kept in {currency}.", fields={"currency": [f"Must be {currency}."]})
@@ -226,7 +218,7 @@ class DepartmentDetailApi(TenantAPIView):
     )
     def patch(self, request, department_id):
         department = self._department(request, department_id)
-        data = _valid(DepartmentUpdateInput, request.data)
+        data = validated(DepartmentUpdateInput, request.data)
         department = services.department_update(
             department=department,
             name=data.get("name"),
@@ -264,7 +256,7 @@ class DepartmentBudgetApi(TenantAPIView):
     )
     def put(self, request, department_id):
         department = self.get_scoped(Department.objects, department_id)
-        data = _valid(BudgetLimitInput, request.data)
+        data = validated(BudgetLimitInput, request.data)
         currency = self.organization.currency
         period, notice = budget_services.budget_period_set_limit(
             department=department,

@@ -5,6 +5,8 @@ from django.http import Http404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
+from ledgerx.errors import InvalidInput
+
 from .permissions import TENANT_ROLES, RoleAllowed
 
 
@@ -22,3 +24,12 @@ class TenantAPIView(APIView):
             return queryset.of(self.organization).get(pk=pk)
         except (queryset.model.DoesNotExist, ValueError, ValidationError):
             raise Http404 from None
+
+
+def validated(serializer_class, data, **kwargs) -> dict:
+    """Validate a JSON body or a query string with `serializer_class`; anything else is a 400."""
+    if not isinstance(data, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -3,9 +3,8 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from apps.ledger.api import NewestFirst
-from apps.tenancy.api_base import TenantAPIView
+from apps.tenancy.api_base import TenantAPIView, validated
 from apps.tenancy.permissions import ADMIN_ROLES
-from ledgerx.errors import InvalidInput
 from ledgerx.schema import CURSOR_PARAMETERS, cursor_page, error_responses
 
 from . import selectors, services
@@ -22,14 +21,6 @@ from .serializers import (
     delivery_representation,
     endpoint_representation,
 )
-
-
-def _valid(serializer_class, data):
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object.")
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class EndpointListCreateApi(TenantAPIView):
@@ -50,7 +41,7 @@ class EndpointListCreateApi(TenantAPIView):
         "A URL that resolves to a private or local address is refused (400).",
     )
     def post(self, request):
-        data = _valid(EndpointCreateInput, request.data)
+        data = validated(EndpointCreateInput, request.data)
         endpoint = services.webhook_endpoint_create(
             organization=self.organization,
             url=data["url"],
@@ -78,7 +69,7 @@ class EndpointDetailApi(TenantAPIView):
     )
     def patch(self, request, endpoint_id):
         endpoint = self.get_scoped(WebhookEndpoint.objects, endpoint_id)
-        data = _valid(EndpointUpdateInput, request.data)
+        data = validated(EndpointUpdateInput, request.data)
         endpoint = services.webhook_endpoint_update(
             endpoint=endpoint,
             url=data.get("url"),
@@ -110,7 +101,7 @@ class DeliveryListApi(TenantAPIView):
     )
     def get(self, request, endpoint_id):
         endpoint = self.get_scoped(WebhookEndpoint.objects, endpoint_id)
-        filters = _valid(DeliveryListFilters, request.query_params.dict())
+        filters = validated(DeliveryListFilters, request.query_params.dict())
         deliveries = selectors.delivery_list(endpoint=endpoint, status=filters.get("status"))
         paginator = NewestFirst()
         page = paginator.paginate_queryset(deliveries, request, view=self)
