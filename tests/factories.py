@@ -1,10 +1,7 @@
 """Test data made through the real services, so every object has what production gives it."""
 
-import uuid
-
 import factory
 
-from apps.ledger.services import settlement_run, transaction_submit
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Department, Organization, Role, User
 
@@ -60,27 +57,3 @@ class UserFactory(factory.django.DjangoModelFactory):
         return User.objects.create_user(
             kwargs.pop("email"), PASSWORD, is_superuser=kwargs["role"] == Role.SYSTEM_ADMIN, **kwargs
         )
-
-
-def spend_submit(*, user: User, amount: str, merchant: str = "Dell", category: str = "equipment"):
-    """A spend accepted through the real service, pending."""
-    spend, _ = transaction_submit(
-        user=user,
-        idempotency_key=str(uuid.uuid4()),
-        amount=amount,
-        currency=user.organization.currency,
-        merchant=merchant,
-        category=category,
-    )
-    return spend
-
-
-def spend_settled(*, user: User, amount: str, merchant: str = "Dell", category: str = "equipment"):
-    """A spend accepted and settled (posted or rejected) through the real services.
-
-    Settlement takes an advisory lock outside any transaction: the test needs `transaction=True`.
-    """
-    spend = spend_submit(user=user, amount=amount, merchant=merchant, category=category)
-    settlement_run(organization_id=user.organization_id, transaction_id=spend.id)
-    spend.refresh_from_db()
-    return spend

@@ -6,23 +6,29 @@ from apps.ledger import services as ledger_services
 from apps.ledger.models import Transaction
 
 
-def spend_submit(user, amount: str, *, department_id=None, category: str = "equipment") -> Transaction:
+def spend_submit(
+    user, amount: str, *, department_id=None, merchant: str = "Dell", category: str = "equipment"
+) -> Transaction:
+    """A spend accepted through the real service, pending."""
     spend, _ = ledger_services.transaction_submit(
         user=user,
         idempotency_key=f"spend-{uuid.uuid4()}",
         amount=amount,
         currency=user.organization.currency,
-        merchant="Dell",
+        merchant=merchant,
         category=category,
         department_id=department_id,
     )
     return spend
 
 
-def spend_settled(user, amount: str, *, department_id=None, category: str = "equipment") -> Transaction:
-    """Submit and settle one spend; the caller's test must use transaction=True (settlement commits)."""
-    spend = spend_submit(user, amount, department_id=department_id, category=category)
-    ledger_services.settlement_run(organization_id=user.organization_id)
+def spend_settled(
+    user, amount: str, *, department_id=None, merchant: str = "Dell", category: str = "equipment"
+) -> Transaction:
+    """Submit and settle one spend (posted or rejected); the caller's test must use transaction=True,
+    since settlement takes an advisory lock outside any transaction."""
+    spend = spend_submit(user, amount, department_id=department_id, merchant=merchant, category=category)
+    ledger_services.settlement_run(organization_id=user.organization_id, transaction_id=spend.id)
     spend.refresh_from_db()
     return spend
 

@@ -5,7 +5,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 
 from apps.ledger.models import Entry, Transaction
-from tests.factories import DepartmentFactory, spend_settled, spend_submit
+from tests.factories import DepartmentFactory
+from tests.spending import spend_settled, spend_submit
 
 
 def admin_client(user) -> Client:

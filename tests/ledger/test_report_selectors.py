@@ -6,7 +6,7 @@ from django.utils import timezone
 from apps.budgets.services import month_start
 from apps.ledger import selectors
 from apps.ledger.services import transaction_reverse
-from tests.factories import spend_settled
+from tests.spending import spend_settled
 
 
 def _month(user):

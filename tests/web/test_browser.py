@@ -16,7 +16,7 @@ from apps.ledger.selectors import ledger_verify
 from apps.tenancy.demo import DEMO_PASSWORD, seed_demo
 from apps.tenancy.models import Department, Organization, User
 from apps.tenancy.services import department_set_head
-from tests.factories import spend_submit
+from tests.spending import spend_submit
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"

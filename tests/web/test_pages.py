@@ -8,7 +8,8 @@ from django.test import Client
 from apps.budgets.models import BudgetPeriod
 from apps.tenancy.models import Department, Role
 from apps.web.templatetags.web_tags import budget_card
-from tests.factories import PASSWORD, spend_submit
+from tests.factories import PASSWORD
+from tests.spending import spend_submit
 
 
 def logged_in(user) -> Client:
