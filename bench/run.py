@@ -22,6 +22,7 @@ from pathlib import Path
 import orjson
 import psycopg
 
+from bench.cpu import CpuMeter
 from bench.loadgen import closed_loop, open_loop, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,6 +220,94 @@ def pgbench_hot_row(seconds: int) -> float:
     return float(re.search(r"tps = ([0-9.]+)", output).group(1))
 
 
+def measure_ingest(port: int, tokens: list[str], args, figures: dict, checks: dict) -> None:
+    asyncio.run(closed_loop("127.0.0.1", port, 16, 1_000, baseline_request(tokens)))  # warm-up
+    cpu = CpuMeter()
+    cpu.start()
+    baseline = asyncio.run(
+        closed_loop("127.0.0.1", port, args.clients, args.baseline_requests, baseline_request(tokens))
+    )
+    figures.update(latency_figures(baseline, "baseline"))
+    figures["baseline_cpu_ms_per_request"] = cpu.per_request_ms(len(baseline.samples))
+
+    cpu.start()
+    ingest = asyncio.run(closed_loop("127.0.0.1", port, args.clients, args.backlog, spend_request(tokens, "ingest")))
+    figures.update(latency_figures(ingest, "ingest"))
+    figures["ingest_cpu_ms_per_request"] = cpu.per_request_ms(len(ingest.samples))
+    figures["ingest_statuses"] = ingest.statuses()
+    figures["ingest_vs_baseline"] = round(figures["ingest_rps"] / figures["baseline_rps"], 3)
+    checks["after_ingest"] = verify()
+
+
+def start_settlement_workers(count: int) -> subprocess.Popen:
+    return start(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "ledgerx",
+            "worker",
+            "-Q",
+            "settlement",
+            "-c",
+            str(count),
+            "--loglevel",
+            "warning",
+            "-n",
+            f"bench-{uuid.uuid4().hex[:6]}@%h",
+        ]
+    )
+
+
+def measure_settlement(args, figures: dict, checks: dict, processes: list[subprocess.Popen]) -> None:
+    """Drain the backlog the ingest phase left, with the workers started only now."""
+    from django.db import connection
+
+    backlog = pending_count()
+    processes.append(start_settlement_workers(args.settle_workers))
+    wait_all_final(timeout=600)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), extract(epoch FROM max(processed_at) - min(processed_at)) FROM ledger_transaction"
+        )
+        settled, span = cursor.fetchone()
+    figures["settle_backlog"] = backlog
+    figures["settle_tps"] = round(settled / max(float(span), 1e-6), 1)
+    checks["after_settle"] = verify()
+
+    figures["pg_hot_row_tps"] = round(pgbench_hot_row(args.pgbench_seconds), 1)
+    figures["settle_vs_pg_hot_row"] = round(figures["settle_tps"] / figures["pg_hot_row_tps"], 2)
+
+
+def measure_end_to_end(port: int, tokens: list[str], args, figures: dict, checks: dict) -> None:
+    """Submit-to-final latency under a steady open-loop rate, the workers running alongside."""
+    from django.db import connection
+
+    sent_at: dict[int, float] = {}
+    make_spend = spend_request(tokens, "e2e")
+
+    def timed(index: int):
+        sent_at[index] = time.time()
+        return make_spend(index)
+
+    cpu = CpuMeter()
+    cpu.start()
+    e2e = asyncio.run(open_loop("127.0.0.1", port, args.e2e_rate, args.e2e_seconds, timed))
+    wait_all_final(timeout=120)
+    figures["e2e_cpu_ms_per_spend"] = cpu.per_request_ms(len(e2e.samples))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT idempotency_key, extract(epoch FROM processed_at) FROM ledger_transaction"
+            " WHERE idempotency_key LIKE 'e2e-%%'"
+        )
+        finals = [(float(done) - sent_at[int(key.split("-")[1])]) * 1000 for key, done in cursor.fetchall()]
+    figures["e2e_rate"] = args.e2e_rate
+    figures["e2e_achieved_rps"] = round(len(e2e.samples) / e2e.seconds, 1)
+    figures["e2e_statuses"] = e2e.statuses()
+    figures["e2e_p50_ms"] = round(percentile(finals, 0.50), 1)
+    figures["e2e_p99_ms"] = round(percentile(finals, 0.99), 1)
+    checks["after_e2e"] = verify()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=64)
@@ -228,91 +317,30 @@ def main() -> None:
     parser.add_argument("--e2e-seconds", type=float, default=20)
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--settle-workers", type=int, default=2)
+    parser.add_argument("--ingest-only", action="store_true", help="stop after the baseline and ingest phases")
     args = parser.parse_args()
 
     recreate_database()
     setup_django()
     _, tokens = seed(args.clients)
-    from django.db import connection
 
     port = free_port()
-    web = start([str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "ledgerx.wsgi"], port)
-    processes = [web]
+    processes = [start([str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "ledgerx.wsgi"], port)]
     figures: dict = {"cores": os.cpu_count(), "clients": args.clients, "load_generator": "asyncio, same machine"}
     checks: dict = {}
     try:
         wait_http(port)
-        asyncio.run(closed_loop("127.0.0.1", port, 16, 1_000, baseline_request(tokens)))  # warm-up
-        baseline = asyncio.run(
-            closed_loop("127.0.0.1", port, args.clients, args.baseline_requests, baseline_request(tokens))
-        )
-        figures["baseline_rps"] = latency_figures(baseline, "baseline")["baseline_rps"]
-
-        ingest = asyncio.run(
-            closed_loop("127.0.0.1", port, args.clients, args.backlog, spend_request(tokens, "ingest"))
-        )
-        figures.update(latency_figures(ingest, "ingest"))
-        figures["ingest_statuses"] = ingest.statuses()
-        figures["ingest_vs_baseline"] = round(figures["ingest_rps"] / figures["baseline_rps"], 3)
-        checks["after_ingest"] = verify()
-
-        backlog = pending_count()
-        worker_command = [
-            str(BIN / "celery"),
-            "-A",
-            "ledgerx",
-            "worker",
-            "-Q",
-            "settlement",
-            "-c",
-            str(args.settle_workers),
-            "--loglevel",
-            "warning",
-            "-n",
-            f"bench-{uuid.uuid4().hex[:6]}@%h",
-        ]
-        processes.append(start(worker_command))
-        wait_all_final(timeout=600)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*), extract(epoch FROM max(processed_at) - min(processed_at)) FROM ledger_transaction"
-            )
-            settled, span = cursor.fetchone()
-        figures["settle_backlog"] = backlog
-        figures["settle_tps"] = round(settled / max(float(span), 1e-6), 1)
-        checks["after_settle"] = verify()
-
-        figures["pg_hot_row_tps"] = round(pgbench_hot_row(args.pgbench_seconds), 1)
-        figures["settle_vs_pg_hot_row"] = round(figures["settle_tps"] / figures["pg_hot_row_tps"], 2)
-
-        sent_at: dict[int, float] = {}
-        make_spend = spend_request(tokens, "e2e")
-
-        def timed(index: int):
-            sent_at[index] = time.time()
-            return make_spend(index)
-
-        e2e = asyncio.run(open_loop("127.0.0.1", port, args.e2e_rate, args.e2e_seconds, timed))
-        wait_all_final(timeout=120)
-        accepted = {}
-        for index, sample in enumerate(e2e.samples):
-            if sample.status == 202:
-                accepted[orjson.loads(sample.body)["id"]] = index
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id::text, idempotency_key, extract(epoch FROM processed_at) FROM ledger_transaction"
-                " WHERE idempotency_key LIKE 'e2e-%%'"
-            )
-            finals = [(float(done) - sent_at[int(key.split("-")[1])]) * 1000 for _, key, done in cursor.fetchall()]
-        figures["e2e_rate"] = args.e2e_rate
-        figures["e2e_achieved_rps"] = round(len(e2e.samples) / e2e.seconds, 1)
-        figures["e2e_statuses"] = e2e.statuses()
-        figures["e2e_p50_ms"] = round(percentile(finals, 0.50), 1)
-        figures["e2e_p99_ms"] = round(percentile(finals, 0.99), 1)
-        checks["after_e2e"] = verify()
+        measure_ingest(port, tokens, args, figures, checks)
+        if not args.ingest_only:
+            measure_settlement(args, figures, checks, processes)
+            measure_end_to_end(port, tokens, args, figures, checks)
     finally:
         for process in processes:
             stop(process)
+    report(figures, checks)
+
+
+def report(figures: dict, checks: dict) -> None:
     figures["verify_ledger"] = "clean" if all(checks.values()) else f"PROBLEMS {checks}"
 
     print(json.dumps(figures, indent=2))

@@ -24,34 +24,54 @@ class Limit:
     seconds: int
 
 
-def _key(scope: str, identity: str) -> str:
-    # Hashed so that emails and addresses never sit in Redis in the clear.
-    return f"ledgerx:rl:{scope}:{hashlib.sha256(identity.encode()).hexdigest()[:40]}"
+@dataclass(frozen=True)
+class Hit:
+    """One hit of `identity` against its `limit` in `scope`."""
+
+    scope: str
+    identity: str
+    limit: Limit
+
+    @property
+    def key(self) -> str:
+        # Hashed so that emails and addresses never sit in Redis in the clear.
+        return f"ledgerx:rl:{self.scope}:{hashlib.sha256(self.identity.encode()).hexdigest()[:40]}"
 
 
-def rate_limit_hit(*, scope: str, identity: str, limit: Limit) -> None:
-    """Count one hit of `identity` in `scope`; past `limit` raise RateLimited (429) with Retry-After.
+# Counts one hit on KEYS[1] in a fixed window of ARGV[2] seconds, refused past ARGV[1] hits; leaves
+# `retry_after` at -1 when the hit is allowed. Atomic, so the window always gets its expiry. Another
+# script may start with it (keeping KEYS[1], ARGV[1] and ARGV[2] for it) to count a hit in the same
+# round trip as its own work.
+COUNT_HIT_LUA = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+local retry_after = -1
+if count > tonumber(ARGV[1]) then
+    retry_after = redis.call('TTL', KEYS[1])
+    if retry_after < 0 then
+        redis.call('EXPIRE', KEYS[1], ARGV[2])
+        retry_after = tonumber(ARGV[2])
+    end
+end
+"""
+_RATE_LIMIT_HIT = COUNT_HIT_LUA + "return retry_after"
 
-    One INCR in the common case: it sits on the spend path, where every round trip counts. The
-    window's expiry is set by the hit that opens it, and set again by any refused hit that finds
-    it missing (a process that died between the two commands), so no counter outlives its window.
-    """
-    key = _key(scope, identity)
+
+def refuse_if_limited(retry_after: int) -> None:
+    """Turn a count's `retry_after` into the 429 the caller answers with."""
+    if retry_after >= 0:
+        raise RateLimited("Too many requests; slow down.", retry_after=max(retry_after, 1))
+
+
+def rate_limit_hit(hit: Hit) -> None:
+    """Count the hit; past its limit raise RateLimited (429) with Retry-After."""
     try:
         client = get_redis_connection("default")
-        count = client.incr(key)
-        if count == 1:
-            client.expire(key, limit.seconds)
-        if count <= limit.count:
-            return
-        ttl = client.ttl(key)
-        if ttl < 0:
-            client.expire(key, limit.seconds)
-            ttl = limit.seconds
+        retry_after = client.register_script(_RATE_LIMIT_HIT)(keys=[hit.key], args=[hit.limit.count, hit.limit.seconds])
     except RedisError as error:
-        logger.warning("rate limit %s not enforced, Redis unavailable: %s", scope, error)
+        logger.warning("rate limit %s not enforced, Redis unavailable: %s", hit.scope, error)
         return
-    raise RateLimited("Too many requests; slow down.", retry_after=max(int(ttl), 1))
+    refuse_if_limited(int(retry_after))
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -9,7 +8,6 @@ from rest_framework.response import Response
 from apps.tenancy.api_base import TenantAPIView, validated
 from apps.tenancy.permissions import FINANCE_ROLES, TENANT_ROLES
 from ledgerx.errors import InvalidInput
-from ledgerx.ratelimit import Limit, rate_limit_hit
 from ledgerx.schema import CURSOR_PARAMETER, CURSOR_PARAMETERS, IDEMPOTENCY_KEY, cursor_page, error_responses
 
 from . import selectors, services
@@ -105,7 +103,6 @@ class TransactionListCreateApi(TenantAPIView):
         description="Accepts a spend as pending and settles it in the background; poll the Location.",
     )
     def post(self, request):
-        rate_limit_hit(scope="spend", identity=str(request.user.id), limit=Limit(*settings.RATE_LIMIT_SPEND_PER_USER))
         data = validated(TransactionSubmitInput, request.data)
         transaction, replayed = services.transaction_submit(
             user=request.user,

@@ -25,6 +25,7 @@ from apps.webhooks.models import EventType
 from apps.webhooks.services import outbox_emit_many
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from ledgerx.money import MoneyError, format_money, parse_amount
+from ledgerx.ratelimit import Hit, Limit
 
 from . import idempotency
 from .models import Account, Transaction
@@ -72,14 +73,22 @@ def _replay_of(*, organization: Organization, key: str, request_fingerprint: str
 
 
 def _idempotent_create(
-    *, organization: Organization, key: str, request: dict, create: Callable[[str], Transaction]
+    *,
+    organization: Organization,
+    key: str,
+    request: dict,
+    create: Callable[[str], Transaction],
+    hit: Hit | None = None,
 ) -> tuple[Transaction, bool]:
     """Run `create(fingerprint)` at most once per (organization, key); a repeat returns the first result.
 
+    `hit` is counted against its rate limit in the same Redis round trip as the key's claim.
     Returns the transaction and whether this call was a replay.
     """
     request_fingerprint = idempotency.fingerprint(request)
-    claim = idempotency.claim(organization_id=organization.id, key=key, request_fingerprint=request_fingerprint)
+    claim = idempotency.claim(
+        organization_id=organization.id, key=key, request_fingerprint=request_fingerprint, hit=hit
+    )
     if claim.repeated:
         existing = _replay_of(organization=organization, key=key, request_fingerprint=request_fingerprint)
         if existing is not None:
@@ -122,6 +131,7 @@ def transaction_submit(
 ) -> tuple[Transaction, bool]:
     """Accept a spend as `pending` (one INSERT) and queue its settlement after commit.
 
+    Each user submits at most RATE_LIMIT_SPEND_PER_USER spends a minute (replays included).
     Returns the transaction and whether this was a replay of an earlier request with the same key.
     """
     organization = user.organization
@@ -174,7 +184,13 @@ def transaction_submit(
         transaction.on_commit(lambda: settlement_request(organization_id=organization.id, transaction_id=spend.id))
         return spend
 
-    return _idempotent_create(organization=organization, key=key, request=request, create=create)
+    return _idempotent_create(
+        organization=organization,
+        key=key,
+        request=request,
+        create=create,
+        hit=Hit("spend", str(user.id), Limit(*settings.RATE_LIMIT_SPEND_PER_USER)),
+    )
 
 
 _backlog_seen = {"count": 0, "at": 0.0}

@@ -12,7 +12,7 @@ from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from ledgerx.errors import RateLimited
-from ledgerx.ratelimit import Limit, rate_limit_hit
+from ledgerx.ratelimit import Hit, Limit, rate_limit_hit
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +26,8 @@ def _keys(email: str) -> tuple[str, str]:
 
 def login_rate_check(*, email: str, client_ip: str) -> None:
     """Raise RateLimited (429) if this email or this address has asked to log in too often lately."""
-    rate_limit_hit(
-        scope="login-email", identity=email.strip().lower(), limit=Limit(*settings.RATE_LIMIT_LOGIN_PER_EMAIL)
-    )
-    rate_limit_hit(scope="login-ip", identity=client_ip, limit=Limit(*settings.RATE_LIMIT_LOGIN_PER_IP))
+    rate_limit_hit(Hit("login-email", email.strip().lower(), Limit(*settings.RATE_LIMIT_LOGIN_PER_EMAIL)))
+    rate_limit_hit(Hit("login-ip", client_ip, Limit(*settings.RATE_LIMIT_LOGIN_PER_IP)))
 
 
 def _locked_for(email: str) -> int:

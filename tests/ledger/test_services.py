@@ -11,7 +11,15 @@ from apps.budgets.models import BudgetPeriod
 from apps.ledger import services
 from apps.ledger.models import Entry, Transaction
 from apps.ledger.selectors import ledger_verify
-from ledgerx.errors import Conflict, Forbidden, IdempotencyInFlight, IdempotencyKeyReused, InvalidInput, NotFound
+from ledgerx.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyInFlight,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+)
 from tests.factories import DepartmentFactory, UserFactory
 from tests.ledger.helpers import refreshed, settle_all, submit
 
@@ -164,6 +172,18 @@ def test_key_in_flight_is_a_conflict_until_its_claim_is_abandoned(tenant, settin
     settings.IDEMPOTENCY_IN_FLIGHT_SECONDS = 0  # the first request died: its claim is taken over
     retried = submit(tenant.employee, "1.00", key="slow")
     assert Transaction.objects.get().id == retried.id
+
+
+def test_a_spend_past_the_rate_limit_is_refused_without_claiming_its_key(tenant, settings):
+    settings.RATE_LIMIT_SPEND_PER_USER = (2, 60)
+    submit(tenant.employee, "1.00", key="first")
+    submit(tenant.employee, "1.00", key="first")  # a replay is a hit too
+    with pytest.raises(RateLimited):
+        submit(tenant.employee, "1.00", key="refused")
+    assert Transaction.objects.count() == 1
+    settings.RATE_LIMIT_SPEND_PER_USER = (10, 60)
+    retried = submit(tenant.employee, "1.00", key="refused")  # not taken for a request in flight
+    assert Transaction.objects.filter(idempotency_key="refused").get().id == retried.id
 
 
 def test_keys_belong_to_one_organization(tenant, other_tenant):

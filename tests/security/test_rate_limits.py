@@ -131,12 +131,27 @@ def test_the_lockout_guards_the_admin_login_form_too(system_admin, settings):
 
 def test_a_window_left_without_expiry_is_given_one_when_it_refuses():
     from ledgerx.errors import RateLimited
-    from ledgerx.ratelimit import Limit, _key, rate_limit_hit
+    from ledgerx.ratelimit import Hit, Limit, rate_limit_hit
 
     client = get_redis_connection("default")
-    key = _key("spend", "a-user")
-    client.set(key, 5)  # as if a process died between INCR and EXPIRE
+    hit = Hit("spend", "a-user", Limit(5, 60))
+    client.set(hit.key, 5)  # a counter without expiry, as an older release could leave one
     with pytest.raises(RateLimited) as refused:
-        rate_limit_hit(scope="spend", identity="a-user", limit=Limit(5, 60))
-    assert 0 < client.ttl(key) <= 60
+        rate_limit_hit(hit)
+    assert 0 < client.ttl(hit.key) <= 60
     assert refused.value.retry_after == 60
+
+
+def test_a_window_opens_with_its_expiry_and_refuses_past_the_limit_until_it_ends():
+    from ledgerx.errors import RateLimited
+    from ledgerx.ratelimit import Hit, Limit, rate_limit_hit
+
+    client = get_redis_connection("default")
+    hit = Hit("login-ip", "192.0.2.7", Limit(2, 30))
+    rate_limit_hit(hit)
+    assert 0 < client.ttl(hit.key) <= 30
+    rate_limit_hit(hit)
+    with pytest.raises(RateLimited) as refused:
+        rate_limit_hit(hit)
+    assert 0 < refused.value.retry_after <= 30
+    assert "192.0.2.7" not in hit.key
