@@ -34,6 +34,12 @@ logger = logging.getLogger(__name__)
 
 # A queued wake-up that never ran (its message lost) stops suppressing new ones after this long.
 WAKEUP_TTL_SECONDS = 30
+# A web process that has seen a wake-up queued does not ask Redis again for this long; a worker
+# that consumes a wake-up looks for pending spends until WAKEUP_LINGER_SECONDS later, so none of
+# the spends accepted meanwhile is left waiting for the sweeper (see settlement_drain).
+WAKEUP_MEMO_SECONDS = 0.05
+WAKEUP_LINGER_SECONDS = 0.1
+WAKEUP_POLL_SECONDS = 0.01
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 IDEMPOTENCY_CONSTRAINT = "transaction_idempotency_key_per_organization"
 
@@ -181,7 +187,7 @@ def transaction_submit(
             request_fingerprint=request_fingerprint,
             created_at=now,
         )
-        transaction.on_commit(lambda: settlement_request(organization_id=organization.id, transaction_id=spend.id))
+        transaction.on_commit(lambda: _settlement_request_after_accept(organization_id=organization.id))
         return spend
 
     return _idempotent_create(
@@ -230,9 +236,21 @@ def _wakeup_key(organization_id: uuid.UUID) -> str:
     return f"ledgerx:settle-wakeup:{organization_id}"
 
 
-def settlement_request(
-    *, organization_id: uuid.UUID, transaction_id: uuid.UUID | None = None, deduplicate: bool = True
-) -> None:
+_wakeup_seen_at: dict[uuid.UUID, float] = {}
+
+
+def _settlement_request_after_accept(*, organization_id: uuid.UUID) -> None:
+    """Wake a worker for a spend just committed, unless this process saw a wake-up queued moments ago.
+
+    The memo is safe: the wake-up seen was consumed after it was seen, and the worker that consumed
+    it looks again at least WAKEUP_LINGER_SECONDS (> WAKEUP_MEMO_SECONDS) later, after this commit.
+    """
+    if time.monotonic() - _wakeup_seen_at.get(organization_id, float("-inf")) < WAKEUP_MEMO_SECONDS:
+        return
+    settlement_request(organization_id=organization_id)
+
+
+def settlement_request(*, organization_id: uuid.UUID, deduplicate: bool = True) -> None:
     """Wake a settlement worker for the organization.
 
     While one wake-up is queued and not yet started, further ones are dropped: a worker drains
@@ -241,22 +259,57 @@ def settlement_request(
     """
     from .tasks import settle_pending
 
+    # Taken before asking: the wake-up is consumed after Redis answers, so never before this instant.
+    asked_at = time.monotonic()
     try:
-        if deduplicate and not get_redis_connection("default").set(
-            _wakeup_key(organization_id), "1", nx=True, ex=WAKEUP_TTL_SECONDS
-        ):
-            return
-        settle_pending.delay(str(organization_id), str(transaction_id) if transaction_id else None)
+        if deduplicate:
+            queued_before = not get_redis_connection("default").set(
+                _wakeup_key(organization_id), "1", nx=True, ex=WAKEUP_TTL_SECONDS
+            )
+            _wakeup_seen_at[organization_id] = asked_at
+            if queued_before:
+                return
+        settle_pending.delay(str(organization_id))
     except Exception as error:  # noqa: BLE001 - any broker failure leaves the work to the sweeper
         logger.warning("could not queue settlement, the sweeper will: %s", error)
 
 
-def _wakeup_consumed(organization_id: uuid.UUID) -> None:
-    """A worker is about to look for pending spends: spends accepted from now on need a new wake-up."""
+def _wakeup_consumed(organization_id: uuid.UUID) -> bool:
+    """A worker is about to look for pending spends: spends accepted from now on need a new wake-up.
+
+    Returns whether a queued wake-up was consumed.
+    """
     try:
-        get_redis_connection("default").delete(_wakeup_key(organization_id))
+        return bool(get_redis_connection("default").delete(_wakeup_key(organization_id)))
     except RedisError as error:
         logger.warning("could not clear the settlement wake-up: %s", error)
+        return False
+
+
+def settlement_drain(*, organization_id: uuid.UUID) -> int:
+    """What a woken worker does: settle the organization's pending spends, batch after batch.
+
+    After each consumed wake-up it keeps looking for WAKEUP_LINGER_SECONDS: web processes skip
+    waking a worker for a spend accepted within WAKEUP_MEMO_SECONDS of seeing a wake-up queued,
+    and this is what settles those spends (and, under steady traffic, settles without waiting for
+    a queue message). A full batch hands over to a new task, so other organizations get a turn.
+    Returns how many spends were settled.
+    """
+    settled = 0
+    look_until = float("-inf")
+    while True:
+        result = settlement_run(organization_id=organization_id)
+        settled += result.settled
+        if result.woken:
+            look_until = time.monotonic() + WAKEUP_LINGER_SECONDS
+        if result.more_pending:
+            settlement_request(organization_id=organization_id)
+            return settled
+        remaining = look_until - time.monotonic()
+        if remaining <= 0:
+            return settled
+        if not result.settled:
+            time.sleep(min(WAKEUP_POLL_SECONDS, remaining))
 
 
 def run_serializable(operation: Callable[[], object]) -> object:
@@ -284,6 +337,7 @@ class SettlementResult:
     awaiting_approval: list[uuid.UUID] = field(default_factory=list)
     latencies_seconds: list[float] = field(default_factory=list)
     more_pending: bool = False
+    woken: bool = False  # this run consumed a queued wake-up
 
     @property
     def settled(self) -> int:
@@ -314,7 +368,7 @@ def settlement_run(
     """
     batch_size = batch_size or settings.SETTLEMENT_BATCH_SIZE
     with organization_settlement_lock(organization_id):
-        _wakeup_consumed(organization_id)
+        woken = _wakeup_consumed(organization_id)
         pending = Transaction.objects.filter(
             organization_id=organization_id, status=Transaction.Status.PENDING, kind=Transaction.Kind.SPEND
         )
@@ -322,9 +376,10 @@ def settlement_run(
         if transaction_id is not None and transaction_id not in candidate_ids:
             candidate_ids.append(transaction_id)
         if not candidate_ids:
-            return SettlementResult()
+            return SettlementResult(woken=woken)
         result = run_serializable(lambda: _settle_batch(organization_id=organization_id, candidate_ids=candidate_ids))
         result.more_pending = len(candidate_ids) >= batch_size
+        result.woken = woken
         # Committed: fraud scoring runs beside the money path, on its own queue, and cannot fail it.
         # Asked while the lock is held, so scoring requests queue in settlement order.
         fraud_services.scoring_request(transaction_ids=result.posted + result.rejected + result.awaiting_approval)

@@ -52,7 +52,7 @@ def test_a_message_delivered_twice_settles_once(tenant, settlement_worker):
 
     spend = submit(tenant.employee, "10.00")
     for _ in range(3):
-        settle_pending.delay(str(tenant.organization.id), str(spend.id))
+        settle_pending.delay(str(tenant.organization.id))
     assert _wait_until(lambda: Transaction.objects.get(id=spend.id).status == Transaction.Status.POSTED)
     time.sleep(0.3)
     assert Entry.objects.filter(transaction=spend).count() == 2

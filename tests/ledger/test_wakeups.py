@@ -1,0 +1,77 @@
+"""Wake-ups: deduplicated in Redis, memoized per web process, and covered by the worker's lingering look.
+
+transaction=True: the drain runs in its own thread and connection, and sees only committed rows.
+"""
+
+import threading
+import time
+
+import pytest
+from django.db import connections
+from django_redis import get_redis_connection
+
+from apps.ledger import services
+from apps.ledger.models import Transaction
+from apps.ledger.selectors import ledger_verify
+from tests.ledger.helpers import submit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _wakeup_queued(organization) -> bool:
+    return bool(get_redis_connection("default").exists(f"ledgerx:settle-wakeup:{organization.id}"))
+
+
+def _statuses() -> set[str]:
+    return set(Transaction.objects.values_list("status", flat=True))
+
+
+def test_a_burst_of_spends_queues_one_wakeup(tenant):
+    redis = get_redis_connection("default")
+    before = redis.llen("settlement")
+    for _ in range(5):
+        submit(tenant.employee, "1.00")
+    assert redis.llen("settlement") == before + 1
+    assert _wakeup_queued(tenant.organization)
+
+
+def test_a_spend_whose_wakeup_was_skipped_is_settled_by_the_draining_worker(tenant, monkeypatch):
+    # Wide windows, so that the skip below happens whatever the machine's speed.
+    monkeypatch.setattr(services, "WAKEUP_MEMO_SECONDS", 2.0)
+    monkeypatch.setattr(services, "WAKEUP_LINGER_SECONDS", 2.5)
+    submit(tenant.employee, "1.00")  # queues a wake-up, which this process remembers seeing
+    drained: list[int] = []
+
+    def drain() -> None:
+        try:
+            drained.append(services.settlement_drain(organization_id=tenant.organization.id))
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=drain)
+    worker.start()
+    deadline = time.monotonic() + 1.8
+    while _wakeup_queued(tenant.organization) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert not _wakeup_queued(tenant.organization), "the drain consumed the wake-up"
+
+    submit(tenant.employee, "2.00")  # within the memo: no new wake-up is asked for
+    assert not _wakeup_queued(tenant.organization)
+    worker.join(timeout=10)
+
+    assert drained == [2]
+    assert _statuses() == {Transaction.Status.POSTED}
+    assert ledger_verify()["ok"]
+
+
+def test_a_full_batch_hands_over_to_a_new_wakeup(tenant, settings):
+    settings.SETTLEMENT_BATCH_SIZE = 2
+    for _ in range(3):
+        submit(tenant.employee, "1.00")
+    redis = get_redis_connection("default")
+    queued = redis.llen("settlement")
+    assert services.settlement_drain(organization_id=tenant.organization.id) == 2
+    assert _wakeup_queued(tenant.organization)
+    assert redis.llen("settlement") == queued + 1
+    assert services.settlement_drain(organization_id=tenant.organization.id) == 1
+    assert _statuses() == {Transaction.Status.POSTED}
