@@ -42,7 +42,7 @@ def cpu_seconds_by_group() -> dict[str, float]:
 
 @dataclass
 class CpuMeter:
-    """CPU spent per group between start() and per_request_ms().
+    """CPU seconds spent per group between start() and seconds().
 
     A process that ended in between is counted in its parent's children time, so it is lost only
     when its parent is not in the same group (rare: each group is a server and its children).
@@ -53,9 +53,12 @@ class CpuMeter:
     def start(self) -> None:
         self.started = cpu_seconds_by_group()
 
-    def per_request_ms(self, requests: int) -> dict[str, float]:
+    def seconds(self) -> dict[str, float]:
         now = cpu_seconds_by_group()
-        spent = {group: now.get(group, 0.0) - self.started.get(group, 0.0) for group in now}
-        figures = {group: round(seconds * 1000 / requests, 3) for group, seconds in sorted(spent.items())}
-        figures["total"] = round(sum(spent.values()) * 1000 / requests, 3)
-        return figures
+        return {group: now.get(group, 0.0) - self.started.get(group, 0.0) for group in now}
+
+
+def per_request_ms(seconds_by_group: dict[str, float], requests: int) -> dict[str, float]:
+    figures = {group: round(seconds * 1000 / requests, 3) for group, seconds in sorted(seconds_by_group.items())}
+    figures["total"] = round(sum(seconds_by_group.values()) * 1000 / requests, 3)
+    return figures

@@ -26,6 +26,13 @@ class Run:
     def seconds(self) -> float:
         return self.finished - self.started
 
+    @classmethod
+    def combined(cls, runs: list["Run"]) -> "Run":
+        """Runs made one after another, as one: their samples, and their seconds added up."""
+        combined = cls(samples=[sample for run in runs for sample in run.samples])
+        combined.finished = sum(run.seconds for run in runs)
+        return combined
+
     def statuses(self) -> dict[int, int]:
         counts: dict[int, int] = {}
         for sample in self.samples:
@@ -77,10 +84,15 @@ class Connection:
 RequestFactory = Callable[[int], tuple[str, str, dict[str, str], bytes]]
 
 
-async def closed_loop(host: str, port: int, clients: int, total: int, make_request: RequestFactory) -> Run:
-    """`clients` connections each send their next request as soon as the last answered, `total` in all."""
+async def closed_loop(
+    host: str, port: int, clients: int, total: int, make_request: RequestFactory, first_index: int = 0
+) -> Run:
+    """`clients` connections each send their next request as soon as the last answered, `total` in all.
+
+    Requests are numbered from `first_index`, so that a run continuing an earlier one makes new keys.
+    """
     run = Run()
-    counter = iter(range(total))
+    counter = iter(range(first_index, first_index + total))
 
     async def client() -> None:
         connection = Connection(host, port)

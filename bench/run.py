@@ -22,8 +22,8 @@ from pathlib import Path
 import orjson
 import psycopg
 
-from bench.cpu import CpuMeter
-from bench.loadgen import closed_loop, open_loop, percentile
+from bench.cpu import CpuMeter, per_request_ms
+from bench.loadgen import Run, closed_loop, open_loop, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -221,20 +221,31 @@ def pgbench_hot_row(seconds: int) -> float:
 
 
 def measure_ingest(port: int, tokens: list[str], args, figures: dict, checks: dict) -> None:
-    asyncio.run(closed_loop("127.0.0.1", port, 16, 1_000, baseline_request(tokens)))  # warm-up
-    cpu = CpuMeter()
-    cpu.start()
-    baseline = asyncio.run(
-        closed_loop("127.0.0.1", port, args.clients, args.baseline_requests, baseline_request(tokens))
-    )
-    figures.update(latency_figures(baseline, "baseline"))
-    figures["baseline_cpu_ms_per_request"] = cpu.per_request_ms(len(baseline.samples))
+    """Baseline and ingest at `args.clients` clients, in alternating rounds.
 
-    cpu.start()
-    ingest = asyncio.run(closed_loop("127.0.0.1", port, args.clients, args.backlog, spend_request(tokens, "ingest")))
-    figures.update(latency_figures(ingest, "ingest"))
-    figures["ingest_cpu_ms_per_request"] = cpu.per_request_ms(len(ingest.samples))
-    figures["ingest_statuses"] = ingest.statuses()
+    The machine's speed drifts (its cores are shared with the load generator, and in a VM with
+    other guests); alternating makes the drift fall on both alike, so their ratio holds.
+    """
+    asyncio.run(closed_loop("127.0.0.1", port, 16, 1_000, baseline_request(tokens)))  # warm-up
+    runs: dict[str, list[Run]] = {"baseline": [], "ingest": []}
+    cpu_seconds: dict[str, dict[str, float]] = {"baseline": {}, "ingest": {}}
+    make = {"baseline": baseline_request(tokens), "ingest": spend_request(tokens, "ingest")}
+    totals = {"baseline": args.baseline_requests, "ingest": args.backlog}
+    for round_index in range(args.rounds):
+        for kind in ("baseline", "ingest"):
+            share = totals[kind] // args.rounds + (round_index < totals[kind] % args.rounds)
+            first = sum(len(run.samples) for run in runs[kind])
+            meter = CpuMeter()
+            meter.start()
+            runs[kind].append(asyncio.run(closed_loop("127.0.0.1", port, args.clients, share, make[kind], first)))
+            for group, seconds in meter.seconds().items():
+                cpu_seconds[kind][group] = cpu_seconds[kind].get(group, 0.0) + seconds
+    for kind in ("baseline", "ingest"):
+        combined = Run.combined(runs[kind])
+        figures.update(latency_figures(combined, kind))
+        figures[f"{kind}_cpu_ms_per_request"] = per_request_ms(cpu_seconds[kind], len(combined.samples))
+        if kind == "ingest":
+            figures["ingest_statuses"] = combined.statuses()
     figures["ingest_vs_baseline"] = round(figures["ingest_rps"] / figures["baseline_rps"], 3)
     checks["after_ingest"] = verify()
 
@@ -289,11 +300,11 @@ def measure_end_to_end(port: int, tokens: list[str], args, figures: dict, checks
         sent_at[index] = time.time()
         return make_spend(index)
 
-    cpu = CpuMeter()
-    cpu.start()
+    meter = CpuMeter()
+    meter.start()
     e2e = asyncio.run(open_loop("127.0.0.1", port, args.e2e_rate, args.e2e_seconds, timed))
     wait_all_final(timeout=120)
-    figures["e2e_cpu_ms_per_spend"] = cpu.per_request_ms(len(e2e.samples))
+    figures["e2e_cpu_ms_per_spend"] = per_request_ms(meter.seconds(), len(e2e.samples))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT idempotency_key, extract(epoch FROM processed_at) FROM ledger_transaction"
@@ -317,6 +328,7 @@ def main() -> None:
     parser.add_argument("--e2e-seconds", type=float, default=20)
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--settle-workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4, help="alternating baseline and ingest rounds")
     parser.add_argument("--ingest-only", action="store_true", help="stop after the baseline and ingest phases")
     args = parser.parse_args()
 

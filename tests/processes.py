@@ -128,10 +128,19 @@ def start_beat(env: dict[str, str], schedule_dir: Path) -> subprocess.Popen:
     )
 
 
-def start_web(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+def start_web(env: dict[str, str], threads: int = 4) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4", "ledgerx.wsgi"],
+        [
+            str(BIN / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            str(threads),
+            "ledgerx.wsgi",
+        ],
         env={**env, "ALLOWED_HOSTS": "127.0.0.1"},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -2,7 +2,8 @@ from .base import *  # noqa: F403
 
 # Ledger entries refuse TRUNCATE; this backend lifts that for the test database flush only.
 DATABASES["default"]["ENGINE"] = "tests.pg_backend"  # noqa: F405
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Connections closed after each request, unless a test's server process keeps them as production does.
+DATABASES["default"]["CONN_MAX_AGE"] = env.env_int("TEST_CONN_MAX_AGE", 0)  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SETTLEMENT_SWEEP_AFTER_SECONDS = 1
 INGEST_BACKLOG_CHECK_SECONDS = 0

@@ -168,6 +168,28 @@ def test_connection_cut_during_ingestion_answers_503_and_writes_nothing(api, ten
     assert_all_final_exactly_once(1)
 
 
+def test_a_kept_connection_the_server_dropped_fails_one_request_and_is_replaced(tenant):
+    # A server keeping its connection between requests, as in production, where no health check
+    # runs before a kept connection is reused.
+    web, base_url = start_web(process_env(connection_redis_url(), TEST_CONN_MAX_AGE="60"), threads=1)
+    try:
+        token = _token(base_url, tenant.employee.email)
+        assert _post(base_url, token, "before", SPEND)[0] == 202
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        status, headers, _ = _post(base_url, token, "cut", SPEND)
+        assert status == 503
+        assert headers["Retry-After"]
+        assert _post(base_url, token, "cut", SPEND)[0] == 202
+    finally:
+        stop(web)
+    settle_all(tenant.organization)
+    assert_all_final_exactly_once(2)
+
+
 def test_connection_cut_during_settlement_is_retried_by_the_worker(tenant, monkeypatch, settlement_worker):
     import apps.ledger.services as ledger_services
 
