@@ -1,14 +1,18 @@
-"""Gunicorn for LedgerX, as measured with `make bench`'s load on the 2-core machine (POST /transactions,
-64 clients, rps): 2 workers x 4 threads 356, 3 x 2 339, 4 x 2 429, 2 x 8 400. Each request waits
-on Redis and PostgreSQL several times, and every wait hands the GIL over: more processes with
-fewer threads keep both cores busy with less contention. Hence two workers per core, two threads each."""
+"""Gunicorn for LedgerX, chosen with `make bench --ingest-only` on the 2-core machine.
+
+POST /transactions at 64 clients, workers x threads: ingest rps and the web server's CPU per request.
+  4 x 2: 465 rps 3.42 ms, 551 rps 2.87 ms      2 x 2: 517 rps 2.82 ms, 435 rps 3.35 ms, 583 rps 2.40 ms
+  4 x 1: 468 rps 3.37 ms      6 x 1: 410 rps 3.75 ms      3 x 2: 446 rps 3.50 ms      2 x 3: 493 rps 2.67 ms
+The machine's speed drifts by a third between runs, but within a run fewer processes always cost
+less CPU per request (fewer context switches, warmer caches), and two threads keep a core busy
+while the other thread waits on Redis or PostgreSQL. Hence one worker per core, two threads each."""
 
 import gc
 import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count()))
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
 worker_class = "gthread"
 keepalive = 5

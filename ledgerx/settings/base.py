@@ -176,7 +176,8 @@ CELERY_TASK_ROUTES = {
     "apps.fraud.tasks.*": {"queue": "fraud"},
 }
 # A message unacked this long is redelivered; settlement is idempotent, so that is safe.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+# A broker that cannot be reached fails a publish within seconds; the sweeps queue the work later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300, "socket_connect_timeout": 2}
 CELERY_BEAT_SCHEDULE = {
     "sweep-pending-transactions": {
         "task": "apps.ledger.tasks.sweep_pending_transactions",

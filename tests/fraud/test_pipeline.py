@@ -96,10 +96,17 @@ def broker_refusing():
         port = probe.getsockname()[1]
     original = celery_app.conf.broker_url
     celery_app.conf.broker_url = f"redis://127.0.0.1:{port}/0"
+    _forget_producer_pool()  # publishing goes through a pool of the broker's: take the new broker's
     try:
         yield
     finally:
         celery_app.conf.broker_url = original
+        _forget_producer_pool()
+
+
+def _forget_producer_pool() -> None:
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 @pytest.mark.slow
