@@ -31,6 +31,7 @@ from .models import FraudAlert, FraudSettings, OutlierMethod, Rule, SpendStatist
 
 logger = logging.getLogger(__name__)
 
+
 def scoring_request(*, transaction_ids: Iterable[uuid.UUID]) -> None:
     """Queue scoring of these spends on the fraud queue, a batch per task.
 

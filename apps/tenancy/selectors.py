@@ -16,8 +16,8 @@ def token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-# How long an authenticated token's user is cached: revocation clears it at once, other changes
-# to the user (role, deactivation) take effect within this bound.
+# How long an authenticated token's user is cached. Revocation and every saved change to the user
+# (role, deactivation) clear it at once; this bound holds only if Redis refused the clearing.
 TOKEN_CACHE_SECONDS = 30
 
 

@@ -1,3 +1,4 @@
+import logging
 import secrets
 import uuid
 import zoneinfo
@@ -12,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
+from redis.exceptions import RedisError
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
@@ -22,6 +24,8 @@ from ledgerx.money import CURRENCY_EXPONENTS
 from . import login_guard, selectors
 from .locks import lock_department_tree
 from .models import ApiToken, Department, Organization, Role, User
+
+logger = logging.getLogger(__name__)
 
 
 def _validate_timezone(name: str) -> None:
@@ -298,6 +302,23 @@ def token_create(*, user: User) -> str:
         user=user, key_hash=selectors.token_hash(key), expires_at=timezone.now() + settings.API_TOKEN_TTL
     )
     return key
+
+
+def user_tokens_forget(*, user_id: uuid.UUID) -> None:
+    """Drop the cached owner of every token of this user, so their next request reads them afresh.
+
+    Runs after every committed change to a user (see apps.py): a role taken away or an account
+    deactivated counts at once, not when the cache entry expires.
+    """
+    key_hashes = ApiToken.objects.filter(user_id=user_id).values_list("key_hash", flat=True)
+    try:
+        cache.delete_many([selectors.token_cache_key(key_hash) for key_hash in key_hashes])
+    except RedisError as error:
+        logger.warning(
+            "could not drop cached tokens of a changed user; they expire within %ss: %s",
+            selectors.TOKEN_CACHE_SECONDS,
+            error,
+        )
 
 
 def token_revoke(*, key: str) -> None:

@@ -498,6 +498,30 @@ def test_revoking_a_token_ends_it_and_only_it(api, tenant):
     assert kept.get("/api/v1/me").status_code == 200
 
 
+@pytest.mark.django_db(transaction=True)  # the cache is cleared when the change commits
+def test_a_role_taken_away_counts_at_the_next_request_of_a_cached_token(api, tenant):
+    from apps.tenancy.services import user_set_role
+
+    client = api(tenant.finance)
+    assert client.get("/api/v1/fraud/alerts").status_code == 200  # the token's owner is now cached
+    tenant.finance.department = tenant.department
+    tenant.finance.save(update_fields=["department"])
+    user_set_role(actor=tenant.admin, user=tenant.finance, role=Role.EMPLOYEE)
+
+    error_of(client.get("/api/v1/fraud/alerts"), 403)
+    assert client.get("/api/v1/me").json()["role"] == Role.EMPLOYEE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deactivated_account_is_refused_at_the_next_request_of_a_cached_token(api, tenant):
+    client = api(tenant.finance)
+    assert client.get("/api/v1/me").status_code == 200
+    tenant.finance.is_active = False
+    tenant.finance.save(update_fields=["is_active"])  # as the back office does
+
+    error_of(client.get("/api/v1/me"), 401, "unauthenticated")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
 def test_me_is_the_callers_user_object(api, tenant, system_admin, role):
