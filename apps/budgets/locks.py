@@ -40,6 +40,30 @@ def organization_settlement_lock(organization_id: uuid.UUID) -> Iterator[None]:
             connection.close()
 
 
+@contextmanager
+def organization_drain_lease(organization_id: uuid.UUID) -> Iterator[bool]:
+    """Try to become the organization's one settlement drain; yields whether it did.
+
+    A session-level advisory lock on a key of its own (the UUID's high bits; the settlement lock
+    uses the low ones), so a worker that dies drops its lease with its connection.
+    """
+    if connection.in_atomic_block:
+        raise RuntimeError("take the drain lease outside any transaction")
+    key = (organization_id.int >> 64) & ((1 << 63) - 1)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        leased = cursor.fetchone()[0]
+    try:
+        yield leased
+    finally:
+        if leased:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            except DatabaseError:
+                connection.close()  # the session is gone, and its advisory locks with it
+
+
 def lock_budget_periods(*, department_ids: Iterable[uuid.UUID], months: Iterable[date]) -> dict[tuple, BudgetPeriod]:
     """Lock the periods of these departments and months, in ascending primary-key order.
 

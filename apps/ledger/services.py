@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
-from apps.budgets.locks import lock_budget_periods, organization_settlement_lock
+from apps.budgets.locks import lock_budget_periods, organization_drain_lease, organization_settlement_lock
 from apps.budgets.models import BudgetPeriod
 from apps.budgets.services import budget_periods_open, month_start
 from apps.fraud import services as fraud_services
@@ -314,11 +314,29 @@ def _wakeup_consumed(organization_id: uuid.UUID) -> bool:
 def settlement_drain(*, organization_id: uuid.UUID) -> int:
     """What a woken worker does: settle the organization's pending spends, batch after batch.
 
-    After each consumed wake-up it keeps looking for WAKEUP_LINGER_SECONDS: web processes skip
-    waking a worker for a spend accepted within WAKEUP_MEMO_SECONDS of seeing a wake-up queued,
-    and this is what settles those spends (and, under steady traffic, settles without waiting for
-    a queue message). A full batch hands over to a new task, so other organizations get a turn.
-    Returns how many spends were settled.
+    One drain per organization at a time (its drain lease): a task that finds another draining
+    leaves the wake-up queued, and the drain consumes it at its next look. A drain that ends and
+    then finds a wake-up queued drains again, so none is left behind between its last look and
+    the lease's release. Returns how many spends were settled.
+    """
+    settled = 0
+    while True:
+        with organization_drain_lease(organization_id) as leased:
+            if not leased:
+                return settled
+            settled_now, handed_over = _drain_leased(organization_id)
+            settled += settled_now
+        if handed_over or not _wakeup_queued(organization_id):
+            return settled
+
+
+def _drain_leased(organization_id: uuid.UUID) -> tuple[int, bool]:
+    """Settle batches until none is pending, then keep looking for WAKEUP_LINGER_SECONDS after each consumed wake-up.
+
+    Web processes skip waking a worker for a spend accepted within WAKEUP_MEMO_SECONDS of seeing a
+    wake-up queued: the lingering looks settle those spends (and, under steady traffic, settle
+    without waiting for a queue message). A full batch hands over to a new task, so other
+    organizations get a turn. Returns how many spends were settled and whether it handed over.
     """
     settled = 0
     look_until = float("-inf")
@@ -329,11 +347,19 @@ def settlement_drain(*, organization_id: uuid.UUID) -> int:
             look_until = time.monotonic() + WAKEUP_LINGER_SECONDS
         if result.more_pending:
             settlement_request(organization_id=organization_id)
-            return settled
+            return settled, True
         remaining = look_until - time.monotonic()
         if remaining <= 0:
-            return settled
+            return settled, False
         time.sleep(min(WAKEUP_POLL_SECONDS, remaining))
+
+
+def _wakeup_queued(organization_id: uuid.UUID) -> bool:
+    try:
+        return bool(get_redis_connection("default").exists(_wakeup_key(organization_id)))
+    except RedisError as error:
+        logger.warning("could not look for a settlement wake-up, the sweeper will: %s", error)
+        return False
 
 
 def run_serializable(operation: Callable[[], object]) -> object:

@@ -75,3 +75,45 @@ def test_a_full_batch_hands_over_to_a_new_wakeup(tenant, settings):
     assert redis.llen("settlement") == queued + 1
     assert services.settlement_drain(organization_id=tenant.organization.id) == 1
     assert _statuses() == {Transaction.Status.POSTED}
+
+
+def test_a_second_drain_of_an_organization_leaves_its_wakeup_to_the_drain_in_progress(tenant):
+    from apps.budgets.locks import organization_drain_lease
+
+    submit(tenant.employee, "1.00")
+    second: list[int] = []
+
+    def drain() -> None:
+        try:
+            second.append(services.settlement_drain(organization_id=tenant.organization.id))
+        finally:
+            connections.close_all()
+
+    with organization_drain_lease(tenant.organization.id) as leased:  # a drain in progress
+        assert leased
+        worker = threading.Thread(target=drain)
+        worker.start()
+        worker.join(timeout=10)
+        assert second == [0]
+        assert _wakeup_queued(tenant.organization)  # left for the drain in progress to consume
+    assert services.settlement_drain(organization_id=tenant.organization.id) == 1
+    assert _statuses() == {Transaction.Status.POSTED}
+
+
+def test_a_wakeup_queued_as_a_drain_ends_is_drained_before_it_returns(tenant, monkeypatch):
+    submit(tenant.employee, "1.00")
+    real_drain = services._drain_leased
+    rounds: list[int] = []
+
+    def drain_then_a_spend_arrives(organization_id):
+        outcome = real_drain(organization_id)
+        if not rounds:  # after its last look, before the lease is released
+            submit(tenant.employee, "2.00")
+        rounds.append(outcome[0])
+        return outcome
+
+    monkeypatch.setattr(services, "_drain_leased", drain_then_a_spend_arrives)
+    monkeypatch.setattr(services, "_wakeup_seen_at", {})  # this process has seen no wake-up lately
+    assert services.settlement_drain(organization_id=tenant.organization.id) == 2
+    assert rounds == [1, 1]
+    assert _statuses() == {Transaction.Status.POSTED}
