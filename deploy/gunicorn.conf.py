@@ -3,9 +3,11 @@
 POST /transactions at 64 clients, workers x threads: ingest rps and the web server's CPU per request.
   4 x 2: 465 rps 3.42 ms, 551 rps 2.87 ms      2 x 2: 517 rps 2.82 ms, 435 rps 3.35 ms, 583 rps 2.40 ms
   4 x 1: 468 rps 3.37 ms      6 x 1: 410 rps 3.75 ms      3 x 2: 446 rps 3.50 ms      2 x 3: 493 rps 2.67 ms
-The machine's speed drifts by a third between runs, but within a run fewer processes always cost
-less CPU per request (fewer context switches, warmer caches), and two threads keep a core busy
-while the other thread waits on Redis or PostgreSQL. Hence one worker per core, two threads each."""
+  2 x 1: 561 rps 2.47 ms
+The machine's speed drifts by a third between runs, but fewer processes cost less CPU per request
+(fewer context switches, warmer caches). One thread per worker did as well on this short, uniform
+request, but would let one slow request (a large report, a database or Redis timeout) hold up a
+whole core's traffic; a second thread costs little. Hence one worker per core, two threads each."""
 
 import gc
 import multiprocessing
