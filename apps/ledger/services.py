@@ -591,6 +591,7 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
         periods=periods,
         used_after={key: spent[key] + held[key] for key in periods},
         occurred_at=now,
+        department_names={department_id: name for department_id, (_, name) in departments.items()},
     )
     return result
 
@@ -611,10 +612,15 @@ def _emit_money_events(
     used_after: dict[tuple, int],
     occurred_at: datetime,
     extra: dict | None = None,
+    department_names: dict[uuid.UUID, str] | None = None,
 ) -> None:
     """Write webhook events in the transaction of the change: one per spend whose state moved, one per
-    budget threshold (80%, 100% of the limit, counting holds) that the change crossed upwards."""
-    department_names = dict(Department.objects.filter(organization=organization).values_list("id", "name"))
+    budget threshold (80%, 100% of the limit, counting holds) that the change crossed upwards.
+
+    `department_names` are the organization's, when the caller has read them already.
+    """
+    if department_names is None:
+        department_names = dict(Department.objects.filter(organization=organization).values_list("id", "name"))
     emails = dict(
         User.objects.of(organization)
         .filter(id__in={spend.employee_id for spend, _, _ in spends})
