@@ -276,10 +276,11 @@ def _settlement_request_after_accept(*, organization_id: uuid.UUID) -> None:
 
 
 def settlement_request(*, organization_id: uuid.UUID, deduplicate: bool = True) -> None:
-    """Wake a settlement worker for the organization.
+    """Wake a settlement worker for the organization: set its wake-up and queue a task.
 
-    While one wake-up is queued and not yet started, further ones are dropped: a worker drains
-    everything pending when it runs, so a spike becomes a handful of tasks, not one per spend.
+    While one wake-up is queued and not yet consumed, further ones are dropped (`deduplicate`): a
+    worker drains everything pending when it runs, so a spike becomes a handful of tasks, not one
+    per spend. The sweeper and a drain handing over queue a task whatever the wake-up says.
     If Redis or the broker is unreachable the spends stay pending and the sweeper queues them.
     """
     from .tasks import settle_pending
@@ -287,13 +288,18 @@ def settlement_request(*, organization_id: uuid.UUID, deduplicate: bool = True) 
     # Taken before asking: the wake-up is consumed after Redis answers, so never before this instant.
     asked_at = time.monotonic()
     try:
+        queued_before = not get_redis_connection("default").set(
+            _wakeup_key(organization_id), "1", nx=deduplicate, ex=WAKEUP_TTL_SECONDS
+        )
+        _wakeup_seen_at[organization_id] = asked_at
+    except RedisError as error:
+        logger.warning("could not set the settlement wake-up: %s", error)
         if deduplicate:
-            queued_before = not get_redis_connection("default").set(
-                _wakeup_key(organization_id), "1", nx=True, ex=WAKEUP_TTL_SECONDS
-            )
-            _wakeup_seen_at[organization_id] = asked_at
-            if queued_before:
-                return
+            return  # the sweeper queues the spends
+        queued_before = False
+    if queued_before:
+        return
+    try:
         settle_pending.delay(str(organization_id))
     except Exception as error:  # noqa: BLE001 - any broker failure leaves the work to the sweeper
         logger.warning("could not queue settlement, the sweeper will: %s", error)
@@ -314,10 +320,11 @@ def _wakeup_consumed(organization_id: uuid.UUID) -> bool:
 def settlement_drain(*, organization_id: uuid.UUID) -> int:
     """What a woken worker does: settle the organization's pending spends, batch after batch.
 
-    One drain per organization at a time (its drain lease): a task that finds another draining
-    leaves the wake-up queued, and the drain consumes it at its next look. A drain that ends and
-    then finds a wake-up queued drains again, so none is left behind between its last look and
-    the lease's release. Returns how many spends were settled.
+    One drain per organization at a time (its drain lease). A task that finds another draining
+    leaves the wake-up queued, and the drain consumes it at a later look or, once it has released
+    the lease, sees it and drains again: a queued wake-up always has a drain that will consume it.
+    A full batch hands over to a new task, queued after the lease is released so that it can take
+    it, with the wake-up set again. Returns how many spends were settled.
     """
     settled = 0
     while True:
@@ -326,7 +333,10 @@ def settlement_drain(*, organization_id: uuid.UUID) -> int:
                 return settled
             settled_now, handed_over = _drain_leased(organization_id)
             settled += settled_now
-        if handed_over or not _wakeup_queued(organization_id):
+        if handed_over:
+            settlement_request(organization_id=organization_id, deduplicate=False)
+            return settled
+        if not _wakeup_queued(organization_id):
             return settled
 
 
@@ -336,7 +346,7 @@ def _drain_leased(organization_id: uuid.UUID) -> tuple[int, bool]:
     Web processes skip waking a worker for a spend accepted within WAKEUP_MEMO_SECONDS of seeing a
     wake-up queued: the lingering looks settle those spends (and, under steady traffic, settle
     without waiting for a queue message). A full batch hands over to a new task, so other
-    organizations get a turn. Returns how many spends were settled and whether it handed over.
+    organizations get a turn. Returns how many spends were settled and whether a full batch left more.
     """
     settled = 0
     look_until = float("-inf")
@@ -346,7 +356,6 @@ def _drain_leased(organization_id: uuid.UUID) -> tuple[int, bool]:
         if result.woken:
             look_until = time.monotonic() + WAKEUP_LINGER_SECONDS
         if result.more_pending:
-            settlement_request(organization_id=organization_id)
             return settled, True
         remaining = look_until - time.monotonic()
         if remaining <= 0:

@@ -64,6 +64,32 @@ def test_a_spend_whose_wakeup_was_skipped_is_settled_by_the_draining_worker(tena
     assert ledger_verify()["ok"]
 
 
+def test_the_task_a_full_batch_hands_over_to_finds_the_lease_free(tenant, settings, monkeypatch):
+    settings.SETTLEMENT_BATCH_SIZE = 2
+    for _ in range(3):
+        submit(tenant.employee, "1.00")
+    real_request = services.settlement_request
+    next_task: list[int] = []
+
+    def request_and_run_the_next_task_at_once(**kwargs) -> None:
+        real_request(**kwargs)
+
+        def run() -> None:
+            try:
+                next_task.append(services.settlement_drain(organization_id=tenant.organization.id))
+            finally:
+                connections.close_all()
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(timeout=10)
+
+    monkeypatch.setattr(services, "settlement_request", request_and_run_the_next_task_at_once)
+    assert services.settlement_drain(organization_id=tenant.organization.id) == 2
+    assert next_task == [1]
+    assert _statuses() == {Transaction.Status.POSTED}
+
+
 def test_a_full_batch_hands_over_to_a_new_wakeup(tenant, settings):
     settings.SETTLEMENT_BATCH_SIZE = 2
     for _ in range(3):
