@@ -26,6 +26,20 @@ def _statuses() -> set[str]:
     return set(Transaction.objects.values_list("status", flat=True))
 
 
+def _start_drain(organization, results: list[int]) -> threading.Thread:
+    """A drain in a thread and connection of its own, as another worker process would run it."""
+
+    def drain() -> None:
+        try:
+            results.append(services.settlement_drain(organization_id=organization.id))
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=drain)
+    worker.start()
+    return worker
+
+
 def test_a_burst_of_spends_queues_one_wakeup(tenant):
     redis = get_redis_connection("default")
     before = redis.llen("settlement")
@@ -41,15 +55,7 @@ def test_a_spend_whose_wakeup_was_skipped_is_settled_by_the_draining_worker(tena
     monkeypatch.setattr(services, "WAKEUP_LINGER_SECONDS", 2.5)
     submit(tenant.employee, "1.00")  # queues a wake-up, which this process remembers seeing
     drained: list[int] = []
-
-    def drain() -> None:
-        try:
-            drained.append(services.settlement_drain(organization_id=tenant.organization.id))
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=drain)
-    worker.start()
+    worker = _start_drain(tenant.organization, drained)
     deadline = time.monotonic() + 1.8
     while _wakeup_queued(tenant.organization) and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -73,16 +79,7 @@ def test_the_task_a_full_batch_hands_over_to_finds_the_lease_free(tenant, settin
 
     def request_and_run_the_next_task_at_once(**kwargs) -> None:
         real_request(**kwargs)
-
-        def run() -> None:
-            try:
-                next_task.append(services.settlement_drain(organization_id=tenant.organization.id))
-            finally:
-                connections.close_all()
-
-        worker = threading.Thread(target=run)
-        worker.start()
-        worker.join(timeout=10)
+        _start_drain(tenant.organization, next_task).join(timeout=10)
 
     monkeypatch.setattr(services, "settlement_request", request_and_run_the_next_task_at_once)
     assert services.settlement_drain(organization_id=tenant.organization.id) == 2
@@ -108,18 +105,9 @@ def test_a_second_drain_of_an_organization_leaves_its_wakeup_to_the_drain_in_pro
 
     submit(tenant.employee, "1.00")
     second: list[int] = []
-
-    def drain() -> None:
-        try:
-            second.append(services.settlement_drain(organization_id=tenant.organization.id))
-        finally:
-            connections.close_all()
-
     with organization_drain_lease(tenant.organization.id) as leased:  # a drain in progress
         assert leased
-        worker = threading.Thread(target=drain)
-        worker.start()
-        worker.join(timeout=10)
+        _start_drain(tenant.organization, second).join(timeout=10)
         assert second == [0]
         assert _wakeup_queued(tenant.organization)  # left for the drain in progress to consume
     assert services.settlement_drain(organization_id=tenant.organization.id) == 1
