@@ -1,4 +1,7 @@
-from django.urls import reverse
+import functools
+import uuid
+
+from django.urls import get_script_prefix, reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
@@ -65,8 +68,26 @@ class OldestFirst(_Cursor):
     page_size = 200
 
 
+_PLACEHOLDER_ID = uuid.UUID(int=0)
+
+
+@functools.lru_cache(maxsize=8)
+def _detail_path_around_id(script_prefix: str) -> tuple[str, str]:
+    """The transaction detail path before and after the id, for this script prefix.
+
+    reverse() cost about 70 µs of CPU in an accepted spend's request, for the same path each time.
+    """
+    before, after = reverse("transaction-detail", args=[_PLACEHOLDER_ID]).split(str(_PLACEHOLDER_ID))
+    return before, after
+
+
+def _transaction_location(transaction_id: uuid.UUID) -> str:
+    before, after = _detail_path_around_id(get_script_prefix())
+    return f"{before}{transaction_id}{after}"
+
+
 def _accepted(request, transaction: Transaction, *, replayed: bool, status_code: int) -> Response:
-    headers = {"Location": reverse("transaction-detail", args=[transaction.id])}
+    headers = {"Location": _transaction_location(transaction.id)}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     return Response(transaction_representation(transaction, as_accepted=True), status=status_code, headers=headers)

@@ -173,23 +173,32 @@ def transaction_submit(
 
     def create(request_fingerprint: str) -> Transaction:
         # One INSERT, committed on its own: no budget row is touched on the way in.
-        spend = Transaction(
-            organization=organization,
-            kind=Transaction.Kind.SPEND,
-            amount_minor=amount_minor,
-            currency=currency,
-            merchant=merchant,
-            category=category,
-            description=description,
+        spend = _insert(
+            {
+                "id": uuid.uuid4(),
+                "organization_id": organization.id,
+                "kind": Transaction.Kind.SPEND.value,
+                "status": Transaction.Status.PENDING.value,
+                "amount_minor": amount_minor,
+                "currency": currency,
+                "merchant": merchant,
+                "category": category,
+                "description": description,
+                "department_id": department.id,
+                "employee_id": user.id,
+                "created_by_id": user.id,
+                "budget_month": month_start(now, organization.timezone),
+                "idempotency_key": key,
+                "request_fingerprint": request_fingerprint,
+                "created_at": now,
+                "processed_at": None,
+                "rejection_reason": "",
+                "reversal_of_id": None,
+                "reason": "",
+            },
             department=department,
             employee=user,
-            created_by=user,
-            budget_month=month_start(now, organization.timezone),
-            idempotency_key=key,
-            request_fingerprint=request_fingerprint,
-            created_at=now,
         )
-        _insert(spend)
         transaction.on_commit(lambda: _settlement_request_after_accept(organization_id=organization.id))
         return spend
 
@@ -211,17 +220,23 @@ _INSERT_TRANSACTION = "INSERT INTO {table} ({columns}) VALUES ({values})".format
 )
 
 
-def _insert(row: Transaction) -> None:
-    """INSERT a new transaction row with a statement written once, not compiled per request.
+def _insert(columns: dict[str, object], *, department: Department, employee: User) -> Transaction:
+    """INSERT a new transaction row, given every column by attribute name, and return its instance.
 
-    The spend path's one query: measured in a request, the ORM's save() of this twenty-column row
-    cost about 0.55 ms of CPU, more than the rest of transaction_submit together.
+    The spend path's one query, written once and given the values as they are: every column is a
+    uuid, text, integer, date or aware datetime, which psycopg adapts without Django's per-field
+    preparation (a test holds the two equal). Measured in a request, the ORM's save() of this row
+    cost about 0.55 ms of CPU; preparing each field and building the instance from keyword
+    arguments cost about 0.3 ms more.
     """
-    values = [field.get_db_prep_save(field.pre_save(row, add=True), connection) for field in _TRANSACTION_FIELDS]
+    values = [columns[field.attname] for field in _TRANSACTION_FIELDS]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_TRANSACTION, values)
-    row._state.adding = False
-    row._state.db = connection.alias
+    row = Transaction.from_db(connection.alias, None, values)
+    # The answer names the department and the employee: use the instances at hand, not a query.
+    Transaction.department.field.set_cached_value(row, department)
+    Transaction.employee.field.set_cached_value(row, employee)
+    return row
 
 
 _backlog_seen = {"count": 0, "at": 0.0}

@@ -1,6 +1,7 @@
 """The Spend and Ledger endpoints of api.md: happy paths, role matrix, other tenants, bad input."""
 
 import pytest
+from django.urls import set_script_prefix
 
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Role
@@ -32,6 +33,19 @@ def test_tenant_roles_submit_spends(api, tenant, role):
     assert body["status"] == "pending" and body["amount"] == "6000.00"
     assert body["department"] == {"id": str(tenant.department.id), "name": "Engineering"}
     assert response["Location"] == f"/api/v1/transactions/{body['id']}"
+
+
+def test_location_follows_the_script_prefix(api, tenant):
+    client = api(tenant.employee)
+    # The test client leaves the prefix alone; a WSGI server sets it from SCRIPT_NAME per request.
+    set_script_prefix("/spend/")
+    try:
+        mounted = post_spend(client, key="a")
+    finally:
+        set_script_prefix("/")
+    plain = post_spend(client, key="b")
+    assert mounted["Location"] == f"/spend/api/v1/transactions/{mounted.json()['id']}"
+    assert plain["Location"] == f"/api/v1/transactions/{plain.json()['id']}"
 
 
 def test_system_admin_and_anonymous_cannot_submit(api, tenant, system_admin):

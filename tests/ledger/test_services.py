@@ -34,6 +34,18 @@ def test_accepted_spend_is_pending_and_touches_no_budget(tenant):
     assert not BudgetPeriod.objects.filter(spent_minor__gt=0).exists()
 
 
+def test_accepted_spend_instance_matches_its_row_and_needs_no_field_preparation(tenant):
+    """The spend INSERT sends the attribute values as they are; the ORM would have sent the same."""
+    spend = submit(tenant.employee, "12.34", merchant="Taxi")
+    stored = Transaction.objects.get(id=spend.id)
+    for field in Transaction._meta.concrete_fields:
+        value = getattr(spend, field.attname)
+        assert value == getattr(stored, field.attname), field.name
+        assert field.get_db_prep_save(field.pre_save(spend, add=True), connection) == value, field.name
+    assert spend.department == tenant.department and spend.employee == tenant.employee
+    assert not spend._state.adding
+
+
 def test_settlement_posts_two_entries_summing_to_zero_and_charges_every_level(tenant):
     team = DepartmentFactory(organization=tenant.organization, parent=tenant.department, monthly_limit_minor=1_000_000)
     member = UserFactory(department=team)
