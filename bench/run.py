@@ -307,15 +307,23 @@ def measure_end_to_end(port: int, tokens: list[str], args, figures: dict, checks
     figures["e2e_cpu_ms_per_spend"] = per_request_ms(meter.seconds(), len(e2e.samples))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT idempotency_key, extract(epoch FROM processed_at) FROM ledger_transaction"
-            " WHERE idempotency_key LIKE 'e2e-%%'"
+            "SELECT idempotency_key, extract(epoch FROM created_at), extract(epoch FROM processed_at)"
+            " FROM ledger_transaction WHERE idempotency_key LIKE 'e2e-%%'"
         )
-        finals = [(float(done) - sent_at[int(key.split("-")[1])]) * 1000 for key, done in cursor.fetchall()]
+        rows = cursor.fetchall()
+    finals = [(float(done) - sent_at[int(key.split("-")[1])]) * 1000 for key, _, done in rows]
+    settling = [(float(done) - float(created)) * 1000 for _, created, done in rows]
     figures["e2e_rate"] = args.e2e_rate
     figures["e2e_achieved_rps"] = round(len(e2e.samples) / e2e.seconds, 1)
     figures["e2e_statuses"] = e2e.statuses()
     figures["e2e_p50_ms"] = round(percentile(finals, 0.50), 1)
     figures["e2e_p99_ms"] = round(percentile(finals, 0.99), 1)
+    # Where the time went: answering the POST (the web tier), and from acceptance to final.
+    accepting = [sample.latency_ms for sample in e2e.samples]
+    figures["e2e_accept_p50_ms"] = round(percentile(accepting, 0.50), 1)
+    figures["e2e_accept_p99_ms"] = round(percentile(accepting, 0.99), 1)
+    figures["e2e_settle_p50_ms"] = round(percentile(settling, 0.50), 1)
+    figures["e2e_settle_p99_ms"] = round(percentile(settling, 0.99), 1)
     checks["after_e2e"] = verify()
 
 
