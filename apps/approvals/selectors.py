@@ -4,7 +4,6 @@ from django.db.models import Q, QuerySet
 
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Department, Role, User
-from apps.tenancy.selectors import department_lineage_ids
 
 from .models import MAX_LEVELS, ApprovalPolicy, ApprovalRequest, ApproverKind
 
@@ -32,27 +31,52 @@ def approval_policy_for(
     )
 
 
-def department_head_for(*, spend: Transaction) -> User | None:
-    """The head of the spend's department, or of its nearest ancestor that has one."""
-    lineage = department_lineage_ids(department_id=spend.department_id)
-    heads = dict(Department.objects.filter(id__in=lineage, head__isnull=False).values_list("id", "head_id"))
-    for department_id in lineage:
-        if department_id in heads:
-            return User.objects.get(id=heads[department_id])
-    return None
+def nearest_department_heads(*, organization_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID | None]:
+    """Each department's head, or its nearest ancestor's: whom a department-head step waits for.
+
+    One query for the whole tree, so a list of pending approvals costs no query per row.
+    """
+    parents, own_heads = {}, {}
+    for department_id, parent_id, head_id in Department.objects.filter(organization_id=organization_id).values_list(
+        "id", "parent_id", "head_id"
+    ):
+        parents[department_id] = parent_id
+        own_heads[department_id] = head_id
+    nearest: dict[uuid.UUID, uuid.UUID | None] = {}
+    for department_id in parents:
+        unresolved = []
+        current = department_id
+        while current is not None and current not in nearest and own_heads[current] is None:
+            unresolved.append(current)
+            current = parents[current]
+        if current is None:
+            head_id = None
+        else:
+            head_id = nearest.get(current, own_heads[current])
+            nearest[current] = head_id
+        for below in unresolved:
+            nearest[below] = head_id
+    return nearest
 
 
-def approver_may_sign(*, user: User, kind: str, spend: Transaction) -> bool:
-    """Whether `user` is who an approval step of this kind waits for (separation of duties aside)."""
+def approver_may_sign(
+    *, user: User, kind: str, spend: Transaction, heads: dict[uuid.UUID, uuid.UUID | None] | None = None
+) -> bool:
+    """Whether `user` is who an approval step of this kind waits for (separation of duties aside).
+
+    `heads` is nearest_department_heads() of the spend's organization, when the caller has it.
+    """
     if user.organization_id != spend.organization_id:
         return False
     if kind == ApproverKind.FINANCE_MANAGER:
         return user.role == Role.FINANCE_MANAGER
     if kind == ApproverKind.ORG_ADMIN:
         return user.role == Role.ORG_ADMIN
-    head = department_head_for(spend=spend)
+    if heads is None:
+        heads = nearest_department_heads(organization_id=spend.organization_id)
+    head_id = heads.get(spend.department_id)
     # A department tree with no head anywhere above the spend leaves that step to the org admins.
-    return user.id == head.id if head is not None else user.role == Role.ORG_ADMIN
+    return user.id == head_id if head_id is not None else user.role == Role.ORG_ADMIN
 
 
 def approval_list(*, user: User, status: str | None) -> list[ApprovalRequest]:
@@ -64,6 +88,7 @@ def approval_list(*, user: User, status: str | None) -> list[ApprovalRequest]:
     )
     if status:
         requests = requests.filter(status=status)
+    heads = nearest_department_heads(organization_id=user.organization_id)
     visible = []
     for request in requests[:500]:
         signed = {decision.approver_id for decision in request.decisions.all()}
@@ -71,7 +96,9 @@ def approval_list(*, user: User, status: str | None) -> list[ApprovalRequest]:
             if (
                 request.transaction.employee_id != user.id
                 and user.id not in signed
-                and approver_may_sign(user=user, kind=request.levels[request.current_level], spend=request.transaction)
+                and approver_may_sign(
+                    user=user, kind=request.levels[request.current_level], spend=request.transaction, heads=heads
+                )
             ):
                 visible.append(request)
         elif user.role in (Role.FINANCE_MANAGER, Role.ORG_ADMIN) or user.id in signed:

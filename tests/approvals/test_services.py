@@ -4,7 +4,7 @@ organization's settlement lock before their transactions, so these commit for re
 import pytest
 from django.utils import timezone
 
-from apps.approvals import services
+from apps.approvals import selectors, services
 from apps.approvals.models import ApprovalRequest
 from apps.budgets.models import BudgetPeriod
 from apps.ledger.models import Entry, Transaction
@@ -126,6 +126,38 @@ def test_without_a_head_the_org_admin_signs_the_head_step(tenant):
     _, request = waiting_spend(tenant)
     services.approval_decide(actor=tenant.admin, request_id=request.id, approve=True)
     assert ApprovalRequest.objects.get(id=request.id).current_level == 1
+
+
+def test_a_department_head_step_waits_for_the_nearest_head_above(tenant):
+    """Engineering (the root, head A) > Platform (no head) > Runtime (head B); Sales > Field (no heads)."""
+    head_a, head_b = UserFactory(department=tenant.department), UserFactory(department=tenant.department)
+    platform = DepartmentFactory(organization=tenant.organization, parent=tenant.department)
+    runtime = DepartmentFactory(organization=tenant.organization, parent=platform)
+    sales = DepartmentFactory(organization=tenant.organization)
+    field = DepartmentFactory(organization=tenant.organization, parent=sales)
+    department_set_head(department=tenant.department, head=head_a)
+    department_set_head(department=runtime, head=head_b)
+    heads = selectors.nearest_department_heads(organization_id=tenant.organization.id)
+    assert heads == {
+        tenant.department.id: head_a.id,
+        platform.id: head_a.id,
+        runtime.id: head_b.id,
+        sales.id: None,
+        field.id: None,
+    }
+
+
+def test_pending_approvals_list_in_a_fixed_number_of_queries(tenant, head, django_assert_max_num_queries):
+    two_step_policy(tenant, min_amount_minor=100)
+    team = DepartmentFactory(organization=tenant.organization, parent=tenant.department)
+    member = UserFactory(department=team)
+    for _ in range(6):
+        submit(member, "10.00")
+    settle_all(tenant.organization)
+    with django_assert_max_num_queries(4):
+        waiting = selectors.approval_list(user=head, status=ApprovalRequest.Status.PENDING)
+    assert len(waiting) == 6
+    assert selectors.approval_list(user=member, status=ApprovalRequest.Status.PENDING) == []
 
 
 def test_policy_choice_prefers_the_highest_band_then_the_most_specific(tenant, head):
