@@ -7,12 +7,12 @@ from apps.ledger.models import Transaction
 
 
 def spend_submit(
-    user, amount: str, *, department_id=None, merchant: str = "Dell", category: str = "equipment"
+    user, amount: str, *, department_id=None, merchant: str = "Dell", category: str = "equipment", key=None
 ) -> Transaction:
-    """A spend accepted through the real service, pending."""
+    """A spend accepted through the real service, pending; `key` is its Idempotency-Key (a new one by default)."""
     spend, _ = ledger_services.transaction_submit(
         user=user,
-        idempotency_key=f"spend-{uuid.uuid4()}",
+        idempotency_key=key or f"spend-{uuid.uuid4()}",
         amount=amount,
         currency=user.organization.currency,
         merchant=merchant,
@@ -38,3 +38,13 @@ def spend_reverse(actor, spend: Transaction, reason: str = "Duplicate charge") -
         actor=actor, original_id=spend.id, reason=reason, idempotency_key=f"reverse-{uuid.uuid4()}"
     )
     return reversal
+
+
+def settle_all(organization) -> None:
+    """Settle every pending spend of the organization, batch after batch, as a worker would."""
+    while ledger_services.settlement_run(organization_id=organization.id).settled:
+        pass
+
+
+def refreshed(transaction: Transaction) -> Transaction:
+    return Transaction.objects.get(id=transaction.id)

@@ -13,7 +13,7 @@ from apps.approvals.models import ApprovalPolicy, ApprovalRequest
 from apps.budgets.models import BudgetPeriod
 from apps.ledger.models import Transaction
 from tests.factories import DepartmentFactory
-from tests.ledger.helpers import refreshed, settle_all, submit
+from tests.spending import refreshed, settle_all, spend_submit
 
 POLICIES = "/admin/approvals/approvalpolicy/"
 REQUESTS = "/admin/approvals/approvalrequest/"
@@ -37,7 +37,7 @@ def policy(tenant, levels, min_amount_minor=500_000, name="Large spend") -> Appr
 
 
 def waiting(user, amount="6000.00", **kwargs) -> ApprovalRequest:
-    spend = submit(user, amount, **kwargs)
+    spend = spend_submit(user, amount, **kwargs)
     settle_all(user.organization)
     assert refreshed(spend).status == Transaction.Status.AWAITING_APPROVAL
     return ApprovalRequest.objects.get(transaction=spend)
@@ -201,7 +201,7 @@ def test_requests_are_scoped_listed_with_the_spend_and_filtered_by_who_they_wait
 def test_approve_signs_the_step_waiting_for_the_user_and_reports_each_refusal(tenant):
     policy(tenant, ["finance_manager", "org_admin"])
     alices = waiting(tenant.employee, merchant="Dell")
-    own = waiting(tenant.finance, "5500.00", merchant="Own Laptop", department=tenant.department)
+    own = waiting(tenant.finance, "5500.00", merchant="Own Laptop", department_id=tenant.department.id)
     finance = admin_client(tenant.finance)
     assert '<option value="approve">' in finance.get(REQUESTS).content.decode()
 

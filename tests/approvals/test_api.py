@@ -8,8 +8,8 @@ from apps.ledger.models import Transaction
 from apps.tenancy.models import Role
 from apps.tenancy.services import department_set_head
 from tests.factories import UserFactory
-from tests.ledger.helpers import settle_all, submit
 from tests.processes import wait_until
+from tests.spending import settle_all, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,7 +64,7 @@ def test_reject_needs_a_note_and_other_tenants_get_404(api, tenant, head, other_
     services.approval_policy_create(
         organization=tenant.organization, name="Large", min_amount_minor=500_000, levels=["finance_manager"]
     )
-    spend = submit(tenant.employee, "6000.00")
+    spend = spend_submit(tenant.employee, "6000.00")
     settle_all(tenant.organization)
     approval_id = spend.approval.id
     url = f"/api/v1/approvals/{approval_id}/reject"

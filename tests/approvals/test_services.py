@@ -14,7 +14,7 @@ from apps.tenancy.services import department_set_head
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.conftest import run_in_threads
 from tests.factories import DepartmentFactory, UserFactory
-from tests.ledger.helpers import refreshed, settle_all, submit
+from tests.spending import refreshed, settle_all, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,14 +40,14 @@ def period(tenant) -> BudgetPeriod:
 
 
 def waiting_spend(tenant, amount="6000.00"):
-    spend = submit(tenant.employee, amount)
+    spend = spend_submit(tenant.employee, amount)
     settle_all(tenant.organization)
     return refreshed(spend), ApprovalRequest.objects.get(transaction=spend)
 
 
 def test_a_spend_in_the_band_is_held_and_waits(tenant, head):
     two_step_policy(tenant)
-    small = submit(tenant.employee, "100.00")
+    small = spend_submit(tenant.employee, "100.00")
     spend, request = waiting_spend(tenant)
     assert refreshed(small).status == Transaction.Status.POSTED
     assert spend.status == Transaction.Status.AWAITING_APPROVAL
@@ -95,7 +95,7 @@ def test_separation_of_duties(tenant, head):
         min_amount_minor=100_000,
         levels=["finance_manager", "finance_manager"],
     )
-    spend = submit(tenant.finance, "2000.00", department=tenant.department)  # a finance manager's own spend
+    spend = spend_submit(tenant.finance, "2000.00", department_id=tenant.department.id)  # a finance manager's own spend
     settle_all(tenant.organization)
     own = ApprovalRequest.objects.get(transaction=spend)
     with pytest.raises(Forbidden, match="own spend"):
@@ -152,7 +152,7 @@ def test_pending_approvals_list_in_a_fixed_number_of_queries(tenant, head, djang
     team = DepartmentFactory(organization=tenant.organization, parent=tenant.department)
     member = UserFactory(department=team)
     for _ in range(6):
-        submit(member, "10.00")
+        spend_submit(member, "10.00")
     settle_all(tenant.organization)
     with django_assert_max_num_queries(4):
         waiting = selectors.approval_list(user=head, status=ApprovalRequest.Status.PENDING)
@@ -179,10 +179,10 @@ def test_policy_choice_prefers_the_highest_band_then_the_most_specific(tenant, h
         department_id=tenant.department.id,
         category="travel",
     )
-    travel = submit(tenant.employee, "2000.00", category="travel")
-    gear = submit(tenant.employee, "2000.00")
-    big = submit(tenant.employee, "20000.00", category="travel")
-    sales_travel = submit(tenant.finance, "2000.00", department=sales, category="travel")
+    travel = spend_submit(tenant.employee, "2000.00", category="travel")
+    gear = spend_submit(tenant.employee, "2000.00")
+    big = spend_submit(tenant.employee, "20000.00", category="travel")
+    sales_travel = spend_submit(tenant.finance, "2000.00", department_id=sales.id, category="travel")
     settle_all(tenant.organization)
     levels = {t.id: ApprovalRequest.objects.get(transaction=t).levels for t in (travel, gear, big, sales_travel)}
     assert levels[travel.id] == ["org_admin"]
@@ -231,8 +231,8 @@ def test_holds_and_ordinary_spends_racing_never_overrun_the_budget(tenant):
     services.approval_policy_create(
         organization=tenant.organization, name="Over 2k", min_amount_minor=200_000, levels=["finance_manager"]
     )
-    held = [submit(tenant.employee, "3000.00") for _ in range(4)]
-    ordinary = [submit(tenant.other_employee, "1000.00") for _ in range(8)]
+    held = [spend_submit(tenant.employee, "3000.00") for _ in range(4)]
+    ordinary = [spend_submit(tenant.other_employee, "1000.00") for _ in range(8)]
     spends = held + ordinary
 
     def settle_one(index):

@@ -19,8 +19,8 @@ from apps.ledger import services
 from apps.ledger.models import Entry, Transaction
 from apps.ledger.selectors import ledger_verify
 from tests.factories import PASSWORD
-from tests.ledger.helpers import settle_all, submit
 from tests.processes import PrivateRedis, process_env, start_beat, start_web, start_worker, stop, wait_until
+from tests.spending import settle_all, spend_submit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -53,7 +53,7 @@ def _terminate_backend(pid: int) -> None:
 
 
 def test_worker_killed_mid_batch_settles_every_spend_exactly_once(tenant, tmp_path):
-    spends = [submit(tenant.employee, "1.00") for _ in range(1500)]
+    spends = [spend_submit(tenant.employee, "1.00") for _ in range(1500)]
     env = process_env(connection_redis_url(), SETTLEMENT_BATCH_SIZE="100")
     worker = start_worker(env, queues="settlement")
     try:
@@ -203,7 +203,7 @@ def test_connection_cut_during_settlement_is_retried_by_the_worker(tenant, monke
         return real_lock(**kwargs)
 
     monkeypatch.setattr(ledger_services, "lock_budget_periods", lock_after_losing_the_database)
-    spends = [submit(tenant.employee, "3.00") for _ in range(5)]
+    spends = [spend_submit(tenant.employee, "3.00") for _ in range(5)]
     assert wait_until(lambda: not Transaction.objects.filter(status=Transaction.Status.PENDING).exists(), 60)
     assert cuts, "the fault was never injected"
     assert_all_final_exactly_once(len(spends))

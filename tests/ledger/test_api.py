@@ -5,7 +5,7 @@ from django.urls import set_script_prefix
 
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Role
-from tests.ledger.helpers import settle_all, submit
+from tests.spending import settle_all, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,7 +116,7 @@ def test_unknown_or_other_tenants_department_is_404(api, tenant, other_tenant):
 
 
 def test_detail_visibility(api, tenant, other_tenant):
-    spend = submit(tenant.employee, "10.00")
+    spend = spend_submit(tenant.employee, "10.00")
     url = f"/api/v1/transactions/{spend.id}"
     assert api(tenant.employee).get(url).status_code == 200
     assert api(tenant.finance).get(url).status_code == 200
@@ -145,9 +145,9 @@ def test_detail_visibility(api, tenant, other_tenant):
 
 
 def test_list_is_scoped_filtered_and_paginated(api, tenant, other_tenant):
-    mine = [submit(tenant.employee, "1.00") for _ in range(3)]
-    submit(tenant.other_employee, "2.00")
-    submit(other_tenant.employee, "3.00")
+    mine = [spend_submit(tenant.employee, "1.00") for _ in range(3)]
+    spend_submit(tenant.other_employee, "2.00")
+    spend_submit(other_tenant.employee, "3.00")
     employee_ids = [t["id"] for t in api(tenant.employee).get("/api/v1/transactions").json()["results"]]
     assert employee_ids == [str(t.id) for t in reversed(mine)]
     finance = api(tenant.finance)
@@ -163,7 +163,7 @@ def test_list_is_scoped_filtered_and_paginated(api, tenant, other_tenant):
 
 
 def test_reverse_endpoint(api, tenant, other_tenant):
-    spend = submit(tenant.employee, "10.00")
+    spend = spend_submit(tenant.employee, "10.00")
     settle_all(tenant.organization)
     url = f"/api/v1/transactions/{spend.id}/reverse"
     body = {"reason": "duplicate"}
@@ -179,7 +179,7 @@ def test_reverse_endpoint(api, tenant, other_tenant):
 
 
 def test_entries_and_verify_are_for_finance(api, tenant, other_tenant):
-    spend = submit(tenant.employee, "10.00")
+    spend = spend_submit(tenant.employee, "10.00")
     settle_all(tenant.organization)
     entries_url = f"/api/v1/ledger/entries?transaction={spend.id}"
     for user in (tenant.finance, tenant.admin):

@@ -11,7 +11,7 @@ from apps.ledger.models import Entry, Transaction
 from apps.ledger.selectors import ledger_verify
 from tests.conftest import run_in_threads
 from tests.factories import DepartmentFactory, UserFactory
-from tests.ledger.helpers import settle_all, submit
+from tests.spending import settle_all, spend_submit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -20,7 +20,7 @@ def test_forty_concurrent_spends_against_ten_thousand_post_exactly_ten(tenant):
     BudgetPeriod.objects.all().delete()
     tenant.department.monthly_limit_minor = 1_000_000
     tenant.department.save()
-    spends = [submit(tenant.employee, "1000.00") for _ in range(40)]
+    spends = [spend_submit(tenant.employee, "1000.00") for _ in range(40)]
 
     def settle_one(index):
         return services.settlement_run(
@@ -66,7 +66,7 @@ def test_sibling_departments_never_exceed_their_shared_parent(tenant):
     left = DepartmentFactory(organization=tenant.organization, parent=parent, monthly_limit_minor=400_000)
     right = DepartmentFactory(organization=tenant.organization, parent=parent, monthly_limit_minor=400_000)
     spenders = [UserFactory(department=left), UserFactory(department=right)]
-    spends = [submit(spenders[i % 2], "500.00") for i in range(30)]
+    spends = [spend_submit(spenders[i % 2], "500.00") for i in range(30)]
 
     def settle_one(index):
         return services.settlement_run(
@@ -91,10 +91,10 @@ def test_spends_reversals_and_limit_changes_across_a_hierarchy_never_deadlock(te
     middle = DepartmentFactory(organization=tenant.organization, parent=root, monthly_limit_minor=3_000_000)
     leaf = DepartmentFactory(organization=tenant.organization, parent=middle, monthly_limit_minor=2_000_000)
     leaf_user, middle_user = UserFactory(department=leaf), UserFactory(department=middle)
-    posted = [submit(leaf_user, "10.00") for _ in range(6)]
+    posted = [spend_submit(leaf_user, "10.00") for _ in range(6)]
     settle_all(tenant.organization)
     month = month_start(posted[0].created_at, tenant.organization.timezone)
-    fresh = [submit(leaf_user if i % 2 else middle_user, "7.00") for i in range(12)]
+    fresh = [spend_submit(leaf_user if i % 2 else middle_user, "7.00") for i in range(12)]
 
     def act(index):
         if index < 12:

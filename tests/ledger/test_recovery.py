@@ -14,7 +14,7 @@ from apps.ledger.models import Entry, Transaction
 from apps.ledger.selectors import ledger_verify
 from apps.ledger.services import settlement_sweep
 from ledgerx.celery import app as celery_app
-from tests.ledger.helpers import submit
+from tests.spending import spend_submit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -30,7 +30,7 @@ def _wait_until(predicate, timeout=20.0):
 
 def test_a_dropped_queue_message_is_recovered_by_the_sweeper(tenant, settings):
     settings.SETTLEMENT_SWEEP_AFTER_SECONDS = 0
-    spends = [submit(tenant.employee, "10.00") for _ in range(3)]
+    spends = [spend_submit(tenant.employee, "10.00") for _ in range(3)]
     redis = get_redis_connection("default")
     assert redis.llen("settlement") == 1  # three spends, one deduplicated wake-up
     redis.delete("settlement")  # the broker forgot it
@@ -50,7 +50,7 @@ def test_a_dropped_queue_message_is_recovered_by_the_sweeper(tenant, settings):
 def test_a_message_delivered_twice_settles_once(tenant, settlement_worker):
     from apps.ledger.tasks import settle_pending
 
-    spend = submit(tenant.employee, "10.00")
+    spend = spend_submit(tenant.employee, "10.00")
     for _ in range(3):
         settle_pending.delay(str(tenant.organization.id))
     assert _wait_until(lambda: Transaction.objects.get(id=spend.id).status == Transaction.Status.POSTED)

@@ -21,13 +21,13 @@ from ledgerx.errors import (
     RateLimited,
 )
 from tests.factories import DepartmentFactory, UserFactory
-from tests.ledger.helpers import refreshed, settle_all, submit
+from tests.spending import refreshed, settle_all, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_accepted_spend_is_pending_and_touches_no_budget(tenant):
-    spend = submit(tenant.employee, "6000.00")
+    spend = spend_submit(tenant.employee, "6000.00")
     assert spend.status == Transaction.Status.PENDING
     assert spend.amount_minor == 600_000
     assert not Entry.objects.exists()
@@ -36,7 +36,7 @@ def test_accepted_spend_is_pending_and_touches_no_budget(tenant):
 
 def test_accepted_spend_instance_matches_its_row_and_needs_no_field_preparation(tenant):
     """The spend INSERT sends the attribute values as they are; the ORM would have sent the same."""
-    spend = submit(tenant.employee, "12.34", merchant="Taxi")
+    spend = spend_submit(tenant.employee, "12.34", merchant="Taxi")
     stored = Transaction.objects.get(id=spend.id)
     for field in Transaction._meta.concrete_fields:
         value = getattr(spend, field.attname)
@@ -49,7 +49,7 @@ def test_accepted_spend_instance_matches_its_row_and_needs_no_field_preparation(
 def test_settlement_posts_two_entries_summing_to_zero_and_charges_every_level(tenant):
     team = DepartmentFactory(organization=tenant.organization, parent=tenant.department, monthly_limit_minor=1_000_000)
     member = UserFactory(department=team)
-    spend = submit(member, "100.00")
+    spend = spend_submit(member, "100.00")
     settle_all(tenant.organization)
     spend = refreshed(spend)
     assert spend.status == Transaction.Status.POSTED
@@ -66,8 +66,8 @@ def test_rejection_names_the_first_level_that_fails(tenant):
         organization=tenant.organization, name="Platform", parent=tenant.department, monthly_limit_minor=10_000_000
     )
     member = UserFactory(department=team)
-    submit(tenant.employee, "6000.00")
-    big = submit(member, "48000.00")
+    spend_submit(tenant.employee, "6000.00")
+    big = spend_submit(member, "48000.00")
     settle_all(tenant.organization)
     big = refreshed(big)
     assert big.status == Transaction.Status.REJECTED
@@ -79,15 +79,15 @@ def test_rejection_names_the_first_level_that_fails(tenant):
 
 
 def test_spend_exactly_at_the_limit_posts_and_one_cent_more_is_rejected(tenant):
-    exact = submit(tenant.employee, "50000.00")
-    over = submit(tenant.employee, "0.01")
+    exact = spend_submit(tenant.employee, "50000.00")
+    over = spend_submit(tenant.employee, "0.01")
     settle_all(tenant.organization)
     assert refreshed(exact).status == Transaction.Status.POSTED
     assert refreshed(over).status == Transaction.Status.REJECTED
 
 
 def test_settling_twice_changes_nothing(tenant):
-    spend = submit(tenant.employee, "10.00")
+    spend = spend_submit(tenant.employee, "10.00")
     settle_all(tenant.organization)
     result = services.settlement_run(organization_id=tenant.organization.id, transaction_id=spend.id)
     assert result.settled == 0
@@ -101,7 +101,7 @@ def test_settling_twice_changes_nothing(tenant):
 )
 def test_bad_amounts_are_refused_and_write_nothing(tenant, amount):
     with pytest.raises(InvalidInput):
-        submit(tenant.employee, amount)
+        spend_submit(tenant.employee, amount)
     assert not Transaction.objects.exists()
 
 
@@ -121,22 +121,22 @@ def test_unknown_or_foreign_currency_is_refused(tenant):
 
 def test_another_tenants_department_is_not_found(tenant, other_tenant):
     with pytest.raises(NotFound):
-        submit(tenant.finance, "1.00", department=other_tenant.department)
+        spend_submit(tenant.finance, "1.00", department_id=other_tenant.department.id)
     with pytest.raises(NotFound):
-        submit(tenant.employee, "1.00", department=other_tenant.department)
+        spend_submit(tenant.employee, "1.00", department_id=other_tenant.department.id)
     assert not Transaction.objects.exists()
 
 
 def test_employee_spends_only_from_own_department(tenant):
     sales = DepartmentFactory(organization=tenant.organization, name="Sales")
     with pytest.raises(Forbidden):
-        submit(tenant.employee, "1.00", department=sales)
-    spend = submit(tenant.finance, "1.00", department=sales)
+        spend_submit(tenant.employee, "1.00", department_id=sales.id)
+    spend = spend_submit(tenant.finance, "1.00", department_id=sales.id)
     assert spend.department_id == sales.id
 
 
 def test_same_key_same_body_replays_the_first_transaction(tenant):
-    first = submit(tenant.employee, "12.34", key="retry-me")
+    first = spend_submit(tenant.employee, "12.34", key="retry-me")
     again, replayed = services.transaction_submit(
         user=tenant.employee,
         idempotency_key="retry-me",
@@ -150,16 +150,16 @@ def test_same_key_same_body_replays_the_first_transaction(tenant):
 
 
 def test_same_key_other_body_is_refused(tenant):
-    submit(tenant.employee, "12.34", key="once")
+    spend_submit(tenant.employee, "12.34", key="once")
     with pytest.raises(IdempotencyKeyReused):
-        submit(tenant.employee, "99.00", key="once")
+        spend_submit(tenant.employee, "99.00", key="once")
     assert Transaction.objects.count() == 1
 
 
 def test_database_constraint_holds_the_key_when_redis_forgot_it(tenant):
     from django_redis import get_redis_connection
 
-    first = submit(tenant.employee, "12.34", key="durable")
+    first = spend_submit(tenant.employee, "12.34", key="durable")
     get_redis_connection("default").flushdb()
     again, replayed = services.transaction_submit(
         user=tenant.employee,
@@ -172,40 +172,40 @@ def test_database_constraint_holds_the_key_when_redis_forgot_it(tenant):
     assert replayed and again.id == first.id
     get_redis_connection("default").flushdb()
     with pytest.raises(IdempotencyKeyReused):
-        submit(tenant.employee, "1.00", key="durable")
+        spend_submit(tenant.employee, "1.00", key="durable")
     assert Transaction.objects.count() == 1
 
 
 def test_key_in_flight_is_a_conflict_until_its_claim_is_abandoned(tenant, settings):
-    first = submit(tenant.employee, "1.00", key="slow")
+    first = spend_submit(tenant.employee, "1.00", key="slow")
     Transaction.objects.filter(id=first.id).delete()  # as if the first request had not committed yet
     with pytest.raises(IdempotencyInFlight):
-        submit(tenant.employee, "1.00", key="slow")
+        spend_submit(tenant.employee, "1.00", key="slow")
     settings.IDEMPOTENCY_IN_FLIGHT_SECONDS = 0  # the first request died: its claim is taken over
-    retried = submit(tenant.employee, "1.00", key="slow")
+    retried = spend_submit(tenant.employee, "1.00", key="slow")
     assert Transaction.objects.get().id == retried.id
 
 
 def test_a_spend_past_the_rate_limit_is_refused_without_claiming_its_key(tenant, settings):
     settings.RATE_LIMIT_SPEND_PER_USER = (2, 60)
-    submit(tenant.employee, "1.00", key="first")
-    submit(tenant.employee, "1.00", key="first")  # a replay is a hit too
+    spend_submit(tenant.employee, "1.00", key="first")
+    spend_submit(tenant.employee, "1.00", key="first")  # a replay is a hit too
     with pytest.raises(RateLimited):
-        submit(tenant.employee, "1.00", key="refused")
+        spend_submit(tenant.employee, "1.00", key="refused")
     assert Transaction.objects.count() == 1
     settings.RATE_LIMIT_SPEND_PER_USER = (10, 60)
-    retried = submit(tenant.employee, "1.00", key="refused")  # not taken for a request in flight
+    retried = spend_submit(tenant.employee, "1.00", key="refused")  # not taken for a request in flight
     assert Transaction.objects.filter(idempotency_key="refused").get().id == retried.id
 
 
 def test_keys_belong_to_one_organization(tenant, other_tenant):
-    mine = submit(tenant.employee, "1.00", key="shared-key")
-    theirs = submit(other_tenant.employee, "1.00", key="shared-key")
+    mine = spend_submit(tenant.employee, "1.00", key="shared-key")
+    theirs = spend_submit(other_tenant.employee, "1.00", key="shared-key")
     assert mine.id != theirs.id
 
 
 def test_reversal_adds_compensating_entries_and_releases_the_budget(tenant):
-    spend = submit(tenant.employee, "6000.00")
+    spend = spend_submit(tenant.employee, "6000.00")
     settle_all(tenant.organization)
     reversal, replayed = services.transaction_reverse(
         actor=tenant.finance, original_id=spend.id, reason="duplicate order", idempotency_key="rev-1"
@@ -223,7 +223,7 @@ def test_reversal_adds_compensating_entries_and_releases_the_budget(tenant):
 
 
 def test_a_transaction_is_reversed_at_most_once(tenant):
-    spend = submit(tenant.employee, "10.00")
+    spend = spend_submit(tenant.employee, "10.00")
     settle_all(tenant.organization)
     services.transaction_reverse(actor=tenant.finance, original_id=spend.id, reason="r", idempotency_key="a")
     with pytest.raises(Conflict):
@@ -236,20 +236,20 @@ def test_a_transaction_is_reversed_at_most_once(tenant):
 
 
 def test_only_posted_spends_can_be_reversed(tenant):
-    pending = submit(tenant.employee, "10.00")
+    pending = spend_submit(tenant.employee, "10.00")
     with pytest.raises(Conflict):
         services.transaction_reverse(actor=tenant.finance, original_id=pending.id, reason="r", idempotency_key="p")
     assert refreshed(pending).status == Transaction.Status.PENDING
 
 
 def test_reversing_another_tenants_transaction_is_not_found(tenant, other_tenant):
-    theirs = submit(other_tenant.employee, "10.00")
+    theirs = spend_submit(other_tenant.employee, "10.00")
     with pytest.raises(NotFound):
         services.transaction_reverse(actor=tenant.finance, original_id=theirs.id, reason="r", idempotency_key="x")
 
 
 def test_verify_reports_a_budget_that_disagrees_with_the_ledger(tenant):
-    submit(tenant.employee, "10.00")
+    spend_submit(tenant.employee, "10.00")
     settle_all(tenant.organization)
     BudgetPeriod.objects.filter(department=tenant.department).update(spent_minor=5)
     report = ledger_verify(organization=tenant.organization)
@@ -258,7 +258,7 @@ def test_verify_reports_a_budget_that_disagrees_with_the_ledger(tenant):
 
 
 def test_verify_reports_disabled_triggers_and_stuck_spends(tenant):
-    spend = submit(tenant.employee, "10.00")
+    spend = spend_submit(tenant.employee, "10.00")
     Transaction.objects.filter(id=spend.id).update(created_at=spend.created_at.replace(year=2020))
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE ledger_entry DISABLE TRIGGER ledger_entry_immutable")
@@ -274,12 +274,12 @@ def test_verify_reports_disabled_triggers_and_stuck_spends(tenant):
 def test_lowering_a_limit_below_spent_blocks_further_spend_and_says_so(tenant):
     from apps.budgets.services import budget_period_set_limit
 
-    first = submit(tenant.employee, "100.00")
+    first = spend_submit(tenant.employee, "100.00")
     settle_all(tenant.organization)
     period = BudgetPeriod.objects.get(department=tenant.department)
     _, notice = budget_period_set_limit(department=tenant.department, month=period.month, limit_minor=5_000)
     assert "below what is already spent" in notice
-    second = submit(tenant.employee, "0.01")
+    second = spend_submit(tenant.employee, "0.01")
     settle_all(tenant.organization)
     assert refreshed(first).status == Transaction.Status.POSTED
     assert refreshed(second).status == Transaction.Status.REJECTED
@@ -292,7 +292,7 @@ def test_each_batch_is_counted_in_the_settlement_histograms(tenant):
     from apps.system.selectors import settlement_histograms, system_metrics
 
     for _ in range(3):
-        submit(tenant.employee, "1.00")
+        spend_submit(tenant.employee, "1.00")
     settle_all(tenant.organization)
     histograms = settlement_histograms()
     batch = {b["le"]: b["count"] for b in histograms["batch_size"]["buckets"]}

@@ -8,14 +8,14 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from apps.ledger.models import Account, Entry
-from tests.ledger.helpers import settle_all, submit
+from tests.spending import settle_all, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def posted(tenant):
-    spend = submit(tenant.employee, "25.00")
+    spend = spend_submit(tenant.employee, "25.00")
     settle_all(tenant.organization)
     return spend
 
@@ -52,7 +52,7 @@ def _insert_entries(transaction_id, organization_id, rows):
 
 
 def test_an_unbalanced_journal_cannot_commit(tenant):
-    spend = submit(tenant.employee, "25.00")
+    spend = spend_submit(tenant.employee, "25.00")
     expense = Account.objects.get(department=tenant.department)
     with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
         _insert_entries(spend.id, tenant.organization.id, [(expense.id, 2_500)])
@@ -60,7 +60,7 @@ def test_an_unbalanced_journal_cannot_commit(tenant):
 
 
 def test_a_one_sided_pair_that_does_not_net_to_zero_cannot_commit(tenant):
-    spend = submit(tenant.employee, "25.00")
+    spend = spend_submit(tenant.employee, "25.00")
     expense = Account.objects.get(department=tenant.department)
     card = Account.objects.get(organization=tenant.organization, kind=Account.Kind.CARD_FUNDING)
     with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
@@ -69,7 +69,7 @@ def test_a_one_sided_pair_that_does_not_net_to_zero_cannot_commit(tenant):
 
 
 def test_a_balanced_journal_commits(tenant):
-    spend = submit(tenant.employee, "25.00")
+    spend = spend_submit(tenant.employee, "25.00")
     expense = Account.objects.get(department=tenant.department)
     card = Account.objects.get(organization=tenant.organization, kind=Account.Kind.CARD_FUNDING)
     with transaction.atomic():

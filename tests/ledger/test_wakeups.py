@@ -13,7 +13,7 @@ from django_redis import get_redis_connection
 from apps.ledger import services
 from apps.ledger.models import Transaction
 from apps.ledger.selectors import ledger_verify
-from tests.ledger.helpers import submit
+from tests.spending import spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +44,7 @@ def test_a_burst_of_spends_queues_one_wakeup(tenant):
     redis = get_redis_connection("default")
     before = redis.llen("settlement")
     for _ in range(5):
-        submit(tenant.employee, "1.00")
+        spend_submit(tenant.employee, "1.00")
     assert redis.llen("settlement") == before + 1
     assert _wakeup_queued(tenant.organization)
 
@@ -53,7 +53,7 @@ def test_a_spend_whose_wakeup_was_skipped_is_settled_by_the_draining_worker(tena
     # Wide windows, so that the skip below happens whatever the machine's speed.
     monkeypatch.setattr(services, "WAKEUP_MEMO_SECONDS", 2.0)
     monkeypatch.setattr(services, "WAKEUP_LINGER_SECONDS", 2.5)
-    submit(tenant.employee, "1.00")  # queues a wake-up, which this process remembers seeing
+    spend_submit(tenant.employee, "1.00")  # queues a wake-up, which this process remembers seeing
     drained: list[int] = []
     worker = _start_drain(tenant.organization, drained)
     deadline = time.monotonic() + 1.8
@@ -61,7 +61,7 @@ def test_a_spend_whose_wakeup_was_skipped_is_settled_by_the_draining_worker(tena
         time.sleep(0.005)
     assert not _wakeup_queued(tenant.organization), "the drain consumed the wake-up"
 
-    submit(tenant.employee, "2.00")  # within the memo: no new wake-up is asked for
+    spend_submit(tenant.employee, "2.00")  # within the memo: no new wake-up is asked for
     assert not _wakeup_queued(tenant.organization)
     worker.join(timeout=10)
 
@@ -73,7 +73,7 @@ def test_a_spend_whose_wakeup_was_skipped_is_settled_by_the_draining_worker(tena
 def test_the_task_a_full_batch_hands_over_to_finds_the_lease_free(tenant, settings, monkeypatch):
     settings.SETTLEMENT_BATCH_SIZE = 2
     for _ in range(3):
-        submit(tenant.employee, "1.00")
+        spend_submit(tenant.employee, "1.00")
     real_request = services.settlement_request
     next_task: list[int] = []
 
@@ -90,7 +90,7 @@ def test_the_task_a_full_batch_hands_over_to_finds_the_lease_free(tenant, settin
 def test_a_full_batch_hands_over_to_a_new_wakeup(tenant, settings):
     settings.SETTLEMENT_BATCH_SIZE = 2
     for _ in range(3):
-        submit(tenant.employee, "1.00")
+        spend_submit(tenant.employee, "1.00")
     redis = get_redis_connection("default")
     queued = redis.llen("settlement")
     assert services.settlement_drain(organization_id=tenant.organization.id) == 2
@@ -103,7 +103,7 @@ def test_a_full_batch_hands_over_to_a_new_wakeup(tenant, settings):
 def test_a_second_drain_of_an_organization_leaves_its_wakeup_to_the_drain_in_progress(tenant):
     from apps.budgets.locks import organization_drain_lease
 
-    submit(tenant.employee, "1.00")
+    spend_submit(tenant.employee, "1.00")
     second: list[int] = []
     with organization_drain_lease(tenant.organization.id) as leased:  # a drain in progress
         assert leased
@@ -115,14 +115,14 @@ def test_a_second_drain_of_an_organization_leaves_its_wakeup_to_the_drain_in_pro
 
 
 def test_a_wakeup_queued_as_a_drain_ends_is_drained_before_it_returns(tenant, monkeypatch):
-    submit(tenant.employee, "1.00")
+    spend_submit(tenant.employee, "1.00")
     real_drain = services._drain_leased
     rounds: list[int] = []
 
     def drain_then_a_spend_arrives(organization_id):
         outcome = real_drain(organization_id)
         if not rounds:  # after its last look, before the lease is released
-            submit(tenant.employee, "2.00")
+            spend_submit(tenant.employee, "2.00")
         rounds.append(outcome[0])
         return outcome
 

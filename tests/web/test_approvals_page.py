@@ -13,7 +13,7 @@ from apps.tenancy.models import Department, Role
 from apps.tenancy.services import department_set_head
 from apps.web.templatetags.web_tags import budget_card
 from tests.factories import UserFactory
-from tests.ledger.helpers import settle_all, submit
+from tests.spending import settle_all, spend_submit
 from tests.web.test_pages import logged_in, nav_titles, text_of
 
 
@@ -32,7 +32,7 @@ def waiting_spend(tenant) -> ApprovalRequest:
         min_amount_minor=500_000,
         levels=["department_head", "finance_manager"],
     )
-    spend = submit(tenant.employee, "6000.00", merchant="Dell", category="equipment")
+    spend = spend_submit(tenant.employee, "6000.00", merchant="Dell", category="equipment")
     settle_all(tenant.organization)
     return ApprovalRequest.objects.get(transaction=spend)
 
