@@ -54,7 +54,8 @@ class OutboxEvent(models.Model):
     type = models.CharField(max_length=40, choices=EventType.choices)
     payload = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
-    # When the event was fanned out into deliveries; null means the sweep still owes it a dispatch.
+    # When the event was fanned out into deliveries, or written, if no active endpoint subscribed to its
+    # type then (nothing to deliver); null means the sweep still owes it a dispatch.
     dispatched_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()

@@ -1,3 +1,5 @@
+import uuid
+
 from django.db.models import QuerySet
 
 from apps.tenancy.models import Organization
@@ -15,3 +17,14 @@ def delivery_list(*, endpoint: WebhookEndpoint, status: str | None = None) -> Qu
     if status:
         deliveries = deliveries.filter(status=status)
     return deliveries.order_by("-created_at", "-id")
+
+
+def subscribed_event_types(*, organization_id: uuid.UUID) -> set[str]:
+    """The event types at least one of the organization's active endpoints subscribes to."""
+    return {
+        event_type
+        for event_types in WebhookEndpoint.objects.filter(organization_id=organization_id, is_active=True).values_list(
+            "event_types", flat=True
+        )
+        for event_type in event_types
+    }

@@ -27,6 +27,7 @@ from ledgerx.errors import Conflict, InvalidInput
 
 from . import signing, transport
 from .models import Delivery, EventType, OutboxEvent, WebhookEndpoint
+from .selectors import subscribed_event_types
 
 logger = logging.getLogger(__name__)
 
@@ -189,8 +190,17 @@ def outbox_emit_many(*, organization_id: uuid.UUID, events: list[tuple[str, dict
     if not events:
         return []
     event_ids = [uuid.uuid4() for _ in events]
+    # An event no active endpoint subscribes to has nothing to fan out: it is stored dispatched, and
+    # no dispatch task is queued for it. An organization without webhooks pays nothing for them.
+    subscribed = subscribed_event_types(organization_id=organization_id)
+    now = timezone.now()
     rows = [
-        {"id": str(event_id), "type": event_type, "payload": payload}
+        {
+            "id": str(event_id),
+            "type": event_type,
+            "payload": payload,
+            "dispatched_at": None if event_type in subscribed else now.isoformat(),
+        }
         for event_id, (event_type, payload) in zip(event_ids, events, strict=True)
     ]
     # One JSON document for the whole batch: a settlement batch of a thousand spends pays one
@@ -198,14 +208,15 @@ def outbox_emit_many(*, organization_id: uuid.UUID, events: list[tuple[str, dict
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO webhooks_outboxevent (id, organization_id, type, payload, created_at)
-            SELECT v.id, %s, v.type, v.payload, %s
-            FROM jsonb_to_recordset(%s::jsonb) AS v(id uuid, type text, payload jsonb)
+            INSERT INTO webhooks_outboxevent (id, organization_id, type, payload, created_at, dispatched_at)
+            SELECT v.id, %s, v.type, v.payload, %s, v.dispatched_at
+            FROM jsonb_to_recordset(%s::jsonb) AS v(id uuid, type text, payload jsonb, dispatched_at timestamptz)
             """,
-            [organization_id, timezone.now(), orjson.dumps(rows).decode()],
+            [organization_id, now, orjson.dumps(rows).decode()],
         )
-    dispatch_ids = [str(event_id) for event_id in event_ids]
-    transaction.on_commit(lambda: _dispatch_request(dispatch_ids))
+    dispatch_ids = [row["id"] for row in rows if row["dispatched_at"] is None]
+    if dispatch_ids:
+        transaction.on_commit(lambda: _dispatch_request(dispatch_ids))
     return event_ids
 
 

@@ -124,6 +124,25 @@ def test_dispatch_fans_out_once_to_the_active_subscribed_endpoints_of_the_organi
     assert Delivery.objects.count() == 1
 
 
+def test_an_event_no_active_endpoint_subscribes_to_is_stored_dispatched_and_queues_nothing(
+    tenant, django_capture_on_commit_callbacks
+):
+    endpoint_for(tenant, "https://93.184.215.14/a", event_types=["transaction.rejected"])
+    disabled = endpoint_for(tenant, "https://93.184.215.14/b", event_types=["transaction.posted"])
+    services.webhook_endpoint_update(endpoint=disabled, is_active=False)
+    with django_capture_on_commit_callbacks() as callbacks:
+        unsubscribed = emit(tenant, "transaction.posted")
+    assert OutboxEvent.objects.get(id=unsubscribed.id).dispatched_at is not None
+    assert callbacks == []
+    assert services.outbox_dispatch(event_ids=[unsubscribed.id]) == 0
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        subscribed = emit(tenant, "transaction.rejected")
+    assert OutboxEvent.objects.get(id=subscribed.id).dispatched_at is None
+    assert len(callbacks) == 1
+    assert services.outbox_dispatch(event_ids=[subscribed.id]) == 1
+
+
 # Events from the money path
 
 
