@@ -366,16 +366,18 @@ def _drain_leased(organization_id: uuid.UUID) -> tuple[int, bool]:
     settled = 0
     look_until = float("-inf")
     while True:
+        started = time.monotonic()
         result = settlement_run(organization_id=organization_id)
         settled += result.settled
         if result.woken:
             look_until = time.monotonic() + WAKEUP_LINGER_SECONDS
         if result.more_pending:
             return settled, True
-        remaining = look_until - time.monotonic()
-        if remaining <= 0:
+        now = time.monotonic()
+        if now >= look_until:
             return settled, False
-        time.sleep(min(WAKEUP_POLL_SECONDS, remaining))
+        # The next look starts WAKEUP_POLL_SECONDS after this one started, and none after look_until.
+        time.sleep(max(0.0, min(started + WAKEUP_POLL_SECONDS, look_until) - now))
 
 
 def _wakeup_queued(organization_id: uuid.UUID) -> bool:
