@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/ledgerx
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: demo test lint bench services chromium clean
+.PHONY: demo test screenshots lint bench services chromium clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ chromium:
 
 test: $(STAMP) services chromium
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest --create-db $(PYTEST_ARGS)
+
+# The browser tests again, saving their screenshots over the ones the README shows.
+screenshots: $(STAMP) services chromium
+	LEDGERX_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(BIN)/pytest --create-db -m browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,7 +1,8 @@
 """The pages in Debian's Chromium, driven by Playwright, against a live server and a real settlement worker.
 
 Each page is checked with axe-core (WCAG 2.1 A and AA: contrast, names, labels) and photographed
-into docs/screenshots/, which the README shows.
+into var/screenshots/, or into LEDGERX_SCREENSHOTS_DIR: `make screenshots` refreshes the ones in
+docs/screenshots/ that the README shows, so that a test run leaves the tracked files alone.
 """
 
 import os
@@ -19,7 +20,7 @@ from apps.tenancy.services import department_set_head
 from tests.spending import spend_submit
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = Path(os.environ.get("LEDGERX_SCREENSHOTS_DIR") or ROOT / "var" / "screenshots")
 AXE = ROOT / "static" / "vendor" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
