@@ -27,7 +27,7 @@ from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceU
 from ledgerx.money import MoneyError, format_money, parse_amount
 from ledgerx.ratelimit import Hit, Limit
 
-from . import idempotency
+from . import idempotency, selectors
 from .models import Account, Transaction
 
 logger = logging.getLogger(__name__)
@@ -445,10 +445,8 @@ def settlement_run(
     batch_size = batch_size or settings.SETTLEMENT_BATCH_SIZE
     with organization_settlement_lock(organization_id):
         woken = _wakeup_consumed(organization_id)
-        pending = Transaction.objects.filter(
-            organization_id=organization_id, status=Transaction.Status.PENDING, kind=Transaction.Kind.SPEND
-        )
-        candidate_ids = list(pending.order_by("created_at", "id").values_list("id", flat=True)[:batch_size])
+        pending = selectors.pending_spends_oldest_first(organization_id=organization_id)
+        candidate_ids = list(pending.values_list("id", flat=True)[:batch_size])
         if transaction_id is not None and transaction_id not in candidate_ids:
             candidate_ids.append(transaction_id)
         if not candidate_ids:

@@ -10,7 +10,7 @@ from django.db import connection
 from apps.budgets.models import BudgetPeriod
 from apps.ledger import services
 from apps.ledger.models import Entry, Transaction
-from apps.ledger.selectors import ledger_verify
+from apps.ledger.selectors import ledger_verify, pending_spends_oldest_first
 from ledgerx.errors import (
     Conflict,
     Forbidden,
@@ -302,3 +302,20 @@ def test_each_batch_is_counted_in_the_settlement_histograms(tenant):
     text = render(system_metrics())
     assert 'ledgerx_settlement_batch_size_bucket{le="10"} 1' in text
     assert "ledgerx_settlement_latency_histogram_seconds_count 3" in text
+
+
+def test_the_settlement_claim_reads_pending_spends_in_index_order(tenant):
+    """A plain index scan, with no sort: it marks settled spends' entries dead as it passes them,
+    where a bitmap scan would visit every spend settled since the last VACUUM at every claim."""
+    spend_submit(tenant.employee, "1.00")
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("SET enable_bitmapscan = off")
+    try:
+        plan = pending_spends_oldest_first(organization_id=tenant.organization.id).values_list("id")[:1000].explain()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET enable_seqscan")
+            cursor.execute("RESET enable_bitmapscan")
+    assert "Index Scan using txn_pending_by_org_age" in plan
+    assert "Sort" not in plan
