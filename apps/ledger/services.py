@@ -41,7 +41,11 @@ WAKEUP_MEMO_SECONDS = 0.05
 WAKEUP_LINGER_SECONDS = 0.12
 # While lingering, batches start at most this often: under steady traffic each gathers the spends
 # of one interval instead of paying a batch's fixed cost (about 10 ms of CPU, measured) for a few.
+# A slow batch (the machine loaded) stretches the interval to WAKEUP_POLL_BUSY_FACTOR times its own
+# length, up to WAKEUP_POLL_MAX_SECONDS: the busier the machine, the more spends share a fixed cost.
 WAKEUP_POLL_SECONDS = 0.05
+WAKEUP_POLL_BUSY_FACTOR = 4
+WAKEUP_POLL_MAX_SECONDS = 0.1
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 IDEMPOTENCY_CONSTRAINT = "transaction_idempotency_key_per_organization"
 
@@ -376,8 +380,13 @@ def _drain_leased(organization_id: uuid.UUID) -> tuple[int, bool]:
         now = time.monotonic()
         if now >= look_until:
             return settled, False
-        # The next look starts WAKEUP_POLL_SECONDS after this one started, and none after look_until.
-        time.sleep(max(0.0, min(started + WAKEUP_POLL_SECONDS, look_until) - now))
+        # None starts after look_until, so a spend the memo skipped is still looked for.
+        time.sleep(max(0.0, min(started + lingering_look_interval(now - started), look_until) - now))
+
+
+def lingering_look_interval(look_seconds: float) -> float:
+    """How long after a lingering look started the next one starts, given how long it took."""
+    return min(max(WAKEUP_POLL_SECONDS, WAKEUP_POLL_BUSY_FACTOR * look_seconds), WAKEUP_POLL_MAX_SECONDS)
 
 
 def _wakeup_queued(organization_id: uuid.UUID) -> bool:

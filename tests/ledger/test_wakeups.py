@@ -131,3 +131,13 @@ def test_a_wakeup_queued_as_a_drain_ends_is_drained_before_it_returns(tenant, mo
     assert services.settlement_drain(organization_id=tenant.organization.id) == 2
     assert rounds == [1, 1]
     assert _statuses() == {Transaction.Status.POSTED}
+
+
+@pytest.mark.django_db(transaction=False)
+def test_lingering_looks_space_out_as_looks_grow_slow():
+    """Quick looks keep the base interval (a spend waits little); a slow look, on a loaded machine,
+    stretches it so that the next batch gathers more spends per fixed cost, within a bound."""
+    assert services.lingering_look_interval(0.002) == services.WAKEUP_POLL_SECONDS
+    assert services.lingering_look_interval(0.02) == pytest.approx(services.WAKEUP_POLL_BUSY_FACTOR * 0.02)
+    assert services.lingering_look_interval(5.0) == services.WAKEUP_POLL_MAX_SECONDS
+    assert services.WAKEUP_POLL_SECONDS < services.WAKEUP_POLL_MAX_SECONDS
