@@ -7,6 +7,7 @@ from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from apps.tenancy import services as tenancy_services
+from apps.tenancy import token_cache
 from apps.tenancy.models import Role
 from ledgerx.celery import app as celery_app
 from tests.factories import PASSWORD, DepartmentFactory, OrganizationFactory, UserFactory
@@ -14,8 +15,10 @@ from tests.factories import PASSWORD, DepartmentFactory, OrganizationFactory, Us
 
 @pytest.fixture(autouse=True)
 def _clean_redis():
-    """Each test starts with this run's Redis database empty (REDIS_URL picks a database per run)."""
+    """Each test starts with this run's Redis database empty (REDIS_URL picks a database per run),
+    and with no token answers kept in this process."""
     get_redis_connection("default").flushdb()
+    token_cache.clear()
     yield
 
 

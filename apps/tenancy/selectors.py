@@ -9,6 +9,7 @@ from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 from redis.exceptions import RedisError
 
+from . import token_cache
 from .models import ApiToken, Department, Organization, Role, User
 
 
@@ -16,8 +17,8 @@ def token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-# How long an authenticated token's user is cached. Revocation and every saved change to the user
-# (role, deactivation) clear it at once; this bound holds only if Redis refused the clearing.
+# How long an authenticated token's user is cached in Redis. Revocation and every saved change to the
+# user (role, deactivation) clear it at once; this bound holds only if Redis refused the clearing.
 TOKEN_CACHE_SECONDS = 30
 
 
@@ -28,9 +29,15 @@ def token_cache_key(key_hash: str) -> str:
 def user_for_token(*, key: str) -> User | None:
     """The active user a live (unrevoked, unexpired) token belongs to, else None.
 
-    The request path asks this once per request, so the answer is cached in Redis briefly.
+    The request path asks this once per request, so the answer is cached briefly: in this process
+    (see token_cache), then in Redis for every process, then read from the database.
     """
     key_hash = token_hash(key)
+    now = timezone.now()
+    kept = token_cache.lookup(key_hash, now)
+    if kept is not None:
+        return kept.user
+    read_generation = token_cache.generation()
     cache_key = token_cache_key(key_hash)
     try:
         cached = cache.get(cache_key)
@@ -38,17 +45,19 @@ def user_for_token(*, key: str) -> User | None:
         cached = None
     if cached is not None:
         user, expires_at = cached
-        if expires_at > timezone.now():
+        if expires_at > now:
+            token_cache.keep(key_hash, user, expires_at, read_generation)
             return user
     token = (
         ApiToken.objects.select_related("user__organization", "user__department")
-        .filter(key_hash=key_hash, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(key_hash=key_hash, revoked_at__isnull=True, expires_at__gt=now)
         .first()
     )
     if token is None or not token.user.is_active:
         return None
     with contextlib.suppress(RedisError):
         cache.set(cache_key, (token.user, token.expires_at), timeout=TOKEN_CACHE_SECONDS)
+    token_cache.keep(key_hash, token.user, token.expires_at, read_generation)
     return token.user
 
 

@@ -21,7 +21,7 @@ from apps.ledger import services as ledger_services
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from ledgerx.money import CURRENCY_EXPONENTS
 
-from . import login_guard, selectors
+from . import login_guard, selectors, token_cache
 from .locks import lock_department_tree
 from .models import ApiToken, Department, Organization, Role, User
 
@@ -319,9 +319,11 @@ def user_tokens_forget(*, user_id: uuid.UUID) -> None:
             selectors.TOKEN_CACHE_SECONDS,
             error,
         )
+    token_cache.announce_forget()
 
 
 def token_revoke(*, key: str) -> None:
     key_hash = selectors.token_hash(key)
     ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True).update(revoked_at=timezone.now())
     cache.delete(selectors.token_cache_key(key_hash))
+    token_cache.announce_forget()
