@@ -36,7 +36,7 @@ def user_for_token(*, key: str) -> User | None:
     now = timezone.now()
     kept = token_cache.lookup(key_hash, now)
     if kept is not None:
-        return kept.user
+        return kept
     read_generation = token_cache.generation()
     cache_key = token_cache_key(key_hash)
     try:

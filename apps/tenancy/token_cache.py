@@ -13,6 +13,7 @@ came in is not kept.
 
 import logging
 import os
+import pickle
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from datetime import datetime
 
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
+
+from .models import User
 
 logger = logging.getLogger(__name__)
 
@@ -33,15 +36,17 @@ _NEVER = float("-inf")
 
 
 @dataclass(frozen=True)
-class Entry:
-    user: object  # the token's active user (apps.tenancy.models.User)
+class _Entry:
+    # The token's active user, pickled: each request gets objects of its own, as from Redis, so that
+    # what one request sets on its user (a permission cache, a half-made change) stays its own.
+    user_pickle: bytes
     expires_at: datetime  # the token's own expiry
     kept_at: float
 
 
 class _State:
     def __init__(self) -> None:
-        self.entries: dict[str, Entry] = {}
+        self.entries: dict[str, _Entry] = {}
         self.generation = 0  # advanced by every forgetting
         self.heard_at = _NEVER  # when the listener last heard from Redis on its subscription
         self.listener_pid: int | None = None
@@ -119,24 +124,25 @@ def generation() -> int:
     return _state.generation
 
 
-def lookup(key_hash: str, now: datetime) -> Entry | None:
-    """The kept answer for this token, if it is fresh, unexpired and the listener is trusted."""
+def lookup(key_hash: str, now: datetime) -> User | None:
+    """A copy of the kept user of this token, if the answer is fresh, unexpired and the listener trusted."""
     entry = _state.entries.get(key_hash)
     if entry is None or not listening():
         return None
     if time.monotonic() - entry.kept_at > LOCAL_SECONDS or entry.expires_at <= now:
         return None
-    return entry
+    return pickle.loads(entry.user_pickle)  # noqa: S301 - this process pickled it
 
 
-def keep(key_hash: str, user: object, expires_at: datetime, read_generation: int) -> None:
+def keep(key_hash: str, user: User, expires_at: datetime, read_generation: int) -> None:
     """Keep an answer read since `read_generation`, unless a forgetting came in meanwhile."""
+    user_pickle = pickle.dumps(user, protocol=pickle.HIGHEST_PROTOCOL)
     with _state.entries_lock:
         if read_generation != _state.generation or not listening():
             return
         if len(_state.entries) >= MAX_ENTRIES:
             _state.entries.clear()
-        _state.entries[key_hash] = Entry(user, expires_at, time.monotonic())
+        _state.entries[key_hash] = _Entry(user_pickle, expires_at, time.monotonic())
 
 
 def announce_forget() -> None:

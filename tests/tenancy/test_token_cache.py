@@ -97,3 +97,12 @@ def test_a_revocation_in_another_process_ends_a_kept_answer(tenant, listening):
 
     # Well within LOCAL_SECONDS: the announcement, not the copy's age, ended it.
     assert wait_until(lambda: selectors.user_for_token(key=key) is None, timeout=1.0)
+
+
+def test_each_request_gets_user_objects_of_its_own(tenant, listening):
+    key = services.token_create(user=tenant.employee)
+    selectors.user_for_token(key=key)
+    first, second = selectors.user_for_token(key=key), selectors.user_for_token(key=key)
+    first.organization.name = "Renamed without saving"
+    assert first is not second
+    assert second.organization.name == tenant.organization.name
