@@ -50,6 +50,7 @@ class _State:
         self.generation = 0  # advanced by every forgetting
         self.heard_at = _NEVER  # when the listener last heard from Redis on its subscription
         self.listener_pid: int | None = None
+        self.outage_logged = False
         self.entries_lock = threading.Lock()
         self.start_lock = threading.Lock()
 
@@ -88,6 +89,8 @@ def _listen_once() -> None:
             if message["type"] in ("message", "subscribe"):
                 # A forgetting, or the start of listening: whatever was said before is unknown.
                 _forget_all()
+            if message["type"] == "subscribe":
+                _state.outage_logged = False
             _state.heard_at = time.monotonic()
     finally:
         _state.heard_at = _NEVER
@@ -100,7 +103,9 @@ def _listen() -> None:
         try:
             _listen_once()
         except (RedisError, OSError) as error:
-            logger.warning("token cache listener lost Redis; reading Redis and the database meanwhile: %s", error)
+            if not _state.outage_logged:  # once per outage, not at every retry
+                logger.warning("token cache listener lost Redis; reading Redis and the database meanwhile: %s", error)
+                _state.outage_logged = True
         time.sleep(RECONNECT_SECONDS)
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.utils import timezone
+from django_redis import get_redis_connection
 
 from apps.tenancy import selectors, services, token_cache
 from tests.processes import ROOT, process_env, wait_until
@@ -53,6 +54,18 @@ def test_a_process_that_may_have_missed_a_forgetting_reads_redis(tenant, listeni
     assert selectors.user_for_token(key=key) == tenant.employee
     assert selectors.user_for_token(key=key) == tenant.employee
     assert redis_copy.reads == 2
+
+
+def test_a_lost_subscription_drops_the_copy_until_the_listener_is_back(tenant, listening):
+    key = services.token_create(user=tenant.employee)
+    selectors.user_for_token(key=key)
+
+    get_redis_connection("default").client_kill_filter(_type="pubsub")
+
+    assert wait_until(lambda: not token_cache.listening(), timeout=3)
+    assert token_cache.lookup(selectors.token_hash(key), timezone.now()) is None
+    assert wait_until(token_cache.listening, timeout=5)
+    assert selectors.user_for_token(key=key) == tenant.employee
 
 
 def test_an_answer_read_while_a_forgetting_came_in_is_not_kept(tenant, listening):
