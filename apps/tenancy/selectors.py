@@ -1,13 +1,11 @@
-import contextlib
 import hashlib
 import uuid
+from datetime import datetime
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
-from redis.exceptions import RedisError
 
 from . import token_cache
 from .models import ApiToken, Department, Organization, Role, User
@@ -17,20 +15,11 @@ def token_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-# How long an authenticated token's user is cached in Redis. Revocation and every saved change to the
-# user (role, deactivation) clear it at once; this bound holds only if Redis refused the clearing.
-TOKEN_CACHE_SECONDS = 30
-
-
-def token_cache_key(key_hash: str) -> str:
-    return f"auth:token:{key_hash}"
-
-
 def user_for_token(*, key: str) -> User | None:
     """The active user a live (unrevoked, unexpired) token belongs to, else None.
 
-    The request path asks this once per request, so the answer is cached briefly: in this process
-    (see token_cache), then in Redis for every process, then read from the database.
+    The request path asks this once per request, so the answer is cached briefly (see token_cache):
+    in this process, then in Redis for every process, then read from the database.
     """
     key_hash = token_hash(key)
     now = timezone.now()
@@ -38,27 +27,25 @@ def user_for_token(*, key: str) -> User | None:
     if kept is not None:
         return kept
     read_generation = token_cache.generation()
-    cache_key = token_cache_key(key_hash)
-    try:
-        cached = cache.get(cache_key)
-    except RedisError:
-        cached = None
-    if cached is not None:
-        user, expires_at = cached
-        if expires_at > now:
-            token_cache.keep(key_hash, user, expires_at, read_generation)
-            return user
-    token = (
+    shared, held = token_cache.redis_read(key_hash)
+    if shared is not None and shared.expires_at > now:
+        token_cache.keep(key_hash, shared, read_generation)
+        return shared.user
+    token = _live_token(key_hash=key_hash, now=now)
+    if token is None or not token.user.is_active:
+        return None
+    answer = token_cache.Answer(token.user, token.expires_at)
+    token_cache.redis_write(key_hash, answer, held)
+    token_cache.keep(key_hash, answer, read_generation)
+    return token.user
+
+
+def _live_token(*, key_hash: str, now: datetime) -> ApiToken | None:
+    return (
         ApiToken.objects.select_related("user__organization", "user__department")
         .filter(key_hash=key_hash, revoked_at__isnull=True, expires_at__gt=now)
         .first()
     )
-    if token is None or not token.user.is_active:
-        return None
-    with contextlib.suppress(RedisError):
-        cache.set(cache_key, (token.user, token.expires_at), timeout=TOKEN_CACHE_SECONDS)
-    token_cache.keep(key_hash, token.user, token.expires_at, read_generation)
-    return token.user
 
 
 def department_lineage_ids(*, department_id: uuid.UUID) -> list[uuid.UUID]:

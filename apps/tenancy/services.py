@@ -6,14 +6,12 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
-from redis.exceptions import RedisError
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
@@ -310,20 +308,10 @@ def user_tokens_forget(*, user_id: uuid.UUID) -> None:
     Runs after every committed change to a user (see apps.py): a role taken away or an account
     deactivated counts at once, not when the cache entry expires.
     """
-    key_hashes = ApiToken.objects.filter(user_id=user_id).values_list("key_hash", flat=True)
-    try:
-        cache.delete_many([selectors.token_cache_key(key_hash) for key_hash in key_hashes])
-    except RedisError as error:
-        logger.warning(
-            "could not drop cached tokens of a changed user; they expire within %ss: %s",
-            selectors.TOKEN_CACHE_SECONDS,
-            error,
-        )
-    token_cache.announce_forget()
+    token_cache.forget(ApiToken.objects.filter(user_id=user_id).values_list("key_hash", flat=True))
 
 
 def token_revoke(*, key: str) -> None:
     key_hash = selectors.token_hash(key)
     ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    cache.delete(selectors.token_cache_key(key_hash))
-    token_cache.announce_forget()
+    token_cache.forget([key_hash])

@@ -3,19 +3,27 @@
 Authenticating a request from the Redis copy cost about 150 µs of CPU (a round trip and unpickling
 the user), a tenth of a spend's request. Each web process therefore keeps the answers it read for
 LOCAL_SECONDS, and listens on a Redis channel on which revoking a token or changing a user says
-"forget" once the Redis copy is gone (`announce_forget`); every process then drops its whole copy.
+"forget" once the Redis copy is gone (`forget`); every process then drops its whole copy.
 
 The copy is used only while the listener is subscribed and has heard from Redis (a message, or the
 answer to its ping every PING_SECONDS) within SILENCE_SECONDS: a process that may have missed a
 forgetting reads Redis or the database, as without this copy. An answer read while a forgetting
 came in is not kept.
+
+Behind it, every process shares a copy in Redis for REDIS_SECONDS. Forgetting replaces a token's
+Redis copy with a tombstone rather than deleting it, and a process writes the answer it read from
+the database only if the key still holds what it saw before reading (one Lua script): a request
+that read a token just before its revocation committed cannot put the dead token back.
 """
 
+import contextlib
 import logging
 import os
 import pickle
+import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,11 +36,27 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "ledgerx:auth:forget"
 LOCAL_SECONDS = 5.0
+REDIS_SECONDS = 30
+_LIVE = b"live:"
+_TOMBSTONE = b"forgotten:"
+# Write the copy only if the key holds what the reader saw (ARGV[1]; empty for no key).
+_WRITE_IF_UNCHANGED = """
+local current = redis.call('GET', KEYS[1])
+if (current or '') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
 MAX_ENTRIES = 10_000
 PING_SECONDS = 1.0
 SILENCE_SECONDS = 3.0
 RECONNECT_SECONDS = 1.0
 _NEVER = float("-inf")
+
+
+@dataclass(frozen=True)
+class Answer:
+    user: User
+    expires_at: datetime  # the token's own expiry
 
 
 @dataclass(frozen=True)
@@ -139,24 +163,56 @@ def lookup(key_hash: str, now: datetime) -> User | None:
     return pickle.loads(entry.user_pickle)  # noqa: S301 - this process pickled it
 
 
-def keep(key_hash: str, user: User, expires_at: datetime, read_generation: int) -> None:
+def keep(key_hash: str, answer: Answer, read_generation: int) -> None:
     """Keep an answer read since `read_generation`, unless a forgetting came in meanwhile."""
-    user_pickle = pickle.dumps(user, protocol=pickle.HIGHEST_PROTOCOL)
+    user_pickle = pickle.dumps(answer.user, protocol=pickle.HIGHEST_PROTOCOL)
     with _state.entries_lock:
         if read_generation != _state.generation or not listening():
             return
         if len(_state.entries) >= MAX_ENTRIES:
             _state.entries.clear()
-        _state.entries[key_hash] = _Entry(user_pickle, expires_at, time.monotonic())
+        _state.entries[key_hash] = _Entry(user_pickle, answer.expires_at, time.monotonic())
 
 
-def announce_forget() -> None:
-    """Make every process drop its copy. Call once the Redis copy is gone, or one may read it again."""
+def _redis_key(key_hash: str) -> str:
+    return f"ledgerx:auth:token:{key_hash}"
+
+
+def redis_read(key_hash: str) -> tuple[Answer | None, bytes | None]:
+    """The shared copy's answer, if live, and what the key held (None if Redis could not be read).
+
+    Give what the key held to `redis_write`.
+    """
+    try:
+        held = get_redis_connection("default").get(_redis_key(key_hash))
+    except RedisError:
+        return None, None
+    if held is not None and held.startswith(_LIVE):
+        return pickle.loads(held[len(_LIVE) :]), held  # noqa: S301 - written by LedgerX itself
+    return None, held or b""
+
+
+def redis_write(key_hash: str, answer: Answer, held: bytes | None) -> None:
+    """Share an answer read from the database, unless the key changed since `redis_read` saw `held`."""
+    if held is None:
+        return
+    copy = _LIVE + pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    with contextlib.suppress(RedisError):
+        client = get_redis_connection("default")
+        client.register_script(_WRITE_IF_UNCHANGED)(keys=[_redis_key(key_hash)], args=[held, copy, REDIS_SECONDS])
+
+
+def forget(key_hashes: Iterable[str]) -> None:
+    """Make every process read these tokens afresh: tombstones in Redis, then a word to every process."""
     _forget_all()
     try:
+        pipeline = get_redis_connection("default").pipeline(transaction=False)
+        for key_hash in key_hashes:
+            pipeline.set(_redis_key(key_hash), _TOMBSTONE + secrets.token_bytes(8).hex().encode(), ex=REDIS_SECONDS)
+        pipeline.execute()
         get_redis_connection("default").publish(CHANNEL, "forget")
     except RedisError as error:
-        logger.warning("could not announce a token forgetting; processes keep answers %ss: %s", LOCAL_SECONDS, error)
+        logger.warning("could not forget cached tokens; they expire within %ss: %s", REDIS_SECONDS, error)
 
 
 def clear() -> None:

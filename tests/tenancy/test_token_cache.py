@@ -22,38 +22,56 @@ def listening():
     assert wait_until(token_cache.listening, timeout=5)
 
 
-class _CountingCache:
-    def __init__(self, cache) -> None:
-        self.cache, self.reads = cache, 0
-
-    def get(self, key):
-        self.reads += 1
-        return self.cache.get(key)
-
-    def set(self, *args, **kwargs):
-        return self.cache.set(*args, **kwargs)
-
-
 @pytest.fixture
-def redis_copy(monkeypatch) -> _CountingCache:
-    counting = _CountingCache(selectors.cache)
-    monkeypatch.setattr(selectors, "cache", counting)
-    return counting
+def redis_reads(monkeypatch) -> list[str]:
+    reads = []
+    read = token_cache.redis_read
+
+    def counted(key_hash):
+        reads.append(key_hash)
+        return read(key_hash)
+
+    monkeypatch.setattr(token_cache, "redis_read", counted)
+    return reads
 
 
-def test_an_answer_is_kept_in_the_process_while_its_listener_hears_redis(tenant, listening, redis_copy):
+def test_an_answer_is_kept_in_the_process_while_its_listener_hears_redis(tenant, listening, redis_reads):
     key = services.token_create(user=tenant.employee)
     assert selectors.user_for_token(key=key) == tenant.employee
     assert selectors.user_for_token(key=key) == tenant.employee
-    assert redis_copy.reads == 1
+    assert len(redis_reads) == 1
 
 
-def test_a_process_that_may_have_missed_a_forgetting_reads_redis(tenant, listening, redis_copy, monkeypatch):
+def test_a_process_that_may_have_missed_a_forgetting_reads_redis(tenant, listening, redis_reads, monkeypatch):
     monkeypatch.setattr(token_cache, "SILENCE_SECONDS", -1.0)  # its listener's last word is too old
     key = services.token_create(user=tenant.employee)
     assert selectors.user_for_token(key=key) == tenant.employee
     assert selectors.user_for_token(key=key) == tenant.employee
-    assert redis_copy.reads == 2
+    assert len(redis_reads) == 2
+
+
+@pytest.mark.parametrize("ending", ["revoke the token", "deactivate the user"])
+def test_a_token_ended_while_its_request_read_it_is_not_cached_alive(tenant, listening, monkeypatch, ending):
+    """The request read the token just before it ended, and writes its copies after the forgetting:
+    it is answered (it came first), but no copy outlives the forgetting, in Redis or in a process."""
+    key = services.token_create(user=tenant.employee)
+    read_from_database = selectors._live_token
+
+    def read_then_end(**kwargs):
+        token = read_from_database(**kwargs)
+        if ending == "revoke the token":
+            services.token_revoke(key=key)
+        else:
+            tenant.employee.is_active = False
+            tenant.employee.save()
+        return token
+
+    monkeypatch.setattr(selectors, "_live_token", read_then_end)
+    assert selectors.user_for_token(key=key) == tenant.employee
+    monkeypatch.setattr(selectors, "_live_token", read_from_database)
+
+    assert token_cache.redis_read(selectors.token_hash(key))[0] is None
+    assert selectors.user_for_token(key=key) is None
 
 
 def test_a_lost_subscription_drops_the_copy_until_the_listener_is_back(tenant, listening):
@@ -70,8 +88,9 @@ def test_a_lost_subscription_drops_the_copy_until_the_listener_is_back(tenant, l
 
 def test_an_answer_read_while_a_forgetting_came_in_is_not_kept(tenant, listening):
     read_generation = token_cache.generation()
-    token_cache.announce_forget()
-    token_cache.keep("a-token-hash", tenant.employee, timezone.now() + timedelta(hours=1), read_generation)
+    token_cache.forget([])
+    answer = token_cache.Answer(tenant.employee, timezone.now() + timedelta(hours=1))
+    token_cache.keep("a-token-hash", answer, read_generation)
     assert token_cache.lookup("a-token-hash", timezone.now()) is None
 
 
