@@ -1,9 +1,10 @@
-"""A process-local copy of recent token answers, used only while this process hears every forgetting.
+"""Cached token answers: a copy in each process, used only while it hears every forgetting, and one in Redis.
 
 Authenticating a request from the Redis copy cost about 150 µs of CPU (a round trip and unpickling
 the user), a tenth of a spend's request. Each web process therefore keeps the answers it read for
 LOCAL_SECONDS, and listens on a Redis channel on which revoking a token or changing a user says
-"forget" once the Redis copy is gone (`forget`); every process then drops its whole copy.
+"forget" once the Redis copy is replaced by a tombstone (`forget`); every process then drops its
+whole copy.
 
 The copy is used only while the listener is subscribed and has heard from Redis (a message, or the
 answer to its ping every PING_SECONDS) within SILENCE_SECONDS: a process that may have missed a
