@@ -52,10 +52,6 @@ class Conflict(LedgerXError):
     code = "conflict"
 
 
-class IdempotencyInFlight(Conflict):
-    code = "idempotency_in_flight"
-
-
 class IdempotencyKeyReused(LedgerXError):
     status = 422
     code = "idempotency_key_reused"

@@ -1,11 +1,23 @@
-"""Rate limits as fixed-window counters in Redis.
+"""Rate limits as fixed-window counters in Redis, spent from quota each process leases.
 
-Counters are shared by every web process. If Redis cannot be reached the limit is not enforced
-(logged): refusing every login and spend because the counter store is down would be worse.
+Counters are shared by every web process, but a process does not ask Redis about every hit: it
+leases a share of the window's quota (a hundredth of the limit, between 1 and LEASE_MAX hits) and
+counts hits against it locally until the lease is spent or the window ends. A limit of 3,000
+spends a minute costs one Redis round trip per 30 spends instead of one per spend (a round trip
+with its script: about 0.2 ms of CPU, client and server, measured on the 2-core machine).
+The price: hits leased by one process are not available to another before the window ends, so a
+caller can be refused up to (processes - 1) x (lease - 1) hits early, never late. Limits under 200
+lease one hit at a time, which is exact.
+
+If Redis cannot be reached the limit is not enforced (logged): refusing every login and spend
+because the counter store is down would be worse.
 """
 
 import hashlib
 import logging
+import math
+import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,11 +29,20 @@ from .errors import RateLimited
 
 logger = logging.getLogger(__name__)
 
+LEASE_SHARE = 100
+LEASE_MAX = 50
+# Expired leases are dropped once a process holds more than this many (one per caller it served).
+LEASES_KEPT = 1024
+
 
 @dataclass(frozen=True)
 class Limit:
     count: int
     seconds: int
+
+    @property
+    def lease_size(self) -> int:
+        return max(1, min(LEASE_MAX, self.count // LEASE_SHARE))
 
 
 @dataclass(frozen=True)
@@ -38,40 +59,76 @@ class Hit:
         return f"ledgerx:rl:{self.scope}:{hashlib.sha256(self.identity.encode()).hexdigest()[:40]}"
 
 
-# Counts one hit on KEYS[1] in a fixed window of ARGV[2] seconds, refused past ARGV[1] hits; leaves
-# `retry_after` at -1 when the hit is allowed. Atomic, so the window always gets its expiry. Another
-# script may start with it (keeping KEYS[1], ARGV[1] and ARGV[2] for it) to count a hit in the same
-# round trip as its own work.
-COUNT_HIT_LUA = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-local retry_after = -1
-if count > tonumber(ARGV[1]) then
-    retry_after = redis.call('TTL', KEYS[1])
-    if retry_after < 0 then
-        redis.call('EXPIRE', KEYS[1], ARGV[2])
-        retry_after = tonumber(ARGV[2])
-    end
+# Leases ARGV[3] hits from KEYS[1]'s window of ARGV[2] seconds, limited to ARGV[1] hits. Answers
+# how many were granted (0 once the window is used up) and the milliseconds the window has left.
+# Atomic, so every window gets its expiry, even one an older release left without.
+_LEASE_LUA = """
+local wanted = tonumber(ARGV[3])
+local count = redis.call('INCRBY', KEYS[1], wanted)
+local window_ms = redis.call('PTTL', KEYS[1])
+if window_ms < 0 then
+    window_ms = tonumber(ARGV[2]) * 1000
+    redis.call('PEXPIRE', KEYS[1], window_ms)
 end
+local left = tonumber(ARGV[1]) - (count - wanted)
+return {math.max(0, math.min(wanted, left)), window_ms}
 """
-_RATE_LIMIT_HIT = COUNT_HIT_LUA + "return retry_after"
 
 
-def refuse_if_limited(retry_after: int) -> None:
-    """Turn a count's `retry_after` into the 429 the caller answers with."""
-    if retry_after >= 0:
-        raise RateLimited("Too many requests; slow down.", retry_after=max(retry_after, 1))
+@dataclass
+class _Lease:
+    hits_left: int
+    ends_at: float  # time.monotonic()
+
+
+_leases: dict[tuple[str, Limit], _Lease] = {}
+_leases_lock = threading.Lock()
+
+
+def _hit_from_lease(lease_key: tuple[str, Limit]) -> bool:
+    with _leases_lock:
+        lease = _leases.get(lease_key)
+        if lease is None or lease.hits_left <= 0 or time.monotonic() >= lease.ends_at:
+            return False
+        lease.hits_left -= 1
+        return True
+
+
+def _keep_lease(lease_key: tuple[str, Limit], hits_left: int, window_seconds: float) -> None:
+    now = time.monotonic()
+    with _leases_lock:
+        held = _leases.get(lease_key)
+        if held is not None and now < held.ends_at:
+            hits_left += held.hits_left  # another thread's lease in the same window
+        _leases[lease_key] = _Lease(hits_left, now + window_seconds)
+        if len(_leases) > LEASES_KEPT:
+            for key in [key for key, lease in _leases.items() if lease.ends_at <= now]:
+                del _leases[key]
+
+
+def forget_leases() -> None:
+    """Drop every lease this process holds; their unused hits are lost for their windows."""
+    with _leases_lock:
+        _leases.clear()
 
 
 def rate_limit_hit(hit: Hit) -> None:
     """Count the hit; past its limit raise RateLimited (429) with Retry-After."""
+    lease_key = (hit.key, hit.limit)
+    if _hit_from_lease(lease_key):
+        return
     try:
         client = get_redis_connection("default")
-        retry_after = client.register_script(_RATE_LIMIT_HIT)(keys=[hit.key], args=[hit.limit.count, hit.limit.seconds])
+        granted, window_ms = client.register_script(_LEASE_LUA)(
+            keys=[hit.key], args=[hit.limit.count, hit.limit.seconds, hit.limit.lease_size]
+        )
     except RedisError as error:
         logger.warning("rate limit %s not enforced, Redis unavailable: %s", hit.scope, error)
         return
-    refuse_if_limited(int(retry_after))
+    if granted == 0:
+        raise RateLimited("Too many requests; slow down.", retry_after=max(math.ceil(window_ms / 1000), 1))
+    if granted > 1:
+        _keep_lease(lease_key, granted - 1, window_ms / 1000)
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from apps.tenancy import services as tenancy_services
 from apps.tenancy import token_cache
 from apps.tenancy.models import Role
+from ledgerx import ratelimit
 from ledgerx.celery import app as celery_app
 from tests.factories import PASSWORD, DepartmentFactory, OrganizationFactory, UserFactory
 
@@ -16,9 +17,10 @@ from tests.factories import PASSWORD, DepartmentFactory, OrganizationFactory, Us
 @pytest.fixture(autouse=True)
 def _clean_redis():
     """Each test starts with this run's Redis database empty (REDIS_URL picks a database per run),
-    and with no token answers kept in this process."""
+    and with no token answers or rate-limit leases kept in this process."""
     get_redis_connection("default").flushdb()
     token_cache.clear()
+    ratelimit.forget_leases()
     yield
 
 

@@ -120,7 +120,7 @@ class TransactionListCreateApi(TenantAPIView):
         operation_id="transactions_submit",
         parameters=[IDEMPOTENCY_KEY],
         request=TransactionSubmitInput,
-        responses={202: TransactionOutput, **error_responses(400, 404, 409, 422, 429)},
+        responses={202: TransactionOutput, **error_responses(400, 404, 422, 429)},
         description="Accepts a spend as pending and settles it in the background; poll the Location.",
     )
     def post(self, request):

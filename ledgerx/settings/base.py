@@ -70,6 +70,9 @@ TEMPLATES = [
 # spend path): a connection the server dropped fails one request with 503 and Retry-After, and is
 # replaced at that request's end.
 DATABASES = {"default": dj_database_url.parse(env.DATABASE_URL, conn_max_age=60, conn_health_checks=False)}
+# psycopg's default (Django turns prepared statements off): only `ledgerx.db.prepared_cursor` binds
+# on the server, so only the statements it runs are prepared.
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -214,7 +217,6 @@ SETTLEMENT_SWEEP_AFTER_SECONDS = env.env_int("SETTLEMENT_SWEEP_AFTER_SECONDS", 5
 # Most spends one settlement transaction claims; light traffic settles one at a time, unbatched.
 SETTLEMENT_BATCH_SIZE = env.env_int("SETTLEMENT_BATCH_SIZE", 1000)
 SETTLEMENT_MAX_RETRIES = env.env_int("SETTLEMENT_MAX_RETRIES", 8)
-IDEMPOTENCY_IN_FLIGHT_SECONDS = 30
 # A spend awaiting approval this long is rejected and its hold released.
 APPROVAL_EXPIRY_HOURS = env.env_int("APPROVAL_EXPIRY_HOURS", 72)
 # Past this many pending spends the API answers 503 with Retry-After instead of falling over.

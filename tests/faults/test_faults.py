@@ -118,7 +118,7 @@ def test_redis_restarted_with_its_data_gone_loses_nothing(tenant, tmp_path):
             assert status == 202
             accepted[f"before-{index}"] = body["id"]
 
-        redis.kill()  # queued wake-ups and idempotency claims are gone with it
+        redis.kill()  # queued wake-ups and rate-limit counters are gone with it
         for index in range(5):  # Redis down: the API still accepts, on the database alone
             status, _, body = _post(base_url, token, f"during-{index}", SPEND)
             assert status == 202, body
@@ -142,17 +142,16 @@ def test_redis_restarted_with_its_data_gone_loses_nothing(tenant, tmp_path):
 
 
 def test_connection_cut_during_ingestion_answers_503_and_writes_nothing(api, tenant, monkeypatch):
-    from apps.ledger import idempotency
+    from apps.ledger import services
 
-    real_claim = idempotency.claim
+    real_fingerprint = services.idempotency.fingerprint
 
-    def claim_then_lose_the_database(**kwargs):
-        claimed = real_claim(**kwargs)
+    def fingerprint_then_lose_the_database(request):
         _terminate_backend(connection.connection.info.backend_pid)
-        return claimed
+        return real_fingerprint(request)
 
     client = api(tenant.employee)
-    monkeypatch.setattr(idempotency, "claim", claim_then_lose_the_database)
+    monkeypatch.setattr(services.idempotency, "fingerprint", fingerprint_then_lose_the_database)
     response = client.post("/api/v1/transactions", SPEND, format="json", HTTP_IDEMPOTENCY_KEY="cut")
     assert response.status_code == 503
     assert response["Retry-After"]

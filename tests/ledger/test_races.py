@@ -40,23 +40,35 @@ def test_forty_concurrent_spends_against_ten_thousand_post_exactly_ten(tenant):
 
 def test_concurrent_submissions_with_one_key_make_one_transaction(tenant):
     def send(index):
-        try:
-            return services.transaction_submit(
-                user=tenant.employee,
-                idempotency_key="same-key",
-                amount="5.00",
-                currency="USD",
-                merchant="Dell",
-                category="equipment",
-            )[0].id
-        except Exception as error:  # noqa: BLE001 - a 409 while the first is in flight is allowed
-            return type(error).__name__
+        return services.transaction_submit(
+            user=tenant.employee,
+            idempotency_key="same-key",
+            amount="5.00",
+            currency="USD",
+            merchant="Dell",
+            category="equipment",
+        )
 
     results = run_in_threads(20, send)
-    ids = {r for r in results if not isinstance(r, str)}
-    assert len(ids) == 1
-    assert {r for r in results if isinstance(r, str)} <= {"IdempotencyInFlight"}
+    assert len({transaction.id for transaction, _ in results}) == 1
+    assert [replayed for _, replayed in results].count(False) == 1  # the others waited for it, then replayed it
     assert Transaction.objects.count() == 1
+
+
+def test_concurrent_reversals_with_one_key_make_one_reversal_and_replay_it(tenant):
+    spend = spend_submit(tenant.employee, "50.00")
+    settle_all(tenant.organization)
+
+    def reverse(index):
+        return services.transaction_reverse(
+            actor=tenant.finance, original_id=spend.id, reason="returned", idempotency_key="reverse-once"
+        )
+
+    results = run_in_threads(10, reverse)
+    assert len({reversal.id for reversal, _ in results}) == 1
+    assert [replayed for _, replayed in results].count(False) == 1
+    assert Transaction.objects.filter(kind=Transaction.Kind.REVERSAL).count() == 1
+    assert ledger_verify()["ok"]
 
 
 def test_sibling_departments_never_exceed_their_shared_parent(tenant):

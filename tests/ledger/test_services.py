@@ -5,7 +5,7 @@ commit for real (transaction=True).
 """
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from apps.budgets.models import BudgetPeriod
 from apps.ledger import services
@@ -14,7 +14,6 @@ from apps.ledger.selectors import ledger_verify, pending_spends_oldest_first
 from ledgerx.errors import (
     Conflict,
     Forbidden,
-    IdempotencyInFlight,
     IdempotencyKeyReused,
     InvalidInput,
     NotFound,
@@ -44,6 +43,17 @@ def test_accepted_spend_instance_matches_its_row_and_needs_no_field_preparation(
         assert field.get_db_prep_save(field.pre_save(spend, add=True), connection) == value, field.name
     assert spend.department == tenant.department and spend.employee == tenant.employee
     assert not spend._state.adding
+
+
+def test_the_spend_insert_is_prepared_once_per_connection(tenant):
+    spend_submit(tenant.employee, "1.00")
+    spend_submit(tenant.employee, "2.00")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE 'INSERT INTO \"ledger_transaction\"%%'"
+        )
+        assert cursor.fetchall() == [(2,)]  # one statement, run twice
 
 
 def test_settlement_posts_two_entries_summing_to_zero_and_charges_every_level(tenant):
@@ -176,13 +186,18 @@ def test_database_constraint_holds_the_key_when_redis_forgot_it(tenant):
     assert Transaction.objects.count() == 1
 
 
-def test_key_in_flight_is_a_conflict_until_its_claim_is_abandoned(tenant, settings):
-    first = spend_submit(tenant.employee, "1.00", key="slow")
-    Transaction.objects.filter(id=first.id).delete()  # as if the first request had not committed yet
-    with pytest.raises(IdempotencyInFlight):
-        spend_submit(tenant.employee, "1.00", key="slow")
-    settings.IDEMPOTENCY_IN_FLIGHT_SECONDS = 0  # the first request died: its claim is taken over
-    retried = spend_submit(tenant.employee, "1.00", key="slow")
+def test_a_spend_that_failed_leaves_its_key_free_for_the_retry(tenant, monkeypatch):
+    def lose_the_insert(*args, **kwargs):
+        raise OperationalError("the connection was lost")
+
+    monkeypatch.setattr(services, "_insert", lose_the_insert)
+    with pytest.raises(OperationalError):
+        spend_submit(tenant.employee, "1.00", key="failed-once")
+    monkeypatch.undo()
+    retried, replayed = services.transaction_submit(
+        user=tenant.employee, idempotency_key="failed-once", amount="1.00", currency="USD", merchant="Dell", category="x"
+    )
+    assert not replayed
     assert Transaction.objects.get().id == retried.id
 
 
@@ -194,7 +209,7 @@ def test_a_spend_past_the_rate_limit_is_refused_without_claiming_its_key(tenant,
         spend_submit(tenant.employee, "1.00", key="refused")
     assert Transaction.objects.count() == 1
     settings.RATE_LIMIT_SPEND_PER_USER = (10, 60)
-    retried = spend_submit(tenant.employee, "1.00", key="refused")  # not taken for a request in flight
+    retried = spend_submit(tenant.employee, "1.00", key="refused")  # the refused request did not take it
     assert Transaction.objects.filter(idempotency_key="refused").get().id == retried.id
 
 

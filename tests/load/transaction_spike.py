@@ -67,8 +67,6 @@ class VirtualEmployee(HttpUser):
         ) as response:
             if response.status_code == 202 and response.headers.get("Idempotent-Replayed") == "true":
                 response.success()
-            elif response.status_code == 409:
-                response.success()  # the first is still in flight
             else:
                 response.failure(f"retry was not a replay: {response.status_code}")
 

@@ -155,3 +155,67 @@ def test_a_window_opens_with_its_expiry_and_refuses_past_the_limit_until_it_ends
         rate_limit_hit(hit)
     assert 0 < refused.value.retry_after <= 30
     assert "192.0.2.7" not in hit.key
+
+
+def test_a_large_limit_is_counted_from_a_lease_without_asking_redis_each_time():
+    from ledgerx.ratelimit import Hit, Limit, rate_limit_hit
+
+    client = get_redis_connection("default")
+    hit = Hit("spend", "a-busy-user", Limit(3000, 60))
+    assert hit.limit.lease_size == 30
+    rate_limit_hit(hit)
+    assert int(client.get(hit.key)) == 30  # leased: this hit and 29 more
+    for _ in range(29):
+        rate_limit_hit(hit)
+    assert int(client.get(hit.key)) == 30  # counted here, not in Redis
+    rate_limit_hit(hit)
+    assert int(client.get(hit.key)) == 60
+
+
+def test_a_lease_gets_only_what_other_processes_left_and_then_refuses():
+    from ledgerx.errors import RateLimited
+    from ledgerx.ratelimit import Hit, Limit, rate_limit_hit
+
+    client = get_redis_connection("default")
+    hit = Hit("spend", "a-user", Limit(500, 60))
+    client.set(hit.key, 499, ex=60)  # other processes leased all but one
+    rate_limit_hit(hit)
+    with pytest.raises(RateLimited) as refused:
+        rate_limit_hit(hit)
+    assert 0 < refused.value.retry_after <= 60
+
+
+def test_a_lease_ends_with_its_window():
+    import time
+
+    from ledgerx.ratelimit import Hit, Limit, rate_limit_hit
+
+    client = get_redis_connection("default")
+    hit = Hit("spend", "a-user", Limit(1000, 1))
+    rate_limit_hit(hit)  # leases 10 in a window of one second, and keeps 9
+    time.sleep(1.1)
+    rate_limit_hit(hit)  # the 9 ended with their window: a new lease in a new one
+    assert int(client.get(hit.key)) == 10
+
+
+def test_threads_sharing_a_lease_never_pass_the_limit():
+    from ledgerx.errors import RateLimited
+    from ledgerx.ratelimit import Hit, Limit, rate_limit_hit
+    from tests.conftest import run_in_threads
+
+    hit = Hit("spend", "a-crowd", Limit(300, 60))
+    threads, hits_each = 8, 50
+
+    def hit_many(index):
+        allowed = 0
+        for _ in range(hits_each):
+            try:
+                rate_limit_hit(hit)
+                allowed += 1
+            except RateLimited:
+                pass
+        return allowed
+
+    allowed = sum(run_in_threads(threads, hit_many))
+    # Never more than the limit; fewer only by leftovers of the last leases, when no thread came after them.
+    assert 300 - threads * (hit.limit.lease_size - 1) <= allowed <= 300
