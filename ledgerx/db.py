@@ -10,11 +10,8 @@ Prepared statements belong to the server session: a connection pooler in front o
 keep them (PgBouncer from 1.21 with `max_prepared_statements`, or session pooling).
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import psycopg
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorWrapper
 
 
@@ -23,15 +20,14 @@ class _PreparingCursor(psycopg.Cursor):
         return super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
 
 
-@contextmanager
-def prepared_cursor() -> Iterator[CursorWrapper]:
+def prepared_cursor() -> CursorWrapper:
     """A cursor on the default connection, as `connection.cursor()` but preparing what it runs.
 
-    Wrapped as Django wraps its own, so errors are Django's and the query is logged where queries are.
+    Wrapped as Django wraps its own, so errors are Django's and the query is logged where queries
+    are. Use it in a `with` block, which closes it.
     """
+    connection = connections[DEFAULT_DB_ALIAS]  # once: each use of `django.db.connection` looks it up
     connection.ensure_connection()
     connection.validate_thread_sharing()
     raw = _PreparingCursor(connection.connection)
-    cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-    with cursor:
-        yield cursor
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)

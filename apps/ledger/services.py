@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
@@ -135,7 +135,9 @@ def transaction_submit(
 ) -> tuple[Transaction, bool]:
     """Accept a spend as `pending` (one INSERT) and queue its settlement after commit.
 
-    Each user submits at most RATE_LIMIT_SPEND_PER_USER spends a minute (replays included).
+    Called outside any transaction, as the API does: the INSERT commits on its own, and the unique
+    violation that finds a replay would abort a caller's transaction. Each user submits at most
+    RATE_LIMIT_SPEND_PER_USER spends a minute (replays included).
     Returns the transaction and whether this was a replay of an earlier request with the same key.
     """
     organization = user.organization
@@ -228,7 +230,7 @@ def _insert(columns: dict[str, object], *, department: Department, employee: Use
     values = [columns[field.attname] for field in _TRANSACTION_FIELDS]
     with prepared_cursor() as cursor:
         cursor.execute(_INSERT_TRANSACTION, values)
-    row = Transaction.from_db(connection.alias, None, values)
+    row = Transaction.from_db(DEFAULT_DB_ALIAS, None, values)
     # The answer names the department and the employee: use the instances at hand, not a query.
     Transaction.department.field.set_cached_value(row, department)
     Transaction.employee.field.set_cached_value(row, employee)
