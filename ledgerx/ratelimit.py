@@ -81,26 +81,26 @@ class _Lease:
     ends_at: float  # time.monotonic()
 
 
-_leases: dict[tuple[str, Limit], _Lease] = {}
+_leases: dict[Hit, _Lease] = {}  # keyed by the hit itself: its Redis key is hashed only to ask Redis
 _leases_lock = threading.Lock()
 
 
-def _hit_from_lease(lease_key: tuple[str, Limit]) -> bool:
+def _hit_from_lease(hit: Hit) -> bool:
     with _leases_lock:
-        lease = _leases.get(lease_key)
+        lease = _leases.get(hit)
         if lease is None or lease.hits_left <= 0 or time.monotonic() >= lease.ends_at:
             return False
         lease.hits_left -= 1
         return True
 
 
-def _keep_lease(lease_key: tuple[str, Limit], hits_left: int, window_seconds: float) -> None:
+def _keep_lease(hit: Hit, hits_left: int, window_seconds: float) -> None:
     now = time.monotonic()
     with _leases_lock:
-        held = _leases.get(lease_key)
+        held = _leases.get(hit)
         if held is not None and now < held.ends_at:
             hits_left += held.hits_left  # another thread's lease in the same window
-        _leases[lease_key] = _Lease(hits_left, now + window_seconds)
+        _leases[hit] = _Lease(hits_left, now + window_seconds)
         if len(_leases) > LEASES_KEPT:
             for key in [key for key, lease in _leases.items() if lease.ends_at <= now]:
                 del _leases[key]
@@ -114,8 +114,7 @@ def forget_leases() -> None:
 
 def rate_limit_hit(hit: Hit) -> None:
     """Count the hit; past its limit raise RateLimited (429) with Retry-After."""
-    lease_key = (hit.key, hit.limit)
-    if _hit_from_lease(lease_key):
+    if _hit_from_lease(hit):
         return
     try:
         client = get_redis_connection("default")
@@ -128,7 +127,7 @@ def rate_limit_hit(hit: Hit) -> None:
     if granted == 0:
         raise RateLimited("Too many requests; slow down.", retry_after=max(math.ceil(window_ms / 1000), 1))
     if granted > 1:
-        _keep_lease(lease_key, granted - 1, window_ms / 1000)
+        _keep_lease(hit, granted - 1, window_ms / 1000)
 
 
 def client_ip(request: HttpRequest) -> str:
