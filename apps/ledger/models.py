@@ -55,8 +55,14 @@ class Transaction(models.Model):
         REVERSED = "reversed", "Reversed"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # Indexed through txn_org_created and the idempotency constraint, which lead with it.
-    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Indexed through txn_org_created and the idempotency constraint, which lead with it. The
+    # organization, the department and the employee are held together by two composite foreign
+    # keys (migration 0009): a row's department and employee belong to its organization, which
+    # exists because the department does. Two checks per insert where single-column keys took three,
+    # and none of them locks the organization's row, which every concurrent spend would share.
+    organization = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SPEND)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     amount_minor = models.BigIntegerField()
@@ -64,9 +70,13 @@ class Transaction(models.Model):
     merchant = models.CharField(max_length=200)
     category = models.CharField(max_length=64)
     description = models.TextField(blank=True, default="")
-    department = models.ForeignKey("tenancy.Department", on_delete=models.PROTECT, related_name="transactions")
+    department = models.ForeignKey(
+        "tenancy.Department", on_delete=models.PROTECT, related_name="transactions", db_constraint=False
+    )
     # Indexed through txn_employee_created, which leads with it.
-    employee = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="transactions", db_index=False)
+    employee = models.ForeignKey(
+        "tenancy.User", on_delete=models.PROTECT, related_name="transactions", db_index=False, db_constraint=False
+    )
     # Who made the request: the employee for a spend, the finance user for a reversal. Never
     # searched by; an index would only slow every insert on the ingest path.
     created_by = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="+", db_index=False)

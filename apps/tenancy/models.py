@@ -47,6 +47,8 @@ class Department(models.Model):
             ),
             models.CheckConstraint(condition=Q(monthly_limit_minor__gte=0), name="department_limit_not_negative"),
             models.CheckConstraint(condition=~Q(parent=models.F("id")), name="department_not_own_parent"),
+            # The target of the ledger's (organization, department) foreign key.
+            models.UniqueConstraint(fields=["organization", "id"], name="department_unique_in_organization"),
         ]
         permissions = [("view_department_spend", "Can see the spend of this department")]
 
@@ -98,6 +100,8 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(role=Role.SYSTEM_ADMIN) | Q(organization__isnull=False),
                 name="user_in_organization_unless_system_admin",
             ),
+            # The target of the ledger's (organization, employee) foreign key.
+            models.UniqueConstraint(fields=["organization", "id"], name="user_unique_in_organization"),
         ]
 
     def __str__(self) -> str:

@@ -75,3 +75,21 @@ def test_a_balanced_journal_commits(tenant):
     with transaction.atomic():
         _insert_entries(spend.id, tenant.organization.id, [(card.id, -2_500), (expense.id, 2_500)])
     assert Entry.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("column", "constraint"),
+    [
+        ("department_id", "transaction_department_in_organization"),
+        ("employee_id", "transaction_employee_in_organization"),
+    ],
+)
+def test_a_transaction_cannot_name_another_organizations_department_or_employee(
+    tenant, other_tenant, column, constraint
+):
+    spend = spend_submit(tenant.employee, "25.00")
+    foreign = {"department_id": other_tenant.department.id, "employee_id": other_tenant.employee.id}[column]
+    with pytest.raises(IntegrityError, match=constraint), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE ledger_transaction SET {column} = %s WHERE id = %s", [foreign, spend.id])
+    spend.refresh_from_db()
+    assert (spend.department_id, spend.employee_id) == (tenant.department.id, tenant.employee.id)
