@@ -10,6 +10,7 @@ Prepared statements belong to the server session: a connection pooler in front o
 keep them (PgBouncer from 1.21 with `max_prepared_statements`, or session pooling).
 """
 
+import orjson
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorWrapper
@@ -31,3 +32,13 @@ def prepared_cursor() -> CursorWrapper:
     connection.validate_thread_sharing()
     raw = _PreparingCursor(connection.connection)
     return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
+def json_rows(rows: list[dict]) -> str:
+    """Rows for a set-based statement, as one parameter that SQL reads with `json_to_recordset(%s::json)`.
+
+    orjson writes the whole batch in C (uuids, dates and strings included), where binding an array
+    per column had psycopg adapt every element in Python: measured on the 2-core machine, 2,000
+    rows of three columns cost about 13 ms of CPU as arrays and 1.2 ms as JSON.
+    """
+    return orjson.dumps(rows).decode()

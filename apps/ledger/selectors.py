@@ -39,16 +39,6 @@ def transactions_visible(*, user: User) -> QuerySet[Transaction]:
     return transactions.filter(Q(employee=user) | Q(department__in=granted))
 
 
-def pending_spends_oldest_first(*, organization_id: uuid.UUID) -> QuerySet[Transaction]:
-    """The organization's spends waiting for settlement, in the order settlement takes them.
-
-    Served by the txn_pending_by_org_age index, in its order.
-    """
-    return Transaction.objects.filter(
-        organization_id=organization_id, status=Transaction.Status.PENDING, kind=Transaction.Kind.SPEND
-    ).order_by("created_at", "id")
-
-
 def transaction_list(
     *,
     user: User,

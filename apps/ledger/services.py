@@ -4,7 +4,8 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connection, transaction
@@ -23,12 +24,12 @@ from apps.tenancy.models import Department, Organization, Role, User
 from apps.webhooks.events import budget_threshold_payload, thresholds_crossed, transaction_payload
 from apps.webhooks.models import EventType
 from apps.webhooks.services import outbox_emit_many
-from ledgerx.db import prepared_cursor
+from ledgerx.db import json_rows, prepared_cursor
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from ledgerx.money import MoneyError, format_money, parse_amount
 from ledgerx.ratelimit import Hit, Limit, rate_limit_hit
 
-from . import idempotency, selectors
+from . import idempotency
 from .models import Account, Transaction
 
 logger = logging.getLogger(__name__)
@@ -442,20 +443,16 @@ def settlement_run(
 ) -> SettlementResult:
     """Settle the organization's pending spends, oldest first, up to `batch_size` in one transaction.
 
-    Takes the organization's settlement lock. A spend that is no longer pending is left alone, so
-    delivering the same request twice settles nothing twice.
+    `transaction_id` names a spend to settle in this batch even if older ones fill it. Takes the
+    organization's settlement lock. A spend that is no longer pending is left alone, so delivering
+    the same request twice settles nothing twice.
     """
     batch_size = batch_size or settings.SETTLEMENT_BATCH_SIZE
     with organization_settlement_lock(organization_id):
         woken = _wakeup_consumed(organization_id)
-        pending = selectors.pending_spends_oldest_first(organization_id=organization_id)
-        candidate_ids = list(pending.values_list("id", flat=True)[:batch_size])
-        if transaction_id is not None and transaction_id not in candidate_ids:
-            candidate_ids.append(transaction_id)
-        if not candidate_ids:
-            return SettlementResult(woken=woken)
-        result = run_serializable(lambda: _settle_batch(organization_id=organization_id, candidate_ids=candidate_ids))
-        result.more_pending = len(candidate_ids) >= batch_size
+        result = run_serializable(
+            lambda: _settle_batch(organization_id=organization_id, batch_size=batch_size, transaction_id=transaction_id)
+        )
         result.woken = woken
         # Committed: fraud scoring runs beside the money path, on its own queue, and cannot fail it.
         # Asked while the lock is held, so scoring requests queue in settlement order.
@@ -466,6 +463,49 @@ def settlement_run(
         except RedisError as error:
             logger.warning("could not record settlement metrics: %s", error)
     return result
+
+
+class _ClaimedSpend(NamedTuple):
+    id: uuid.UUID
+    amount_minor: int
+    department_id: uuid.UUID
+    budget_month: date
+    employee_id: uuid.UUID
+    merchant: str
+    category: str
+    created_at: datetime
+
+
+_CLAIM_COLUMNS = "id, amount_minor, department_id, budget_month, employee_id, merchant, category, created_at"
+# The oldest pending spends, in the order of the txn_pending_by_org_age index, which serves it.
+_CLAIM_OLDEST = f"""
+    SELECT {_CLAIM_COLUMNS} FROM ledger_transaction
+    WHERE organization_id = %s AND status = 'pending' AND kind = 'spend'
+    ORDER BY created_at, id LIMIT %s FOR UPDATE SKIP LOCKED
+"""  # noqa: S608 - constant column names
+_CLAIM_ONE = f"""
+    SELECT {_CLAIM_COLUMNS} FROM ledger_transaction
+    WHERE id = %s AND organization_id = %s AND status = 'pending' AND kind = 'spend' FOR UPDATE SKIP LOCKED
+"""  # noqa: S608 - constant column names
+
+
+def _claim_pending(
+    *, organization_id: uuid.UUID, batch_size: int, transaction_id: uuid.UUID | None
+) -> tuple[list[_ClaimedSpend], bool]:
+    """Lock up to `batch_size` pending spends, oldest first (and `transaction_id`'s if still pending).
+
+    Rows another transaction holds are skipped. Returns the spends in arrival order, and whether
+    the batch was full, so that more may be pending.
+    """
+    with prepared_cursor() as cursor:
+        cursor.execute(_CLAIM_OLDEST, [organization_id, batch_size])
+        spends = [_ClaimedSpend(*row) for row in cursor.fetchall()]
+        full = len(spends) >= batch_size
+        if transaction_id is not None and all(spend.id != transaction_id for spend in spends):
+            cursor.execute(_CLAIM_ONE, [transaction_id, organization_id])
+            spends += [_ClaimedSpend(*row) for row in cursor.fetchall()]
+            spends.sort(key=lambda spend: (spend.created_at, spend.id))
+    return spends, full
 
 
 @dataclass
@@ -487,26 +527,29 @@ def _write_journals(*, organization: Organization, journals: list[_Journal], now
     expense_accounts = {
         department_id: account_id for account_id, kind, department_id in accounts if kind == Account.Kind.EXPENSE
     }
-    transaction_ids, account_ids, amounts = [], [], []
-    for journal in journals:
-        transaction_ids += [journal.transaction_id, journal.transaction_id]
-        account_ids += [card_account, expense_accounts[journal.department_id]]
-        amounts += [-journal.amount_minor, journal.amount_minor]
+    legs = [
+        {"transaction": journal.transaction_id, "account": account_id, "amount": amount_minor}
+        for journal in journals
+        for account_id, amount_minor in (
+            (card_account, -journal.amount_minor),
+            (expense_accounts[journal.department_id], journal.amount_minor),
+        )
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
             """
             INSERT INTO ledger_entry (organization_id, transaction_id, account_id, amount_minor, currency, created_at)
-            SELECT %s, v.transaction_id, v.account_id, v.amount_minor, %s, %s
-            FROM unnest(%s::uuid[], %s::uuid[], %s::bigint[]) AS v(transaction_id, account_id, amount_minor)
+            SELECT %s, v.transaction, v.account, v.amount, %s, %s
+            FROM json_to_recordset(%s::json) AS v(transaction uuid, account uuid, amount bigint)
             """,
-            [organization.id, organization.currency, now, transaction_ids, account_ids, amounts],
+            [organization.id, organization.currency, now, json_rows(legs)],
         )
 
 
 def _write_periods(*, periods: dict, spent: dict, held: dict, now) -> None:
     """Write the budget rows whose totals changed, in one statement."""
     changed = [
-        (period.pk, spent[key], held[key])
+        {"id": period.pk, "spent": spent[key], "held": held[key]}
         for key, period in periods.items()
         if (spent[key], held[key]) != (period.spent_minor, period.held_minor)
     ]
@@ -515,15 +558,15 @@ def _write_periods(*, periods: dict, spent: dict, held: dict, now) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            UPDATE budgets_budgetperiod p SET spent_minor = v.spent_minor, held_minor = v.held_minor, updated_at = %s
-            FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, spent_minor, held_minor) WHERE p.id = v.id
+            UPDATE budgets_budgetperiod p SET spent_minor = v.spent, held_minor = v.held, updated_at = %s
+            FROM json_to_recordset(%s::json) AS v(id bigint, spent bigint, held bigint) WHERE p.id = v.id
             """,
-            [now, [pk for pk, _, _ in changed], [s for _, s, _ in changed], [h for _, _, h in changed]],
+            [now, json_rows(changed)],
         )
 
 
-def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID]) -> SettlementResult:
-    """Decide each claimed spend in arrival order against running totals; write set-based.
+def _settle_batch(*, organization_id: uuid.UUID, batch_size: int, transaction_id: uuid.UUID | None) -> SettlementResult:
+    """Claim pending spends and decide each in arrival order against running totals; write set-based.
 
     A spend fits when `spent + held + amount <= limit` at its department and every ancestor. One that
     fits and needs approval is held there and waits; any other that fits is posted.
@@ -532,15 +575,8 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
     from apps.approvals.selectors import approval_policies_of, approval_policy_for
     from apps.approvals.services import approval_requests_open
 
-    spends = list(
-        Transaction.objects.select_for_update(skip_locked=True)
-        .filter(id__in=candidate_ids, status=Transaction.Status.PENDING, kind=Transaction.Kind.SPEND)
-        .order_by("created_at", "id")
-        .only(
-            "id", "amount_minor", "department_id", "budget_month", "employee_id", "merchant", "category", "created_at"
-        )
-    )
-    result = SettlementResult()
+    spends, full = _claim_pending(organization_id=organization_id, batch_size=batch_size, transaction_id=transaction_id)
+    result = SettlementResult(more_pending=full)
     if not spends:
         return result
     organization = Organization.objects.get(id=organization_id)
@@ -563,12 +599,11 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
 
     journals: list[_Journal] = []
     waiting: list = []
-    status_ids, statuses, reasons = [], [], []
+    statuses, reasons = [], []
     for spend in spends:
         amount = spend.amount_minor
         keys = [(department_id, spend.budget_month) for department_id in lineages[spend.department_id]]
         failing = next((k for k in keys if spent[k] + held[k] + amount > periods[k].limit_minor), None)
-        status_ids.append(spend.id)
         if failing is not None:
             statuses.append(Transaction.Status.REJECTED)
             reasons.append(
@@ -603,13 +638,17 @@ def _settle_batch(*, organization_id: uuid.UUID, candidate_ids: list[uuid.UUID])
     result.latencies_seconds = [(now - spend.created_at).total_seconds() for spend in spends]
     _write_journals(organization=organization, journals=journals, now=now)
     _write_periods(periods=periods, spent=spent, held=held, now=now)
+    outcomes = [
+        {"id": spend.id, "status": status, "reason": reason}
+        for spend, status, reason in zip(spends, statuses, reasons, strict=True)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
             """
             UPDATE ledger_transaction t SET status = v.status, rejection_reason = v.reason, processed_at = %s
-            FROM unnest(%s::uuid[], %s::text[], %s::text[]) AS v(id, status, reason) WHERE t.id = v.id
+            FROM json_to_recordset(%s::json) AS v(id uuid, status text, reason text) WHERE t.id = v.id
             """,
-            [now, status_ids, [str(s) for s in statuses], reasons],
+            [now, json_rows(outcomes)],
         )
     approval_requests_open(organization_id=organization_id, waiting=waiting, now=now)
     _emit_money_events(
@@ -634,7 +673,7 @@ _EVENT_OF_STATUS = {
 def _emit_money_events(
     *,
     organization: Organization,
-    spends: list[tuple[Transaction, str, str]],
+    spends: list[tuple[Transaction | _ClaimedSpend, str, str]],
     periods: dict[tuple, BudgetPeriod],
     used_after: dict[tuple, int],
     occurred_at: datetime,

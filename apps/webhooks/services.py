@@ -16,13 +16,13 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 
-import orjson
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.tenancy.models import Organization, Role, User
+from ledgerx.db import json_rows
 from ledgerx.errors import Conflict, InvalidInput
 
 from . import signing, transport
@@ -212,7 +212,7 @@ def outbox_emit_many(*, organization_id: uuid.UUID, events: list[tuple[str, dict
             SELECT v.id, %s, v.type, v.payload, %s, v.dispatched_at
             FROM jsonb_to_recordset(%s::jsonb) AS v(id uuid, type text, payload jsonb, dispatched_at timestamptz)
             """,
-            [organization_id, now, orjson.dumps(rows).decode()],
+            [organization_id, now, json_rows(rows)],
         )
     dispatch_ids = [row["id"] for row in rows if row["dispatched_at"] is None]
     if dispatch_ids:

@@ -78,7 +78,7 @@ def test_an_event_of_a_rolled_back_change_is_never_sent(tenant, receiver, webhoo
     spend = _submit(tenant.employee, "laptop-1", "300.00")  # this worker does not consume the settlement queue
 
     with pytest.raises(RuntimeError, match="after its event was written"), transaction.atomic():
-        ledger_services._settle_batch(organization_id=tenant.organization.id, candidate_ids=[spend.id])
+        ledger_services._settle_batch(organization_id=tenant.organization.id, batch_size=10, transaction_id=None)
         rolled_back = {str(event_id) for event_id in OutboxEvent.objects.values_list("id", flat=True)}
         assert len(rolled_back) == 1
         raise RuntimeError("the settlement failed after its event was written")
