@@ -93,3 +93,12 @@ def test_a_transaction_cannot_name_another_organizations_department_or_employee(
         cursor.execute(f"UPDATE ledger_transaction SET {column} = %s WHERE id = %s", [foreign, spend.id])
     spend.refresh_from_db()
     assert (spend.department_id, spend.employee_id) == (tenant.department.id, tenant.employee.id)
+
+
+def test_an_entry_cannot_post_to_another_organizations_account(tenant, other_tenant):
+    spend = spend_submit(tenant.employee, "25.00")
+    card = Account.objects.get(organization=tenant.organization, kind=Account.Kind.CARD_FUNDING)
+    foreign_expense = Account.objects.get(department=other_tenant.department)
+    with pytest.raises(IntegrityError, match="entry_account_in_organization"), transaction.atomic():
+        _insert_entries(spend.id, tenant.organization.id, [(card.id, -2_500), (foreign_expense.id, 2_500)])
+    assert not Entry.objects.exists()
