@@ -687,6 +687,7 @@ def _emit_money_events(
     """
     if department_names is None:
         department_names = dict(Department.objects.filter(organization=organization).values_list("id", "name"))
+    occurred = occurred_at.isoformat()
     emails = dict(
         User.objects.of(organization)
         .filter(id__in={spend.employee_id for spend, _, _ in spends})
@@ -708,7 +709,7 @@ def _emit_money_events(
                     employee_id=spend.employee_id,
                     employee_email=emails[spend.employee_id],
                     rejection_reason=reason,
-                    occurred_at=occurred_at,
+                    occurred_at=occurred,
                 ),
                 **(extra or {}),
             },
@@ -732,7 +733,7 @@ def _emit_money_events(
                         limit_minor=period.limit_minor,
                         spent_minor=used_after[(department_id, month)],
                         currency=organization.currency,
-                        occurred_at=occurred_at,
+                        occurred_at=occurred,
                     ),
                 )
             )

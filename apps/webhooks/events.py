@@ -1,7 +1,10 @@
-"""The payloads of the events LedgerX emits, built from plain values so any service can emit them."""
+"""The payloads of the events LedgerX emits, built from plain values so any service can emit them.
+
+Times come as ISO 8601 text: a settlement batch formats its one instant once, not once per spend.
+"""
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from ledgerx.money import to_decimal_string
 
@@ -22,7 +25,7 @@ def transaction_payload(
     employee_id: uuid.UUID,
     employee_email: str,
     rejection_reason: str,
-    occurred_at: datetime,
+    occurred_at: str,
 ) -> dict:
     return {
         "transaction": {
@@ -36,7 +39,7 @@ def transaction_payload(
             "employee": {"id": str(employee_id), "email": employee_email},
             "rejection_reason": rejection_reason,
         },
-        "occurred_at": occurred_at.isoformat(),
+        "occurred_at": occurred_at,
     }
 
 
@@ -58,7 +61,7 @@ def budget_threshold_payload(
     limit_minor: int,
     spent_minor: int,
     currency: str,
-    occurred_at: datetime,
+    occurred_at: str,
 ) -> dict:
     return {
         "budget": {
@@ -69,5 +72,5 @@ def budget_threshold_payload(
             "spent": to_decimal_string(spent_minor, currency),
             "currency": currency,
         },
-        "occurred_at": occurred_at.isoformat(),
+        "occurred_at": occurred_at,
     }

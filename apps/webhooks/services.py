@@ -194,12 +194,13 @@ def outbox_emit_many(*, organization_id: uuid.UUID, events: list[tuple[str, dict
     # no dispatch task is queued for it. An organization without webhooks pays nothing for them.
     subscribed = subscribed_event_types(organization_id=organization_id)
     now = timezone.now()
+    # orjson writes uuids and datetimes as JSON text itself.
     rows = [
         {
-            "id": str(event_id),
+            "id": event_id,
             "type": event_type,
             "payload": payload,
-            "dispatched_at": None if event_type in subscribed else now.isoformat(),
+            "dispatched_at": None if event_type in subscribed else now,
         }
         for event_id, (event_type, payload) in zip(event_ids, events, strict=True)
     ]
@@ -214,7 +215,7 @@ def outbox_emit_many(*, organization_id: uuid.UUID, events: list[tuple[str, dict
             """,
             [organization_id, now, json_rows(rows)],
         )
-    dispatch_ids = [row["id"] for row in rows if row["dispatched_at"] is None]
+    dispatch_ids = [str(row["id"]) for row in rows if row["dispatched_at"] is None]
     if dispatch_ids:
         transaction.on_commit(lambda: _dispatch_request(dispatch_ids))
     return event_ids

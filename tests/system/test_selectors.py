@@ -157,3 +157,15 @@ def test_system_metrics_gathers_everything():
     }
     assert metrics["window_minutes"] == 15
     assert len(metrics["throughput"]) == 16
+
+
+def test_settlement_latencies_land_in_cumulative_buckets_a_bound_included():
+    # 0.01 sits on a bound and counts in it; 100 s is beyond every bound and counts only in +Inf.
+    services.settlement_observe(batch_size=4, latencies_seconds=[0.003, 0.01, 0.2, 100.0])
+
+    latency = selectors.settlement_histograms()["settle_latency_seconds"]
+    counts = {bucket["le"]: bucket["count"] for bucket in latency["buckets"]}
+    assert (counts["0.005"], counts["0.01"], counts["0.025"], counts["0.25"], counts["60"]) == (1, 2, 2, 3, 3)
+    assert counts["+Inf"] == latency["count"] == 4
+    batch = {bucket["le"]: bucket["count"] for bucket in selectors.settlement_histograms()["batch_size"]["buckets"]}
+    assert (batch["1"], batch["10"], batch["+Inf"]) == (0, 1, 1)
