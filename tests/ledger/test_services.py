@@ -4,8 +4,10 @@ Settlement takes an advisory lock before its SERIALIZABLE transaction starts, so
 commit for real (transaction=True).
 """
 
+import threading
+
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, connections, transaction
 
 from apps.budgets.models import BudgetPeriod
 from apps.ledger import services
@@ -334,3 +336,53 @@ def test_the_settlement_claim_reads_pending_spends_in_index_order(tenant):
             cursor.execute("RESET enable_bitmapscan")
     assert "Index Scan using txn_pending_by_org_age" in plan
     assert "Sort" not in plan
+
+
+def test_a_batch_takes_the_oldest_pending_spends_and_says_whether_more_wait(tenant, other_tenant):
+    spends = [spend_submit(tenant.employee, "1.00") for _ in range(3)]
+    elsewhere = spend_submit(other_tenant.employee, "1.00")
+
+    first = services.settlement_run(organization_id=tenant.organization.id, batch_size=2)
+    assert (first.posted, first.more_pending) == ([spends[0].id, spends[1].id], True)
+    second = services.settlement_run(organization_id=tenant.organization.id, batch_size=2)
+    assert (second.posted, second.more_pending) == ([spends[2].id], False)
+    assert refreshed(elsewhere).status == Transaction.Status.PENDING
+
+
+def test_a_named_spend_joins_a_full_batch_in_arrival_order(tenant):
+    spends = [spend_submit(tenant.employee, "1.00") for _ in range(3)]
+
+    result = services.settlement_run(organization_id=tenant.organization.id, batch_size=1, transaction_id=spends[2].id)
+
+    assert result.posted == [spends[0].id, spends[2].id]
+    assert refreshed(spends[1]).status == Transaction.Status.PENDING
+
+
+def test_a_spend_locked_elsewhere_is_skipped_not_waited_for(tenant):
+    """The claim skips rows another transaction holds; waiting for them would hang here, since the
+    holder lets go only after settlement returns."""
+    spends = [spend_submit(tenant.employee, "1.00") for _ in range(3)]
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_oldest() -> None:
+        try:
+            with transaction.atomic():
+                Transaction.objects.select_for_update().get(id=spends[0].id)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_oldest)
+    holder.start()
+    assert locked.wait(timeout=30)
+    try:
+        result = services.settlement_run(organization_id=tenant.organization.id)
+    finally:
+        release.set()
+        holder.join()
+
+    assert result.posted == [spends[1].id, spends[2].id]
+    assert refreshed(spends[0]).status == Transaction.Status.PENDING
+    settle_all(tenant.organization)
+    assert refreshed(spends[0]).status == Transaction.Status.POSTED
