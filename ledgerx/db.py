@@ -35,7 +35,8 @@ def prepared_cursor() -> CursorWrapper:
 
 
 def json_rows(rows: list[dict]) -> str:
-    """Rows for a set-based statement, as one parameter that SQL reads with `json_to_recordset(%s::json)`.
+    """Rows for a set-based statement, as one parameter that SQL reads with `json_to_recordset(%s::json)`
+    (or `jsonb_to_recordset` where a column is itself JSON).
 
     orjson writes the whole batch in C (uuids, dates and strings included), where binding an array
     per column had psycopg adapt every element in Python: measured on the 2-core machine, 2,000

@@ -131,8 +131,7 @@ class Entry(models.Model):
     id = models.BigAutoField(primary_key=True)
     # The database holds organization and account together: the account belongs to the entry's
     # organization, which exists because the account does (composite key entry_account_in_organization,
-    # migration 0010). One check per entry where two single-column keys took two, on the settlement's
-    # busiest statement.
+    # migration 0010). One check per entry instead of two, on the settlement's busiest statement.
     organization = models.ForeignKey(
         "tenancy.Organization", on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
