@@ -1,4 +1,5 @@
-"""A cursor whose statements PostgreSQL parses and plans once per connection, for the spend path.
+"""A cursor whose statements PostgreSQL parses and plans once per connection, for the money path's
+hottest statements (the spend INSERT, the settlement claim); and bulk rows as one JSON parameter.
 
 Django binds parameters on the client: each statement reaches PostgreSQL as text with its values
 in it, to be parsed, analysed and planned afresh. For the spend INSERT (twenty columns, its
