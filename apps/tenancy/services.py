@@ -306,9 +306,13 @@ def user_tokens_forget(*, user_id: uuid.UUID) -> None:
     """Drop the cached owner of every token of this user, so their next request reads them afresh.
 
     Runs after every committed change to a user (see apps.py): a role taken away or an account
-    deactivated counts at once, not when the cache entry expires.
+    deactivated counts at once, not when the cache entry expires. A user without tokens has nothing
+    cached, and announcing a forgetting would make every process drop all it keeps (a login alone
+    saves the user).
     """
-    token_cache.forget(ApiToken.objects.filter(user_id=user_id).values_list("key_hash", flat=True))
+    key_hashes = list(ApiToken.objects.filter(user_id=user_id).values_list("key_hash", flat=True))
+    if key_hashes:
+        token_cache.forget(key_hashes)
 
 
 def token_revoke(*, key: str) -> None:

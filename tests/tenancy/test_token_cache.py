@@ -138,3 +138,13 @@ def test_each_request_gets_user_objects_of_its_own(tenant, listening):
     first.organization.name = "Renamed without saving"
     assert first is not second
     assert second.organization.name == tenant.organization.name
+
+
+def test_changing_a_user_without_tokens_leaves_kept_answers_alone(tenant, listening, redis_reads):
+    key = services.token_create(user=tenant.employee)
+    assert selectors.user_for_token(key=key) == tenant.employee
+
+    tenant.finance.save()  # committed: its change announces a forgetting only for a user with tokens
+
+    assert selectors.user_for_token(key=key) == tenant.employee
+    assert len(redis_reads) == 1
