@@ -7,13 +7,7 @@ POST /transactions at 64 clients, workers x threads: ingest rps and the web serv
 The machine's speed drifts by a third between runs, but fewer processes cost less CPU per request
 (fewer context switches, warmer caches). One thread per worker did as well on this short, uniform
 request, but would let one slow request (a large report, a database or Redis timeout) hold up a
-whole core's traffic; a second thread costs little. Hence one worker per core, two threads each.
-
-The worker is gthread's, except that while its threads are busy it leaves a new connection 1 ms to
-an idle sibling (`ledgerx/gunicorn_worker.py`). Kept-alive connections stay where they were
-accepted, and stock gthread split `make bench`'s 64 clients as unevenly as 47/17 or 63/1.
-Ingest-only, seven interleaved pairs on 2026-12-03: ingest p99 84-122 ms against 94-169 with stock
-gthread, lower in every pair; the ingest ratio moved within the noise (0.76-0.92 against 0.79-0.90)."""
+whole core's traffic; a second thread costs little. Hence one worker per core, two threads each."""
 
 import gc
 import importlib
@@ -23,7 +17,7 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
-worker_class = "ledgerx.gunicorn_worker.BalancedThreadWorker"
+worker_class = "gthread"
 keepalive = 5
 timeout = 30
 graceful_timeout = 20
