@@ -7,7 +7,16 @@ POST /transactions at 64 clients, workers x threads: ingest rps and the web serv
 The machine's speed drifts by a third between runs, but fewer processes cost less CPU per request
 (fewer context switches, warmer caches). One thread per worker did as well on this short, uniform
 request, but would let one slow request (a large report, a database or Redis timeout) hold up a
-whole core's traffic; a second thread costs little. Hence one worker per core, two threads each."""
+whole core's traffic; a second thread costs little. Hence one worker per core, two threads each.
+
+The worker is gthread's, except that while its threads are busy it leaves a new connection 1 ms to
+an idle sibling (`ledgerx/gunicorn_worker.py`). Kept-alive connections stay where they were
+accepted, and stock gthread split `make bench`'s 64 clients as unevenly as 47/17 or 63/1.
+Eight full `make bench` runs on 2026-12-03, balanced and stock in the order B S S B B S S B
+(results suffixed `-balanced`): ingest p99 94, 88, 75, 124 ms against 101, 78, 121, 148; ingest
+ratio 0.91, 0.90, 0.86, 0.80 against 0.84, 0.83, 0.86, 0.78; end-to-end accept p99 13-24 ms
+against 14-52. Leaving a connection 5 ms instead slowed the first request of connections opened in
+a burst (baseline p99 138-149 against 82-97 ms in three ingest-only pairs)."""
 
 import gc
 import importlib
@@ -17,7 +26,7 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
-worker_class = "gthread"
+worker_class = "ledgerx.gunicorn_worker.BalancedThreadWorker"
 keepalive = 5
 timeout = 30
 graceful_timeout = 20

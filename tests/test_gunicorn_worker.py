@@ -1,0 +1,112 @@
+"""The deployed gunicorn worker leaves new connections to an idle sibling while it is busy."""
+
+import http.client
+import os
+import runpy
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.processes import BIN, ROOT, free_port, wait_until
+
+pytestmark = pytest.mark.slow
+
+BALANCED = "ledgerx.gunicorn_worker.BalancedThreadWorker"
+
+
+def _pid_of(connection: http.client.HTTPConnection, sleep: float = 0.02) -> str:
+    connection.request("GET", f"/?sleep={sleep}")
+    response = connection.getresponse()
+    assert response.status == 200
+    return response.read().decode()
+
+
+def _answers(port: int) -> bool:
+    try:
+        _pid_of(http.client.HTTPConnection("127.0.0.1", port, timeout=1))
+        return True
+    except OSError:
+        return False
+
+
+def _workers_forked(process: subprocess.Popen) -> bool:
+    return len(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()) == 2
+
+
+@pytest.fixture
+def two_single_thread_workers():
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            *("--worker-class", BALANCED, "--workers", "2", "--threads", "1"),
+            *("--bind", f"127.0.0.1:{port}", "tests.gunicorn_pid_app:app"),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_until(lambda: _answers(port), timeout=30), "gunicorn did not start"
+        assert wait_until(lambda: _workers_forked(process), timeout=30), "gunicorn did not fork its workers"
+        time.sleep(0.5)  # for the second to boot and wait on the socket
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_deployed_config_uses_the_balanced_worker():
+    config = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert config["worker_class"] == BALANCED
+
+
+def test_new_connections_go_to_the_idle_worker_while_the_other_is_busy(two_single_thread_workers):
+    port = two_single_thread_workers
+    held = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    busy_pid = _pid_of(held)
+    slow = threading.Thread(target=_pid_of, args=(held, 2.0))
+    slow.start()  # the worker holding this connection has its one thread taken for 2 s
+    time.sleep(0.2)
+
+    started = time.monotonic()
+    # Kept open, and 20 ms apart: a worker finishing a request or closing a connection is busy
+    # for a moment, and would leave the connection to the busy one for as long.
+    new_connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(10)]
+    answered_by = []
+    for connection in new_connections:
+        answered_by.append(_pid_of(connection))
+        time.sleep(0.02)
+    seconds = time.monotonic() - started
+    slow.join()
+
+    assert busy_pid not in answered_by, f"a busy worker took a new connection: {answered_by}"
+    assert len(set(answered_by)) == 1
+    assert seconds < 1.5, "none of them waited for the busy worker"
+
+
+def test_a_busy_worker_still_takes_connections_when_its_sibling_is_busy_too(two_single_thread_workers):
+    port = two_single_thread_workers
+    holders = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(2)]
+    pids = set()
+    for holder in holders:
+        pids.add(_pid_of(holder))
+    if len(pids) == 1:  # both landed on one worker: find the other one a connection of its own
+        for _ in range(20):
+            other = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            if _pid_of(other) not in pids:
+                holders[1] = other
+                break
+    slow = [threading.Thread(target=_pid_of, args=(holder, 0.5)) for holder in holders]
+    for thread in slow:
+        thread.start()
+    time.sleep(0.1)
+
+    late = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    assert _pid_of(late, 0.0)  # answered once a thread frees, not left waiting in the backlog
+    for thread in slow:
+        thread.join()
