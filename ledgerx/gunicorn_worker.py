@@ -61,7 +61,10 @@ class BalancedThreadWorker(ThreadWorker):
             super().accept(listener)
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
-        # Wake up when the wait ends, even if no other event comes.
+        # Wake up when the wait ends, even if no other event comes; one already over ends at the
+        # loop's next turn, which calls set_accept_enabled.
         if self.alive and self.accept_after is not None:
-            timeout = max(0.0, min(timeout, self.accept_after - time.monotonic()))
+            waiting_for = self.accept_after - time.monotonic()
+            if waiting_for > 0:
+                timeout = min(timeout, waiting_for)
         super().wait_for_and_dispatch_events(timeout)
