@@ -40,6 +40,30 @@ def organization_settlement_lock(organization_id: uuid.UUID) -> Iterator[None]:
             connection.close()
 
 
+def _drain_lease_key(organization_id: uuid.UUID) -> int:
+    # The UUID's high 63 bits; the settlement lock uses the low ones.
+    return (organization_id.int >> 64) & ((1 << 63) - 1)
+
+
+def organization_drain_in_progress(organization_id: uuid.UUID) -> bool:
+    """Whether a session holds the organization's drain lease at this moment."""
+    key = _drain_lease_key(organization_id)
+    with connection.cursor() as cursor:
+        # A bigint advisory key shows in pg_locks as its high and low 32 bits, objsubid 1.
+        cursor.execute(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM pg_locks
+                WHERE locktype = 'advisory' AND granted AND objsubid = 1
+                  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND classid = %s::bigint::oid AND objid = %s::bigint::oid
+            )
+            """,
+            [key >> 32, key & 0xFFFFFFFF],
+        )
+        return cursor.fetchone()[0]
+
+
 @contextmanager
 def organization_drain_lease(organization_id: uuid.UUID) -> Iterator[bool]:
     """Try to become the organization's one settlement drain; yields whether it did.
@@ -49,7 +73,7 @@ def organization_drain_lease(organization_id: uuid.UUID) -> Iterator[bool]:
     """
     if connection.in_atomic_block:
         raise RuntimeError("take the drain lease outside any transaction")
-    key = (organization_id.int >> 64) & ((1 << 63) - 1)
+    key = _drain_lease_key(organization_id)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         leased = cursor.fetchone()[0]

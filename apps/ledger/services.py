@@ -8,14 +8,19 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
-from apps.budgets.locks import lock_budget_periods, organization_drain_lease, organization_settlement_lock
+from apps.budgets.locks import (
+    lock_budget_periods,
+    organization_drain_in_progress,
+    organization_drain_lease,
+    organization_settlement_lock,
+)
 from apps.budgets.models import BudgetPeriod
 from apps.budgets.services import budget_periods_open, month_start
 from apps.fraud import services as fraud_services
@@ -294,7 +299,9 @@ def settlement_request(*, organization_id: uuid.UUID, deduplicate: bool = True) 
 
     While one wake-up is queued and not yet consumed, further ones are dropped (`deduplicate`): a
     worker drains everything pending when it runs, so a spike becomes a handful of tasks, not one
-    per spend. The sweeper and a drain handing over queue a task whatever the wake-up says.
+    per spend. Nor is a task queued while a drain is in progress: it consumes the wake-up itself,
+    where a task would only find its lease taken. The sweeper and a drain handing over queue a task
+    whatever the wake-up says.
     If Redis or the broker is unreachable the spends stay pending and the sweeper queues them.
     """
     from .tasks import settle_pending
@@ -311,12 +318,26 @@ def settlement_request(*, organization_id: uuid.UUID, deduplicate: bool = True) 
         if deduplicate:
             return  # the sweeper queues the spends
         queued_before = False
-    if queued_before:
+    if queued_before or (deduplicate and _drain_in_progress(organization_id)):
         return
     try:
         settle_pending.delay(str(organization_id))
     except Exception as error:  # noqa: BLE001 - any broker failure leaves the work to the sweeper
         logger.warning("could not queue settlement, the sweeper will: %s", error)
+
+
+def _drain_in_progress(organization_id: uuid.UUID) -> bool:
+    """Whether a drain holds the lease, and so will consume a wake-up set before this was asked.
+
+    It does at a later look, or once it has released the lease and looks for a wake-up before it
+    returns (settlement_drain): no task is needed for it. Asked after setting the wake-up, so that
+    either this sees the lease or the drain, releasing it after, sees the wake-up.
+    """
+    try:
+        return organization_drain_in_progress(organization_id)
+    except DatabaseError as error:
+        logger.warning("could not look for a settlement drain, queueing a task: %s", error)
+        return False
 
 
 def _wakeup_consumed(organization_id: uuid.UUID) -> bool:

@@ -133,6 +133,57 @@ def test_a_wakeup_queued_as_a_drain_ends_is_drained_before_it_returns(tenant, mo
     assert _statuses() == {Transaction.Status.POSTED}
 
 
+def test_a_spend_accepted_while_a_drain_is_in_progress_queues_no_task(tenant, monkeypatch):
+    monkeypatch.setattr(services, "WAKEUP_LINGER_SECONDS", 1.5)
+    spend_submit(tenant.employee, "1.00")
+    drained: list[int] = []
+    worker = _start_drain(tenant.organization, drained)
+    deadline = time.monotonic() + 1.0
+    while _wakeup_queued(tenant.organization) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert not _wakeup_queued(tenant.organization), "the drain consumed the wake-up"
+
+    monkeypatch.setattr(services, "_wakeup_seen_at", {})  # past the memo: the spend asks again
+    redis = get_redis_connection("default")
+    queued = redis.llen("settlement")
+    spend_submit(tenant.employee, "2.00")
+    assert _wakeup_queued(tenant.organization)  # for the lingering drain to consume
+    assert redis.llen("settlement") == queued  # where a task would find the lease taken
+    worker.join(timeout=10)
+
+    assert drained == [2]
+    assert _statuses() == {Transaction.Status.POSTED}
+
+
+def test_drain_in_progress_is_the_lease_of_that_organization_only(tenant):
+    from apps.budgets.locks import organization_drain_in_progress, organization_drain_lease
+    from apps.tenancy.services import organization_create
+
+    other = organization_create(name="Other Corp", currency="USD")
+    held, release = threading.Event(), threading.Event()
+
+    def hold_lease() -> None:
+        try:
+            with organization_drain_lease(tenant.organization.id) as leased:
+                assert leased
+                held.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    assert not organization_drain_in_progress(tenant.organization.id)
+    holder = threading.Thread(target=hold_lease)
+    holder.start()
+    assert held.wait(timeout=10)
+    try:
+        assert organization_drain_in_progress(tenant.organization.id)
+        assert not organization_drain_in_progress(other.id)
+    finally:
+        release.set()
+        holder.join(timeout=10)
+    assert not organization_drain_in_progress(tenant.organization.id)
+
+
 @pytest.mark.django_db(transaction=False)
 def test_lingering_looks_space_out_as_looks_grow_slow():
     """Quick looks keep the base interval (a spend waits little); a slow look, on a loaded machine,
