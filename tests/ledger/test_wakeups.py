@@ -4,7 +4,6 @@ transaction=True: the drain runs in its own thread and connection, and sees only
 """
 
 import threading
-import time
 
 import pytest
 from django.db import connections
@@ -13,6 +12,7 @@ from django_redis import get_redis_connection
 from apps.ledger import services
 from apps.ledger.models import Transaction
 from apps.ledger.selectors import ledger_verify
+from tests.processes import wait_until
 from tests.spending import spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,10 +56,8 @@ def test_a_spend_whose_wakeup_was_skipped_is_settled_by_the_draining_worker(tena
     spend_submit(tenant.employee, "1.00")  # queues a wake-up, which this process remembers seeing
     drained: list[int] = []
     worker = _start_drain(tenant.organization, drained)
-    deadline = time.monotonic() + 1.8
-    while _wakeup_queued(tenant.organization) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert not _wakeup_queued(tenant.organization), "the drain consumed the wake-up"
+    consumed = wait_until(lambda: not _wakeup_queued(tenant.organization), timeout=1.8, interval=0.005)
+    assert consumed, "the drain consumed the wake-up"
 
     spend_submit(tenant.employee, "2.00")  # within the memo: no new wake-up is asked for
     assert not _wakeup_queued(tenant.organization)
@@ -138,10 +136,8 @@ def test_a_spend_accepted_while_a_drain_is_in_progress_queues_no_task(tenant, mo
     spend_submit(tenant.employee, "1.00")
     drained: list[int] = []
     worker = _start_drain(tenant.organization, drained)
-    deadline = time.monotonic() + 1.0
-    while _wakeup_queued(tenant.organization) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert not _wakeup_queued(tenant.organization), "the drain consumed the wake-up"
+    consumed = wait_until(lambda: not _wakeup_queued(tenant.organization), timeout=1.0, interval=0.005)
+    assert consumed, "the drain consumed the wake-up"
 
     monkeypatch.setattr(services, "_wakeup_seen_at", {})  # past the memo: the spend asks again
     redis = get_redis_connection("default")
