@@ -1,0 +1,30 @@
+"""A connection as the database's owner, for tests that do what the application role may not:
+tamper with the ledger below the application, disable a trigger, TRUNCATE.
+
+Its own autocommit connection, so what it does is committed at once: tests that use it run with
+`transactional_db` (their rows are committed too, and visible to it).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from django.db import connection
+
+
+def owner_connection_kwargs() -> dict:
+    """How to reach the test database as its owner."""
+    settings_dict = connection.settings_dict
+    return {
+        "dbname": settings_dict["NAME"],
+        "user": settings_dict["USER"],
+        "password": settings_dict["PASSWORD"] or None,
+        "host": settings_dict["HOST"] or None,
+        "port": settings_dict["PORT"] or None,
+    }
+
+
+@contextmanager
+def owner_cursor() -> Iterator[psycopg.Cursor]:
+    with psycopg.connect(**owner_connection_kwargs(), autocommit=True) as owner, owner.cursor() as cursor:
+        yield cursor
