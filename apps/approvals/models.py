@@ -16,6 +16,13 @@ class ApproverKind(models.TextChoices):
     ORG_ADMIN = "org_admin", "Org admin"
 
 
+class SpenderStep(models.TextChoices):
+    """What a step does when nobody but the spender (or someone who signed an earlier step) could sign it."""
+
+    SKIP = "skip", "Skip to the next step"
+    ESCALATE = "escalate", "Escalate to finance"
+
+
 class ApprovalPolicy(models.Model):
     """Spends of at least `min_amount_minor` (optionally of one department subtree or category)
     wait for each of `levels` to approve, in order."""
@@ -34,6 +41,12 @@ class ApprovalPolicy(models.Model):
     )
     category = models.CharField(max_length=64, blank=True, default="", help_text="Empty for every category.")
     levels = models.JSONField(help_text='Ordered approver kinds, e.g. ["department_head", "finance_manager"].')
+    spender_step = models.CharField(
+        max_length=10,
+        choices=SpenderStep.choices,
+        default=SpenderStep.ESCALATE,
+        help_text="A step only the spender could sign: skipped (the last one escalates), or escalated to finance.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantQuerySet.as_manager()
@@ -63,6 +76,8 @@ class ApprovalRequest(models.Model):
     # The levels as the policy had them when the spend arrived: editing a policy never moves a request.
     levels = models.JSONField()
     current_level = models.PositiveSmallIntegerField(default=0)
+    # Steps skipped or escalated because only the spender could sign them: [{"level", "action", "note"}].
+    routing = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()

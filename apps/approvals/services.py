@@ -6,15 +6,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.budgets.locks import organization_settlement_lock
+from apps.budgets.totals import BudgetExceeded
 from apps.ledger.models import Transaction
-from apps.ledger.services import run_serializable, transaction_post_held, transaction_release_hold
+from apps.ledger.services import transaction_post_held, transaction_release_hold
 from apps.tenancy.models import Department, Organization, User
 from apps.webhooks.models import EventType
 from apps.webhooks.services import outbox_emit
+from ledgerx.db import run_serializable
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
 
-from .models import MAX_LEVELS, ApprovalDecision, ApprovalPolicy, ApprovalRequest, ApproverKind
-from .selectors import approver_may_sign
+from .models import MAX_LEVELS, ApprovalDecision, ApprovalPolicy, ApprovalRequest, ApproverKind, SpenderStep
+from .selectors import approval_route, approver_directory, approver_may_sign
 
 
 def approval_policy_check(
@@ -79,7 +81,10 @@ def approval_policy_delete(*, policy: ApprovalPolicy) -> None:
 
 
 def approval_requests_open(*, organization_id: uuid.UUID, waiting: list, now: datetime) -> None:
-    """Open one request per held spend. Called inside the settlement transaction that held them."""
+    """Open one request per held spend, at the step its route starts from (`approval_route`).
+
+    `waiting` holds (spend, policy, route) triples. Called inside the settlement transaction that held them.
+    """
     if not waiting:
         return
     expires_at = now + timedelta(hours=settings.APPROVAL_EXPIRY_HOURS)
@@ -89,11 +94,13 @@ def approval_requests_open(*, organization_id: uuid.UUID, waiting: list, now: da
                 organization_id=organization_id,
                 transaction_id=spend.id,
                 policy=policy,
-                levels=list(policy.levels),
+                levels=route.levels,
+                current_level=route.current_level,
+                routing=route.routing,
                 created_at=now,
                 expires_at=expires_at,
             )
-            for spend, policy in waiting
+            for spend, policy, route in waiting
         ]
     )
 
@@ -107,6 +114,9 @@ def approval_decide(*, actor: User, request_id: uuid.UUID, approve: bool, note: 
 
     Nobody approves their own spend, and nobody signs two steps of one spend. Two approvers acting at
     once on one step are serialized by the organization's settlement lock: the second finds it decided.
+    Refused with 409, changing nothing, when the request has expired (it is expired then, releasing the
+    hold) or when the spend no longer fits its budget (a limit lowered while it waited): the request
+    stays open, so finance can raise the limit and approve, or reject it.
     """
     organization = actor.organization
     note = (note or "").strip()
@@ -115,20 +125,24 @@ def approval_decide(*, actor: User, request_id: uuid.UUID, approve: bool, note: 
     if not approve and not note:
         raise InvalidInput("Say why the spend is rejected.", fields={"note": ["Required when rejecting."]})
 
-    def decide() -> ApprovalRequest:
+    def decide() -> ApprovalRequest | None:
         request = ApprovalRequest.objects.select_for_update().get(id=request_id)
         if request.status != ApprovalRequest.Status.PENDING:
             raise Conflict(f"This spend is no longer waiting for approval; it was {request.status}.")
         spend = Transaction.objects.select_for_update().select_related("organization").get(id=request.transaction_id)
+        now = timezone.now()
+        if request.expires_at <= now:
+            _expire(request=request, spend=spend, now=now)
+            return None
         level = request.current_level
         kind = request.levels[level]
         if spend.employee_id == actor.id:
             raise Forbidden("Nobody approves their own spend.")
-        if request.decisions.filter(approver=actor).exists():
+        signed = set(request.decisions.values_list("approver_id", flat=True))
+        if actor.id in signed:
             raise Forbidden("You already signed an earlier step of this spend.")
         if not approver_may_sign(user=actor, kind=kind, spend=spend):
             raise Forbidden(f"This step waits for the {_label(kind)}.")
-        now = timezone.now()
         ApprovalDecision.objects.create(
             organization=organization,
             request=request,
@@ -139,19 +153,27 @@ def approval_decide(*, actor: User, request_id: uuid.UUID, approve: bool, note: 
             created_at=now,
         )
         if not approve:
-            transaction_release_hold(
-                spend=spend,
+            _close(
+                request,
+                spend,
+                status=ApprovalRequest.Status.REJECTED,
                 reason=f"Rejected at approval step {level + 1} ({_label(kind)}) by {actor.email}: {note}",
+                now=now,
             )
-            request.status = ApprovalRequest.Status.REJECTED
-            request.decided_at = now
         elif level + 1 == len(request.levels):
-            transaction_post_held(spend=spend)
+            try:
+                transaction_post_held(spend=spend)
+            except BudgetExceeded as refusal:
+                raise BudgetExceeded(
+                    f"{refusal.reason}. Approving would take the budget past its limit; the spend still waits: "
+                    "raise the limit and approve again, or reject it.",
+                    key=refusal.key,
+                ) from None
             request.status = ApprovalRequest.Status.APPROVED
             request.decided_at = now
         else:
-            request.current_level = level + 1
-        request.save(update_fields=["status", "decided_at", "current_level"])
+            _advance(request, spend, signed={*signed, actor.id}, now=now)
+        request.save(update_fields=["status", "decided_at", "current_level", "levels", "routing"])
         outbox_emit(
             organization_id=organization.id,
             event_type=EventType.APPROVAL_DECIDED,
@@ -172,7 +194,56 @@ def approval_decide(*, actor: User, request_id: uuid.UUID, approve: bool, note: 
         return request
 
     with organization_settlement_lock(organization.id):
-        return run_serializable(decide)
+        decided = run_serializable(decide)
+    if decided is None:
+        raise Conflict(
+            "This approval expired: nobody decided within "
+            f"{settings.APPROVAL_EXPIRY_HOURS} hours. The spend was rejected and its hold released."
+        )
+    return decided
+
+
+def _close(request: ApprovalRequest, spend: Transaction, *, status: str, reason: str, now: datetime) -> None:
+    """Reject the spend with `reason`, releasing its hold, and close the request with `status`."""
+    transaction_release_hold(spend=spend, reason=reason)
+    request.status = status
+    request.decided_at = now
+
+
+def _advance(request: ApprovalRequest, spend: Transaction, *, signed: set[uuid.UUID], now: datetime) -> None:
+    """Move to the next step someone eligible can sign; reject the spend if no one can."""
+    policy = request.policy
+    route = approval_route(
+        directory=approver_directory(organization_id=spend.organization_id),
+        levels=request.levels,
+        current_level=request.current_level + 1,
+        routing=request.routing,
+        department_id=spend.department_id,
+        spender_id=spend.employee_id,
+        signed_ids=signed,
+        spender_step=policy.spender_step if policy is not None else SpenderStep.ESCALATE,
+    )
+    if route is None:
+        _close(
+            request,
+            spend,
+            status=ApprovalRequest.Status.REJECTED,
+            reason="No one but the spender or an earlier signer could sign the next approval step.",
+            now=now,
+        )
+        return
+    request.levels, request.current_level, request.routing = route.levels, route.current_level, route.routing
+
+
+def _expire(*, request: ApprovalRequest, spend: Transaction, now: datetime) -> None:
+    _close(
+        request,
+        spend,
+        status=ApprovalRequest.Status.EXPIRED,
+        reason=f"Approval expired: nobody decided within {settings.APPROVAL_EXPIRY_HOURS} hours.",
+        now=now,
+    )
+    request.save(update_fields=["status", "decided_at"])
 
 
 def approval_expire_due(*, now: datetime | None = None) -> int:
@@ -189,13 +260,7 @@ def approval_expire_due(*, now: datetime | None = None) -> int:
             spend = (
                 Transaction.objects.select_for_update().select_related("organization").get(id=request.transaction_id)
             )
-            transaction_release_hold(
-                spend=spend,
-                reason=f"Approval expired: nobody decided within {settings.APPROVAL_EXPIRY_HOURS} hours.",
-            )
-            request.status = ApprovalRequest.Status.EXPIRED
-            request.decided_at = timezone.now()
-            request.save(update_fields=["status", "decided_at"])
+            _expire(request=request, spend=spend, now=timezone.now())
             return True
 
         with organization_settlement_lock(organization_id):

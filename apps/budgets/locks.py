@@ -15,6 +15,18 @@ from django.db import DatabaseError, connection
 
 from .models import BudgetPeriod
 
+# Organizations whose settlement lock this thread's connection holds: lock_budget_periods refuses
+# to run without it, so the lock rule is checked where it is needed, not followed by convention.
+_HELD_ATTRIBUTE = "ledgerx_settlement_locks_held"
+
+
+def _settlement_locks_held() -> set[uuid.UUID]:
+    held = getattr(connection, _HELD_ATTRIBUTE, None)
+    if held is None:
+        held = set()
+        setattr(connection, _HELD_ATTRIBUTE, held)
+    return held
+
 
 def _advisory_key(organization_id: uuid.UUID) -> int:
     # The low 63 bits of the organization's UUID: stable across processes, fits a bigint.
@@ -29,9 +41,11 @@ def organization_settlement_lock(organization_id: uuid.UUID) -> Iterator[None]:
     key = _advisory_key(organization_id)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    _settlement_locks_held().add(organization_id)
     try:
         yield
     finally:
+        _settlement_locks_held().discard(organization_id)
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
@@ -88,14 +102,25 @@ def organization_drain_lease(organization_id: uuid.UUID) -> Iterator[bool]:
                 connection.close()  # the session is gone, and its advisory locks with it
 
 
-def lock_budget_periods(*, department_ids: Iterable[uuid.UUID], months: Iterable[date]) -> dict[tuple, BudgetPeriod]:
+def lock_budget_periods(
+    *, organization_id: uuid.UUID, department_ids: Iterable[uuid.UUID], months: Iterable[date]
+) -> dict[tuple, BudgetPeriod]:
     """Lock the periods of these departments and months, in ascending primary-key order.
 
-    The caller holds the organization's settlement lock and is inside its transaction.
+    Refused unless the caller holds the organization's settlement lock and is inside a SERIALIZABLE
+    transaction: every reader-then-writer of `spent`/`held` decides on totals no one else can move.
     """
+    if organization_id not in _settlement_locks_held():
+        raise RuntimeError("budget periods are locked under the organization's settlement lock")
+    if not connection.in_atomic_block:
+        raise RuntimeError("budget periods are locked inside the transaction that writes them")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW transaction_isolation")
+        if cursor.fetchone()[0] != "serializable":
+            raise RuntimeError("budget periods are locked in a SERIALIZABLE transaction")
     periods = (
         BudgetPeriod.objects.select_for_update(of=("self",))
-        .filter(department_id__in=set(department_ids), month__in=set(months))
+        .filter(organization_id=organization_id, department_id__in=set(department_ids), month__in=set(months))
         .order_by("pk")
     )
     return {(period.department_id, period.month): period for period in periods}

@@ -1,17 +1,17 @@
-import uuid
 import zoneinfo
 from datetime import date, datetime
 
-from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.tenancy.models import Department, Organization, User
+from ledgerx.db import run_serializable
 from ledgerx.errors import InvalidInput
 
-from .locks import lock_budget_periods, organization_settlement_lock
+from .locks import organization_settlement_lock
 from .models import BudgetPeriod
+from .totals import BudgetTotals, budget_periods_open
 
 
 def month_start(moment: datetime, timezone_name: str) -> date:
@@ -37,26 +37,6 @@ def period_text(month: date) -> str:
     return f"{month.year:04d}-{month.month:02d}"
 
 
-def budget_periods_open(*, department_ids: list[uuid.UUID], month: date) -> None:
-    """Open the month's periods of these departments from their standing limits, if not open yet."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO budgets_budgetperiod
-                (organization_id, department_id, month, limit_minor, spent_minor, held_minor, updated_at)
-            SELECT d.organization_id, d.id, %s, d.monthly_limit_minor, 0, 0, now()
-            FROM tenancy_department d WHERE d.id = ANY(%s)
-            ON CONFLICT (department_id, month) DO NOTHING
-            """,
-            [month, list(department_ids)],
-        )
-
-
-def budget_period_get_or_open(*, department: Department, month: date) -> BudgetPeriod:
-    budget_periods_open(department_ids=[department.id], month=month)
-    return BudgetPeriod.objects.get(department=department, month=month)
-
-
 def budget_period_set_limit(
     *, department: Department, month: date, limit_minor: int, actor: User | None = None
 ) -> tuple[BudgetPeriod, str]:
@@ -66,9 +46,12 @@ def budget_period_set_limit(
     """
     if limit_minor < 0:
         raise InvalidInput("A limit cannot be negative.", fields={"limit": ["Must be zero or more."]})
-    with organization_settlement_lock(department.organization_id), transaction.atomic():
-        budget_periods_open(department_ids=[department.id], month=month)
-        period = lock_budget_periods(department_ids=[department.id], months=[month])[(department.id, month)]
+
+    def set_limit() -> BudgetPeriod:
+        totals = BudgetTotals.lock(
+            organization_id=department.organization_id, department_ids=[department.id], months=[month]
+        )
+        period = totals.periods[(department.id, month)]
         before = {"department": str(department.id), "period": period_text(month), "limit_minor": period.limit_minor}
         period.limit_minor = limit_minor
         period.updated_at = timezone.now()
@@ -80,14 +63,25 @@ def budget_period_set_limit(
             before=before,
             after={**before, "limit_minor": limit_minor},
         )
+        return period
+
+    with organization_settlement_lock(department.organization_id):
+        period = run_serializable(set_limit)
     notice = ""
-    if limit_minor < period.spent_minor:
-        notice = "The new limit is below what is already spent: further spend is blocked this period."
+    if limit_minor < period.spent_minor + period.held_minor:
+        notice = (
+            "The new limit is below what is already spent and held: nothing more posts this period, "
+            "and spends awaiting approval there cannot be approved until the limit is raised."
+        )
     return period, notice
 
 
 def budget_rollover(*, now: datetime | None = None) -> int:
-    """Open this month's and next month's periods for every department ahead of first use."""
+    """Open this month's and next month's periods for every department ahead of first use.
+
+    Opening moves no money (a period opens at zero spent and held), so it needs no settlement
+    lock: a writer that finds the period already open keeps it as it is.
+    """
     now = now or timezone.now()
     opened = 0
     for organization in Organization.objects.all():

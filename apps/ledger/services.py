@@ -1,5 +1,4 @@
 import logging
-import random
 import time
 import uuid
 from collections.abc import Callable
@@ -8,7 +7,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
@@ -16,22 +15,21 @@ from redis.exceptions import RedisError
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.budgets.locks import (
-    lock_budget_periods,
     organization_drain_in_progress,
     organization_drain_lease,
     organization_settlement_lock,
 )
-from apps.budgets.models import BudgetPeriod
-from apps.budgets.services import budget_periods_open, month_start
+from apps.budgets.services import month_start
+from apps.budgets.totals import BudgetTotals, lineage_of
 from apps.fraud import services as fraud_services
 from apps.system.services import settlement_observe
 from apps.tenancy.models import Department, Organization, Role, User
 from apps.webhooks.events import budget_threshold_payload, thresholds_crossed, transaction_payload
 from apps.webhooks.models import EventType
 from apps.webhooks.services import outbox_emit_many
-from ledgerx.db import json_rows, prepared_cursor
+from ledgerx.db import json_rows, prepared_cursor, run_serializable
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
-from ledgerx.money import MoneyError, format_money, parse_amount
+from ledgerx.money import MoneyError, parse_amount
 from ledgerx.ratelimit import Hit, Limit, rate_limit_hit
 
 from . import idempotency
@@ -53,7 +51,6 @@ WAKEUP_LINGER_SECONDS = 0.12
 WAKEUP_POLL_SECONDS = 0.05
 WAKEUP_POLL_BUSY_FACTOR = 4
 WAKEUP_POLL_MAX_SECONDS = 0.1
-RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 IDEMPOTENCY_CONSTRAINT = "transaction_idempotency_key_per_organization"
 
 
@@ -413,24 +410,6 @@ def _wakeup_queued(organization_id: uuid.UUID) -> bool:
         return False
 
 
-def run_serializable(operation: Callable[[], object]) -> object:
-    """Run `operation` in a SERIALIZABLE transaction, retrying serialization failures and deadlocks."""
-    attempts = settings.SETTLEMENT_MAX_RETRIES
-    for attempt in range(1, attempts + 1):
-        try:
-            with transaction.atomic():
-                with connection.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
-                return operation()
-        except OperationalError as error:
-            sqlstate = getattr(error.__cause__, "sqlstate", None)
-            if sqlstate not in RETRYABLE_SQLSTATES or attempt == attempts:
-                raise
-            logger.info("retrying after %s (attempt %d)", sqlstate, attempt)
-            time.sleep(random.uniform(0, 0.01 * 2**attempt))
-    raise AssertionError("unreachable")
-
-
 @dataclass
 class SettlementResult:
     posted: list[uuid.UUID] = field(default_factory=list)
@@ -443,20 +422,6 @@ class SettlementResult:
     @property
     def settled(self) -> int:
         return len(self.posted) + len(self.rejected) + len(self.awaiting_approval)
-
-
-def _lineage(department_id: uuid.UUID, parents: dict[uuid.UUID, uuid.UUID | None]) -> list[uuid.UUID]:
-    lineage = [department_id]
-    while parents[lineage[-1]] is not None:
-        lineage.append(parents[lineage[-1]])
-    return lineage
-
-
-def _rejection_reason(*, department_name: str, limit: int, current: int, requested: int, currency: str) -> str:
-    return (
-        f"Department '{department_name}' budget exceeded. Limit: {format_money(limit, currency)}, "
-        f"Current: {format_money(current, currency)}, Requested: {format_money(requested, currency)}"
-    )
 
 
 def settlement_run(
@@ -567,25 +532,6 @@ def _write_journals(*, organization: Organization, journals: list[_Journal], now
         )
 
 
-def _write_periods(*, periods: dict, spent: dict, held: dict, now) -> None:
-    """Write the budget rows whose totals changed, in one statement."""
-    changed = [
-        {"id": period.pk, "spent": spent[key], "held": held[key]}
-        for key, period in periods.items()
-        if (spent[key], held[key]) != (period.spent_minor, period.held_minor)
-    ]
-    if not changed:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE budgets_budgetperiod p SET spent_minor = v.spent, held_minor = v.held, updated_at = %s
-            FROM json_to_recordset(%s::json) AS v(id bigint, spent bigint, held bigint) WHERE p.id = v.id
-            """,
-            [now, json_rows(changed)],
-        )
-
-
 def _settle_batch(*, organization_id: uuid.UUID, batch_size: int, transaction_id: uuid.UUID | None) -> SettlementResult:
     """Claim pending spends and decide each in arrival order against running totals; write set-based.
 
@@ -593,7 +539,7 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int, transaction_id
     fits and needs approval is held there and waits; any other that fits is posted.
     The caller holds the organization's settlement lock and runs this in a SERIALIZABLE transaction.
     """
-    from apps.approvals.selectors import approval_policies_of, approval_policy_for
+    from apps.approvals.selectors import approval_policies_of, approval_policy_for, approval_route, approver_directory
     from apps.approvals.services import approval_requests_open
 
     spends, full = _claim_pending(organization_id=organization_id, batch_size=batch_size, transaction_id=transaction_id)
@@ -606,51 +552,61 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int, transaction_id
         for row in Department.objects.filter(organization_id=organization_id).values_list("id", "parent_id", "name")
     }
     parents = {department_id: parent_id for department_id, (parent_id, _) in departments.items()}
-    lineages = {spend.department_id: _lineage(spend.department_id, parents) for spend in spends}
+    lineages = {spend.department_id: lineage_of(spend.department_id, parents) for spend in spends}
     policies = approval_policies_of(organization_id=organization_id)
-
-    months: dict = {}
-    for spend in spends:
-        months.setdefault(spend.budget_month, set()).update(lineages[spend.department_id])
-    for month, department_ids in months.items():
-        budget_periods_open(department_ids=list(department_ids), month=month)
-    periods = lock_budget_periods(department_ids={d for ids in months.values() for d in ids}, months=months.keys())
-    spent = {key: period.spent_minor for key, period in periods.items()}
-    held = {key: period.held_minor for key, period in periods.items()}
+    totals = BudgetTotals.lock(
+        organization_id=organization_id,
+        department_ids={d for spend in spends for d in lineages[spend.department_id]},
+        months={spend.budget_month for spend in spends},
+    )
 
     journals: list[_Journal] = []
     waiting: list = []
     statuses, reasons = [], []
+    directory = None
     for spend in spends:
         amount = spend.amount_minor
         keys = [(department_id, spend.budget_month) for department_id in lineages[spend.department_id]]
-        failing = next((k for k in keys if spent[k] + held[k] + amount > periods[k].limit_minor), None)
-        if failing is not None:
+        failing = totals.over_limit(keys, amount)
+        policy = (
+            None
+            if failing is not None
+            else approval_policy_for(
+                policies, amount_minor=amount, lineage=lineages[spend.department_id], category=spend.category
+            )
+        )
+        route = None
+        if policy is not None:
+            directory = directory or approver_directory(organization_id=organization_id)
+            route = approval_route(
+                directory=directory,
+                levels=policy.levels,
+                current_level=0,
+                routing=[],
+                department_id=spend.department_id,
+                spender_id=spend.employee_id,
+                signed_ids=set(),
+                spender_step=policy.spender_step,
+            )
+        if failing is not None or (policy is not None and route is None):
             statuses.append(Transaction.Status.REJECTED)
             reasons.append(
-                _rejection_reason(
-                    department_name=departments[failing[0]][1],
-                    limit=periods[failing].limit_minor,
-                    current=spent[failing] + held[failing],
-                    requested=amount,
-                    currency=organization.currency,
-                )
+                totals.refusal(
+                    failing, amount=amount, department_name=departments[failing[0]][1], currency=organization.currency
+                ).reason
+                if failing is not None
+                else f"No one but the spender could approve this spend under the policy '{policy.name}'."
             )
             result.rejected.append(spend.id)
             continue
         reasons.append("")
-        policy = approval_policy_for(
-            policies, amount_minor=amount, lineage=lineages[spend.department_id], category=spend.category
-        )
         if policy is not None:
-            for k in keys:
-                held[k] += amount
+            totals.hold(keys, amount)
             statuses.append(Transaction.Status.AWAITING_APPROVAL)
-            waiting.append((spend, policy))
+            waiting.append((spend, policy, route))
             result.awaiting_approval.append(spend.id)
             continue
-        for k in keys:
-            spent[k] += amount
+        totals.post(keys, amount)
         journals.append(_Journal(spend.id, spend.department_id, amount))
         statuses.append(Transaction.Status.POSTED)
         result.posted.append(spend.id)
@@ -658,7 +614,7 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int, transaction_id
     now = timezone.now()
     result.latencies_seconds = [(now - spend.created_at).total_seconds() for spend in spends]
     _write_journals(organization=organization, journals=journals, now=now)
-    _write_periods(periods=periods, spent=spent, held=held, now=now)
+    totals.write(now=now)
     outcomes = [
         {"id": spend.id, "status": status, "reason": reason}
         for spend, status, reason in zip(spends, statuses, reasons, strict=True)
@@ -675,8 +631,7 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int, transaction_id
     _emit_money_events(
         organization=organization,
         spends=[(spend, status, reason) for spend, status, reason in zip(spends, statuses, reasons, strict=True)],
-        periods=periods,
-        used_after={key: spent[key] + held[key] for key in periods},
+        totals=totals,
         occurred_at=now,
         department_names={department_id: name for department_id, (_, name) in departments.items()},
     )
@@ -695,8 +650,7 @@ def _emit_money_events(
     *,
     organization: Organization,
     spends: list[tuple[Transaction | _ClaimedSpend, str, str]],
-    periods: dict[tuple, BudgetPeriod],
-    used_after: dict[tuple, int],
+    totals: BudgetTotals,
     occurred_at: datetime,
     extra: dict | None = None,
     department_names: dict[uuid.UUID, str] | None = None,
@@ -737,7 +691,8 @@ def _emit_money_events(
         )
         for spend, status, reason in spends
     ]
-    for (department_id, month), period in periods.items():
+    used_after = totals.used_after()
+    for (department_id, month), period in totals.periods.items():
         for threshold in thresholds_crossed(
             before_minor=period.spent_minor + period.held_minor,
             after_minor=used_after[(department_id, month)],
@@ -761,35 +716,38 @@ def _emit_money_events(
     outbox_emit_many(organization_id=organization.id, events=events)
 
 
-def _lock_spend_periods(spend: Transaction) -> tuple[list[uuid.UUID], dict]:
-    parents = dict(Department.objects.filter(organization_id=spend.organization_id).values_list("id", "parent_id"))
-    lineage = _lineage(spend.department_id, parents)
-    return lineage, lock_budget_periods(department_ids=lineage, months=[spend.budget_month])
+def _spend_totals(spend: Transaction) -> tuple[BudgetTotals, list[tuple], dict[uuid.UUID, str]]:
+    """Lock the budget periods a spend counts in; returns them, the spend's keys nearest first, and
+    the organization's department names."""
+    tree = Department.objects.filter(organization_id=spend.organization_id).values_list("id", "parent_id", "name")
+    parents = {department_id: parent_id for department_id, parent_id, _ in tree}
+    lineage = lineage_of(spend.department_id, parents)
+    totals = BudgetTotals.lock(
+        organization_id=spend.organization_id, department_ids=lineage, months=[spend.budget_month]
+    )
+    names = {department_id: name for department_id, _, name in tree}
+    return totals, [(department_id, spend.budget_month) for department_id in lineage], names
 
 
 def transaction_post_held(*, spend: Transaction) -> None:
     """Turn an approved spend's hold into spend and write its journal.
 
-    The caller holds the organization's settlement lock in a SERIALIZABLE transaction and has the
-    spend locked FOR UPDATE while it is `awaiting_approval`.
+    Raises BudgetExceeded, changing nothing, if the spend no longer fits a period of its lineage
+    (a limit lowered while it waited). The caller holds the organization's settlement lock in a
+    SERIALIZABLE transaction and has the spend locked FOR UPDATE while it is `awaiting_approval`.
     """
-    _, periods = _lock_spend_periods(spend)
-    spent = {key: period.spent_minor + spend.amount_minor for key, period in periods.items()}
-    held = {key: period.held_minor - spend.amount_minor for key, period in periods.items()}
+    totals, keys, names = _spend_totals(spend)
+    totals.post_held(keys, spend.amount_minor, department_names=names, currency=spend.currency)
     now = timezone.now()
     _write_journals(
         organization=spend.organization, journals=[_Journal(spend.id, spend.department_id, spend.amount_minor)], now=now
     )
-    _write_periods(periods=periods, spent=spent, held=held, now=now)
+    totals.write(now=now)
     spend.status = Transaction.Status.POSTED
     spend.processed_at = now
     spend.save(update_fields=["status", "processed_at"])
     _emit_money_events(
-        organization=spend.organization,
-        spends=[(spend, spend.status, "")],
-        periods=periods,
-        used_after={key: spent[key] + held[key] for key in periods},
-        occurred_at=now,
+        organization=spend.organization, spends=[(spend, spend.status, "")], totals=totals, occurred_at=now
     )
 
 
@@ -799,21 +757,16 @@ def transaction_release_hold(*, spend: Transaction, reason: str) -> None:
     The caller holds the organization's settlement lock in a SERIALIZABLE transaction and has the
     spend locked FOR UPDATE while it is `awaiting_approval`.
     """
-    _, periods = _lock_spend_periods(spend)
-    spent = {key: period.spent_minor for key, period in periods.items()}
-    held = {key: period.held_minor - spend.amount_minor for key, period in periods.items()}
+    totals, keys, _ = _spend_totals(spend)
+    totals.release(keys, spend.amount_minor)
     now = timezone.now()
-    _write_periods(periods=periods, spent=spent, held=held, now=now)
+    totals.write(now=now)
     spend.status = Transaction.Status.REJECTED
     spend.rejection_reason = reason
     spend.processed_at = now
     spend.save(update_fields=["status", "rejection_reason", "processed_at"])
     _emit_money_events(
-        organization=spend.organization,
-        spends=[(spend, spend.status, reason)],
-        periods=periods,
-        used_after={key: spent[key] + held[key] for key in periods},
-        occurred_at=now,
+        organization=spend.organization, spends=[(spend, spend.status, reason)], totals=totals, occurred_at=now
     )
 
 
@@ -874,7 +827,7 @@ def _reverse(*, actor: User, original_id: uuid.UUID, reason: str, key: str, requ
     if original.kind != Transaction.Kind.SPEND or original.status != Transaction.Status.POSTED:
         state = "already reversed" if original.status == Transaction.Status.REVERSED else original.status
         raise Conflict(f"Only a posted spend can be reversed; this one is {state}.")
-    _, periods = _lock_spend_periods(original)
+    totals, keys, _ = _spend_totals(original)
     now = timezone.now()
     reversal = Transaction.objects.create(
         organization_id=original.organization_id,
@@ -901,16 +854,14 @@ def _reverse(*, actor: User, original_id: uuid.UUID, reason: str, key: str, requ
         journals=[_Journal(reversal.id, original.department_id, -original.amount_minor)],
         now=now,
     )
-    spent = {key: period.spent_minor - original.amount_minor for key, period in periods.items()}
-    held = {key: period.held_minor for key, period in periods.items()}
-    _write_periods(periods=periods, spent=spent, held=held, now=now)
+    totals.unpost(keys, original.amount_minor)
+    totals.write(now=now)
     original.status = Transaction.Status.REVERSED
     original.save(update_fields=["status"])
     _emit_money_events(
         organization=original.organization,
         spends=[(original, original.status, "")],
-        periods=periods,
-        used_after={key: spent[key] + held[key] for key in periods},
+        totals=totals,
         occurred_at=now,
         extra={"reversal": {"id": str(reversal.id), "reason": reason}},
     )

@@ -13,7 +13,8 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
-from apps.budgets.services import budget_periods_open, month_start
+from apps.budgets.services import month_start
+from apps.budgets.totals import budget_periods_open
 from apps.ledger import chain
 from apps.ledger.models import Account, Entry, EntrySeal, Transaction
 from apps.ledger.selectors import ledger_verify
