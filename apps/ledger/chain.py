@@ -10,12 +10,13 @@ sealed on the next run instead of being skipped; the chain's order is the seal s
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .checkpoints import checkpoint_write
 from .models import Entry, EntrySeal
 
 GENESIS_HASH = "0" * 64
@@ -26,32 +27,36 @@ UNSEALED_PROBLEM_AFTER = timedelta(minutes=5)
 SEAL_LOCK_NAMESPACE = 0x5EA1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-# Every link that is not what it should be, in chain order: a gap in the sequence, a prev_hash that is
-# not the stored hash of the link before it, or a hash the entry's current columns no longer give.
-# Set-based (each link carries its own prev_hash), so PostgreSQL checks a whole ledger in one pass.
-CHAIN_SQL = """
+# The links of one organization in (after, upto] that are not what they should be, in chain order:
+# a gap in the sequence, a prev_hash that is not the stored hash of the link before it, or a hash the
+# entry's current columns no longer give; plus the range's last link, where the next range resumes.
+# Set-based (each link carries its own prev_hash), so PostgreSQL checks a range in one pass.
+LINKS_SQL = """
 WITH links AS (
-    SELECT s.organization_id, s.sequence, s.prev_hash, s.hash, e.id AS entry_id,
-           e.organization_id AS entry_organization_id,
-           lag(s.sequence, 1, 0::bigint) OVER chain AS previous_sequence,
-           lag(s.hash, 1, %(genesis)s) OVER chain AS previous_hash,
+    SELECT s.sequence, s.prev_hash, s.hash, e.id AS entry_id, e.organization_id AS entry_organization_id,
+           lag(s.sequence, 1, %(after)s::bigint) OVER chain AS previous_sequence,
+           lag(s.hash, 1, %(after_hash)s::varchar) OVER chain AS previous_hash,
            encode(sha256(convert_to(concat_ws('|',
                s.prev_hash, s.sequence, e.id, e.organization_id, e.transaction_id, e.account_id,
                e.amount_minor, e.currency, (extract(epoch FROM e.created_at) * 1000000)::bigint
-           ), 'UTF8')), 'hex') AS recomputed
+           ), 'UTF8')), 'hex') AS recomputed,
+           s.sequence = max(s.sequence) OVER () AS last_in_range
     FROM ledger_entryseal s JOIN ledger_entry e ON e.id = s.entry_id
-    WHERE %(organization)s::uuid IS NULL OR s.organization_id = %(organization)s::uuid
-    WINDOW chain AS (PARTITION BY s.organization_id ORDER BY s.sequence)
+    WHERE s.organization_id = %(organization)s AND s.sequence > %(after)s AND s.sequence <= %(upto)s
+    WINDOW chain AS (ORDER BY s.sequence)
 )
-SELECT organization_id, sequence, entry_id, previous_sequence,
+SELECT sequence, hash, entry_id, previous_sequence,
        sequence <> previous_sequence + 1 AS gap,
        prev_hash <> previous_hash AS unlinked,
-       hash <> recomputed OR entry_organization_id <> organization_id AS changed
+       hash <> recomputed OR entry_organization_id <> %(organization)s AS changed,
+       last_in_range
 FROM links
 WHERE sequence <> previous_sequence + 1 OR prev_hash <> previous_hash
-   OR hash <> recomputed OR entry_organization_id <> organization_id
-ORDER BY organization_id, sequence
+   OR hash <> recomputed OR entry_organization_id <> %(organization)s OR last_in_range
+ORDER BY sequence
 """
+# How many links one statement recomputes: one progress line each.
+CHECK_RANGE = 100_000
 
 
 def entry_hash(
@@ -106,7 +111,8 @@ def entries_seal(*, organization_id: uuid.UUID, batch_size: int = SEAL_BATCH_SIZ
     """Chain up to `batch_size` of the organization's unsealed committed entries, oldest id first.
 
     Returns how many were sealed. Sealers of one organization take turns on an advisory lock;
-    under READ COMMITTED each statement after the lock sees the previous sealer's seals.
+    under READ COMMITTED each statement after the lock sees the previous sealer's seals. The batch
+    that finds no more to seal signs the new head in the same transaction (one checkpoint per run).
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [SEAL_LOCK_NAMESPACE, organization_id.int & 0x7FFFFFFF])
@@ -130,6 +136,8 @@ def entries_seal(*, organization_id: uuid.UUID, batch_size: int = SEAL_BATCH_SIZ
             )
         )
     EntrySeal.objects.bulk_create(seals)
+    if len(seals) < batch_size:
+        checkpoint_write(organization_id=organization_id, sequence=sequence, head_hash=prev_hash)
     return len(seals)
 
 
@@ -149,36 +157,68 @@ def ledger_seal_all() -> int:
     return sealed
 
 
-def chain_check(*, organization_id: uuid.UUID | None = None) -> tuple[list[str], list[str], dict[str, Any]]:
-    """Recompute the chain. Returns problems (each naming the entry), notices, and what was checked.
+def chain_links_check(
+    *,
+    organization_id: uuid.UUID,
+    label: str,
+    resume_after: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[str], int]:
+    """Recompute the organization's chain after link `resume_after`. Returns problems naming each
+    entry, and how many links were checked.
 
     Each link is checked twice: its `prev_hash` must be the stored hash of the link before it, and
     its `hash` must be what the entry's current columns give; a changed entry fails the second.
+    Resuming after link N trusts the links up to N and checks N+1 against its own prev_hash.
     """
-    problems: list[str] = []
     with connection.cursor() as cursor:
-        cursor.execute(CHAIN_SQL, {"genesis": GENESIS_HASH, "organization": organization_id})
-        broken = cursor.fetchall()
-    for broken_organization, sequence, entry_id, previous_sequence, gap, unlinked, changed in broken:
-        if gap:
-            problems.append(
-                f"Hash chain of organization {broken_organization} jumps from link {previous_sequence} "
-                f"to {sequence} at entry {entry_id}: links are missing."
+        cursor.execute("SELECT max(sequence) FROM ledger_entryseal WHERE organization_id = %s", [organization_id])
+        (last,) = cursor.fetchone()
+        after, after_hash = resume_after, GENESIS_HASH
+        if resume_after:
+            cursor.execute(
+                "SELECT prev_hash FROM ledger_entryseal WHERE organization_id = %s AND sequence = %s",
+                [organization_id, resume_after + 1],
             )
-        if unlinked:
-            problems.append(f"Entry {entry_id}: its seal does not follow the link before it (sequence {sequence}).")
-        if changed:
-            problems.append(
-                f"Entry {entry_id} was changed after it was sealed: it no longer matches its hash "
-                f"(sequence {sequence})."
+            row = cursor.fetchone()
+            after_hash = row[0] if row else GENESIS_HASH
+    problems: list[str] = []
+    checked = 0
+    for lower in range(resume_after, last or 0, CHECK_RANGE):
+        upper = min(lower + CHECK_RANGE, last)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                LINKS_SQL,
+                {"organization": organization_id, "after": after, "after_hash": after_hash, "upto": upper},
             )
-    seals = EntrySeal.objects.all()
+            rows = cursor.fetchall()
+        for sequence, link_hash, entry_id, previous_sequence, gap, unlinked, changed, last_in_range in rows:
+            if gap:
+                problems.append(
+                    f"Hash chain of {label} jumps from link {previous_sequence} to {sequence} "
+                    f"at entry {entry_id}: links are missing."
+                )
+            if unlinked:
+                problems.append(f"Entry {entry_id}: its seal does not follow the link before it (sequence {sequence}).")
+            if changed:
+                problems.append(
+                    f"Entry {entry_id} was changed after it was sealed: it no longer matches its hash "
+                    f"(sequence {sequence})."
+                )
+            if last_in_range:
+                after, after_hash = sequence, link_hash
+        checked += upper - lower
+        if progress:
+            progress(f"{label}: chain links {lower + 1}-{upper} of {last} recomputed")
+    return problems, checked
+
+
+def unsealed_check(*, organization_id: uuid.UUID | None = None) -> tuple[list[str], list[str]]:
+    """Entries the sealer has not reached: a problem once older than UNSEALED_PROBLEM_AFTER."""
     unsealed = Entry.objects.filter(seal__isnull=True)
     if organization_id is not None:
-        seals = seals.filter(organization_id=organization_id)
         unsealed = unsealed.filter(organization_id=organization_id)
-    checked = seals.count()
-
+    problems: list[str] = []
     notices: list[str] = []
     late = unsealed.filter(created_at__lt=timezone.now() - UNSEALED_PROBLEM_AFTER).order_by("id")
     late_count = late.count()
@@ -189,4 +229,4 @@ def chain_check(*, organization_id: uuid.UUID | None = None) -> tuple[list[str],
     waiting = unsealed.count() - late_count
     if waiting:
         notices.append(f"{waiting} recent entries are waiting for the sealer.")
-    return problems, notices, {"sealed_entries": checked}
+    return problems, notices

@@ -181,3 +181,33 @@ class EntrySeal(models.Model):
 
     def __str__(self) -> str:
         return f"seal {self.sequence} of entry {self.entry_id}"
+
+
+class ChainCheckpoint(models.Model):
+    """A signed statement of an organization's chain head, written by the sealer after it seals.
+
+    `signature` is an HMAC (key LEDGER_CHECKPOINT_KEY, kept outside the database) over every other
+    column, `previous_signature` included, so a chain re-hashed consistently in SQL, links deleted
+    from its end, or a checkpoint edited or removed no longer agree with what was signed.
+    Append-only: the database refuses UPDATE, DELETE and TRUNCATE.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    sequence = models.BigIntegerField(help_text="The last sealed link it covers.")
+    head_hash = models.CharField(max_length=64, help_text="The hash of link `sequence`.")
+    entry_count = models.BigIntegerField(help_text="How many links the chain had up to `sequence`.")
+    created_at = models.DateTimeField(default=timezone.now)
+    previous_signature = models.CharField(max_length=64, help_text="The signature of the checkpoint before it.")
+    signature = models.CharField(max_length=64)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sequence"], name="chain_checkpoint_sequence_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint at link {self.sequence}"

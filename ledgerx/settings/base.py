@@ -1,3 +1,5 @@
+import hashlib
+import hmac
 from datetime import timedelta
 
 import dj_database_url
@@ -217,6 +219,13 @@ SETTLEMENT_SWEEP_AFTER_SECONDS = env.env_int("SETTLEMENT_SWEEP_AFTER_SECONDS", 5
 # Most spends one settlement transaction claims; light traffic settles one at a time, unbatched.
 SETTLEMENT_BATCH_SIZE = env.env_int("SETTLEMENT_BATCH_SIZE", 1000)
 SETTLEMENT_MAX_RETRIES = env.env_int("SETTLEMENT_MAX_RETRIES", 8)
+# Signs the ledger's chain checkpoints. Production should set a key of its own and keep it outside
+# the database (a secret store, the environment): with it, the database owner could forge them.
+# Unset, a key derived from SECRET_KEY.
+LEDGER_CHECKPOINT_KEY = (
+    env.env_str("LEDGER_CHECKPOINT_KEY", "")
+    or hmac.new(SECRET_KEY.encode(), b"ledgerx ledger checkpoint key", hashlib.sha256).hexdigest()
+)
 # A spend awaiting approval this long is rejected and its hold released.
 APPROVAL_EXPIRY_HOURS = env.env_int("APPROVAL_EXPIRY_HOURS", 72)
 # Past this many pending spends the API answers 503 with Retry-After instead of falling over.

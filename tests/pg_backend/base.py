@@ -6,17 +6,13 @@ tests with TRUNCATE, so here alone the flush lifts those triggers for its own st
 
 from django.db.backends.postgresql import base, operations
 
-NO_TRUNCATE_TRIGGERS = {
-    "ledger_entry": "ledger_entry_no_truncate",
-    "ledger_entryseal": "ledger_entryseal_no_truncate",
-    "audit_auditevent": "audit_event_no_truncate",
-}
+from ledgerx.guarded_triggers import guarded_triggers, refuses_truncate
 
 
 class DatabaseOperations(operations.DatabaseOperations):
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         statements = super().sql_flush(style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
-        guarded = [(table, trigger) for table, trigger in NO_TRUNCATE_TRIGGERS.items() if table in tables]
+        guarded = [(t.table, t.name) for t in guarded_triggers() if t.table in tables and refuses_truncate(t)]
         if not statements or not guarded:
             return statements
         return [

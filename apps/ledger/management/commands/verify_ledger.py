@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.ledger.selectors import ledger_verify
+from apps.ledger.verification import ledger_verify
 from apps.tenancy.models import Organization
 
 
@@ -12,6 +12,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--organization", help="Slug of one organization (default: all).")
         parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
+        parser.add_argument(
+            "--incremental",
+            "--since-checkpoint",
+            action="store_true",
+            help="Recompute each hash chain only from its latest checkpoint that still holds "
+            "(every other check still covers the whole ledger).",
+        )
+        parser.add_argument("--progress", action="store_true", help="Print progress lines to stderr.")
 
     def handle(self, *args, **options) -> None:
         organization = None
@@ -19,7 +27,11 @@ class Command(BaseCommand):
             organization = Organization.objects.filter(slug=options["organization"]).first()
             if organization is None:
                 raise CommandError(f"No organization with slug '{options['organization']}'.")
-        report = ledger_verify(organization=organization)
+        report = ledger_verify(
+            organization=organization,
+            incremental=options["incremental"],
+            progress=self.stderr.write if options["progress"] else None,
+        )
         if options["json"]:
             self.stdout.write(json.dumps(report, indent=2, default=str))
         else:

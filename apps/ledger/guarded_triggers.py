@@ -1,0 +1,27 @@
+"""The ledger's triggers that verify_ledger checks are present and unchanged (ledgerx.guarded_triggers)."""
+
+from ledgerx.guarded_triggers import GuardedTrigger
+
+ENTRIES = "apps.ledger.migrations.0003_ledger_triggers"
+SEALS = "apps.ledger.migrations.0005_entry_seal_triggers"
+CHECKPOINTS = "apps.ledger.migrations.0012_chain_checkpoint_triggers"
+
+GUARDED_TRIGGERS = [
+    GuardedTrigger("ledger_entry_immutable", "ledger_entry", "ledger_entry_refuse_change", ENTRIES),
+    GuardedTrigger("ledger_entry_no_truncate", "ledger_entry", "ledger_entry_refuse_change", ENTRIES),
+    GuardedTrigger("ledger_entry_balanced", "ledger_entry", "ledger_journal_check_balanced", ENTRIES),
+    GuardedTrigger("ledger_entryseal_immutable", "ledger_entryseal", "ledger_entryseal_refuse_change", SEALS),
+    GuardedTrigger("ledger_entryseal_no_truncate", "ledger_entryseal", "ledger_entryseal_refuse_change", SEALS),
+    GuardedTrigger(
+        "ledger_chaincheckpoint_immutable",
+        "ledger_chaincheckpoint",
+        "ledger_chaincheckpoint_refuse_change",
+        CHECKPOINTS,
+    ),
+    GuardedTrigger(
+        "ledger_chaincheckpoint_no_truncate",
+        "ledger_chaincheckpoint",
+        "ledger_chaincheckpoint_refuse_change",
+        CHECKPOINTS,
+    ),
+]

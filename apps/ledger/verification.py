@@ -1,0 +1,275 @@
+"""verify_ledger: every invariant the architecture promises, checked against the database.
+
+Journals (balanced, two legs that are the transaction's amount on the right accounts in its
+currency, reversals undoing their original), budgets (spent and held per department and month
+equal to the ledger; spent within the limit, held not negative), the guarded triggers (present,
+enabled, their functions unchanged), the hash chain of every organization recomputed from its
+first link, and the signed checkpoints over it.
+
+It runs in one REPEATABLE READ, READ ONLY transaction of plain reads: one snapshot for every
+check, and no row lock that settlement could wait on. `incremental` recomputes each chain only
+after its latest checkpoint that still holds; every other check still covers the whole ledger.
+"""
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.tenancy.models import Organization
+from ledgerx.guarded_triggers import guarded_trigger_problems, guarded_triggers
+
+from .chain import chain_links_check, unsealed_check
+from .checkpoints import checkpoints_check
+from .models import Entry, EntrySeal, Transaction
+
+STUCK_PENDING_AFTER = timedelta(minutes=2)
+
+Progress = Callable[[str], None]
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
+    """Each journal against its transaction. `scope` is `AND {alias}.organization_id = %s` or empty."""
+    problems: list[str] = []
+    for transaction_id, total in _rows(
+        f"SELECT transaction_id, sum(amount_minor) FROM ledger_entry e WHERE true {scope.format(alias='e')} "
+        "GROUP BY transaction_id HAVING sum(amount_minor) <> 0",
+        params,
+    ):
+        problems.append(f"Journal of transaction {transaction_id} sums to {total}, not zero.")
+
+    for transaction_id, kind, status, entry_count in _rows(
+        f"""
+        SELECT t.id, t.kind, t.status, count(e.id) FROM ledger_transaction t
+        LEFT JOIN ledger_entry e ON e.transaction_id = t.id WHERE true {scope.format(alias="t")}
+        GROUP BY t.id, t.kind, t.status
+        HAVING count(e.id) <> CASE WHEN t.status IN ('posted', 'reversed') THEN 2 ELSE 0 END
+        """,
+        params,
+    ):
+        problems.append(f"{kind.capitalize()} {transaction_id} ({status}) has {entry_count} entries.")
+
+    # A spend moves its amount from card funding to its department's expenses; a reversal moves it back.
+    for transaction_id, kind, status, amount, currency, expense_leg, legs in _rows(
+        f"""
+        WITH journal AS (
+            SELECT t.id, t.kind, t.status, t.amount_minor, t.currency, t.department_id, t.organization_id,
+                   CASE t.kind WHEN 'reversal' THEN -t.amount_minor ELSE t.amount_minor END AS expense_leg
+            FROM ledger_transaction t WHERE t.status IN ('posted', 'reversed') {scope.format(alias="t")}
+        )
+        SELECT j.id, j.kind, j.status, j.amount_minor, j.currency, j.expense_leg,
+               string_agg(e.amount_minor || ' ' || e.currency || ' on '
+                   || CASE a.kind WHEN 'card_funding' THEN 'card funding'
+                      ELSE 'the expenses of ''' || coalesce(d.name, '?') || '''' END
+                   || CASE WHEN a.currency <> e.currency THEN ' (a ' || a.currency || ' account)' ELSE '' END,
+                   ', ' ORDER BY e.id)
+        FROM journal j
+        JOIN ledger_entry e ON e.transaction_id = j.id
+        JOIN ledger_account a ON a.id = e.account_id
+        LEFT JOIN tenancy_department d ON d.id = a.department_id
+        GROUP BY j.id, j.kind, j.status, j.amount_minor, j.currency, j.expense_leg, j.department_id, j.organization_id
+        HAVING count(*) = 2 AND (
+            count(*) FILTER (WHERE a.kind = 'card_funding' AND e.amount_minor = -j.expense_leg) <> 1
+            OR count(*) FILTER (
+                WHERE a.kind = 'expense' AND a.department_id = j.department_id AND e.amount_minor = j.expense_leg
+            ) <> 1
+            OR bool_or(e.currency <> j.currency OR a.currency <> j.currency OR e.organization_id <> j.organization_id)
+        )
+        """,
+        params,
+    ):
+        problems.append(
+            f"{kind.capitalize()} {transaction_id} ({status}) of {amount} {currency} should be journaled as "
+            f"{-expense_leg} on card funding and {expense_leg} on its department's expenses, in {currency}; "
+            f"its entries are {legs}."
+        )
+
+    for reversal_id, amount, currency, original_id, original_amount, original_currency in _rows(
+        f"""
+        SELECT r.id, r.amount_minor, r.currency, o.id, o.amount_minor, o.currency
+        FROM ledger_transaction r JOIN ledger_transaction o ON o.id = r.reversal_of_id
+        WHERE (r.amount_minor, r.currency, r.department_id, r.budget_month)
+              IS DISTINCT FROM (o.amount_minor, o.currency, o.department_id, o.budget_month) {scope.format(alias="r")}
+        """,
+        params,
+    ):
+        problems.append(
+            f"Reversal {reversal_id} of {amount} {currency} does not undo its original {original_id} of "
+            f"{original_amount} {original_currency} (same amount, currency, department and month)."
+        )
+
+    for transaction_id, status, reversal_id in _rows(
+        f"""
+        SELECT t.id, t.status, r.id FROM ledger_transaction t
+        LEFT JOIN ledger_transaction r ON r.reversal_of_id = t.id
+        WHERE t.kind = 'spend' AND ((t.status = 'reversed') <> (r.id IS NOT NULL)) {scope.format(alias="t")}
+        """,
+        params,
+    ):
+        problems.append(
+            f"Spend {transaction_id} is {status} but "
+            + ("has reversal " + str(reversal_id) if reversal_id else "has no reversal")
+            + "."
+        )
+    return problems
+
+
+def budget_problems(*, scope: str, params: list[Any]) -> list[str]:
+    """Each budget period against the ledger and its limit, per department (with its sub-departments) and month."""
+    problems: list[str] = []
+    for department, month, spent, ledger_total, held, awaiting in _rows(
+        f"""
+        WITH RECURSIVE closure(ancestor_id, descendant_id) AS (
+            SELECT id, id FROM tenancy_department
+            UNION ALL
+            SELECT c.ancestor_id, d.id FROM closure c JOIN tenancy_department d ON d.parent_id = c.descendant_id
+        ),
+        ledger AS (
+            SELECT c.ancestor_id AS department_id, t.budget_month AS month, sum(e.amount_minor) AS total
+            FROM ledger_entry e
+            JOIN ledger_account a ON a.id = e.account_id AND a.kind = 'expense'
+            JOIN ledger_transaction t ON t.id = e.transaction_id
+            JOIN closure c ON c.descendant_id = a.department_id
+            WHERE true {scope.format(alias="e")}
+            GROUP BY 1, 2
+        ),
+        awaiting AS (
+            SELECT c.ancestor_id AS department_id, t.budget_month AS month, sum(t.amount_minor) AS total
+            FROM ledger_transaction t JOIN closure c ON c.descendant_id = t.department_id
+            WHERE t.status = 'awaiting_approval' {scope.format(alias="t")}
+            GROUP BY 1, 2
+        ),
+        periods AS (
+            SELECT p.department_id, p.month, p.spent_minor, p.held_minor
+            FROM budgets_budgetperiod p WHERE true {scope.format(alias="p")}
+        ),
+        expected AS (
+            SELECT coalesce(l.department_id, w.department_id) AS department_id,
+                   coalesce(l.month, w.month) AS month, coalesce(l.total, 0) AS spent, coalesce(w.total, 0) AS held
+            FROM ledger l FULL JOIN awaiting w ON w.department_id = l.department_id AND w.month = l.month
+        )
+        SELECT d.name, coalesce(p.month, x.month), coalesce(p.spent_minor, 0), coalesce(x.spent, 0),
+               coalesce(p.held_minor, 0), coalesce(x.held, 0)
+        FROM periods p FULL JOIN expected x ON x.department_id = p.department_id AND x.month = p.month
+        JOIN tenancy_department d ON d.id = coalesce(p.department_id, x.department_id)
+        WHERE coalesce(p.spent_minor, 0) <> coalesce(x.spent, 0) OR coalesce(p.held_minor, 0) <> coalesce(x.held, 0)
+        """,
+        params * 3,
+    ):
+        if spent != ledger_total:
+            problems.append(
+                f"Budget of '{department}' for {month:%Y-%m} says {spent} spent, the ledger says {ledger_total}."
+            )
+        if held != awaiting:
+            problems.append(
+                f"Budget of '{department}' for {month:%Y-%m} holds {held}, spends awaiting approval total {awaiting}."
+            )
+
+    for department, month, spent, held, limit in _rows(
+        f"""
+        SELECT d.name, p.month, p.spent_minor, p.held_minor, p.limit_minor FROM budgets_budgetperiod p
+        JOIN tenancy_department d ON d.id = p.department_id
+        WHERE (p.spent_minor > p.limit_minor OR p.held_minor < 0) {scope.format(alias="p")}
+        """,
+        params,
+    ):
+        if spent > limit:
+            # The database cannot tell spend posted past a limit from a limit lowered below spend
+            # afterwards (allowed: finance freezing a budget), so both are reported.
+            problems.append(
+                f"Budget of '{department}' for {month:%Y-%m} has {spent} spent, over its limit of {limit}. "
+                "Settlement never posts past a limit: either spend was posted around it, or the limit was "
+                f"lowered below what was already spent (reported until the limit is at least {spent})."
+            )
+        if held < 0:
+            problems.append(f"Budget of '{department}' for {month:%Y-%m} holds {held}, below zero.")
+    return problems
+
+
+def ledger_verify(
+    *, organization: Organization | None = None, incremental: bool = False, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Check every invariant of the ledger against the database. `ok` is False when any problem is found.
+
+    Outside a transaction it opens its own REPEATABLE READ, READ ONLY one; inside one (a test, a
+    caller's atomic block) it reads in that.
+    """
+    if connection.in_atomic_block:
+        return _verify(organization=organization, incremental=incremental, progress=progress)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return _verify(organization=organization, incremental=incremental, progress=progress)
+
+
+def _verify(*, organization: Organization | None, incremental: bool, progress: Progress | None) -> dict[str, Any]:
+    started = time.monotonic()
+
+    def report(message: str) -> None:
+        if progress:
+            progress(f"[{time.monotonic() - started:7.1f}s] {message}")
+
+    scope = "" if organization is None else "AND {alias}.organization_id = %s"
+    params = [] if organization is None else [organization.id]
+    problems = journal_problems(scope=scope, params=params)
+    report("journals checked against their transactions")
+    problems += budget_problems(scope=scope, params=params)
+    report("budget periods checked against the ledger and their limits")
+    triggers = guarded_triggers()
+    problems += guarded_trigger_problems(triggers)
+    report(f"{len(triggers)} guarded triggers checked")
+
+    stuck = Transaction.objects.filter(
+        status=Transaction.Status.PENDING, created_at__lt=timezone.now() - STUCK_PENDING_AFTER
+    )
+    if organization is not None:
+        stuck = stuck.filter(organization=organization)
+    stuck_count = stuck.count()
+    if stuck_count:
+        problems.append(f"{stuck_count} transactions have been pending for more than {STUCK_PENDING_AFTER}.")
+
+    checkpoints = recomputed = 0
+    organizations = [organization] if organization else Organization.objects.order_by("slug")
+    for each in organizations:
+        label = f"organization '{each.slug}'"
+        checkpoint_report = checkpoints_check(organization_id=each.id, label=label)
+        problems += checkpoint_report.problems
+        checkpoints += checkpoint_report.checked
+        resume_after = max(checkpoint_report.good_sequence - 1, 0) if incremental else 0
+        report(f"{label}: {checkpoint_report.checked} checkpoints checked; chain from link {resume_after + 1}")
+        link_problems, links = chain_links_check(
+            organization_id=each.id, label=label, resume_after=resume_after, progress=report
+        )
+        problems += link_problems
+        recomputed += links
+
+    organization_id: uuid.UUID | None = None if organization is None else organization.id
+    unsealed_problems, notices = unsealed_check(organization_id=organization_id)
+    problems += unsealed_problems
+
+    def of(model):
+        return model.objects.all() if organization is None else model.objects.filter(organization=organization)
+
+    return {
+        "ok": not problems,
+        "problems": problems,
+        "notices": notices,
+        "checked": {
+            "transactions": of(Transaction).count(),
+            "entries": of(Entry).count(),
+            "triggers": len(triggers),
+            "sealed_entries": of(EntrySeal).count(),
+            "chain_links_recomputed": recomputed,
+            "checkpoints": checkpoints,
+        },
+    }

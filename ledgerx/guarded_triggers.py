@@ -1,0 +1,180 @@
+"""The triggers the architecture relies on, and whether the database still has them as installed.
+
+Each app lists its own in `<app>/guarded_triggers.py` as GUARDED_TRIGGERS: the trigger, its table,
+its function and the migration whose INSTALL SQL created them. What the database must hold is
+derived from that SQL, never written down twice: the trigger's timing, events, level and
+deferral, and a digest of the function's body with its language and security settings. When a
+later migration replaces a function, its entry points at that migration instead.
+
+`guarded_trigger_problems()` reads the catalogs and names every trigger that is missing, not
+enabled in ordinary mode (`tgenabled = 'O'`: DISABLE, ENABLE REPLICA and ENABLE ALWAYS all fail),
+defined differently, or running a function whose body is not the installed one.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
+
+from django.apps import apps
+from django.db import connection
+from django.utils.module_loading import module_has_submodule
+
+# pg_trigger.tgtype bits (src/include/catalog/pg_trigger.h).
+_ROW, _BEFORE, _INSTEAD = 1 << 0, 1 << 1, 1 << 6
+_EVENTS = {"INSERT": 1 << 2, "DELETE": 1 << 3, "UPDATE": 1 << 4, "TRUNCATE": 1 << 5}
+
+_TRIGGER = re.compile(
+    r"CREATE\s+(?P<constraint>CONSTRAINT\s+)?TRIGGER\s+(?P<name>\w+)\s+(?P<timing>BEFORE|AFTER|INSTEAD\s+OF)\s+"
+    r"(?P<events>.+?)\s+ON\s+(?P<table>\w+)\s+(?P<deferral>.*?)FOR\s+EACH\s+(?P<level>ROW|STATEMENT)\s+"
+    r"EXECUTE\s+(?:FUNCTION|PROCEDURE)\s+(?P<function>\w+)\s*\(\s*\)\s*;",
+    re.IGNORECASE | re.DOTALL,
+)
+_FUNCTION = re.compile(
+    r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(?P<name>\w+)\s*\(\s*\)\s*RETURNS\s+trigger\s+(?P<before>.*?)"
+    r"AS\s+\$\$(?P<body>.*?)\$\$(?P<after>[^;]*);",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class GuardedTrigger:
+    name: str
+    table: str
+    function: str
+    migration: str  # the dotted module whose INSTALL SQL creates the trigger and its function
+
+    @property
+    def source(self) -> str:
+        return import_module(self.migration).INSTALL
+
+
+@dataclass(frozen=True)
+class Expected:
+    tgtype: int
+    deferrable: bool
+    initially_deferred: bool
+    constraint: bool
+    function_digest: str
+
+
+def function_digest(*, body: str, language: str, security_definer: bool, config: list[str] | None) -> str:
+    """What a trigger function does: its source, language, security and SET options."""
+    fingerprint = json.dumps([body, language.lower(), security_definer, sorted(config or [])])
+    return hashlib.sha256(fingerprint.encode()).hexdigest()
+
+
+@cache
+def expected(trigger: GuardedTrigger) -> Expected:
+    """What the database must hold for `trigger`, read from its migration's SQL.
+
+    Raises ValueError on a definition this reader does not understand (WHEN, UPDATE OF, arguments,
+    SET options), so that a new entry is refused at once rather than checked wrongly.
+    """
+    source = trigger.source
+    statement = next((m for m in _TRIGGER.finditer(source) if m["name"] == trigger.name), None)
+    if statement is None:
+        raise ValueError(f"{trigger.migration} does not create trigger {trigger.name} as this reader understands it.")
+    if (statement["table"], statement["function"]) != (trigger.table, trigger.function):
+        raise ValueError(f"{trigger.migration} creates {trigger.name} on another table or with another function.")
+    tgtype = _ROW if statement["level"].upper() == "ROW" else 0
+    timing = statement["timing"].upper()
+    tgtype |= _BEFORE if timing == "BEFORE" else _INSTEAD if timing.startswith("INSTEAD") else 0
+    for event in re.split(r"\s+OR\s+", statement["events"].strip(), flags=re.IGNORECASE):
+        if event.upper() not in _EVENTS:
+            raise ValueError(f"Trigger {trigger.name}: event '{event}' is not supported here.")
+        tgtype |= _EVENTS[event.upper()]
+    deferral = " ".join(statement["deferral"].upper().split())
+    if deferral not in ("", "DEFERRABLE INITIALLY DEFERRED", "DEFERRABLE INITIALLY IMMEDIATE", "NOT DEFERRABLE"):
+        raise ValueError(f"Trigger {trigger.name}: '{deferral}' is not supported here.")
+
+    function = next((m for m in _FUNCTION.finditer(source) if m["name"] == trigger.function), None)
+    if function is None:
+        raise ValueError(f"{trigger.migration} does not create function {trigger.function}().")
+    options = f"{function['before']} {function['after']}"
+    language = re.search(r"LANGUAGE\s+(\w+)", options, re.IGNORECASE)
+    if language is None or re.search(r"\bSET\b", options, re.IGNORECASE):
+        raise ValueError(f"Function {trigger.function}(): options '{options.strip()}' are not supported here.")
+    return Expected(
+        tgtype=tgtype,
+        deferrable=deferral.startswith("DEFERRABLE"),
+        initially_deferred=deferral == "DEFERRABLE INITIALLY DEFERRED",
+        constraint=statement["constraint"] is not None,
+        function_digest=function_digest(
+            body=function["body"],
+            language=language[1],
+            security_definer=re.search(r"SECURITY\s+DEFINER", options, re.IGNORECASE) is not None,
+            config=None,
+        ),
+    )
+
+
+def refuses_truncate(trigger: GuardedTrigger) -> bool:
+    return bool(expected(trigger).tgtype & _EVENTS["TRUNCATE"])
+
+
+def guarded_triggers() -> list[GuardedTrigger]:
+    """Every installed app's GUARDED_TRIGGERS."""
+    found: list[GuardedTrigger] = []
+    for app_config in apps.get_app_configs():
+        if module_has_submodule(app_config.module, "guarded_triggers"):
+            found += import_module(f"{app_config.name}.guarded_triggers").GUARDED_TRIGGERS
+    return found
+
+
+_CATALOG_SQL = """
+SELECT c.relname, t.tgname, t.tgenabled, t.tgtype, t.tgdeferrable, t.tginitdeferred, t.tgconstraint <> 0,
+       t.tgqual IS NOT NULL OR t.tgnargs <> 0 OR cardinality(t.tgattr::int2[]) <> 0,
+       p.proname, pn.nspname = current_schema(), p.prosrc, l.lanname, p.prosecdef, p.proconfig
+FROM pg_trigger t
+JOIN pg_class c ON c.oid = t.tgrelid AND c.relnamespace = current_schema()::regnamespace
+JOIN pg_proc p ON p.oid = t.tgfoid
+JOIN pg_namespace pn ON pn.oid = p.pronamespace
+JOIN pg_language l ON l.oid = p.prolang
+WHERE NOT t.tgisinternal AND t.tgname = ANY(%s)
+"""
+
+
+def guarded_trigger_problems(triggers: list[GuardedTrigger] | None = None) -> list[str]:
+    """Name every guarded trigger the database no longer has exactly as its migration installed it."""
+    triggers = guarded_triggers() if triggers is None else triggers
+    with connection.cursor() as cursor:
+        cursor.execute(_CATALOG_SQL, [[trigger.name for trigger in triggers]])
+        installed = {(row[0], row[1]): row[2:] for row in cursor.fetchall()}
+    problems = []
+    for trigger in triggers:
+        want = expected(trigger)
+        row = installed.get((trigger.table, trigger.name))
+        if row is None:
+            problems.append(f"Trigger {trigger.name} on {trigger.table} is not installed.")
+            continue
+        enabled, tgtype, deferrable, initially_deferred, constraint, narrowed, function, own_schema, *code = row
+        if enabled != "O":
+            mode = {"D": "disabled", "R": "enabled for replica only", "A": "enabled always"}.get(enabled, enabled)
+            problems.append(
+                f"Trigger {trigger.name} on {trigger.table} is {mode}; it must be enabled in ordinary mode (ENABLE)."
+            )
+        if (tgtype, deferrable, initially_deferred, constraint, narrowed) != (
+            want.tgtype,
+            want.deferrable,
+            want.initially_deferred,
+            want.constraint,
+            False,
+        ):
+            problems.append(
+                f"Trigger {trigger.name} on {trigger.table} is not defined as {trigger.migration} installed it "
+                "(its timing, events, level, deferral or condition changed)."
+            )
+        if (function, own_schema) != (trigger.function, True):
+            problems.append(f"Trigger {trigger.name} runs {function}(), not {trigger.function}().")
+            continue
+        body, language, security_definer, config = code
+        digest = function_digest(body=body, language=language, security_definer=security_definer, config=config)
+        if digest != want.function_digest:
+            problems.append(
+                f"Function {trigger.function}() behind trigger {trigger.name} is not the one {trigger.migration} "
+                f"installed: it was replaced or altered (digest {digest[:12]}, expected {want.function_digest[:12]})."
+            )
+    return problems
