@@ -19,6 +19,9 @@ class BudgetPeriod(models.Model):
     spent_minor = models.BigIntegerField(default=0)
     # Reserved by spends awaiting approval: not spent yet, but no longer available.
     held_minor = models.BigIntegerField(default=0)
+    # What was spent when the limit was last set: a limit lowered below it freezes the budget, and
+    # verification then allows spent up to this figure, never a cent posted past the limit.
+    spent_at_limit_change_minor = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantQuerySet.as_manager()

@@ -54,8 +54,9 @@ def budget_period_set_limit(
         period = totals.periods[(department.id, month)]
         before = {"department": str(department.id), "period": period_text(month), "limit_minor": period.limit_minor}
         period.limit_minor = limit_minor
+        period.spent_at_limit_change_minor = period.spent_minor
         period.updated_at = timezone.now()
-        period.save(update_fields=["limit_minor", "updated_at"])
+        period.save(update_fields=["limit_minor", "spent_at_limit_change_minor", "updated_at"])
         audit_record(
             actor=actor,
             action=AuditEvent.Action.BUDGET_LIMIT_SET,

@@ -42,8 +42,9 @@ def budget_periods_open(*, department_ids: list[uuid.UUID], month: date) -> None
         cursor.execute(
             """
             INSERT INTO budgets_budgetperiod
-                (organization_id, department_id, month, limit_minor, spent_minor, held_minor, updated_at)
-            SELECT d.organization_id, d.id, %s, d.monthly_limit_minor, 0, 0, now()
+                (organization_id, department_id, month, limit_minor, spent_minor, held_minor,
+                 spent_at_limit_change_minor, updated_at)
+            SELECT d.organization_id, d.id, %s, d.monthly_limit_minor, 0, 0, 0, now()
             FROM tenancy_department d WHERE d.id = ANY(%s)
             ON CONFLICT (department_id, month) DO NOTHING
             """,

@@ -28,7 +28,7 @@ from apps.webhooks.events import budget_threshold_payload, thresholds_crossed, t
 from apps.webhooks.models import EventType
 from apps.webhooks.services import outbox_emit_many
 from ledgerx.db import json_rows, prepared_cursor, run_serializable
-from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited, ServiceUnavailable
 from ledgerx.money import MoneyError, parse_amount
 from ledgerx.ratelimit import Hit, Limit, rate_limit_hit
 
@@ -94,18 +94,26 @@ def _idempotent_create(
     key: str,
     request: dict,
     create: Callable[[str], tuple[Transaction, bool]],
-    hit: Hit | None = None,
+    backpressure: Callable[[], None] | None = None,
 ) -> tuple[Transaction, bool]:
     """Run `create(fingerprint)` at most once per (organization, key); a repeat returns the first result.
 
     The key's unique constraint decides (see `idempotency`): an INSERT that meets the key's row
     answers with that row, or is refused if another request body took the key. `create` may find
-    the key's row itself and say it replayed. `hit` is counted against its rate limit first,
-    replays included. Returns the transaction and whether this call was a replay.
+    the key's row itself and say it replayed. `backpressure` (a rate limit, the backlog) may refuse
+    the request first, but never a replay: a refused request whose key already has its transaction
+    is answered with it, so a client told "nothing was recorded" never pays twice by resending with
+    a new key. Returns the transaction and whether this call was a replay.
     """
-    if hit is not None:
-        rate_limit_hit(hit)
     request_fingerprint = idempotency.fingerprint(request)
+    if backpressure is not None:
+        try:
+            backpressure()
+        except (RateLimited, ServiceUnavailable):
+            replayed = _replay_of(organization=organization, key=key, request_fingerprint=request_fingerprint)
+            if replayed is None:
+                raise
+            return replayed, True
     try:
         return create(request_fingerprint)
     except IntegrityError as error:
@@ -145,7 +153,6 @@ def transaction_submit(
     """
     organization = user.organization
     key = idempotency.validate_key(idempotency_key)
-    _check_backlog()
     if currency != organization.currency:
         raise InvalidInput(
             f"{organization.name} keeps its budgets in {organization.currency}; this spend is in '{currency}'.",
@@ -208,8 +215,14 @@ def transaction_submit(
         key=key,
         request=request,
         create=create,
-        hit=Hit("spend", str(user.id), Limit(*settings.RATE_LIMIT_SPEND_PER_USER)),
+        backpressure=lambda: _spend_backpressure(user),
     )
+
+
+def _spend_backpressure(user: User) -> None:
+    """Refuse a new spend over the user's rate limit (replays count too) or while settlement is behind."""
+    rate_limit_hit(Hit("spend", str(user.id), Limit(*settings.RATE_LIMIT_SPEND_PER_USER)))
+    _check_backlog()
 
 
 _TRANSACTION_FIELDS = Transaction._meta.concrete_fields
@@ -255,7 +268,8 @@ def _check_backlog() -> None:
         _backlog_seen["at"] = now
     if _backlog_seen["count"] >= settings.INGEST_BACKLOG_LIMIT:
         raise ServiceUnavailable(
-            f"Settlement is behind: {_backlog_seen['count']} spends are waiting. Retry shortly; nothing was recorded."
+            f"Settlement is behind: {_backlog_seen['count']} spends are waiting. Nothing was recorded for this "
+            "Idempotency-Key: retry shortly with the same key."
         )
 
 

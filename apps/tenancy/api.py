@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.budgets import department_moves
 from apps.budgets import selectors as budget_selectors
 from apps.budgets import services as budget_services
 from apps.budgets.serializers import budget_representation
@@ -214,12 +215,15 @@ class DepartmentDetailApi(TenantAPIView):
     @extend_schema(
         operation_id="departments_update",
         request=DepartmentUpdateInput,
-        responses={200: DepartmentOutput, **error_responses(400, 404)},
+        responses={200: DepartmentOutput, **error_responses(400, 404, 409)},
+        description="Rename or move (`parent`) a department. A move takes the subtree's spend and holds "
+        "along with it, out of the budgets of the ancestors it leaves and into those it joins: 409 where "
+        "that money does not fit a new ancestor's limit.",
     )
     def patch(self, request, department_id):
         department = self._department(request, department_id)
         data = validated(DepartmentUpdateInput, request.data)
-        department = services.department_update(
+        department = department_moves.department_change(
             department=department,
             name=data.get("name"),
             parent_id=data.get("parent"),

@@ -113,9 +113,10 @@ def department_update(
 ) -> Department:
     """Rename a department, or move it under another parent (`move=True`, `parent_id=None` for the root).
 
-    A department with spend (its own or its sub-departments') cannot move: that spend is part of
-    its ancestors' budgets. Moves within one organization are serialized, so two concurrent moves
-    cannot together make a cycle that neither would make alone.
+    The tree's writer only: a move changes which budgets the subtree's spend counts in, so callers
+    move through `apps.budgets.department_moves.department_change`, which moves that money in the same
+    transaction under the settlement lock. Moves within one organization are serialized, so two
+    concurrent moves cannot together make a cycle that neither would make alone.
     """
     before = _department_state(department)
     if name is not None:
@@ -131,13 +132,6 @@ def department_update(
             raise InvalidInput(
                 "A department cannot be moved under itself or one of its own sub-departments.",
                 fields={"parent": ["Would create a cycle."]},
-            )
-        if parent != department.parent and (
-            Department.objects.filter(id__in=subtree_ids, transactions__isnull=False).exists()
-        ):
-            raise InvalidInput(
-                "A department with spend cannot move: its spend already counts in its ancestors' budgets.",
-                fields={"parent": ["Department has spend."]},
             )
         department.parent = parent
     try:

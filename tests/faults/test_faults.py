@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from django.db import connection
 
+from apps.budgets import totals as budget_totals
 from apps.budgets.models import BudgetPeriod
 from apps.ledger import services
 from apps.ledger.models import Entry, Transaction
@@ -190,9 +191,7 @@ def test_a_kept_connection_the_server_dropped_fails_one_request_and_is_replaced(
 
 
 def test_connection_cut_during_settlement_is_retried_by_the_worker(tenant, monkeypatch, settlement_worker):
-    import apps.ledger.services as ledger_services
-
-    real_lock = ledger_services.lock_budget_periods
+    real_lock = budget_totals.lock_budget_periods
     cuts = []
 
     def lock_after_losing_the_database(**kwargs):
@@ -201,7 +200,7 @@ def test_connection_cut_during_settlement_is_retried_by_the_worker(tenant, monke
             _terminate_backend(cuts[0])
         return real_lock(**kwargs)
 
-    monkeypatch.setattr(ledger_services, "lock_budget_periods", lock_after_losing_the_database)
+    monkeypatch.setattr(budget_totals, "lock_budget_periods", lock_after_losing_the_database)
     spends = [spend_submit(tenant.employee, "3.00") for _ in range(5)]
     assert wait_until(lambda: not Transaction.objects.filter(status=Transaction.Status.PENDING).exists(), 60)
     assert cuts, "the fault was never injected"
@@ -220,6 +219,11 @@ def test_past_the_backlog_bound_the_api_answers_503_with_retry_after(api, tenant
     assert refused.status_code == 503
     assert int(refused["Retry-After"]) > 0
     assert "behind" in refused.json()["error"]["message"]
+    assert Transaction.objects.count() == 3
+    # A retry of a recorded spend replays even now: backpressure comes after the key's lookup.
+    replay = client.post("/api/v1/transactions", SPEND, format="json", HTTP_IDEMPOTENCY_KEY="k0")
+    assert replay.status_code in (200, 202)
+    assert replay.json()["id"] == str(Transaction.objects.get(idempotency_key="k0").id)
     assert Transaction.objects.count() == 3
     settle_all(tenant.organization)
     assert client.post("/api/v1/transactions", SPEND, format="json", HTTP_IDEMPOTENCY_KEY="k3").status_code == 202

@@ -210,6 +210,9 @@ def test_a_spend_past_the_rate_limit_is_refused_without_claiming_its_key(tenant,
     with pytest.raises(RateLimited):
         spend_submit(tenant.employee, "1.00", key="refused")
     assert Transaction.objects.count() == 1
+    # Past the limit, a retry of the recorded spend still replays it: a client never pays twice.
+    assert spend_submit(tenant.employee, "1.00", key="first").idempotency_key == "first"
+    assert Transaction.objects.count() == 1
     settings.RATE_LIMIT_SPEND_PER_USER = (10, 60)
     retried = spend_submit(tenant.employee, "1.00", key="refused")  # the refused request did not take it
     assert Transaction.objects.filter(idempotency_key="refused").get().id == retried.id

@@ -17,6 +17,7 @@ from apps.tenancy import selectors
 from apps.tenancy.demo import DEMO_PASSWORD, seed_demo
 from apps.tenancy.models import ApiToken, Department, Organization, Role, User
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory
+from tests.spending import spend_settled
 
 EMPLOYEE, FINANCE, ADMIN, SYSTEM = Role.EMPLOYEE, Role.FINANCE_MANAGER, Role.ORG_ADMIN, Role.SYSTEM_ADMIN
 ROLES = (EMPLOYEE, FINANCE, ADMIN, SYSTEM)
@@ -194,6 +195,16 @@ class Trespass:
         return f"{self.role} {self.method} {self.path} {self.body or ''}"
 
 
+# A move takes the organization's settlement lock, which must be taken outside any transaction.
+MOVES = pytest.mark.django_db(transaction=True)
+
+
+def with_database(method: str, body: dict | None, *values) -> object:
+    """A test case with the database it needs: real commits for a department move."""
+    moves = method == "PATCH" and "parent" in (body or {})
+    return pytest.param(*values, marks=MOVES if moves else pytest.mark.django_db)
+
+
 TRESPASSES = [
     *[Trespass(role, "GET", "/api/v1/departments/{theirs}") for role in TENANT_ROLES],
     *[Trespass(role, "GET", "/api/v1/departments/{theirs}/budget") for role in TENANT_ROLES],
@@ -229,8 +240,7 @@ TRESPASSES = [
 ]
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("trespass", TRESPASSES, ids=str)
+@pytest.mark.parametrize("trespass", [with_database(t.method, t.body, t) for t in TRESPASSES], ids=str)
 def test_another_organizations_id_is_not_found(api, tenant, other_tenant, system_admin, trespass):
     ids = {
         "theirs": str(other_tenant.department.id),
@@ -378,8 +388,11 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize(("role", "method", "path", "body", "fields"), BAD_INPUT, ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(
+    ("role", "method", "path", "body", "fields"),
+    [with_database(case[1], case[3], *case) for case in BAD_INPUT],
+    ids=lambda v: str(v)[:60],
+)
 def test_bad_input_answers_400_naming_the_field(api, tenant, system_admin, role, method, path, body, fields):
     client = APIClient() if role is None else api(actor(tenant, system_admin, role))
     department = str(tenant.department.id)
@@ -413,7 +426,7 @@ def test_a_body_that_is_not_a_json_object_answers_400(api, tenant, system_admin,
     error_of(response, 400)
 
 
-@pytest.mark.django_db
+@MOVES
 def test_a_department_cannot_move_under_its_own_sub_department(api, tenant):
     platform = DepartmentFactory(organization=tenant.organization, name="Platform", parent=tenant.department)
     sre = DepartmentFactory(organization=tenant.organization, name="SRE", parent=platform)
@@ -426,23 +439,20 @@ def test_a_department_cannot_move_under_its_own_sub_department(api, tenant):
     assert Department.objects.get(id=tenant.department.id).parent_id is None
 
 
-@pytest.mark.django_db
-def test_a_department_with_spend_cannot_move(api, tenant):
-    holding = DepartmentFactory(organization=tenant.organization, name="Holding")
-    ledger_services.transaction_submit(
-        user=tenant.employee,
-        idempotency_key="k-1",
-        amount="10.00",
-        currency="USD",
-        merchant="Dell",
-        category="equipment",
-    )
+@pytest.mark.django_db(transaction=True)  # a move takes the settlement lock, outside any transaction
+def test_a_department_with_spend_moves_with_its_budget_or_is_refused_with_409(api, tenant):
+    small = DepartmentFactory(organization=tenant.organization, name="Small", monthly_limit_minor=500)
+    large = DepartmentFactory(organization=tenant.organization, name="Large", monthly_limit_minor=5_000_000)
+    spend_settled(tenant.employee, "10.00")
+    client = api(tenant.admin)
 
-    response = api(tenant.admin).patch(
-        f"/api/v1/departments/{tenant.department.id}", {"parent": str(holding.id)}, format="json"
-    )
+    refused = client.patch(f"/api/v1/departments/{tenant.department.id}", {"parent": str(small.id)}, format="json")
+    assert "'Small' budget exceeded" in error_of(refused, 409, "budget_exceeded")["message"]
+    assert Department.objects.get(id=tenant.department.id).parent_id is None
 
-    assert error_of(response, 400, "invalid")["fields"] == {"parent": ["Department has spend."]}
+    moved = client.patch(f"/api/v1/departments/{tenant.department.id}", {"parent": str(large.id)}, format="json")
+    assert moved.status_code == 200 and moved.json()["parent"] == str(large.id)
+    assert BudgetPeriod.objects.get(department=large).spent_minor == 1_000
 
 
 # Happy paths
@@ -718,7 +728,7 @@ def test_department_detail(api, tenant, role):
     assert set(body["budget"]) == BUDGET_KEYS
 
 
-@pytest.mark.django_db
+@MOVES
 def test_an_org_admin_renames_and_moves_a_department(api, tenant):
     holding = DepartmentFactory(organization=tenant.organization, name="Holding")
     client = api(tenant.admin)
@@ -781,7 +791,8 @@ def test_a_limit_below_what_is_spent_is_allowed_and_says_so(api, tenant):
         "held": "0.00",
         "available": "0.00",
         "currency": "USD",
-        "notice": "The new limit is below what is already spent: further spend is blocked this period.",
+        "notice": "The new limit is below what is already spent and held: nothing more posts this period, "
+        "and spends awaiting approval there cannot be approved until the limit is raised.",
     }
     assert client.get(path).json()["limit"] == "10.00"
 

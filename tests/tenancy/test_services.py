@@ -178,34 +178,6 @@ def test_a_department_cannot_become_its_own_ancestor(tenant):
     assert selectors.department_lineage_ids(department_id=grandchild.id) == [grandchild.id]
 
 
-@pytest.mark.django_db
-def test_a_department_with_spend_cannot_move_but_can_be_renamed(tenant):
-    holding = DepartmentFactory(organization=tenant.organization, name="Holding")
-    _spend(tenant.employee)
-
-    with pytest.raises(InvalidInput) as refused:
-        services.department_update(department=tenant.department, parent_id=holding.id, move=True)
-    assert refused.value.fields == {"parent": ["Department has spend."]}
-    assert _parent_id(tenant.department) is None
-
-    renamed = services.department_update(
-        department=Department.objects.get(id=tenant.department.id), name="R&D", parent_id=None, move=True
-    )
-    assert (renamed.name, renamed.parent_id) == ("R&D", None)
-
-
-@pytest.mark.django_db
-def test_a_department_whose_sub_department_has_spend_cannot_move(tenant):
-    """The sub-department's spend counts in this department's budget and its ancestors'."""
-    holding = DepartmentFactory(organization=tenant.organization, name="Holding")
-    platform = DepartmentFactory(organization=tenant.organization, name="Platform", parent=tenant.department)
-    _spend(UserFactory(role=Role.EMPLOYEE, department=platform))
-
-    with pytest.raises(InvalidInput):
-        services.department_update(department=tenant.department, parent_id=holding.id, move=True)
-    assert _parent_id(tenant.department) is None
-
-
 @pytest.mark.django_db(transaction=True)  # each contender commits on its own connection
 def test_concurrent_creates_of_one_name_leave_one_department(tenant):
     def create(index: int):
