@@ -59,7 +59,7 @@ class ApprovalPolicyForm(forms.ModelForm, _StepsForm):
 
     class Meta:
         model = ApprovalPolicy
-        fields = ("organization", "name", "department", "category")
+        fields = ("organization", "name", "department", "category", "spender_step")
 
     # Where the service's refusals about a field belong on this form.
     SERVICE_FIELDS = {"name": "name", "min_amount": "min_amount", "levels": "step_1"}
@@ -111,9 +111,9 @@ class ApprovalPolicyAdmin(OrganizationScopedAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is not None:
-            return ("organization", "name", "band", "department", "category", "steps", "created_at")
+            return ("organization", "name", "band", "department", "category", "steps", "spender_step", "created_at")
         organization = ("organization",) if request.user.role == Role.SYSTEM_ADMIN else ()
-        return (*organization, "name", "min_amount", "department", "category", *STEP_FIELDS)
+        return (*organization, "name", "min_amount", "department", "category", *STEP_FIELDS, "spender_step")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -129,6 +129,7 @@ class ApprovalPolicyAdmin(OrganizationScopedAdmin):
             levels=data["levels"],
             department_id=data["department"].id if data["department"] else None,
             category=data["category"],
+            spender_step=data["spender_step"],
         )
         # The service made the policy; the form's unsaved instance only carries its id to the log and the redirect.
         obj.pk = policy.pk

@@ -11,7 +11,7 @@ from ledgerx.money import MoneyError, parse_amount, to_decimal_string
 from ledgerx.schema import error_responses
 
 from . import selectors, services
-from .models import ApprovalDecision, ApprovalPolicy, ApprovalRequest, ApproverKind
+from .models import ApprovalDecision, ApprovalPolicy, ApprovalRequest, ApproverKind, SpenderStep
 
 
 class DecisionInput(serializers.Serializer):
@@ -24,6 +24,13 @@ class PolicyInput(serializers.Serializer):
     levels = serializers.ListField(child=serializers.ChoiceField(choices=ApproverKind.choices), min_length=1)
     department = serializers.UUIDField(required=False, allow_null=True, default=None)
     category = StrictCharField(max_length=64, required=False, allow_blank=True, default="")
+    spender_step = serializers.ChoiceField(
+        choices=SpenderStep.choices,
+        required=False,
+        default=SpenderStep.ESCALATE,
+        help_text="A step nobody but the spender (or an earlier signer) could sign: `skip` to the next step "
+        "(the last one escalates), or `escalate` to a finance manager, else an org admin.",
+    )
 
 
 class ApprovalListFilters(QueryFilters):
@@ -38,6 +45,7 @@ def approval_representation(request: ApprovalRequest) -> dict:
         "levels": request.levels,
         "current_level": request.current_level,
         "waiting_for": request.waiting_for,
+        "routing": request.routing,
         "decisions": [
             {
                 "level": decision.level,
@@ -63,6 +71,7 @@ def policy_representation(policy: ApprovalPolicy, currency: str) -> dict:
         "levels": policy.levels,
         "department": str(policy.department_id) if policy.department_id else None,
         "category": policy.category,
+        "spender_step": policy.spender_step,
     }
 
 
@@ -77,6 +86,12 @@ class _DecisionOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class _RoutingOutput(serializers.Serializer):
+    level = serializers.IntegerField(min_value=0)
+    action = serializers.ChoiceField(choices=["skipped", "escalated"])
+    note = serializers.CharField()
+
+
 class ApprovalOutput(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=ApprovalRequest.Status.choices)
@@ -85,6 +100,9 @@ class ApprovalOutput(serializers.Serializer):
     current_level = serializers.IntegerField(min_value=0, help_text="Index into `levels` of the step waiting.")
     waiting_for = serializers.ChoiceField(
         choices=ApproverKind.choices, allow_null=True, help_text="The approver kind the current step waits for."
+    )
+    routing = _RoutingOutput(
+        many=True, help_text="Steps skipped or escalated because nobody but the spender could sign them."
     )
     decisions = _DecisionOutput(many=True)
     created_at = serializers.DateTimeField()
@@ -104,6 +122,7 @@ class ApprovalPolicyOutput(serializers.Serializer):
     levels = serializers.ListField(child=serializers.ChoiceField(choices=ApproverKind.choices))
     department = serializers.UUIDField(allow_null=True)
     category = serializers.CharField(allow_blank=True)
+    spender_step = serializers.ChoiceField(choices=SpenderStep.choices)
 
 
 class ApprovalPolicyListOutput(serializers.Serializer):
@@ -147,7 +166,9 @@ class ApprovalDecideApi(TenantAPIView):
         request=DecisionInput,
         responses={200: ApprovalOutput, **error_responses(400, 404, 409)},
         description="Sign the step waiting for you; the last signature posts the spend. Your own spend, "
-        "a second step of one spend or a step waiting for someone else: 403. Already decided: 409.",
+        "a second step of one spend or a step waiting for someone else: 403. Already decided, expired (the "
+        "spend is then rejected and its hold released), or a spend that no longer fits its budget because a "
+        "limit was lowered (`budget_exceeded`; the request stays open): 409.",
     )
 )
 class ApprovalApproveApi(ApprovalDecideApi):
@@ -199,6 +220,7 @@ class ApprovalPolicyListCreateApi(TenantAPIView):
             levels=data["levels"],
             department_id=data["department"],
             category=data["category"],
+            spender_step=data["spender_step"],
         )
         return Response(policy_representation(policy, currency), status=status.HTTP_201_CREATED)
 

@@ -57,7 +57,13 @@ def approval_policy_create(
     levels: list[str],
     department_id: uuid.UUID | None = None,
     category: str = "",
+    spender_step: str = SpenderStep.ESCALATE,
 ) -> ApprovalPolicy:
+    if spender_step not in SpenderStep.values:
+        raise InvalidInput(
+            f"spender_step is one of: {', '.join(SpenderStep.values)}.",
+            fields={"spender_step": [f"One of {', '.join(SpenderStep.values)}."]},
+        )
     department = approval_policy_check(
         organization=organization,
         name=name,
@@ -72,6 +78,7 @@ def approval_policy_create(
         levels=list(levels),
         department=department,
         category=category.strip().lower(),
+        spender_step=spender_step,
     )
 
 

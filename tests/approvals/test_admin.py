@@ -54,6 +54,7 @@ def new_policy_form(**fields) -> dict:
         "step_3": "",
         "step_4": "",
         "step_5": "",
+        "spender_step": "escalate",  # the select's default, as a browser sends it
         **fields,
     }
 
@@ -63,6 +64,7 @@ def test_an_org_admin_adds_a_policy_through_the_service(tenant):
     client = admin_client(tenant.admin)
     form = client.get(f"{POLICIES}add/").content.decode()
     assert 'name="step_1"' in form and 'name="step_5"' in form and 'name="min_amount"' in form
+    assert 'name="spender_step"' in form
     assert 'name="organization"' not in form  # an org admin's policies belong to their organization
 
     response = client.post(f"{POLICIES}add/", new_policy_form(category=" Travel", department=tenant.department.id))

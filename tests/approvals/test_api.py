@@ -98,7 +98,14 @@ def test_policy_role_matrix(api, tenant, role, get_status, post_status):
 
 def test_policy_bad_input_other_tenant_and_delete(api, tenant, other_tenant, system_admin):
     admin = api(tenant.admin)
-    for change in ({"levels": ["ceo"]}, {"levels": []}, {"min_amount": "0"}, {"min_amount": "1e3"}, {"name": ""}):
+    for change in (
+        {"levels": ["ceo"]},
+        {"levels": []},
+        {"min_amount": "0"},
+        {"min_amount": "1e3"},
+        {"name": ""},
+        {"spender_step": "approve"},
+    ):
         assert error_code(admin.post("/api/v1/approval-policies", {**POLICY, **change}, format="json"), 400)
     foreign = {**POLICY, "department": str(other_tenant.department.id)}
     assert error_code(admin.post("/api/v1/approval-policies", foreign, format="json"), 404) == "not_found"
@@ -109,3 +116,18 @@ def test_policy_bad_input_other_tenant_and_delete(api, tenant, other_tenant, sys
     assert error_code(api(tenant.finance).delete(url), 403) == "forbidden"
     assert admin.delete(url).status_code == 204
     assert admin.get("/api/v1/approval-policies").json()["results"] == []
+
+
+def test_a_policy_says_what_a_step_only_the_spender_could_sign_does(api, tenant, head):
+    skipping = api(tenant.admin).post("/api/v1/approval-policies", {**POLICY, "spender_step": "skip"}, format="json")
+    assert skipping.status_code == 201 and skipping.json()["spender_step"] == "skip"
+    default = api(tenant.admin).post("/api/v1/approval-policies", {**POLICY, "name": "Other"}, format="json")
+    assert default.json()["spender_step"] == "escalate"
+    api(tenant.admin).delete(f"/api/v1/approval-policies/{default.json()['id']}")
+
+    own = api(head).post("/api/v1/transactions", SPEND, format="json", HTTP_IDEMPOTENCY_KEY="heads-own")
+    settle_all(tenant.organization)
+    waiting = api(tenant.finance).get("/api/v1/approvals?status=pending").json()["results"]
+    assert [w["transaction"]["id"] for w in waiting] == [own.json()["id"]]
+    assert waiting[0]["current_level"] == 1 and waiting[0]["waiting_for"] == "finance_manager"
+    assert waiting[0]["routing"][0]["action"] == "skipped"
