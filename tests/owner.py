@@ -9,18 +9,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+from django.conf import settings
 from django.db import connection
 
 
 def owner_connection_kwargs() -> dict:
-    """How to reach the test database as its owner."""
-    settings_dict = connection.settings_dict
+    """How to reach the test database as its owner (the application's `connection` is not it)."""
+    owner = settings.DATABASE_OWNER
     return {
-        "dbname": settings_dict["NAME"],
-        "user": settings_dict["USER"],
-        "password": settings_dict["PASSWORD"] or None,
-        "host": settings_dict["HOST"] or None,
-        "port": settings_dict["PORT"] or None,
+        "dbname": connection.settings_dict["NAME"],
+        "user": owner["USER"],
+        "password": owner["PASSWORD"] or None,
+        "host": owner["HOST"] or None,
+        "port": owner["PORT"] or None,
     }
 
 

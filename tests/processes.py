@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 from django.db import connection
 
@@ -32,16 +33,24 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05) -> bool
     return False
 
 
+def database_url(credentials: dict, name: str | None = None) -> str:
+    """A URL for this run's database (or `name`) with the given USER, PASSWORD, HOST and PORT."""
+    host = credentials["HOST"] or "127.0.0.1"
+    port = credentials["PORT"] or "5432"
+    user = quote(credentials["USER"], safe="")
+    password = f":{quote(credentials['PASSWORD'], safe='')}" if credentials["PASSWORD"] else ""
+    return f"postgresql://{user}{password}@{quote(host, safe='')}:{port}/{name or connection.settings_dict['NAME']}"
+
+
 def process_env(redis_url: str, **extra: str) -> dict[str, str]:
-    """The environment a child needs to use this test run's database and the given Redis."""
-    settings_dict = connection.settings_dict
-    host = settings_dict["HOST"] or "127.0.0.1"
-    port = settings_dict["PORT"] or "5432"
-    database_url = f"postgresql://{settings_dict['USER']}@{host}:{port}/{settings_dict['NAME']}"
+    """The environment a child needs to use this test run's database and the given Redis.
+
+    As production gives it: DATABASE_URL names the application role, and no owner is given.
+    """
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "ledgerx.settings.test",
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": database_url(connection.settings_dict),
         "REDIS_URL": redis_url,
         "SETTLEMENT_SWEEP_AFTER_SECONDS": "1",
         **extra,

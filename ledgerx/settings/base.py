@@ -2,7 +2,7 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-import dj_database_url
+from ledgerx import db_roles
 
 from . import env
 
@@ -71,7 +71,16 @@ TEMPLATES = [
 # No health check (a `SELECT 1` before each request's first query, a second round trip on the
 # spend path): a connection the server dropped fails one request with 503 and Retry-After, and is
 # replaced at that request's end.
-DATABASES = {"default": dj_database_url.parse(env.DATABASE_URL, conn_max_age=60, conn_health_checks=False)}
+# The application connects as a role that owns nothing; `migrate` as DATABASE_OWNER (ledgerx/db_roles.py).
+_database, DATABASE_OWNER = db_roles.database_settings(
+    env.DATABASE_URL,
+    env.DATABASE_OWNER_URL,
+    env.DATABASE_APP_ROLE,
+    SECRET_KEY,
+    conn_max_age=60,
+    conn_health_checks=False,
+)
+DATABASES = {"default": _database}
 # psycopg's default (Django turns prepared statements off): only `ledgerx.db.prepared_cursor` binds
 # on the server, so only the statements it runs are prepared.
 DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5

@@ -40,6 +40,10 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DATABASE_URL = env_str("DATABASE_URL", EMBEDDED_DATABASE_URL)
+# The role that owns the tables and runs migrations (ledgerx/db_roles.py). Unset: DATABASE_URL's
+# role is the owner, and the application connects as DATABASE_APP_ROLE, which migrate creates.
+DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL", "")
+DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "ledgerx_app")
 REDIS_URL = env_str("REDIS_URL", EMBEDDED_REDIS_URL)
 SECRET_KEY = env_str("SECRET_KEY", DEMO_SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)

@@ -8,6 +8,7 @@ import itertools
 import threading
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
@@ -21,6 +22,7 @@ from apps.ledger.selectors import ledger_verify
 from ledgerx.celery import app as celery_app
 from tests.conftest import run_in_threads
 from tests.factories import DepartmentFactory
+from tests.owner import owner_cursor
 from tests.spending import spend_reverse, spend_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,14 +32,18 @@ def _sealed_sequences(organization):
     return list(EntrySeal.objects.of(organization).order_by("sequence").values_list("sequence", "entry_id"))
 
 
-def _tamper(sql: str, params: list) -> None:
-    """Change a ledger row below the application, as a superuser with the triggers switched off."""
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE ledger_entry DISABLE TRIGGER USER")
+def _tamper(sql: str, params: list, table: str = "ledger_entry") -> None:
+    """Change a ledger row below the application, as the owner with the triggers switched off.
+
+    Statement by statement (autocommit): the deferred foreign-key checks of the change must run
+    before the triggers can be switched back on.
+    """
+    with owner_cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         try:
             cursor.execute(sql, params)
         finally:
-            cursor.execute("ALTER TABLE ledger_entry ENABLE TRIGGER USER")
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
 def test_sealer_chains_every_entry_in_order_and_verify_is_ok(tenant, api):
@@ -119,12 +125,7 @@ def test_a_removed_link_is_reported(tenant):
         spend_settled(tenant.employee, amount)
     chain.ledger_seal_all()
     second = EntrySeal.objects.of(tenant.organization).get(sequence=2)
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE ledger_entryseal DISABLE TRIGGER USER")
-        try:
-            cursor.execute("DELETE FROM ledger_entryseal WHERE id = %s", [second.id])
-        finally:
-            cursor.execute("ALTER TABLE ledger_entryseal ENABLE TRIGGER USER")
+    _tamper("DELETE FROM ledger_entryseal WHERE id = %s", [second.id], table="ledger_entryseal")
 
     problems = ledger_verify(organization=tenant.organization)["problems"]
     assert any("links are missing" in p for p in problems), problems
@@ -212,12 +213,21 @@ def test_seals_are_append_only(tenant):
     spend_settled(tenant.employee, "10.00")
     chain.ledger_seal_all()
     seal = EntrySeal.objects.of(tenant.organization).first()
-    with pytest.raises(DatabaseError, match="append-only"):
+    # The application role may only append; the owner, who may do more, meets the triggers.
+    with pytest.raises(DatabaseError, match="permission denied"):
         EntrySeal.objects.filter(id=seal.id).update(hash="0" * 64)
-    with pytest.raises(DatabaseError, match="append-only"):
+    with pytest.raises(DatabaseError, match="permission denied"):
         EntrySeal.objects.filter(id=seal.id).delete()
-    with pytest.raises(DatabaseError, match="append-only"), connection.cursor() as cursor:
+    with pytest.raises(DatabaseError, match="permission denied"), connection.cursor() as cursor:
         cursor.execute("TRUNCATE ledger_entryseal")
+    for statement in (
+        "UPDATE ledger_entryseal SET hash = repeat('0', 64)",
+        "DELETE FROM ledger_entryseal",
+        "TRUNCATE ledger_entryseal",
+    ):
+        with pytest.raises(psycopg.Error, match="append-only"), owner_cursor() as cursor:
+            cursor.execute(statement)
+    assert EntrySeal.objects.filter(id=seal.id, hash=seal.hash).exists()
 
 
 def test_old_unsealed_entries_are_a_problem_recent_ones_a_notice(tenant):

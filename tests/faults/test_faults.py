@@ -10,7 +10,6 @@ import signal
 import urllib.error
 import urllib.request
 
-import psycopg
 import pytest
 from django.db import connection
 
@@ -20,6 +19,7 @@ from apps.ledger import services
 from apps.ledger.models import Entry, Transaction
 from apps.ledger.selectors import ledger_verify
 from tests.factories import PASSWORD
+from tests.owner import owner_cursor
 from tests.processes import PrivateRedis, process_env, start_beat, start_web, start_worker, stop, wait_until
 from tests.spending import settle_all, spend_submit
 
@@ -42,15 +42,8 @@ def assert_all_final_exactly_once(expected: int) -> None:
 
 
 def _terminate_backend(pid: int) -> None:
-    settings_dict = connection.settings_dict
-    with psycopg.connect(
-        host=settings_dict["HOST"] or "127.0.0.1",
-        port=settings_dict["PORT"] or 5432,
-        user=settings_dict["USER"],
-        dbname=settings_dict["NAME"],
-        autocommit=True,
-    ) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    with owner_cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
 def test_worker_killed_mid_batch_settles_every_spend_exactly_once(tenant, tmp_path):

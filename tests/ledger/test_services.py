@@ -22,6 +22,7 @@ from ledgerx.errors import (
     RateLimited,
 )
 from tests.factories import DepartmentFactory, UserFactory
+from tests.owner import owner_cursor
 from tests.spending import refreshed, settle_all, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -280,12 +281,11 @@ def test_verify_reports_a_budget_that_disagrees_with_the_ledger(tenant):
 def test_verify_reports_disabled_triggers_and_stuck_spends(tenant):
     spend = spend_submit(tenant.employee, "10.00")
     Transaction.objects.filter(id=spend.id).update(created_at=spend.created_at.replace(year=2020))
-    with connection.cursor() as cursor:
+    with owner_cursor() as cursor:  # only the owner may switch a trigger off
         cursor.execute("ALTER TABLE ledger_entry DISABLE TRIGGER ledger_entry_immutable")
-    try:
-        problems = ledger_verify()["problems"]
-    finally:
-        with connection.cursor() as cursor:
+        try:
+            problems = ledger_verify()["problems"]
+        finally:
             cursor.execute("ALTER TABLE ledger_entry ENABLE TRIGGER ledger_entry_immutable")
     assert any("ledger_entry_immutable" in p for p in problems)
     assert any("pending" in p for p in problems)

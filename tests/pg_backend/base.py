@@ -2,10 +2,14 @@
 
 Append-only tables refuse TRUNCATE (a trigger); transactional tests flush the database between
 tests with TRUNCATE, so here alone the flush lifts those triggers for its own statement.
+
+The application role may do neither, nor create or drop databases: the owner does those
+(ledgerx/db_roles.py), and `migrate` switches to the owner by itself.
 """
 
-from django.db.backends.postgresql import base, operations
+from django.db.backends.postgresql import base, creation, operations
 
+from ledgerx import db_roles
 from ledgerx.guarded_triggers import guarded_triggers, refuses_truncate
 
 
@@ -21,6 +25,21 @@ class DatabaseOperations(operations.DatabaseOperations):
             *(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}" for table, trigger in guarded),
         ]
 
+    def execute_sql_flush(self, sql_list):
+        with db_roles.connected_as_owner(self.connection):
+            super().execute_sql_flush(sql_list)
+
+
+class DatabaseCreation(creation.DatabaseCreation):
+    def _create_test_db(self, *args, **kwargs):
+        with db_roles.connected_as_owner(self.connection):
+            return super()._create_test_db(*args, **kwargs)
+
+    def _destroy_test_db(self, *args, **kwargs):
+        with db_roles.connected_as_owner(self.connection):
+            super()._destroy_test_db(*args, **kwargs)
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
+    creation_class = DatabaseCreation
