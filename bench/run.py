@@ -49,6 +49,16 @@ def recreate_database() -> None:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
         connection.execute(f"CREATE DATABASE {BENCH_DB}")
+    # The baseline's tables, made by the owner before migrate, whose grants then cover them: the
+    # application role may not create tables (docs/operations.md, "Database roles").
+    with psycopg.connect(BENCH_ENV["DATABASE_URL"], autocommit=True) as connection:
+        connection.execute(
+            "CREATE TABLE bench_baseline (id uuid PRIMARY KEY, amount text, currency text, merchant text,"
+            " category text, created_at timestamptz DEFAULT now())"
+        )
+        connection.execute("CREATE TABLE bench_hot_row (id int PRIMARY KEY, spent bigint NOT NULL)")
+        connection.execute("INSERT INTO bench_hot_row VALUES (1, 0)")
+        connection.execute("CREATE TABLE bench_hot_entry (id bigserial PRIMARY KEY, amount bigint NOT NULL)")
 
 
 def setup_django():
@@ -59,18 +69,9 @@ def setup_django():
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from django.db import connection
     from django_redis import get_redis_connection
 
     get_redis_connection("default").flushdb()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE bench_baseline (id uuid PRIMARY KEY, amount text, currency text, merchant text,"
-            " category text, created_at timestamptz DEFAULT now())"
-        )
-        cursor.execute("CREATE TABLE bench_hot_row (id int PRIMARY KEY, spent bigint NOT NULL)")
-        cursor.execute("INSERT INTO bench_hot_row VALUES (1, 0)")
-        cursor.execute("CREATE TABLE bench_hot_entry (id bigserial PRIMARY KEY, amount bigint NOT NULL)")
 
 
 def seed(clients: int) -> tuple[object, list[str]]:
