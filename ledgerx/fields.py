@@ -1,9 +1,15 @@
+import re
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
 class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers: money travels as decimal strings, never as JSON numbers."""
+    """A CharField that refuses numbers: money travels as decimal strings, never as JSON numbers.
+
+    Free text (names, notes) is trimmed as DRF does; a field naming something exact (an amount, a
+    currency, a timezone, a URL) passes `trim_whitespace=False`, so " USD" is refused, not rewritten.
+    """
 
     default_error_messages = {"not_a_string": "Must be a string."}
 
@@ -21,18 +27,34 @@ class AmountField(StrictCharField):
         super().__init__(max_length=40, trim_whitespace=False, **kwargs)
 
 
+_CURRENCY_CODE = re.compile("[A-Z]{3}")
+
+
 @extend_schema_field({"type": "string", "pattern": "^[A-Z]{3}$"})
 class CurrencyField(StrictCharField):
+    """An ISO 4217 code as sent: exactly three upper-case ASCII letters, never trimmed or upper-cased."""
+
+    default_error_messages = {"not_a_code": "Three upper-case letters, such as USD."}
+
     def __init__(self, **kwargs) -> None:
-        super().__init__(min_length=3, max_length=3, **kwargs)
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        if not _CURRENCY_CODE.fullmatch(text):
+            self.fail("not_a_code")
+        return text
 
 
 @extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"})
 class PeriodField(serializers.RegexField):
-    """A budget month, YYYY-MM."""
+    """A budget month, YYYY-MM, untrimmed.
+
+    `\\Z`, not `$`: RegexValidator searches, and `$` also matches before a final newline.
+    """
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(r"^[0-9]{4}-(0[1-9]|1[0-2])$", **kwargs)
+        super().__init__(r"\A[0-9]{4}-(0[1-9]|1[0-2])\Z", trim_whitespace=False, **kwargs)
 
 
 class QueryFilters(serializers.Serializer):

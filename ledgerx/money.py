@@ -43,7 +43,8 @@ CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "JPY"
 # Amounts stay far below 2**63 minor units so that sums over a department tree cannot overflow.
 MAX_MINOR = 10**15
 
-_AMOUNT_PATTERN = re.compile(r"^(?P<whole>0|[1-9][0-9]*)(?:\.(?P<fraction>[0-9]+))?$")
+# Matched with fullmatch: `$` would also match before a trailing newline ("5.00\n").
+_AMOUNT_PATTERN = re.compile(r"(?P<whole>0|[1-9][0-9]*)(?:\.(?P<fraction>[0-9]+))?")
 
 
 class MoneyError(ValueError):
@@ -62,7 +63,7 @@ def parse_amount(text: str, currency: str, *, allow_zero: bool = False) -> int:
     exponent = currency_exponent(currency)
     if not isinstance(text, str):
         raise MoneyError('Amount must be a decimal string such as "6000.00".')
-    match = _AMOUNT_PATTERN.match(text)
+    match = _AMOUNT_PATTERN.fullmatch(text)
     if match is None:
         raise MoneyError('Amount must be a plain positive decimal such as "6000.00" (no sign, exponent or spaces).')
     fraction = match.group("fraction") or ""

@@ -6,7 +6,7 @@ from apps.ledger.serializers import TransactionOutput, transaction_representatio
 from apps.tenancy.api_base import TenantAPIView, validated
 from apps.tenancy.permissions import ADMIN_ROLES, FINANCE_ROLES, TENANT_ROLES
 from ledgerx.errors import InvalidInput
-from ledgerx.fields import QueryFilters, StrictCharField
+from ledgerx.fields import AmountField, QueryFilters, StrictCharField
 from ledgerx.money import MoneyError, parse_amount, to_decimal_string
 from ledgerx.schema import error_responses
 
@@ -20,7 +20,7 @@ class DecisionInput(serializers.Serializer):
 
 class PolicyInput(serializers.Serializer):
     name = StrictCharField(max_length=120)
-    min_amount = StrictCharField(max_length=40)
+    min_amount = AmountField()
     levels = serializers.ListField(child=serializers.ChoiceField(choices=ApproverKind.choices), min_length=1)
     department = serializers.UUIDField(required=False, allow_null=True, default=None)
     category = StrictCharField(max_length=64, required=False, allow_blank=True, default="")

@@ -13,7 +13,7 @@ class TokenInput(serializers.Serializer):
 class OrganizationInput(serializers.Serializer):
     name = StrictCharField(max_length=200)
     currency = CurrencyField()
-    timezone = StrictCharField(max_length=64, required=False, default="UTC")
+    timezone = StrictCharField(max_length=64, required=False, default="UTC", trim_whitespace=False)
 
 
 class UserInput(serializers.Serializer):

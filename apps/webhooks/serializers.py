@@ -6,13 +6,13 @@ from .models import Delivery, EventType, WebhookEndpoint
 
 
 class EndpointCreateInput(serializers.Serializer):
-    url = StrictCharField(max_length=2000)
+    url = StrictCharField(max_length=2000, trim_whitespace=False)
     event_types = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices), allow_empty=False)
     description = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class EndpointUpdateInput(serializers.Serializer):
-    url = StrictCharField(max_length=2000, required=False)
+    url = StrictCharField(max_length=2000, required=False, trim_whitespace=False)
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=EventType.choices), allow_empty=False, required=False
     )

@@ -74,6 +74,19 @@ def test_signs_exponents_and_odd_spellings_are_refused(text, currency):
         parse_amount(text, currency)
 
 
+@given(
+    minor=amounts,
+    currency=currencies,
+    before=st.sampled_from(["", " ", "\n", "\t", "\r\n", "\x00"]),
+    after=st.sampled_from(["\n", " ", "\t", "\r\n", "\x00", "\n\n"]),
+)
+@example(minor=500, currency="USD", before="", after="\n")
+def test_the_whole_string_is_the_amount(minor, currency, before, after):
+    # A valid amount with anything around it, a trailing newline above all (`$` matches before one), is refused.
+    with pytest.raises(MoneyError):
+        parse_amount(before + to_decimal_string(minor, currency) + after, currency)
+
+
 @given(currency=currencies, zeros=st.text(alphabet="0", min_size=0, max_size=3))
 def test_zero_is_refused_unless_allowed(currency, zeros):
     exponent = currency_exponent(currency)
