@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from .checkpoints import checkpoint_write
@@ -218,15 +219,17 @@ def unsealed_check(*, organization_id: uuid.UUID | None = None) -> tuple[list[st
     unsealed = Entry.objects.filter(seal__isnull=True)
     if organization_id is not None:
         unsealed = unsealed.filter(organization_id=organization_id)
+    late = Q(created_at__lt=timezone.now() - UNSEALED_PROBLEM_AFTER)
+    counts = unsealed.aggregate(
+        late=Count("id", filter=late), waiting=Count("id", filter=~late), first=Min("id", filter=late)
+    )
     problems: list[str] = []
     notices: list[str] = []
-    late = unsealed.filter(created_at__lt=timezone.now() - UNSEALED_PROBLEM_AFTER).order_by("id")
-    late_count = late.count()
-    if late_count:
+    if counts["late"]:
         problems.append(
-            f"{late_count} entries older than {UNSEALED_PROBLEM_AFTER} are not sealed (first: entry {late[0].id})."
+            f"{counts['late']} entries older than {UNSEALED_PROBLEM_AFTER} are not sealed "
+            f"(first: entry {counts['first']})."
         )
-    waiting = unsealed.count() - late_count
-    if waiting:
-        notices.append(f"{waiting} recent entries are waiting for the sealer.")
+    if counts["waiting"]:
+        notices.append(f"{counts['waiting']} recent entries are waiting for the sealer.")
     return problems, notices

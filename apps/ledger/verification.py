@@ -2,7 +2,8 @@
 
 Journals (balanced, two legs that are the transaction's amount on the right accounts in its
 currency, reversals undoing their original), budgets (spent and held per department and month
-equal to the ledger; spent within the limit, held not negative), the guarded triggers (present,
+equal to the ledger; spent within the limit, or within what was spent when a lowered limit froze
+the budget; held not negative), the guarded triggers (present,
 enabled, their functions unchanged), the hash chain of every organization recomputed from its
 first link, and the signed checkpoints over it.
 
@@ -41,58 +42,64 @@ def _rows(sql: str, params: list[Any]) -> list[tuple]:
 def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
     """Each journal against its transaction. `scope` is `AND {alias}.organization_id = %s` or empty."""
     problems: list[str] = []
-    for transaction_id, total in _rows(
-        f"SELECT transaction_id, sum(amount_minor) FROM ledger_entry e WHERE true {scope.format(alias='e')} "
-        "GROUP BY transaction_id HAVING sum(amount_minor) <> 0",
-        params,
-    ):
-        problems.append(f"Journal of transaction {transaction_id} sums to {total}, not zero.")
-
-    for transaction_id, kind, status, entry_count in _rows(
+    misjournaled: dict[uuid.UUID, str] = {}
+    # One pass over the transactions and their entries: a journal balances, has two legs exactly when
+    # posted or reversed, and those move the amount from card funding to the department's expenses
+    # (back, for a reversal) in the transaction's currency.
+    for transaction_id, kind, status, amount, currency, entry_count, total, fits in _rows(
         f"""
-        SELECT t.id, t.kind, t.status, count(e.id) FROM ledger_transaction t
-        LEFT JOIN ledger_entry e ON e.transaction_id = t.id WHERE true {scope.format(alias="t")}
-        GROUP BY t.id, t.kind, t.status
-        HAVING count(e.id) <> CASE WHEN t.status IN ('posted', 'reversed') THEN 2 ELSE 0 END
+        SELECT * FROM (
+            SELECT t.id, t.kind, t.status, t.amount_minor, t.currency, count(e.id) AS entry_count,
+                   coalesce(sum(e.amount_minor), 0) AS total,
+                   count(*) FILTER (WHERE a.kind = 'card_funding' AND e.amount_minor = -leg.expense) = 1
+                   AND count(*) FILTER (
+                       WHERE a.kind = 'expense' AND a.department_id = t.department_id AND e.amount_minor = leg.expense
+                   ) = 1
+                   AND NOT coalesce(bool_or(
+                       e.currency <> t.currency OR a.currency <> t.currency OR e.organization_id <> t.organization_id
+                   ), false) AS fits
+            FROM ledger_transaction t
+            CROSS JOIN LATERAL (
+                SELECT CASE t.kind WHEN 'reversal' THEN -t.amount_minor ELSE t.amount_minor END AS expense
+            ) leg
+            LEFT JOIN ledger_entry e ON e.transaction_id = t.id
+            LEFT JOIN ledger_account a ON a.id = e.account_id
+            WHERE true {scope.format(alias="t")}
+            GROUP BY t.id, leg.expense
+        ) journal
+        WHERE total <> 0 OR entry_count <> CASE WHEN status IN ('posted', 'reversed') THEN 2 ELSE 0 END
+           OR (entry_count = 2 AND NOT fits)
         """,
         params,
     ):
-        problems.append(f"{kind.capitalize()} {transaction_id} ({status}) has {entry_count} entries.")
-
-    # A spend moves its amount from card funding to its department's expenses; a reversal moves it back.
-    for transaction_id, kind, status, amount, currency, expense_leg, legs in _rows(
-        f"""
-        WITH journal AS (
-            SELECT t.id, t.kind, t.status, t.amount_minor, t.currency, t.department_id, t.organization_id,
-                   CASE t.kind WHEN 'reversal' THEN -t.amount_minor ELSE t.amount_minor END AS expense_leg
-            FROM ledger_transaction t WHERE t.status IN ('posted', 'reversed') {scope.format(alias="t")}
-        )
-        SELECT j.id, j.kind, j.status, j.amount_minor, j.currency, j.expense_leg,
-               string_agg(e.amount_minor || ' ' || e.currency || ' on '
-                   || CASE a.kind WHEN 'card_funding' THEN 'card funding'
-                      ELSE 'the expenses of ''' || coalesce(d.name, '?') || '''' END
-                   || CASE WHEN a.currency <> e.currency THEN ' (a ' || a.currency || ' account)' ELSE '' END,
-                   ', ' ORDER BY e.id)
-        FROM journal j
-        JOIN ledger_entry e ON e.transaction_id = j.id
-        JOIN ledger_account a ON a.id = e.account_id
-        LEFT JOIN tenancy_department d ON d.id = a.department_id
-        GROUP BY j.id, j.kind, j.status, j.amount_minor, j.currency, j.expense_leg, j.department_id, j.organization_id
-        HAVING count(*) = 2 AND (
-            count(*) FILTER (WHERE a.kind = 'card_funding' AND e.amount_minor = -j.expense_leg) <> 1
-            OR count(*) FILTER (
-                WHERE a.kind = 'expense' AND a.department_id = j.department_id AND e.amount_minor = j.expense_leg
-            ) <> 1
-            OR bool_or(e.currency <> j.currency OR a.currency <> j.currency OR e.organization_id <> j.organization_id)
-        )
-        """,
-        params,
-    ):
-        problems.append(
-            f"{kind.capitalize()} {transaction_id} ({status}) of {amount} {currency} should be journaled as "
-            f"{-expense_leg} on card funding and {expense_leg} on its department's expenses, in {currency}; "
-            f"its entries are {legs}."
-        )
+        if total:
+            problems.append(f"Journal of transaction {transaction_id} sums to {total}, not zero.")
+        if entry_count != (2 if status in ("posted", "reversed") else 0):
+            problems.append(f"{kind.capitalize()} {transaction_id} ({status}) has {entry_count} entries.")
+        elif entry_count == 2 and not fits:
+            leg = -amount if kind == "reversal" else amount
+            misjournaled[transaction_id] = (
+                f"{kind.capitalize()} {transaction_id} ({status}) of {amount} {currency} should be journaled as "
+                f"{-leg} on card funding and {leg} on its department's expenses, in {currency}; its entries are "
+            )
+    if misjournaled:
+        for transaction_id, legs in _rows(
+            """
+            SELECT e.transaction_id,
+                   string_agg(e.amount_minor || ' ' || e.currency || ' on '
+                       || CASE a.kind WHEN 'card_funding' THEN 'card funding'
+                          ELSE 'the expenses of ''' || coalesce(d.name, '?') || '''' END
+                       || CASE WHEN a.currency <> e.currency THEN ' (a ' || a.currency || ' account)' ELSE '' END,
+                       ', ' ORDER BY e.id)
+            FROM ledger_entry e
+            JOIN ledger_account a ON a.id = e.account_id
+            LEFT JOIN tenancy_department d ON d.id = a.department_id
+            WHERE e.transaction_id = ANY(%s)
+            GROUP BY e.transaction_id
+            """,
+            [list(misjournaled)],
+        ):
+            problems.append(f"{misjournaled[transaction_id]}{legs}.")
 
     for reversal_id, amount, currency, original_id, original_amount, original_currency in _rows(
         f"""
@@ -124,9 +131,11 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
     return problems
 
 
-def budget_problems(*, scope: str, params: list[Any]) -> list[str]:
-    """Each budget period against the ledger and its limit, per department (with its sub-departments) and month."""
+def budget_problems(*, scope: str, params: list[Any]) -> tuple[list[str], list[str]]:
+    """Each budget period against the ledger and its limit, per department (with its sub-departments) and
+    month. Returns problems and notices."""
     problems: list[str] = []
+    notices: list[str] = []
     for department, month, spent, ledger_total, held, awaiting in _rows(
         f"""
         WITH RECURSIVE closure(ancestor_id, descendant_id) AS (
@@ -175,25 +184,32 @@ def budget_problems(*, scope: str, params: list[Any]) -> list[str]:
                 f"Budget of '{department}' for {month:%Y-%m} holds {held}, spends awaiting approval total {awaiting}."
             )
 
-    for department, month, spent, held, limit in _rows(
+    for department, month, spent, held, limit, spent_at_limit_change in _rows(
         f"""
-        SELECT d.name, p.month, p.spent_minor, p.held_minor, p.limit_minor FROM budgets_budgetperiod p
-        JOIN tenancy_department d ON d.id = p.department_id
+        SELECT d.name, p.month, p.spent_minor, p.held_minor, p.limit_minor, p.spent_at_limit_change_minor
+        FROM budgets_budgetperiod p JOIN tenancy_department d ON d.id = p.department_id
         WHERE (p.spent_minor > p.limit_minor OR p.held_minor < 0) {scope.format(alias="p")}
         """,
         params,
     ):
-        if spent > limit:
-            # The database cannot tell spend posted past a limit from a limit lowered below spend
-            # afterwards (allowed: finance freezing a budget), so both are reported.
+        # A limit may be lowered below what is spent (finance freezing a budget); the period keeps
+        # what was spent then, and nothing more posts. Spent past both was posted past the limit.
+        if spent > max(limit, spent_at_limit_change):
+            frozen = (
+                f" (and over the {spent_at_limit_change} it was frozen at)" if spent_at_limit_change > limit else ""
+            )
             problems.append(
-                f"Budget of '{department}' for {month:%Y-%m} has {spent} spent, over its limit of {limit}. "
-                "Settlement never posts past a limit: either spend was posted around it, or the limit was "
-                f"lowered below what was already spent (reported until the limit is at least {spent})."
+                f"Budget of '{department}' for {month:%Y-%m} has {spent} spent, over its limit of {limit}{frozen}: "
+                "spend was posted past the limit."
+            )
+        elif spent > limit:
+            notices.append(
+                f"Budget of '{department}' for {month:%Y-%m} has {spent} spent over a limit of {limit} "
+                "lowered below it: frozen, nothing more posts."
             )
         if held < 0:
             problems.append(f"Budget of '{department}' for {month:%Y-%m} holds {held}, below zero.")
-    return problems
+    return problems, notices
 
 
 def ledger_verify(
@@ -223,7 +239,8 @@ def _verify(*, organization: Organization | None, incremental: bool, progress: P
     params = [] if organization is None else [organization.id]
     problems = journal_problems(scope=scope, params=params)
     report("journals checked against their transactions")
-    problems += budget_problems(scope=scope, params=params)
+    budget_period_problems, notices = budget_problems(scope=scope, params=params)
+    problems += budget_period_problems
     report("budget periods checked against the ledger and their limits")
     triggers = guarded_triggers()
     problems += guarded_trigger_problems(triggers)
@@ -254,8 +271,10 @@ def _verify(*, organization: Organization | None, incremental: bool, progress: P
         recomputed += links
 
     organization_id: uuid.UUID | None = None if organization is None else organization.id
-    unsealed_problems, notices = unsealed_check(organization_id=organization_id)
+    unsealed_problems, unsealed_notices = unsealed_check(organization_id=organization_id)
     problems += unsealed_problems
+    notices += unsealed_notices
+    report("entries without a seal counted")
 
     def of(model):
         return model.objects.all() if organization is None else model.objects.filter(organization=organization)
