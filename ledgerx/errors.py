@@ -6,9 +6,11 @@ Every API error answers {"error": {"code", "message", "fields"}}; nothing carrie
 import logging
 from typing import Any
 
+from django.core.exceptions import DisallowedHost
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -132,9 +134,36 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return Response(error_body("server_error", "An internal error occurred."), status=500)
 
 
-def json_not_found(request: Any, exception: Exception | None = None) -> JsonResponse:
+# Django's own error views (ledgerx/urls.py handler400/403/404/500) for what fails before or outside DRF:
+# a bad Host header, an unknown path, an error in middleware. The API answers them in the error shape;
+# the HTML pages keep Django's templated pages (400.html, 403.html, 404.html, 500.html when present).
+
+
+def _is_api(request: Any) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def bad_request(request: Any, exception: Exception) -> HttpResponse:
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, DisallowedHost):
+        return JsonResponse(error_body("bad_request", "The Host header is not one this server answers to."), status=400)
+    return JsonResponse(error_body("bad_request", "The request is not valid."), status=400)
+
+
+def permission_denied(request: Any, exception: Exception) -> HttpResponse:
+    if not _is_api(request):
+        return defaults.permission_denied(request, exception)
+    return JsonResponse(error_body("forbidden", "Your role may not do this."), status=403)
+
+
+def not_found(request: Any, exception: Exception) -> HttpResponse:
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
     return JsonResponse(error_body("not_found", "Not found."), status=404)
 
 
-def json_server_error(request: Any) -> JsonResponse:
+def server_error(request: Any) -> HttpResponse:
+    if not _is_api(request):
+        return defaults.server_error(request)
     return JsonResponse(error_body("server_error", "An internal error occurred."), status=500)

@@ -78,7 +78,9 @@ CURSOR_PARAMETER = OpenApiParameter(
 )
 CURSOR_PARAMETERS = [
     CURSOR_PARAMETER,
-    OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 200}, description="Page size (default 50)."),
+    OpenApiParameter(
+        "limit", {"type": "integer", "minimum": 1, "maximum": 200}, description="Page size, from 1 to 200."
+    ),
 ]
 
 IDEMPOTENCY_KEY = OpenApiParameter(

@@ -26,5 +26,7 @@ urlpatterns = [
     path("", include("apps.web.urls")),
 ]
 
-handler404 = "ledgerx.errors.json_not_found"
-handler500 = "ledgerx.errors.json_server_error"
+handler400 = "ledgerx.errors.bad_request"
+handler403 = "ledgerx.errors.permission_denied"
+handler404 = "ledgerx.errors.not_found"
+handler500 = "ledgerx.errors.server_error"

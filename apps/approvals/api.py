@@ -131,6 +131,7 @@ class ApprovalPolicyListOutput(serializers.Serializer):
 
 class ApprovalListApi(TenantAPIView):
     allowed_roles = TENANT_ROLES
+    filters_class = ApprovalListFilters
 
     @extend_schema(
         operation_id="approvals_list",
@@ -139,8 +140,7 @@ class ApprovalListApi(TenantAPIView):
         description="Pending: what waits for you now. Decided: all of them for finance, else what you signed.",
     )
     def get(self, request):
-        filters = validated(ApprovalListFilters, request.query_params)
-        approvals = selectors.approval_list(user=request.user, status=filters.get("status"))
+        approvals = selectors.approval_list(user=request.user, status=self.filters.get("status"))
         return Response({"results": [approval_representation(a) for a in approvals]})
 
 

@@ -11,6 +11,8 @@ from .serializers import AuditEventFilters, AuditEventOutput, audit_event_repres
 
 class AuditEventListApi(TenantAPIView):
     allowed_roles = ADMIN_ROLES
+    filters_class = AuditEventFilters
+    paginator_class = NewestFirst
 
     @extend_schema(
         operation_id="audit_events_list",
@@ -19,13 +21,9 @@ class AuditEventListApi(TenantAPIView):
         description="The organization's back-office events, newest first (org admin).",
     )
     def get(self, request):
-        filters = AuditEventFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
         events = selectors.audit_event_list(
             organization=self.organization,
-            action=filters.validated_data.get("action"),
-            target_id=filters.validated_data.get("target"),
+            action=self.filters.get("action"),
+            target_id=self.filters.get("target"),
         )
-        paginator = NewestFirst()
-        page = paginator.paginate_queryset(events, request, view=self)
-        return paginator.get_paginated_response([audit_event_representation(e) for e in page])
+        return self.paginated(events, audit_event_representation)

@@ -13,6 +13,8 @@ from .serializers import AlertListFilters, AlertResolveInput, FraudAlertOutput, 
 
 class AlertListApi(TenantAPIView):
     allowed_roles = FINANCE_ROLES
+    filters_class = AlertListFilters
+    paginator_class = NewestFirst
 
     @extend_schema(
         operation_id="fraud_alerts_list",
@@ -21,16 +23,13 @@ class AlertListApi(TenantAPIView):
         description="The organization's fraud alerts, newest first (finance manager, org admin).",
     )
     def get(self, request):
-        filters = validated(AlertListFilters, request.query_params)
         alerts = selectors.alert_list(
             organization=self.organization,
-            status=filters.get("status"),
-            rule=filters.get("rule"),
-            transaction_id=filters.get("transaction"),
+            status=self.filters.get("status"),
+            rule=self.filters.get("rule"),
+            transaction_id=self.filters.get("transaction"),
         )
-        paginator = NewestFirst()
-        page = paginator.paginate_queryset(alerts, request, view=self)
-        return paginator.get_paginated_response([alert_representation(alert) for alert in page])
+        return self.paginated(alerts, alert_representation)
 
 
 class AlertResolveApi(TenantAPIView):

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from apps.tenancy.api_base import TenantAPIView, validated
 from apps.tenancy.permissions import FINANCE_ROLES, TENANT_ROLES
 from ledgerx.errors import InvalidInput
-from ledgerx.schema import CURSOR_PARAMETER, CURSOR_PARAMETERS, IDEMPOTENCY_KEY, cursor_page, error_responses
+from ledgerx.schema import CURSOR_PARAMETERS, IDEMPOTENCY_KEY, cursor_page, error_responses
 
 from . import selectors, services
 from .models import Transaction
@@ -31,6 +31,9 @@ from .serializers import (
 class _Cursor(CursorPagination):
     """DRF's cursor pagination, strict about its parameters: a bad cursor or page size is a 400, not ignored."""
 
+    page_size_query_param = "limit"
+    max_page_size = 200
+
     def decode_cursor(self, request):
         # DRF answers a mangled cursor with 404; it is bad input.
         invalid = InvalidInput(
@@ -45,22 +48,24 @@ class _Cursor(CursorPagination):
             raise invalid from None
 
     def get_page_size(self, request):
-        text = request.query_params.get(self.page_size_query_param) if self.page_size_query_param else None
+        text = request.query_params.get(self.page_size_query_param)
         if text is None:
             return self.page_size
-        if not text.isdigit() or not 1 <= int(text) <= self.max_page_size:
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= self.max_page_size:
             raise InvalidInput(
                 f"A page size is a whole number from 1 to {self.max_page_size}.",
                 fields={self.page_size_query_param: [f"From 1 to {self.max_page_size}."]},
             )
         return int(text)
 
+    def get_ordering(self, request, queryset, view):
+        # The selector orders (the transaction list's `ordering` filter among others); the cursor follows.
+        return tuple(queryset.query.order_by) or self.ordering
+
 
 class NewestFirst(_Cursor):
     ordering = ("-created_at", "-id")
     page_size = 50
-    max_page_size = 200
-    page_size_query_param = "limit"
 
 
 class OldestFirst(_Cursor):
@@ -95,26 +100,32 @@ def _accepted(request, transaction: Transaction, *, replayed: bool, status_code:
 
 class TransactionListCreateApi(TenantAPIView):
     allowed_roles = TENANT_ROLES
+    filters_class = TransactionListFilters
+    paginator_class = NewestFirst
 
     @extend_schema(
         operation_id="transactions_list",
         parameters=[TransactionListFilters, *CURSOR_PARAMETERS],
         responses={200: cursor_page("TransactionPage", TransactionOutput), **error_responses(400)},
-        description="Newest first. Employees see their own spend.",
+        description="Newest first unless `ordering` says otherwise. Employees see their own spend.",
     )
     def get(self, request):
-        filters = validated(TransactionListFilters, request.query_params)
+        filters = self.filters
         transactions = selectors.transaction_list(
             user=request.user,
             status=filters.get("status"),
+            kind=filters.get("kind"),
             department_id=filters.get("department"),
             employee_id=filters.get("employee"),
             since=filters.get("since"),
             until=filters.get("until"),
+            merchant=filters.get("merchant"),
+            category=filters.get("category"),
+            min_amount=filters.get("min_amount"),
+            max_amount=filters.get("max_amount"),
+            ordering=filters.get("ordering"),
         ).select_related("reversed_by")
-        paginator = NewestFirst()
-        page = paginator.paginate_queryset(transactions, request, view=self)
-        return paginator.get_paginated_response([transaction_representation(t) for t in page])
+        return self.paginated(transactions, transaction_representation)
 
     @extend_schema(
         operation_id="transactions_submit",
@@ -170,21 +181,21 @@ class TransactionReverseApi(TenantAPIView):
 
 class EntryListApi(TenantAPIView):
     allowed_roles = FINANCE_ROLES
+    filters_class = EntryListFilters
+    paginator_class = OldestFirst
 
     @extend_schema(
         operation_id="ledger_entries_list",
-        parameters=[EntryListFilters, CURSOR_PARAMETER],
+        parameters=[EntryListFilters, *CURSOR_PARAMETERS],
         responses={200: cursor_page("EntryPage", EntryOutput), **error_responses(400, 404)},
         description="Oldest first.",
     )
     def get(self, request):
-        transaction_id = validated(EntryListFilters, request.query_params).get("transaction")
+        transaction_id = self.filters.get("transaction")
         if transaction_id is not None:
             transaction_id = self.get_scoped(Transaction.objects, transaction_id).id
         entries = selectors.entry_list(organization=self.organization, transaction_id=transaction_id)
-        paginator = OldestFirst()
-        page = paginator.paginate_queryset(entries, request, view=self)
-        return paginator.get_paginated_response([entry_representation(e) for e in page])
+        return self.paginated(entries, entry_representation)
 
 
 class LedgerVerifyApi(TenantAPIView):

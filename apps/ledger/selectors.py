@@ -11,7 +11,10 @@ from apps.budgets.services import next_month
 from apps.fraud.selectors import transaction_alerts_prefetch
 from apps.tenancy.models import Organization, Role, User
 from apps.tenancy.selectors import departments_with_spend_view
+from ledgerx.errors import InvalidInput
+from ledgerx.money import MoneyError, parse_amount
 
+from .filters import TransactionFilter
 from .models import Entry, Transaction
 
 # Kept here for the callers that read the ledger through its selectors (the verify API, tests).
@@ -35,23 +38,52 @@ def transaction_list(
     *,
     user: User,
     status: str | None = None,
+    kind: str | None = None,
     department_id: uuid.UUID | None = None,
     employee_id: uuid.UUID | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    merchant: str | None = None,
+    category: str | None = None,
+    min_amount: str | None = None,
+    max_amount: str | None = None,
+    ordering: str | None = None,
 ) -> QuerySet[Transaction]:
-    transactions = transactions_visible(user=user)
-    if status:
-        transactions = transactions.filter(status=status)
-    if department_id:
-        transactions = transactions.filter(department_id=department_id)
-    if employee_id:
-        transactions = transactions.filter(employee_id=employee_id)
-    if since:
-        transactions = transactions.filter(created_at__gte=since)
-    if until:
-        transactions = transactions.filter(created_at__lt=until)
-    return transactions.order_by("-created_at", "-id")
+    """What `user` may see, filtered; newest first unless `ordering` (one of filters.ORDERINGS) says otherwise.
+
+    `min_amount`/`max_amount` are decimal strings in the organization's currency, both inclusive.
+    """
+    currency = user.organization.currency
+    given = {
+        "status": status,
+        "kind": kind,
+        "department": department_id,
+        "employee": employee_id,
+        "since": since,
+        "until": until,
+        "merchant": merchant,
+        "category": category,
+        "min_amount_minor": None if min_amount is None else _minor(min_amount, currency, "min_amount"),
+        "max_amount_minor": None if max_amount is None else _minor(max_amount, currency, "max_amount"),
+        "ordering": ordering,
+    }
+    filterset = TransactionFilter(
+        {name: value for name, value in given.items() if value is not None},
+        queryset=transactions_visible(user=user).order_by("-created_at", "-id"),
+    )
+    if not filterset.is_valid():
+        raise InvalidInput("The filters are not valid.", fields=filterset.errors)
+    transactions = filterset.qs
+    if ordering:  # ties broken by id, in the same direction, so that a cursor walks them in a stable order
+        transactions = transactions.order_by(*transactions.query.order_by, "-id" if ordering[0] == "-" else "id")
+    return transactions
+
+
+def _minor(text: str, currency: str, field_name: str) -> int:
+    try:
+        return parse_amount(text, currency, allow_zero=True)
+    except MoneyError as error:
+        raise InvalidInput(str(error), fields={field_name: [str(error)]}) from None
 
 
 def _spend_counting_against(*, user: User, month: date) -> QuerySet[Transaction]:

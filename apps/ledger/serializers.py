@@ -4,6 +4,7 @@ from apps.fraud.serializers import risk_representation
 from ledgerx.fields import AmountField, CurrencyField, QueryFilters, StrictCharField
 from ledgerx.money import to_decimal_string
 
+from .filters import ORDERINGS
 from .models import Entry, EntrySeal, Transaction
 
 
@@ -22,10 +23,18 @@ class TransactionReverseInput(serializers.Serializer):
 
 class TransactionListFilters(QueryFilters):
     status = serializers.ChoiceField(choices=Transaction.Status.values, required=False)
+    kind = serializers.ChoiceField(choices=Transaction.Kind.values, required=False)
     department = serializers.UUIDField(required=False)
     employee = serializers.UUIDField(required=False)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
+    merchant = StrictCharField(max_length=200, required=False, help_text="The merchant, any letter case.")
+    category = StrictCharField(max_length=64, required=False)
+    min_amount = AmountField(required=False, help_text="At least this, in the organization's currency.")
+    max_amount = AmountField(required=False, help_text="At most this, in the organization's currency.")
+    ordering = serializers.ChoiceField(
+        choices=ORDERINGS, required=False, help_text="Newest first (`-created_at`) unless given."
+    )
 
 
 def _reversed_by_id(transaction: Transaction) -> str | None:

@@ -2,8 +2,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from apps.tenancy.api_base import StrictAPIView
 from apps.tenancy.permissions import PLATFORM_ROLES, RoleAllowed
 from ledgerx.schema import error_responses
 
@@ -94,7 +94,7 @@ class SystemMetricsOutput(serializers.Serializer):
     settlement = _SettlementOutput(allow_null=True)
 
 
-class SystemMetricsApi(APIView):
+class SystemMetricsApi(StrictAPIView):
     permission_classes = [IsAuthenticated, RoleAllowed]
     allowed_roles = PLATFORM_ROLES
 

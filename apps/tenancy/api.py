@@ -4,19 +4,18 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from apps.budgets import department_moves
 from apps.budgets import selectors as budget_selectors
 from apps.budgets import services as budget_services
 from apps.budgets.serializers import budget_representation
-from ledgerx.errors import InvalidInput
+from ledgerx.errors import Forbidden, InvalidInput
 from ledgerx.money import MoneyError, parse_amount
 from ledgerx.ratelimit import client_ip
 from ledgerx.schema import error_responses, public_error_responses
 
 from . import login_guard, selectors, services
-from .api_base import TenantAPIView, validated
+from .api_base import StrictAPIView, TenantAPIView, validated
 from .models import Department, Organization, User
 from .permissions import ADMIN_ROLES, FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES, RoleAllowed
 from .serializers import (
@@ -49,7 +48,7 @@ def _money(text: str, currency: str, field_name: str) -> int:
         raise InvalidInput(str(error), fields={field_name: [str(error)]}) from None
 
 
-class TokenApi(APIView):
+class TokenApi(StrictAPIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
@@ -66,7 +65,7 @@ class TokenApi(APIView):
         return Response({"token": key, "user": user_representation(user)})
 
 
-class TokenRevokeApi(APIView):
+class TokenRevokeApi(StrictAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="auth_token_revoke", responses={204: None, **error_responses()})
@@ -76,7 +75,7 @@ class TokenRevokeApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeApi(APIView):
+class MeApi(StrictAPIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(operation_id="me", responses={200: UserOutput, **error_responses()})
@@ -84,7 +83,7 @@ class MeApi(APIView):
         return Response(user_representation(request.user))
 
 
-class OrganizationListCreateApi(APIView):
+class OrganizationListCreateApi(StrictAPIView):
     permission_classes = [IsAuthenticated, RoleAllowed]
     allowed_roles = {"GET": TENANT_ROLES + PLATFORM_ROLES, "POST": PLATFORM_ROLES}
 
@@ -106,7 +105,7 @@ class OrganizationListCreateApi(APIView):
         return Response(organization_representation(organization), status=status.HTTP_201_CREATED)
 
 
-class UserListCreateApi(APIView):
+class UserListCreateApi(StrictAPIView):
     permission_classes = [IsAuthenticated, RoleAllowed]
     allowed_roles = {"GET": ADMIN_ROLES + PLATFORM_ROLES, "POST": ADMIN_ROLES + PLATFORM_ROLES}
 
@@ -196,7 +195,7 @@ class DepartmentListCreateApi(TenantAPIView):
 
 
 class DepartmentDetailApi(TenantAPIView):
-    allowed_roles = {"GET": TENANT_ROLES, "PATCH": ADMIN_ROLES}
+    allowed_roles = {"GET": TENANT_ROLES, "PATCH": FINANCE_ROLES}
 
     def _department(self, request, department_id) -> Department:
         return self.get_scoped(selectors.department_list_visible(user=request.user), department_id)
@@ -216,25 +215,38 @@ class DepartmentDetailApi(TenantAPIView):
         operation_id="departments_update",
         request=DepartmentUpdateInput,
         responses={200: DepartmentOutput, **error_responses(400, 404, 409)},
-        description="Rename or move (`parent`) a department. A move takes the subtree's spend and holds "
-        "along with it, out of the budgets of the ancestors it leaves and into those it joins: 409 where "
-        "that money does not fit a new ancestor's limit.",
+        description="Rename or move (`parent`) a department (org admin), or set its standing `monthly_limit` "
+        "(finance manager, org admin): the limit each month opens with; a month already open changes "
+        "only through PUT /departments/{id}/budget. A move takes the subtree's spend and holds along with it, out "
+        "of the budgets of the ancestors it leaves and into those it joins: 409 where that money does not fit "
+        "a new ancestor's limit.",
     )
     def patch(self, request, department_id):
         department = self._department(request, department_id)
         data = validated(DepartmentUpdateInput, request.data)
-        department = department_moves.department_change(
-            department=department,
-            name=data.get("name"),
-            parent_id=data.get("parent"),
-            move="parent" in data,
-            actor=request.user,
-        )
+        if ("name" in data or "parent" in data) and request.user.role not in ADMIN_ROLES:
+            raise Forbidden("Only an org admin may rename or move a department.")
+        limit_minor = None
+        if "monthly_limit" in data:
+            limit_minor = _money(data["monthly_limit"], self.organization.currency, "monthly_limit")
+        if "name" in data or "parent" in data:
+            department = department_moves.department_change(
+                department=department,
+                name=data.get("name"),
+                parent_id=data.get("parent"),
+                move="parent" in data,
+                actor=request.user,
+            )
+        if limit_minor is not None:
+            department = services.department_set_standing_limit(
+                department=department, limit_minor=limit_minor, actor=request.user
+            )
         return self._respond(department)
 
 
 class DepartmentBudgetApi(TenantAPIView):
     allowed_roles = {"GET": TENANT_ROLES, "PUT": FINANCE_ROLES}
+    filters_class = BudgetPeriodFilters
 
     def _month(self, text: str | None):
         return budget_services.parse_period(text) if text else _current_month(self.organization)
@@ -246,11 +258,8 @@ class DepartmentBudgetApi(TenantAPIView):
     )
     def get(self, request, department_id):
         department = self.get_scoped(selectors.department_list_visible(user=request.user), department_id)
-        filters = BudgetPeriodFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        period = budget_selectors.budget_period_for(
-            department=department, month=self._month(filters.validated_data.get("period"))
-        )
+        month = self._month(self.filters.get("period"))
+        period = budget_selectors.budget_period_for(department=department, month=month)
         return Response(budget_representation(period, self.organization.currency))
 
     @extend_schema(

@@ -1,8 +1,17 @@
-"""The DRF half of tenant scoping: every tenant endpoint derives from TenantAPIView."""
+"""The DRF half of tenant scoping: every tenant endpoint derives from TenantAPIView.
+
+And the API's strict contract: nothing a client sends is silently ignored. A body field, a query
+parameter or a body the view does not declare is a 400 naming it; validated() decides, for all of them.
+"""
+
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ledgerx.errors import InvalidInput
@@ -10,7 +19,75 @@ from ledgerx.errors import InvalidInput
 from .permissions import TENANT_ROLES, RoleAllowed
 
 
-class TenantAPIView(APIView):
+class NoQuery(serializers.Serializer):
+    """What a view takes in its query string unless it declares filters: nothing."""
+
+
+def validated(serializer_class, data, *, passthrough: Collection[str] = (), **kwargs) -> dict:
+    """Validate a JSON body or a query string with `serializer_class`; anything else is a 400.
+
+    A key the serializer does not declare is refused, by name, as is a query parameter given twice;
+    `passthrough` names query parameters that another part reads and checks (pagination's cursor and limit).
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    serializer = serializer_class(data=data, **kwargs)
+    unknown = sorted(set(data) - set(serializer.fields) - set(passthrough))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
+            fields={name: ["Unknown field."] for name in unknown},
+        )
+    if hasattr(data, "getlist"):  # a QueryDict keeps every value of a repeated parameter; .get() reads the last
+        repeated = sorted(name for name in data if len(data.getlist(name)) > 1)
+        if repeated:
+            raise InvalidInput(
+                f"Given more than once: {', '.join(repeated)}.",
+                fields={name: ["Given more than once."] for name in repeated},
+            )
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class StrictAPIView(APIView):
+    """Checks the query string (and that bodyless methods got no body) before the handler runs.
+
+    A GET declares `filters_class` (its query serializer) and `paginator_class`; the handler reads the
+    validated filters from `self.filters`. Every other method takes no query parameters.
+    """
+
+    filters_class: type[serializers.Serializer] = NoQuery
+    paginator_class: type | None = None
+    # Methods whose handler reads a body; a body sent with any other is refused rather than ignored.
+    body_methods: Collection[str] = ("POST", "PUT", "PATCH")
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method not in self.body_methods and _has_body(request):
+            raise InvalidInput(f"{request.method} here takes no body.", fields={"body": ["Not expected."]})
+        if request.method in ("GET", "HEAD"):
+            self.filters = validated(self.filters_class, request.query_params, passthrough=self._paging_parameters())
+        else:
+            self.filters = validated(NoQuery, request.query_params)
+
+    def _paging_parameters(self) -> Iterable[str]:
+        paginator = self.paginator_class
+        if paginator is None:
+            return ()
+        return [name for name in (paginator.cursor_query_param, paginator.page_size_query_param) if name]
+
+    def paginated(self, queryset, represent: Callable[[Any], dict]) -> Response:
+        """One page of `queryset` by `paginator_class`, each item through `represent`."""
+        paginator = self.paginator_class()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response([represent(item) for item in page])
+
+
+def _has_body(request) -> bool:
+    return request.META.get("CONTENT_LENGTH") not in (None, "", "0") or "HTTP_TRANSFER_ENCODING" in request.META
+
+
+class TenantAPIView(StrictAPIView):
     permission_classes = [IsAuthenticated, RoleAllowed]
     allowed_roles: tuple | dict = TENANT_ROLES
 
@@ -24,12 +101,3 @@ class TenantAPIView(APIView):
             return queryset.of(self.organization).get(pk=pk)
         except (queryset.model.DoesNotExist, ValueError, ValidationError):
             raise Http404 from None
-
-
-def validated(serializer_class, data, **kwargs) -> dict:
-    """Validate a JSON body or a query string with `serializer_class`; anything else is a 400."""
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object.")
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

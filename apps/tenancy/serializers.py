@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from ledgerx.fields import AmountField, CurrencyField, PeriodField, QueryFilters, StrictCharField
+from ledgerx.money import to_decimal_string
 
 from .models import Department, Role, User
 
@@ -38,6 +39,7 @@ class DepartmentInput(serializers.Serializer):
 class DepartmentUpdateInput(serializers.Serializer):
     name = StrictCharField(max_length=120, required=False)
     parent = serializers.UUIDField(required=False, allow_null=True)
+    monthly_limit = AmountField(required=False, help_text="The limit each new month opens with.")
 
 
 class BudgetLimitInput(serializers.Serializer):
@@ -75,6 +77,7 @@ def department_representation(department: Department, budget: dict) -> dict:
         "name": department.name,
         "parent": str(department.parent_id) if department.parent_id else None,
         "head": str(department.head_id) if department.head_id else None,
+        "monthly_limit": to_decimal_string(department.monthly_limit_minor, budget["currency"]),
         "budget": budget,
     }
 
@@ -128,4 +131,5 @@ class DepartmentOutput(serializers.Serializer):
     name = serializers.CharField()
     parent = serializers.UUIDField(allow_null=True)
     head = serializers.UUIDField(allow_null=True)
+    monthly_limit = serializers.CharField(help_text="The standing limit each new month opens with.")
     budget = BudgetOutput()

@@ -149,6 +149,25 @@ def department_update(
     return department
 
 
+@transaction.atomic
+def department_set_standing_limit(*, department: Department, limit_minor: int, actor: User | None = None) -> Department:
+    """Set the monthly limit each new budget period of the department opens with.
+
+    Periods already open keep theirs: the current month's limit changes through
+    budgets.services.budget_period_set_limit (PUT /departments/{id}/budget), which checks it against the spend.
+    """
+    department = Department.objects.select_for_update().get(id=department.id)
+    before = _department_state(department)
+    department.monthly_limit_minor = limit_minor
+    department.save(update_fields=["monthly_limit_minor"])
+    after = _department_state(department)
+    if after != before:
+        audit_record(
+            actor=actor, action=AuditEvent.Action.DEPARTMENT_UPDATED, target=department, before=before, after=after
+        )
+    return department
+
+
 def department_grant_spend_view(*, department: Department, user: User) -> None:
     """Let one user (a department head) see a department's spend beyond what their role allows."""
     if user.organization_id != department.organization_id:

@@ -92,6 +92,8 @@ class EndpointDetailApi(TenantAPIView):
 
 class DeliveryListApi(TenantAPIView):
     allowed_roles = ADMIN_ROLES
+    filters_class = DeliveryListFilters
+    paginator_class = NewestFirst
 
     @extend_schema(
         operation_id="webhook_deliveries_list",
@@ -101,15 +103,13 @@ class DeliveryListApi(TenantAPIView):
     )
     def get(self, request, endpoint_id):
         endpoint = self.get_scoped(WebhookEndpoint.objects, endpoint_id)
-        filters = validated(DeliveryListFilters, request.query_params.dict())
-        deliveries = selectors.delivery_list(endpoint=endpoint, status=filters.get("status"))
-        paginator = NewestFirst()
-        page = paginator.paginate_queryset(deliveries, request, view=self)
-        return paginator.get_paginated_response([delivery_representation(d) for d in page])
+        deliveries = selectors.delivery_list(endpoint=endpoint, status=self.filters.get("status"))
+        return self.paginated(deliveries, delivery_representation)
 
 
 class DeliveryRedeliverApi(TenantAPIView):
     allowed_roles = ADMIN_ROLES
+    body_methods = ()
 
     @extend_schema(
         operation_id="webhook_deliveries_redeliver",

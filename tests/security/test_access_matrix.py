@@ -115,7 +115,10 @@ MATRIX: dict[tuple[str, str], Row] = {
         names_tenant_objects=True,
     ),
     ("GET", "departments/<uuid:department_id>"): Row(TENANT),
-    ("PATCH", "departments/<uuid:department_id>"): Row(ADMIN, body=lambda w, t: {"name": t.department.name}),
+    # A finance manager may PATCH only the standing monthly_limit; a rename is the org admin's.
+    ("PATCH", "departments/<uuid:department_id>"): Row(
+        ADMIN, body=lambda w, t: {"name": t.department.name}, gate=FINANCE
+    ),
     ("GET", "departments/<uuid:department_id>/budget"): Row(TENANT),
     ("PUT", "departments/<uuid:department_id>/budget"): Row(FINANCE, body=lambda w, t: {"limit": "50000.00"}),
     ("GET", "transactions"): Row(TENANT),

@@ -680,6 +680,7 @@ def test_departments_list_with_this_months_budget_employees_see_their_lineage(ap
         "name": "Platform",
         "parent": str(tenant.department.id),
         "head": None,
+        "monthly_limit": "1500.00",
         "budget": {
             "period": this_month(tenant.organization),
             "limit": "1500.00",
