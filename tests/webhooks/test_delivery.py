@@ -8,15 +8,16 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
+from apps.budgets.locks import organization_settlement_lock
 from apps.ledger import services as ledger_services
 from apps.ledger.models import Transaction
 from apps.webhooks import services, signing
 from apps.webhooks.models import Delivery, OutboxEvent, WebhookEndpoint
 from apps.webhooks.tasks import sweep_webhooks
 from ledgerx.celery import app as celery_app
+from ledgerx.db import run_serializable
 from tests.webhooks.conftest import emit, endpoint_for, running_worker, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -77,11 +78,20 @@ def test_an_event_of_a_rolled_back_change_is_never_sent(tenant, receiver, webhoo
     endpoint_for(tenant, receiver.url, event_types=["transaction.posted", "transaction.rejected"])
     spend = _submit(tenant.employee, "laptop-1", "300.00")  # this worker does not consume the settlement queue
 
-    with pytest.raises(RuntimeError, match="after its event was written"), transaction.atomic():
+    rolled_back: set[str] = set()
+
+    def settle_then_fail() -> None:
         ledger_services._settle_batch(organization_id=tenant.organization.id, batch_size=10, transaction_id=None)
-        rolled_back = {str(event_id) for event_id in OutboxEvent.objects.values_list("id", flat=True)}
+        rolled_back.update(str(event_id) for event_id in OutboxEvent.objects.values_list("id", flat=True))
         assert len(rolled_back) == 1
         raise RuntimeError("the settlement failed after its event was written")
+
+    # As settlement runs it: under the organization's lock, in a SERIALIZABLE transaction.
+    with (
+        pytest.raises(RuntimeError, match="after its event was written"),
+        organization_settlement_lock(tenant.organization.id),
+    ):
+        run_serializable(settle_then_fail)
     assert not OutboxEvent.objects.exists()
     assert Transaction.objects.get(id=spend.id).status == Transaction.Status.PENDING
 
