@@ -64,7 +64,7 @@ def client_for(user) -> APIClient:
     """An API client holding a real token, obtained through the login endpoint's service."""
     client = APIClient()
     if user is not None:
-        key, _ = tenancy_services.token_issue(email=user.email, password=PASSWORD)
+        key, _ = tenancy_services.token_issue(email=user.email, password=PASSWORD, client_ip="127.0.0.1")
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 

@@ -14,7 +14,7 @@ from ledgerx.money import MoneyError, parse_amount
 from ledgerx.ratelimit import client_ip
 from ledgerx.schema import error_responses, public_error_responses
 
-from . import login_guard, selectors, services
+from . import selectors, services
 from .api_base import StrictAPIView, TenantAPIView, validated
 from .models import Department, Organization, User
 from .permissions import ADMIN_ROLES, FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES, RoleAllowed
@@ -56,12 +56,12 @@ class TokenApi(StrictAPIView):
         operation_id="auth_token_issue",
         request=TokenInput,
         responses={200: TokenOutput, **public_error_responses(400, 401, 429)},
-        description="Rate-limited per email and per address; repeated failures lock the email out (429).",
+        description="Throttled before any password is checked: failures slow the (email, address) pair, "
+        "the address and, gently, the email (429 with Retry-After); see docs/operations.md.",
     )
     def post(self, request):
         data = validated(TokenInput, request.data)
-        login_guard.login_rate_check(email=data["email"], client_ip=client_ip(request))
-        key, user = services.token_issue(email=data["email"], password=data["password"])
+        key, user = services.token_issue(email=data["email"], password=data["password"], client_ip=client_ip(request))
         return Response({"token": key, "user": user_representation(user)})
 
 

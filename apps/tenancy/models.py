@@ -129,3 +129,19 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"token of {self.user_id}"
+
+
+class LoginThrottle(models.Model):
+    """Failed sign-ins counted per (account, address) pair, per address and per account, and the
+    addresses an account signed in from lately. Kept in PostgreSQL, not Redis: a flushed or
+    unreachable Redis must not reset a throttle (see login_guard). Keys are hashes; no email or
+    address is stored in the clear."""
+
+    key = models.CharField(primary_key=True, max_length=80)
+    failures = models.PositiveIntegerField(default=0)
+    # When the counting window started; for a known address, when the account last signed in from it.
+    window_started_at = models.DateTimeField()
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -292,15 +292,15 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
     return user
 
 
-def token_issue(*, email: str, password: str) -> tuple[str, User]:
+def token_issue(*, email: str, password: str, client_ip: str) -> tuple[str, User]:
     """A new API token for valid credentials. The error never says which part was wrong.
 
-    Repeated failures lock the email out for a while (429), whether or not such a user exists.
+    Asks the sign-in throttle first (429 with Retry-After, before any hashing), whether or not such
+    a user exists; the authentication backend counts the failure or records the success.
     """
     email = email.strip().lower()
-    login_guard.login_lockout_check(email=email)
-    # The authentication backend (LockoutModelBackend) counts the failure or clears the count.
-    user = authenticate(email=email, password=password)
+    login_guard.login_throttle_check(email=email, client_ip=client_ip)
+    user = authenticate(email=email, password=password, client_ip=client_ip)
     if user is None or not user.is_active:
         raise Unauthenticated("Invalid email or password.")
     return token_create(user=user), user

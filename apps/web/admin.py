@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from .forms import BackOfficeLoginForm
+
 admin.site.site_header = "LedgerX back office"
 admin.site.site_title = "LedgerX back office"
 admin.site.index_title = "Back office"
+admin.site.login_form = BackOfficeLoginForm

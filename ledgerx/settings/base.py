@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.tenancy.middleware.login_throttle_status",
 ]
 
 ROOT_URLCONF = "ledgerx.urls"
@@ -100,8 +101,13 @@ CACHES = {
 }
 
 AUTH_USER_MODEL = "tenancy.User"
+# Argon2id at a measured cost (ledgerx/hashers.py); older hashes are upgraded at the next sign-in.
+PASSWORD_HASHERS = [
+    "ledgerx.hashers.MeasuredArgon2Hasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 AUTHENTICATION_BACKENDS = [
-    "apps.tenancy.backends.LockoutModelBackend",
+    "apps.tenancy.backends.ThrottledModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Guardian's anonymous user assumes a username field; LedgerX never grants anything to anonymous.
@@ -166,12 +172,18 @@ SPECTACULAR_SETTINGS = {
 API_TOKEN_TTL = timedelta(hours=env.env_int("API_TOKEN_TTL_HOURS", 24 * 7))
 
 # Rate limits: (requests, window in seconds). Generous by default; tests lower them where they test them.
-RATE_LIMIT_LOGIN_PER_EMAIL = (env.env_int("RATE_LIMIT_LOGIN_PER_EMAIL_PER_MINUTE", 20), 60)
 RATE_LIMIT_LOGIN_PER_IP = (env.env_int("RATE_LIMIT_LOGIN_PER_IP_PER_MINUTE", 300), 60)
 RATE_LIMIT_SPEND_PER_USER = (env.env_int("RATE_LIMIT_SPEND_PER_USER_PER_MINUTE", 3000), 60)
-# This many failed logins in a row lock the account (whether or not it exists) for the lockout time.
-LOGIN_LOCKOUT_FAILURES = env.env_int("LOGIN_LOCKOUT_FAILURES", 10)
-LOGIN_LOCKOUT_SECONDS = env.env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# The sign-in throttle (apps/tenancy/login_guard.py): failures counted within the window; past the
+# free ones a pair or an address waits 1, 2, 4 ... s up to the block cap; an account, from addresses
+# it has not signed in from lately, is only spaced out, by at most the account cap.
+LOGIN_THROTTLE_WINDOW_SECONDS = env.env_int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)
+LOGIN_THROTTLE_PAIR_FREE = env.env_int("LOGIN_THROTTLE_PAIR_FREE", 5)
+LOGIN_THROTTLE_ADDRESS_FREE = env.env_int("LOGIN_THROTTLE_ADDRESS_FREE", 20)
+LOGIN_THROTTLE_ACCOUNT_FREE = env.env_int("LOGIN_THROTTLE_ACCOUNT_FREE", 20)
+LOGIN_THROTTLE_MAX_BLOCK_SECONDS = env.env_int("LOGIN_THROTTLE_MAX_BLOCK_SECONDS", 15 * 60)
+LOGIN_THROTTLE_ACCOUNT_MAX_SECONDS = env.env_int("LOGIN_THROTTLE_ACCOUNT_MAX_SECONDS", 30)
+LOGIN_KNOWN_ADDRESS_DAYS = env.env_int("LOGIN_KNOWN_ADDRESS_DAYS", 30)
 # How many proxies of ours stand in front of the web processes (nginx: 1); 0 trusts REMOTE_ADDR alone.
 TRUSTED_PROXY_COUNT = env.env_int("TRUSTED_PROXY_COUNT", 0)
 
@@ -188,6 +200,7 @@ CELERY_TASK_ROUTES = {
     "apps.budgets.tasks.*": {"queue": "default"},
     "apps.approvals.tasks.*": {"queue": "default"},
     "apps.fraud.tasks.*": {"queue": "fraud"},
+    "apps.tenancy.tasks.*": {"queue": "default"},
 }
 # A message unacked this long is redelivered; settlement is idempotent, so that is safe.
 # A broker that cannot be reached fails a publish within seconds; the sweeps queue the work later.
@@ -220,6 +233,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-unscored-transactions": {
         "task": "apps.fraud.tasks.sweep_unscored_transactions",
         "schedule": 30.0,
+    },
+    "prune-login-throttle": {
+        "task": "apps.tenancy.tasks.prune_login_throttle",
+        "schedule": 3600.0,
     },
 }
 

@@ -429,7 +429,9 @@ def test_a_system_admin_must_name_the_organization_of_a_tenant_user(system_admin
 @pytest.mark.django_db
 def test_token_issue_stores_only_a_hash_and_expires_after_the_ttl(tenant):
     before = timezone.now()
-    key, user = services.token_issue(email=f"  {tenant.employee.email.upper()} ", password=PASSWORD)
+    key, user = services.token_issue(
+        email=f"  {tenant.employee.email.upper()} ", password=PASSWORD, client_ip="127.0.0.1"
+    )
     after = timezone.now()
 
     token = ApiToken.objects.get(user=tenant.employee)
@@ -453,7 +455,7 @@ def test_token_issue_gives_one_answer_for_every_kind_of_bad_credentials(tenant):
     messages = set()
     for email, password in attempts:
         with pytest.raises(Unauthenticated) as refused:
-            services.token_issue(email=email, password=password)
+            services.token_issue(email=email, password=password, client_ip="127.0.0.1")
         messages.add((refused.value.message, tuple(refused.value.fields)))
     assert messages == {("Invalid email or password.", ())}
     assert not ApiToken.objects.exists()
@@ -461,8 +463,8 @@ def test_token_issue_gives_one_answer_for_every_kind_of_bad_credentials(tenant):
 
 @pytest.mark.django_db
 def test_token_revoke_ends_only_that_token(tenant):
-    revoked_key, _ = services.token_issue(email=tenant.employee.email, password=PASSWORD)
-    kept_key, _ = services.token_issue(email=tenant.employee.email, password=PASSWORD)
+    revoked_key, _ = services.token_issue(email=tenant.employee.email, password=PASSWORD, client_ip="127.0.0.1")
+    kept_key, _ = services.token_issue(email=tenant.employee.email, password=PASSWORD, client_ip="127.0.0.1")
 
     services.token_revoke(key=revoked_key)
     revoked_at = ApiToken.objects.get(key_hash=selectors.token_hash(revoked_key)).revoked_at
@@ -476,11 +478,13 @@ def test_token_revoke_ends_only_that_token(tenant):
 
 @pytest.mark.django_db
 def test_an_expired_token_or_a_deactivated_user_ends_the_token(tenant):
-    expired_key, _ = services.token_issue(email=tenant.employee.email, password=PASSWORD)
+    expired_key, _ = services.token_issue(email=tenant.employee.email, password=PASSWORD, client_ip="127.0.0.1")
     ApiToken.objects.filter(key_hash=selectors.token_hash(expired_key)).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
-    deactivated_key, _ = services.token_issue(email=tenant.other_employee.email, password=PASSWORD)
+    deactivated_key, _ = services.token_issue(
+        email=tenant.other_employee.email, password=PASSWORD, client_ip="127.0.0.1"
+    )
     User.objects.filter(id=tenant.other_employee.id).update(is_active=False)
 
     assert selectors.user_for_token(key=expired_key) is None
@@ -570,7 +574,7 @@ def test_seed_demo_creates_the_techcorp_of_api_md():
     root = User.objects.get(email=SYSTEM_ADMIN_EMAIL)
     assert (root.role, root.organization_id, root.is_superuser) == (Role.SYSTEM_ADMIN, None, True)
     for email in [*users, SYSTEM_ADMIN_EMAIL]:
-        _, user = services.token_issue(email=email, password=DEMO_PASSWORD)
+        _, user = services.token_issue(email=email, password=DEMO_PASSWORD, client_ip="127.0.0.1")
         assert user.email == email
     assert Account.objects.of(techcorp).filter(kind=Account.Kind.EXPENSE).count() == 2
     assert "created organization TechCorp" in output.getvalue()
