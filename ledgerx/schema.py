@@ -2,7 +2,7 @@
 shape of api.md, and the cursor pagination envelope. Imported by every api module.
 """
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
@@ -18,6 +18,20 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Token <key>` or `Bearer <key>`, from POST /api/v1/auth/token.",
         }
+
+
+class ClosedRequestBodies(OpenApiSerializerExtension):
+    """Request bodies are closed objects (`additionalProperties: false`): the API refuses a field it does not
+    declare (apps/tenancy/api_base.validated), and the schema says so, so that clients and fuzzers know."""
+
+    target_class = "rest_framework.serializers.Serializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_basic_serializer(self.target, direction)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
 
 
 class ErrorDetailOutput(serializers.Serializer):

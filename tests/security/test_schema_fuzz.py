@@ -1,11 +1,15 @@
-"""Schemathesis against a live server: every operation of the published OpenAPI schema, fuzzed with
-an org admin's and an employee's credentials, must never answer 5xx and must answer what the schema says.
+"""Schemathesis over every operation of the published OpenAPI schema, in-process against the WSGI app,
+as an org admin of a tenant made here: never a 5xx, always what the schema says, and no 2xx for a body or
+query parameter the schema does not allow (request bodies are `additionalProperties: false`, see
+ledgerx/schema.py; schemathesis does not count an unknown query parameter as invalid, `unknown_query_refused`
+below does).
 
-The server is pytest-django's live server (a real threaded WSGI server over real PostgreSQL and
-Redis), so the data it sees must be committed: the fixtures use the transactional database.
+The WSGI app runs in the test's thread, on its database connection: the data it sees needs no commit
+across threads, but settlement does (spend_settled), hence the transactional database.
 Each operation runs with generated ids and with the caller's own ids, with valid and invalid input.
 The loop over operations is written out here because schemathesis' pytest plugin
 (`schemathesis.pytest.from_fixture`) does not run under pytest 9 (it sets `Function._nodeid`).
+Bounded: EXAMPLES_PER_OPERATION per operation and mode, about a minute in all.
 """
 
 import json
@@ -13,6 +17,7 @@ import re
 
 import pytest
 import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
@@ -21,12 +26,11 @@ from schemathesis.core.failures import Failure, FailureGroup
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
 from tests.conftest import Tenant
-from tests.factories import PASSWORD
 from tests.security import tenant_objects
 from tests.security.routes import api_routes
 from tests.spending import spend_submit
 
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = 6
 
 
 @pytest.fixture
@@ -34,10 +38,15 @@ def fuzz_tenant(transactional_db):
     return Tenant("Fuzz Corp")
 
 
+@pytest.fixture
+def loaded_schema(transactional_db):
+    return schemathesis.openapi.from_wsgi("/api/schema/", WSGIHandler())
+
+
 def _fresh_token(user) -> str:
-    # A token per call: the fuzzer may well revoke the one it was given.
-    key, _ = tenancy_services.token_issue(email=user.email, password=PASSWORD)
-    return key
+    # A token per call: the fuzzer may well revoke the one it was given. Made directly, not through
+    # the sign-in service, whose throttle would soon answer 429.
+    return tenancy_services.token_create(user=user)
 
 
 def _operations(loaded):
@@ -48,9 +57,15 @@ def _own_ids(tenant) -> dict[str, str]:
     return tenant_objects.own_path_ids(tenant, str(spend_submit(tenant.employee, "5.00").id))
 
 
-def _fuzz(base_url: str, user, path_parameters: dict[str, str] | None, mode: GenerationMode) -> list[str]:
+def unknown_query_refused(ctx, response, case) -> None:
+    """A query parameter the operation does not declare must not be taken (and ignored) with a 2xx."""
+    unknown = set(case.query or {}) - {parameter.name for parameter in case.operation.query}
+    if unknown and 200 <= response.status_code < 300:
+        raise AssertionError(f"{case.operation.label} answered {response.status_code} to unknown {sorted(unknown)}")
+
+
+def _fuzz(loaded, user, path_parameters: dict[str, str] | None, mode: GenerationMode) -> list[str]:
     """Run every operation's examples; return the failures, each with the request that caused it."""
-    loaded = schemathesis.openapi.from_url(f"{base_url}/api/schema/")
     failures: list[str] = []
     for operation in _operations(loaded):
         parameters = None
@@ -81,34 +96,46 @@ def _fuzz(base_url: str, user, path_parameters: dict[str, str] | None, mode: Gen
             # schema-valid requests for reasons no schema states (a duplicate department name,
             # another currency than the organization's), with a 400 in the api.md shape.
             case.call_and_validate(
-                base_url=base_url,
                 headers={"Authorization": f"Token {_fresh_token(user)}"},
                 excluded_checks=[positive_data_acceptance],
+                additional_checks=[unknown_query_refused],
             )
 
         try:
             run()
-        except (Failure, FailureGroup) as error:  # collected, so one run reports every operation that fails
+        except (Failure, FailureGroup, AssertionError) as error:  # collected: one run reports every operation
             failures.append(f"{operation.label} ({mode}): {error}")
     return failures
 
 
-def test_the_schema_covers_every_api_route(live_server, transactional_db):
-    loaded = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/")
-    documented = {(operation.method.upper(), operation.path) for operation in _operations(loaded)}
+def test_the_schema_covers_every_api_route(loaded_schema):
+    documented = {(operation.method.upper(), operation.path) for operation in _operations(loaded_schema)}
     routed = {(method, "/api/v1/" + route.replace("<uuid:", "{").replace(">", "}")) for method, route in api_routes()}
     assert documented == routed
 
 
+@pytest.mark.django_db
+def test_request_bodies_are_closed_objects(client):
+    document = json.loads(client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content)
+    components = document["components"]["schemas"]
+    bodies = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                component = components[media["schema"]["$ref"].rsplit("/", 1)[1]]
+                assert component.get("additionalProperties") is False, (method, path)
+                bodies += 1
+    assert bodies >= 15
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("role", [Role.ORG_ADMIN, Role.EMPLOYEE])
-def test_the_live_api_keeps_to_its_schema(live_server, fuzz_tenant, role):
-    user = fuzz_tenant.user(role)
+def test_the_api_keeps_to_its_schema(loaded_schema, fuzz_tenant):
+    user = fuzz_tenant.user(Role.ORG_ADMIN)
     own_ids = _own_ids(fuzz_tenant)
     failures = []
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-        failures += _fuzz(live_server.url, user, None, mode)
-        failures += _fuzz(live_server.url, user, own_ids, mode)
+        failures += _fuzz(loaded_schema, user, None, mode)
+        failures += _fuzz(loaded_schema, user, own_ids, mode)
     assert not failures, "\n\n".join(failures)
 
 
