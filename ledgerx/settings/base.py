@@ -200,6 +200,8 @@ CELERY_TASK_ROUTES = {
     "apps.budgets.tasks.*": {"queue": "default"},
     "apps.approvals.tasks.*": {"queue": "default"},
     "apps.fraud.tasks.*": {"queue": "fraud"},
+    # Webhook requests wait on other people's servers: they have a queue and worker of their own.
+    "apps.webhooks.tasks.deliver": {"queue": "webhooks"},
     "apps.tenancy.tasks.*": {"queue": "default"},
 }
 # A message unacked this long is redelivered; settlement is idempotent, so that is safe.
@@ -273,8 +275,16 @@ WEBHOOKS_MAX_ATTEMPTS = env.env_int("WEBHOOKS_MAX_ATTEMPTS", 10)
 WEBHOOKS_RETRY_BASE_SECONDS = env.env_int("WEBHOOKS_RETRY_BASE_SECONDS", 10)
 WEBHOOKS_RETRY_MAX_SECONDS = env.env_int("WEBHOOKS_RETRY_MAX_SECONDS", 3600)
 WEBHOOKS_DISABLE_AFTER_FAILURES = env.env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 25)
-# An event not dispatched, or a delivery not attempted, this long after it was due is picked up by the sweep.
+# An event not dispatched this long after it was raised is picked up by the sweep (a delivery, as
+# soon as no lease holds it: docs/operations.md, "Webhooks").
 WEBHOOKS_SWEEP_AFTER_SECONDS = env.env_int("WEBHOOKS_SWEEP_AFTER_SECONDS", 10)
+# Fairness: at most this many deliveries of one tenant in flight at once (one per endpoint, always).
+WEBHOOKS_TENANT_MAX_IN_FLIGHT = env.env_int("WEBHOOKS_TENANT_MAX_IN_FLIGHT", 4)
+# A receiver whose p95 latency over its last WEBHOOKS_SLOW_WINDOW attempts is over this is slow:
+# reported, and each of its attempts starts WEBHOOKS_SLOW_SPACING_SECONDS after the last one ended.
+WEBHOOKS_SLOW_P95_MS = env.env_int("WEBHOOKS_SLOW_P95_MS", 2000)
+WEBHOOKS_SLOW_WINDOW = env.env_int("WEBHOOKS_SLOW_WINDOW", 20)
+WEBHOOKS_SLOW_SPACING_SECONDS = env.env_int("WEBHOOKS_SLOW_SPACING_SECONDS", 5)
 # Events, and their delivery log, are kept this long once nothing is left to send.
 WEBHOOKS_RETENTION_DAYS = env.env_int("WEBHOOKS_RETENTION_DAYS", 30)
 
