@@ -1,3 +1,4 @@
+from django.contrib.auth import update_session_auth_hash
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -29,6 +30,7 @@ from .serializers import (
     OrganizationInput,
     OrganizationListOutput,
     OrganizationOutput,
+    PasswordChangeInput,
     TokenInput,
     TokenOutput,
     UserInput,
@@ -72,6 +74,44 @@ class TokenRevokeApi(StrictAPIView):
     def delete(self, request):
         if isinstance(request.auth, str):
             services.token_revoke(key=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeApi(StrictAPIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_password_change",
+        request=PasswordChangeInput,
+        responses={204: None, **error_responses(400, 429)},
+        description="Change your own password. Every other API token and session of yours ends; the token "
+        "or session of this request stays. A wrong current password counts as a failed sign-in.",
+    )
+    def post(self, request):
+        data = validated(PasswordChangeInput, request.data)
+        services.user_password_change(
+            user=request.user,
+            current_password=data["current_password"],
+            new_password=data["new_password"],
+            client_ip=client_ip(request),
+            keep_token_key=request.auth if isinstance(request.auth, str) else None,
+        )
+        if request.auth is None:  # signed in with a session: keep this one
+            update_session_auth_hash(request, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SignOutEverywhereApi(StrictAPIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_logout_everywhere",
+        request=None,
+        responses={204: None, **error_responses()},
+        description="End every session and revoke every API token of yours, this request's included.",
+    )
+    def post(self, request):
+        services.user_sign_out_everywhere(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

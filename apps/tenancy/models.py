@@ -5,6 +5,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_timezone
+from django.utils.crypto import salted_hmac
 
 from .scoping import TenantQuerySet
 
@@ -87,6 +88,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=django_timezone.now)
+    # Raised by "sign out everywhere": every session signed before it stops matching (get_session_auth_hash).
+    session_generation = models.PositiveIntegerField(default=0)
 
     objects = UserManager()
 
@@ -106,6 +109,28 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        # Django's HMAC of the password hash, with the session generation: a new password or a
+        # sign-out everywhere ends every session signed before it.
+        return salted_hmac(
+            "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def save(self, *args, **kwargs) -> None:
+        """A new password, however it is set (the API, `changepassword`, a shell), revokes the user's
+        API tokens, all but the one the caller keeps (`keep_token_hash`, the request's own token)."""
+        password_changed = self._password is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            tokens = ApiToken.objects.filter(user=self, revoked_at__isnull=True)
+            keep = getattr(self, "keep_token_hash", None)
+            if keep is not None:
+                tokens = tokens.exclude(key_hash=keep)
+            tokens.update(revoked_at=django_timezone.now())
 
     @property
     def is_staff(self) -> bool:

@@ -11,6 +11,11 @@ class TokenInput(serializers.Serializer):
     password = StrictCharField(max_length=256, trim_whitespace=False)
 
 
+class PasswordChangeInput(serializers.Serializer):
+    current_password = StrictCharField(max_length=256, trim_whitespace=False)
+    new_password = StrictCharField(max_length=256, trim_whitespace=False)
+
+
 class OrganizationInput(serializers.Serializer):
     name = StrictCharField(max_length=200)
     currency = CurrencyField()

@@ -9,6 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
@@ -304,6 +305,39 @@ def token_issue(*, email: str, password: str, client_ip: str) -> tuple[str, User
     if user is None or not user.is_active:
         raise Unauthenticated("Invalid email or password.")
     return token_create(user=user), user
+
+
+def user_password_change(
+    *, user: User, current_password: str, new_password: str, client_ip: str, keep_token_key: str | None = None
+) -> None:
+    """Change one's own password. Every other API token of the user is revoked (User.save) and every
+    other session ends (its hash no longer matches); `keep_token_key` is the caller's own token.
+
+    The current password is checked through the sign-in throttle, like any sign-in.
+    """
+    login_guard.login_throttle_check(email=user.email, client_ip=client_ip)
+    if authenticate(email=user.email, password=current_password, client_ip=client_ip) is None:
+        raise InvalidInput(
+            "The current password is not right.", fields={"current_password": ["Not the current password."]}
+        )
+    try:
+        validate_password(new_password, user)
+    except ValidationError as error:
+        raise InvalidInput("Choose another password.", fields={"new_password": list(error.messages)}) from None
+    user.set_password(new_password)
+    user.keep_token_hash = selectors.token_hash(keep_token_key) if keep_token_key else None
+    user.save(update_fields=["password"])
+
+
+def user_sign_out_everywhere(*, user: User) -> int:
+    """End every session and revoke every API token of the user, the caller's own included.
+
+    Returns how many tokens were revoked.
+    """
+    User.objects.filter(id=user.id).update(session_generation=F("session_generation") + 1)
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    user_tokens_forget(user_id=user.id)
+    return revoked
 
 
 def token_create(*, user: User) -> str:
