@@ -28,6 +28,11 @@ workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
 worker_class = "ledgerx.gunicorn_worker.BalancedThreadWorker"
 keepalive = 5
+# Request line and header limits, stated: a request over them is answered 414/431/400 in the error
+# shape by the worker, before Django; bodies are bounded by ledgerx/body_limit.py.
+limit_request_line = 4094
+limit_request_fields = 64
+limit_request_field_size = 8190
 timeout = 30
 graceful_timeout = 20
 # A recycled worker is a hiccup: its kept-alive clients reconnect, and its token cache and prepared

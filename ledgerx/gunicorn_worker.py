@@ -8,12 +8,25 @@ lets a new connection wait ACCEPT_DEFER_WHILE_BUSY for an idle sibling to take i
 itself if none did: when every worker is busy, none is starved.
 """
 
+import json
 import threading
 import time
 
+from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 
 ACCEPT_DEFER_WHILE_BUSY = 0.001
+
+
+def write_error_in_error_shape(sock, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's answer to a request it could not parse (a request line or headers over the limits,
+    a malformed header), in the API's error shape instead of gunicorn's HTML page."""
+    body = json.dumps({"error": {"code": "bad_request", "message": f"{reason}: {mesg}", "fields": {}}}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
 class BalancedThreadWorker(ThreadWorker):
@@ -25,6 +38,12 @@ class BalancedThreadWorker(ThreadWorker):
         self.requests_in_flight_lock = threading.Lock()
         # Touched only by the main thread (the poller loop and its callbacks).
         self.accept_after: float | None = None  # while a new connection is left to the siblings
+
+    def init_process(self) -> None:
+        # gunicorn writes its own errors through util.write_error; this worker's process answers in
+        # the error shape (gunicorn has no setting for it).
+        util.write_error = write_error_in_error_shape
+        super().init_process()
 
     def busy(self) -> bool:
         return self.requests_in_flight >= self.cfg.threads

@@ -1,8 +1,10 @@
 """The deployed gunicorn worker leaves new connections to an idle sibling while it is busy."""
 
 import http.client
+import json
 import os
 import runpy
+import socket
 import subprocess
 import threading
 import time
@@ -122,3 +124,20 @@ def test_a_busy_worker_still_takes_connections_when_its_sibling_is_busy_too(two_
     finally:
         for thread in load:
             thread.join()
+
+
+def test_a_request_gunicorn_cannot_parse_is_answered_in_the_error_shape(two_single_thread_workers):
+    with socket.create_connection(("127.0.0.1", two_single_thread_workers), timeout=10) as sock:
+        sock.sendall(b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 414") and b"Content-Type: application/json" in head
+    error = json.loads(body)["error"]
+    assert error["code"] == "bad_request" and "URI Too Long" in error["message"]
+
+
+def test_the_deployed_config_states_its_request_limits():
+    config = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert (config["limit_request_line"], config["limit_request_fields"]) == (4094, 64)

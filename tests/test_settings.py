@@ -49,8 +49,8 @@ def test_production_with_the_demo_key_or_an_empty_one_refuses_to_start(secret_ke
     assert "set SECRET_KEY in the environment" in result.stderr
 
 
-def test_production_with_a_secret_key_starts_with_debug_off_and_django_password_hashing():
+def test_production_with_a_secret_key_starts_with_debug_off_and_argon2id_password_hashing():
     result = _start_production(DEBUG="0", SECRET_KEY="a-real-secret-key-from-the-environment-0123456789")
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:2] == ["False True", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    assert result.stdout.split("\n")[:2] == ["False True", "ledgerx.hashers.MeasuredArgon2Hasher"]
