@@ -44,10 +44,21 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _address_refused(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+# IPv6 prefixes that carry an IPv4 address in their low 32 bits: IPv4-compatible (::/96),
+# IPv4-mapped (::ffff:0:0/96), IPv4-translated (::ffff:0:0:0/96) and NAT64's well-known prefix.
+# A request to one of them reaches that IPv4 host, so it is judged by that host.
+_LOW_32_BITS_CARRY_IPV4 = [
+    ipaddress.IPv6Network("::/96"),
+    ipaddress.IPv6Network("::ffff:0:0/96"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+    ipaddress.IPv6Network("64:ff9b::/96"),
+]
+# NAT64's local-use prefix (RFC 8215) is a translator inside some operator's network, and where its
+# IPv4 address sits depends on that operator's prefix length: never a public receiver.
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _ip_refused(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return (
         ip.is_private
         or ip.is_loopback
@@ -57,6 +68,35 @@ def _address_refused(address: str) -> bool:
         or ip.is_unspecified
         or not ip.is_global
     )
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address] | None:
+    """The IPv4 hosts an IPv6 address reaches through a transition mechanism, or None if it is plain IPv6."""
+    if ip.sixtofour is not None:  # 6to4, 2002::/16: the IPv4 address follows the prefix
+        return [ip.sixtofour]
+    if ip.teredo is not None:  # Teredo, 2001::/32: the server, and the client (stored inverted)
+        return list(ip.teredo)
+    if any(ip in network for network in _LOW_32_BITS_CARRY_IPV4):
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    return None
+
+
+def address_refused(address: str) -> bool:
+    """Whether LedgerX must not connect to this literal address: the one rule for every form of it.
+
+    An address that embeds an IPv4 address (mapped, compatible, 6to4, NAT64, Teredo) is refused
+    when any IPv4 address it embeds is private, loopback, link-local, multicast, reserved or
+    otherwise not global; any other address by those same rules.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _ip_refused(ip)
+    if ip in _NAT64_LOCAL_USE:
+        return True
+    embedded = _embedded_ipv4(ip)
+    if embedded is None:
+        return _ip_refused(ip)
+    return any(_ip_refused(ipv4) for ipv4 in embedded)
 
 
 def resolve(url: str) -> Target:
@@ -78,7 +118,7 @@ def resolve(url: str) -> Target:
     except (socket.gaierror, UnicodeError):
         raise UnsafeURL(f"The host '{parts.hostname}' does not resolve.") from None
     addresses = [info[4][0] for info in infos]
-    if not settings.WEBHOOKS_ALLOW_PRIVATE_URLS and any(_address_refused(a) for a in addresses):
+    if not settings.WEBHOOKS_ALLOW_PRIVATE_URLS and any(address_refused(a) for a in addresses):
         raise UnsafeURL(f"The host '{parts.hostname}' resolves to a private, loopback or reserved address.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(scheme=parts.scheme, host=parts.hostname, port=port, path=path, address=addresses[0])

@@ -37,6 +37,71 @@ def test_private_loopback_link_local_multicast_and_reserved_addresses_are_refuse
         transport.resolve(url)
 
 
+# IPv6 forms that reach an IPv4 host, each with the IPv4 address it embeds.
+EMBEDDED_IPV4_REFUSED = [
+    ("2002:7f00:1::", "6to4 of 127.0.0.1"),
+    ("2002:7f00:1:1::1", "6to4 of 127.0.0.1, another subnet and host"),
+    ("2002:a9fe:a9fe::", "6to4 of 169.254.169.254"),
+    ("2002:a00:1::", "6to4 of 10.0.0.1"),
+    ("2002:c0a8:10a::", "6to4 of 192.168.1.10"),
+    ("64:ff9b::7f00:1", "NAT64 of 127.0.0.1"),
+    ("64:ff9b::169.254.169.254", "NAT64 of 169.254.169.254"),
+    ("64:ff9b::ac10:1", "NAT64 of 172.16.0.1"),
+    ("64:ff9b:1::7f00:1", "local-use NAT64 of 127.0.0.1"),
+    ("64:ff9b:1:ffff::5db8:d70e", "local-use NAT64: a translator inside someone's network"),
+    ("2001:0:5db8:d70e:0:ffff:80ff:fffe", "Teredo, client 127.0.0.1 (stored inverted)"),
+    ("2001:0:7f00:1::5db8:d70e", "Teredo, server 127.0.0.1"),
+    ("2001:0:5db8:d70e:0:ffff:5601:5601", "Teredo, client 169.254.169.254 (stored inverted)"),
+    ("::ffff:127.0.0.1", "IPv4-mapped 127.0.0.1"),
+    ("::ffff:a9fe:a9fe", "IPv4-mapped 169.254.169.254"),
+    ("::127.0.0.1", "IPv4-compatible 127.0.0.1"),
+    ("::a9fe:a9fe", "IPv4-compatible 169.254.169.254"),
+    ("::ffff:0:7f00:1", "IPv4-translated 127.0.0.1"),
+    ("::ffff:0:a00:1", "IPv4-translated 10.0.0.1"),
+]
+
+
+@pytest.mark.parametrize(("address", "form"), EMBEDDED_IPV4_REFUSED)
+def test_an_ipv6_address_embedding_a_private_or_local_ipv4_address_is_refused(address, form):
+    assert transport.address_refused(address), form
+
+
+@pytest.mark.parametrize(("address", "form"), EMBEDDED_IPV4_REFUSED)
+def test_the_guard_refuses_a_url_at_an_address_embedding_a_private_or_local_ipv4_address(
+    private_refused, address, form
+):
+    with pytest.raises(transport.UnsafeURL, match="private, loopback or reserved"):
+        transport.resolve(f"http://[{address}]/hook")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "93.184.215.14",
+        "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
+        "2002:5db8:d70e::",  # 6to4 of 93.184.215.14
+        "64:ff9b::5db8:d70e",  # NAT64 of 93.184.215.14
+        "::ffff:93.184.215.14",
+        "2001:0:5db8:d70e:0:ffff:a247:28f1",  # Teredo: server and client 93.184.215.14
+    ],
+)
+def test_a_public_address_in_any_form_is_allowed(address):
+    assert not transport.address_refused(address)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1", "10.1.2.3", "169.254.169.254", "100.64.0.1", "::1", "fe80::1", "fe80::1%eth0", "fc00::1", "::"],
+)
+def test_plain_private_and_local_addresses_are_refused_by_the_same_function(address):
+    assert transport.address_refused(address)
+
+
+def test_the_deciding_function_ignores_the_development_setting(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    assert transport.address_refused("2002:7f00:1::")
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
