@@ -91,6 +91,10 @@ class Row:
 MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "auth/token"): Row(EVERYONE, body=lambda w, t: {"email": t.admin.email, "password": PASSWORD}),
     ("DELETE", "auth/token/revoke"): Row(SIGNED_IN),
+    ("POST", "auth/password"): Row(
+        SIGNED_IN, body=lambda w, t: {"current_password": PASSWORD, "new_password": "another-long-passphrase"}
+    ),
+    ("POST", "auth/logout-everywhere"): Row(SIGNED_IN),
     ("GET", "me"): Row(SIGNED_IN),
     ("GET", "organizations"): Row(SIGNED_IN),
     ("POST", "organizations"): Row(PLATFORM, body=lambda w, t: {"name": _unique("Org"), "currency": "USD"}),

@@ -82,6 +82,7 @@ def test_a_throttled_pair_waits_with_a_growing_delay_then_gets_in(tenant):
     assert _login(tenant.admin.email, PASSWORD).status_code == 200
 
 
+@pytest.mark.django_db(transaction=True)  # the spraying threads commit on their own connections
 def test_one_address_spraying_emails_is_slowed_while_other_users_are_served(tenant, api):
     """Four threads spray random emails from one address; another user's GET /me keeps being served."""
     me = api(tenant.finance)
@@ -109,9 +110,11 @@ def test_one_address_spraying_emails_is_slowed_while_other_users_are_served(tena
         thread.join()
     assert set(served) == {200} and len(served) > 10
     # LOGIN_THROTTLE_ADDRESS_FREE failures are checked; past them the address waits 1, 2, 4 ... s, so
-    # within three seconds at most a couple more reach the password check, and the rest are 429.
-    assert spray.count(401) <= 20 + 3
-    assert spray.count(429) >= len(spray) - 23 and spray.count(429) > 0
+    # within three seconds at most a couple more reach the password check, plus one per thread that
+    # had passed the check while the count was reaching its bound; the rest are 429.
+    checked_at_most = 20 + 3 + len(threads)
+    assert spray.count(401) <= checked_at_most
+    assert spray.count(429) >= len(spray) - checked_at_most and spray.count(429) > 0
 
 
 def test_an_account_attacked_from_many_addresses_is_only_slowed_and_not_from_its_usual_place(tenant, settings):
@@ -275,6 +278,7 @@ def test_threads_sharing_a_lease_never_pass_the_limit():
 def test_the_prune_forgets_finished_windows_and_old_addresses_only(tenant):
     from apps.tenancy.login_guard import login_throttle_prune
 
+    LoginThrottle.objects.all().delete()
     for _ in range(6):
         _login(tenant.admin.email, "wrong-password")
     assert _login(tenant.finance.email, PASSWORD).status_code == 200
