@@ -588,9 +588,9 @@ def is_money_problem(problem: str, frozen: set[str]) -> bool:
     return problem.startswith(("Journal of ", "Spend ", "Reversal "))
 
 
-# 25-50 s when it passes (18 examples of up to 30 steps). When it fails Hypothesis shrinks the steps for up to 300 s (its
-# MAX_SHRINKING_SECONDS; every attempt replays real services) before printing them: the suite's
-# 300 s timeout would cut it off first.
+# 25-50 s when it passes (18 examples of up to 30 steps). When it fails, Hypothesis shrinks the steps
+# for up to 300 s (its MAX_SHRINKING_SECONDS; every attempt replays real services) before printing
+# them: the suite's 300 s timeout would cut it off first.
 @pytest.mark.timeout(900)
 def test_money_invariants_hold_under_any_interleaving():
     run_state_machine_as_test(
