@@ -41,8 +41,17 @@ class OrganizationScopedReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(OrganizationScopedReadOnlyAdmin):
-    list_display = ("url", "organization", "is_active", "consecutive_failures", "event_types", "delivery_log")
-    list_filter = ("is_active",)
+    list_display = (
+        "url",
+        "organization",
+        "is_active",
+        "consecutive_failures",
+        "slow",
+        "latency_p95_ms",
+        "event_types",
+        "delivery_log",
+    )
+    list_filter = ("is_active", ("slow_since", admin.EmptyFieldListFilter))
     fields = (
         "organization",
         "url",
@@ -51,17 +60,24 @@ class WebhookEndpointAdmin(OrganizationScopedReadOnlyAdmin):
         "is_active",
         "disabled_reason",
         "consecutive_failures",
+        "latency_p95_ms",
+        "slow_since",
+        "next_send_at",
         "created_at",
         "updated_at",
     )
     actions = ("enable", "disable")
+
+    @admin.display(description="Slow", boolean=True, ordering="slow_since")
+    def slow(self, endpoint: WebhookEndpoint) -> bool:
+        return endpoint.slow_since is not None
 
     @admin.display(description="Delivery log")
     def delivery_log(self, endpoint: WebhookEndpoint) -> str:
         url = reverse("admin:webhooks_delivery_changelist")
         return format_html('<a href="{}?endpoint__id__exact={}">deliveries</a>', url, endpoint.id)
 
-    @admin.action(description="Enable the selected endpoints (clears their failure count)")
+    @admin.action(description="Enable the selected endpoints (clears their failure count, sends what was paused)")
     def enable(self, request, queryset) -> None:
         for endpoint in queryset:
             services.webhook_endpoint_update(endpoint=endpoint, is_active=True)
@@ -85,6 +101,7 @@ class DeliveryAdmin(OrganizationScopedReadOnlyAdmin):
         "last_response_code",
         "latency_ms",
         "next_attempt_at",
+        "attempting_until",
         "delivered_at",
     )
     list_filter = ("status", "event__type")

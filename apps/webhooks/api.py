@@ -64,8 +64,9 @@ class EndpointDetailApi(TenantAPIView):
         operation_id="webhook_endpoints_update",
         request=EndpointUpdateInput,
         responses={200: WebhookEndpointUpdatedOutput, **error_responses(400, 404)},
-        description="Change what is given. Enabling clears the failure count; disabling fails pending deliveries; "
-        "`rotate_secret` answers the new secret.",
+        description="Change what is given. Disabling pauses the endpoint's waiting deliveries (and those of events "
+        "raised while it is disabled); enabling clears the failure count and sends them in the order their events "
+        "were raised; `rotate_secret` answers the new secret.",
     )
     def patch(self, request, endpoint_id):
         endpoint = self.get_scoped(WebhookEndpoint.objects, endpoint_id)

@@ -31,6 +31,13 @@ class WebhookEndpoint(models.Model):
     is_active = models.BooleanField(default=True)
     disabled_reason = models.TextField(blank=True, default="")
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # How long its recent attempts took (newest last, WEBHOOKS_SLOW_WINDOW of them) and their p95.
+    recent_latencies_ms = ArrayField(models.PositiveIntegerField(), default=list, blank=True)
+    latency_p95_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Since when its p95 is over WEBHOOKS_SLOW_P95_MS (null: it is not slow). A slow receiver is
+    # throttled: its next attempt starts no earlier than next_send_at.
+    slow_since = models.DateTimeField(null=True, blank=True)
+    next_send_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -80,6 +87,8 @@ class Delivery(models.Model):
         SENDING = "sending", "Sending"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
+        # Raised or left waiting while its endpoint was disabled; sent, in order, once it is enabled.
+        PAUSED = "paused", "Paused"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
@@ -92,8 +101,12 @@ class Delivery(models.Model):
     last_response_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    # Pending: when the next attempt is due. Sending: when the attempt's lease runs out.
+    # Pending: when the next attempt is due. Sending: when the running attempt was due. It orders an
+    # endpoint's waiting deliveries.
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The lease: until then a queued message or a running attempt holds the delivery, and the sweep
+    # leaves it alone. Null or past: nothing holds it.
+    attempting_until = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -110,6 +123,12 @@ class Delivery(models.Model):
             models.Index(fields=["endpoint", "-created_at"], name="delivery_log_by_endpoint"),
             models.Index(
                 fields=["next_attempt_at"], condition=Q(status__in=["pending", "sending"]), name="delivery_due"
+            ),
+            # What the scheduler reads per tenant: each endpoint's waiting deliveries and the ones in flight.
+            models.Index(
+                fields=["organization", "endpoint", "next_attempt_at"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="delivery_waiting",
             ),
         ]
 

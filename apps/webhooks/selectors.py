@@ -20,10 +20,13 @@ def delivery_list(*, endpoint: WebhookEndpoint, status: str | None = None) -> Qu
 
 
 def subscribed_event_types(*, organization_id: uuid.UUID) -> set[str]:
-    """The event types at least one of the organization's active endpoints subscribes to."""
+    """The event types at least one of the organization's endpoints subscribes to.
+
+    A disabled endpoint counts: what is raised while it is disabled is kept for it, paused.
+    """
     return {
         event_type
-        for event_types in WebhookEndpoint.objects.filter(organization_id=organization_id, is_active=True).values_list(
+        for event_types in WebhookEndpoint.objects.filter(organization_id=organization_id).values_list(
             "event_types", flat=True
         )
         for event_type in event_types

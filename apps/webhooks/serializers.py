@@ -35,6 +35,9 @@ def endpoint_representation(endpoint: WebhookEndpoint, *, with_secret: bool = Fa
         "is_active": endpoint.is_active,
         "disabled_reason": endpoint.disabled_reason,
         "consecutive_failures": endpoint.consecutive_failures,
+        "slow": endpoint.slow_since is not None,
+        "slow_since": _isoformat(endpoint.slow_since),
+        "latency_p95_ms": endpoint.latency_p95_ms,
         "created_at": endpoint.created_at.isoformat(),
         "updated_at": endpoint.updated_at.isoformat(),
     }
@@ -78,6 +81,13 @@ class WebhookEndpointOutput(serializers.Serializer):
     is_active = serializers.BooleanField()
     disabled_reason = serializers.CharField(allow_blank=True)
     consecutive_failures = serializers.IntegerField(min_value=0)
+    slow = serializers.BooleanField(
+        help_text="Its p95 latency is over the slow threshold: its deliveries are spaced out, not retried harder."
+    )
+    slow_since = serializers.DateTimeField(allow_null=True)
+    latency_p95_ms = serializers.IntegerField(
+        min_value=0, allow_null=True, help_text="Over its recent attempts; null until there are enough of them."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

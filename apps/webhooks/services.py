@@ -3,14 +3,14 @@
 An event is written to the outbox in the same database transaction as the change it describes
 (`outbox_emit`), so a change that rolls back leaves no event and one that commits cannot lose
 its event. After commit the event is fanned out into one delivery per subscribed endpoint, and
-each delivery is POSTed, signed, until it succeeds or runs out of attempts. The beat sweep picks
-up whatever a lost message or a stopped worker left behind, so delivery is at least once; the
-event id in every request lets receivers drop the repeats.
+each delivery is POSTed, signed, until it succeeds or runs out of attempts (delivery.py), in the
+order and at the pace scheduling.py decides. A disabled endpoint's deliveries are paused and go
+out, in order, once it is enabled again. The beat sweep picks up whatever a lost message or a
+stopped worker left behind, so delivery is at least once; the event id in every request lets
+receivers drop the repeats.
 """
 
-import json
 import logging
-import random
 import secrets
 import uuid
 from collections import defaultdict
@@ -25,14 +25,13 @@ from apps.tenancy.models import Organization, Role, User
 from ledgerx.db import json_rows
 from ledgerx.errors import Conflict, InvalidInput
 
-from . import signing, transport
+from . import scheduling, transport
 from .models import Delivery, EventType, OutboxEvent, WebhookEndpoint
 from .selectors import subscribed_event_types
 
 logger = logging.getLogger(__name__)
 
 SECRET_PREFIX = "whsec_"
-USER_AGENT = "LedgerX-Webhooks/1"
 URL_MAX_LENGTH = 2000
 # Most events or deliveries one sweep picks up; the next sweep takes the rest.
 SWEEP_BATCH = 500
@@ -93,7 +92,8 @@ def webhook_endpoint_update(
     is_active: bool | None = None,
     rotate_secret: bool = False,
 ) -> WebhookEndpoint:
-    """Change an endpoint. Re-enabling one clears its failure count; disabling one fails its pending deliveries.
+    """Change an endpoint. Disabling one pauses its waiting deliveries; enabling it again clears its
+    failure count and sends its paused deliveries, oldest first.
 
     The URL is resolved before the endpoint's row is locked, so a slow DNS answer never holds the lock.
     """
@@ -110,11 +110,9 @@ def webhook_endpoint_update(
         if rotate_secret:
             endpoint.secret = _secret()
         if is_active is True and not endpoint.is_active:
-            endpoint.is_active = True
-            endpoint.disabled_reason = ""
-            endpoint.consecutive_failures = 0
+            _endpoint_enable(endpoint=endpoint)
         elif is_active is False and endpoint.is_active:
-            _endpoint_disable(endpoint=endpoint, reason="Disabled by an admin.")
+            endpoint_disable(endpoint=endpoint, reason="Disabled by an admin.")
         endpoint.updated_at = timezone.now()
         endpoint.save()
     return endpoint
@@ -130,18 +128,32 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk).delete()
 
 
-def _endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> None:
-    """The caller holds the endpoint's row lock and saves it. Its pending deliveries fail now."""
+def endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> None:
+    """The caller holds the endpoint's row lock and saves it. Its waiting deliveries are paused, not failed."""
     now = timezone.now()
     endpoint.is_active = False
     endpoint.disabled_reason = reason
     endpoint.updated_at = now
     Delivery.objects.filter(endpoint=endpoint, status=Delivery.Status.PENDING).update(
-        status=Delivery.Status.FAILED, last_error="The endpoint was disabled.", next_attempt_at=None, updated_at=now
+        status=Delivery.Status.PAUSED, next_attempt_at=None, attempting_until=None, updated_at=now
     )
 
 
-def _endpoint_disabled_notify(*, endpoint_id: uuid.UUID) -> None:
+def _endpoint_enable(*, endpoint: WebhookEndpoint) -> None:
+    """The caller holds the endpoint's row lock and saves it. Its paused deliveries are due again, all at once,
+    so they go out in the order their events were raised (scheduling.py), one at a time."""
+    now = timezone.now()
+    endpoint.is_active = True
+    endpoint.disabled_reason = ""
+    endpoint.consecutive_failures = 0
+    endpoint.updated_at = now
+    Delivery.objects.filter(endpoint=endpoint, status=Delivery.Status.PAUSED).update(
+        status=Delivery.Status.PENDING, next_attempt_at=now, attempting_until=None, updated_at=now
+    )
+    scheduling.deliveries_schedule_on_commit([endpoint.organization_id])
+
+
+def endpoint_disabled_notify(*, endpoint_id: uuid.UUID) -> None:
     """Tell the organization's admins that an endpoint was disabled. A mail failure is logged, never raised."""
     endpoint = WebhookEndpoint.objects.get(id=endpoint_id)
     recipients = list(
@@ -157,9 +169,9 @@ def _endpoint_disabled_notify(*, endpoint_id: uuid.UUID) -> None:
             message=(
                 f"LedgerX stopped sending events to {endpoint.url} (endpoint {endpoint.id}).\n\n"
                 f"{endpoint.disabled_reason}\n\n"
-                "Events raised while it is disabled are not sent to it. Once the receiver is fixed, enable it again "
-                f'with PATCH /api/v1/webhooks/endpoints/{endpoint.id} {{"is_active": true}} and redeliver the '
-                "failed deliveries you need from its delivery log."
+                "Events raised while it is disabled are kept for it, paused. Once the receiver is fixed, enable it "
+                f'again with PATCH /api/v1/webhooks/endpoints/{endpoint.id} {{"is_active": true}}: the paused '
+                "deliveries are then sent in the order their events were raised."
             ),
             from_email=None,
             recipient_list=recipients,
@@ -190,8 +202,8 @@ def outbox_emit_many(*, organization_id: uuid.UUID, events: list[tuple[str, dict
     if not events:
         return []
     event_ids = [uuid.uuid4() for _ in events]
-    # An event no active endpoint subscribes to has nothing to fan out: it is stored dispatched, and
-    # no dispatch task is queued for it. An organization without webhooks pays nothing for them.
+    # An event no endpoint subscribes to has nothing to fan out: it is stored dispatched, and no
+    # dispatch task is queued for it. An organization without webhooks pays nothing for them.
     subscribed = subscribed_event_types(organization_id=organization_id)
     now = timezone.now()
     # orjson writes uuids and datetimes as JSON text itself.
@@ -231,20 +243,10 @@ def _dispatch_request(event_ids: list[str]) -> None:
         logger.warning("could not queue webhook dispatch, the sweep will: %s", error)
 
 
-def _delivery_request(delivery_ids: list[str], *, countdown: float | None = None) -> None:
-    """Queue delivery attempts. If the broker is unreachable the deliveries wait for the sweep."""
-    from .tasks import deliver
-
-    try:
-        for delivery_id in delivery_ids:
-            deliver.apply_async((delivery_id,), countdown=countdown)
-    except Exception as error:  # noqa: BLE001 - any broker failure leaves the work to the sweep
-        logger.warning("could not queue webhook delivery, the sweep will: %s", error)
-
-
 def outbox_dispatch(*, event_ids: list[uuid.UUID | str]) -> int:
-    """Fan undispatched events out into one delivery per active endpoint subscribed to their type.
+    """Fan undispatched events out into one delivery per endpoint subscribed to their type.
 
+    A disabled endpoint's delivery is created paused, so it is sent once the endpoint is enabled.
     Each event is dispatched once: rows another worker is dispatching are skipped, and an event
     already dispatched is left alone. Returns how many deliveries were created.
     """
@@ -258,8 +260,8 @@ def outbox_dispatch(*, event_ids: list[uuid.UUID | str]) -> int:
             return 0
         endpoints = defaultdict(list)
         for endpoint in WebhookEndpoint.objects.filter(
-            organization_id__in={event.organization_id for event in events}, is_active=True
-        ).only("id", "organization_id", "event_types"):
+            organization_id__in={event.organization_id for event in events}
+        ).only("id", "organization_id", "event_types", "is_active"):
             endpoints[endpoint.organization_id].append(endpoint)
         now = timezone.now()
         deliveries = Delivery.objects.bulk_create(
@@ -269,7 +271,8 @@ def outbox_dispatch(*, event_ids: list[uuid.UUID | str]) -> int:
                     event_id=event.id,
                     endpoint_id=endpoint.id,
                     attempt_limit=settings.WEBHOOKS_MAX_ATTEMPTS,
-                    next_attempt_at=now,
+                    status=Delivery.Status.PENDING if endpoint.is_active else Delivery.Status.PAUSED,
+                    next_attempt_at=now if endpoint.is_active else None,
                     created_at=now,
                     updated_at=now,
                 )
@@ -279,152 +282,16 @@ def outbox_dispatch(*, event_ids: list[uuid.UUID | str]) -> int:
             ]
         )
         OutboxEvent.objects.filter(id__in=[event.id for event in events]).update(dispatched_at=now)
-        delivery_ids = [str(delivery.id) for delivery in deliveries]
-        transaction.on_commit(lambda: _delivery_request(delivery_ids))
+        scheduling.deliveries_schedule_on_commit({delivery.organization_id for delivery in deliveries})
     return len(deliveries)
-
-
-def retry_delay_seconds(*, attempts: int) -> float:
-    """Exponential backoff with jitter: base * 2**(attempts - 1), capped, drawn from its upper half."""
-    ceiling = min(settings.WEBHOOKS_RETRY_MAX_SECONDS, settings.WEBHOOKS_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
-    return random.uniform(ceiling / 2, ceiling)
-
-
-def _lease() -> timedelta:
-    # Long enough for connect and read to time out; a claim older than this was lost with its worker.
-    return timedelta(seconds=2 * settings.WEBHOOKS_TIMEOUT_SECONDS + 30)
-
-
-def _eta_limit_seconds() -> float:
-    # Redis hands an unacked message out again after the visibility timeout, so a longer ETA would
-    # be held by several workers at once; waits that long are left to the sweep instead.
-    return settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] / 2
-
-
-def request_body(event: OutboxEvent) -> bytes:
-    """The JSON a receiver gets: the same bytes on every attempt."""
-    envelope = {
-        "id": str(event.id),
-        "type": event.type,
-        "created_at": event.created_at.isoformat(),
-        "organization": str(event.organization_id),
-        "data": event.payload,
-    }
-    return json.dumps(envelope, separators=(",", ":"), sort_keys=True).encode()
-
-
-def _delivery_claim(*, delivery_id: uuid.UUID) -> Delivery | None:
-    """Take a due delivery for one attempt, or None if it is not due, gone, or someone else holds it."""
-    now = timezone.now()
-    with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("endpoint", "event")
-            .filter(
-                id=delivery_id,
-                status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING],
-                next_attempt_at__lte=now,
-            )
-            .first()
-        )
-        if delivery is None:
-            return None
-        if not delivery.endpoint.is_active:
-            delivery.status = Delivery.Status.FAILED
-            delivery.last_error = "The endpoint was disabled."
-            delivery.next_attempt_at = None
-        else:
-            delivery.status = Delivery.Status.SENDING
-            delivery.attempts += 1
-            delivery.next_attempt_at = now + _lease()
-        delivery.updated_at = now
-        delivery.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "updated_at"])
-    return delivery if delivery.status == Delivery.Status.SENDING else None
-
-
-def delivery_attempt(*, delivery_id: uuid.UUID) -> Delivery | None:
-    """Make one attempt at a due delivery and record how it went; schedule the next one if it failed.
-
-    Returns the delivery after the attempt, or None when there was nothing to attempt (not due,
-    already delivered, or being attempted elsewhere), which makes duplicate messages harmless.
-    """
-    delivery = _delivery_claim(delivery_id=delivery_id)
-    if delivery is None:
-        return None
-    event, endpoint = delivery.event, delivery.endpoint
-    body = request_body(event)
-    outcome = transport.post(
-        endpoint.url,
-        body=body,
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "LedgerX-Event-Id": str(event.id),
-            "LedgerX-Event-Type": event.type,
-            "LedgerX-Delivery-Attempt": str(delivery.attempts),
-            signing.SIGNATURE_HEADER: signing.sign(endpoint.secret, body),
-        },
-    )
-    return _delivery_record(delivery_id=delivery.id, outcome=outcome)
-
-
-@transaction.atomic
-def _delivery_record(*, delivery_id: uuid.UUID, outcome: transport.Outcome) -> Delivery | None:
-    """Record an attempt's outcome on the delivery and on its endpoint's failure count.
-
-    Locks the endpoint, then the delivery (the order every writer of both follows). The endpoint
-    lock is FOR NO KEY UPDATE, so it does not block deliveries being inserted for the endpoint.
-    """
-    endpoint_id = Delivery.objects.filter(id=delivery_id).values_list("endpoint_id", flat=True).first()
-    if endpoint_id is None:
-        return None
-    endpoint = WebhookEndpoint.objects.select_for_update(no_key=True).filter(id=endpoint_id).first()
-    delivery = Delivery.objects.select_for_update().filter(id=delivery_id).first()
-    if endpoint is None or delivery is None or delivery.status != Delivery.Status.SENDING:
-        # Deleted meanwhile, or its lease ran out and another attempt owns it now.
-        return delivery
-    now = timezone.now()
-    delivery.last_response_code = outcome.status_code
-    delivery.latency_ms = outcome.latency_ms
-    delivery.updated_at = now
-    endpoint.updated_at = now
-    if outcome.ok:
-        delivery.status = Delivery.Status.DELIVERED
-        delivery.last_error = ""
-        delivery.delivered_at = now
-        delivery.next_attempt_at = None
-        endpoint.consecutive_failures = 0
-    else:
-        delivery.last_error = outcome.error or f"The receiver answered HTTP {outcome.status_code}."
-        endpoint.consecutive_failures += 1
-        if endpoint.is_active and endpoint.consecutive_failures >= settings.WEBHOOKS_DISABLE_AFTER_FAILURES:
-            _endpoint_disable(
-                endpoint=endpoint,
-                reason=(
-                    f"Disabled after {endpoint.consecutive_failures} consecutive failed attempts. "
-                    f"Last: {delivery.last_error}"
-                ),
-            )
-            transaction.on_commit(lambda: _endpoint_disabled_notify(endpoint_id=endpoint.id))
-        if endpoint.is_active and delivery.attempts < delivery.attempt_limit:
-            delay = retry_delay_seconds(attempts=delivery.attempts)
-            delivery.status = Delivery.Status.PENDING
-            delivery.next_attempt_at = now + timedelta(seconds=delay)
-            if delay <= _eta_limit_seconds():
-                transaction.on_commit(lambda: _delivery_request([str(delivery.id)], countdown=delay))
-        else:
-            delivery.status = Delivery.Status.FAILED
-            delivery.next_attempt_at = None
-    endpoint.save(update_fields=["consecutive_failures", "is_active", "disabled_reason", "updated_at"])
-    delivery.save()
-    return delivery
 
 
 @transaction.atomic
 def delivery_redeliver(*, delivery: Delivery) -> Delivery:
     """Send a delivery's event to its endpoint once more, now, with the same event id.
 
-    A pending delivery keeps its remaining retries and is simply brought forward.
+    A pending delivery keeps its remaining retries and is simply brought forward. It goes out
+    when its endpoint is free, after the deliveries that were due before it.
     """
     delivery = Delivery.objects.select_for_update(of=("self",)).select_related("endpoint", "event").get(pk=delivery.pk)
     if not delivery.endpoint.is_active:
@@ -436,17 +303,19 @@ def delivery_redeliver(*, delivery: Delivery) -> Delivery:
         delivery.status = Delivery.Status.PENDING
         delivery.attempt_limit = delivery.attempts + 1
     delivery.next_attempt_at = now
+    delivery.attempting_until = None  # a retry's message would come later than now
     delivery.updated_at = now
-    delivery.save(update_fields=["status", "attempt_limit", "next_attempt_at", "updated_at"])
-    transaction.on_commit(lambda: _delivery_request([str(delivery.id)]))
+    delivery.save(update_fields=["status", "attempt_limit", "next_attempt_at", "attempting_until", "updated_at"])
+    scheduling.deliveries_schedule_on_commit([delivery.organization_id])
     return delivery
 
 
 def webhooks_sweep() -> dict[str, int]:
-    """Dispatch events whose dispatch message was lost, and queue deliveries overdue for their attempt.
+    """Dispatch events whose dispatch message was lost, and queue deliveries that no lease holds.
 
     This is what makes a lost queue message, a stopped worker or a retry wait longer than a
-    message can safely be held harmless.
+    message can safely be held harmless. A delivery whose message is queued or whose attempt is
+    running holds a lease and is left alone, so the queue never holds two messages for one delivery.
     """
     cutoff = timezone.now() - timedelta(seconds=settings.WEBHOOKS_SWEEP_AFTER_SECONDS)
     event_ids = list(
@@ -456,27 +325,21 @@ def webhooks_sweep() -> dict[str, int]:
     )
     if event_ids:
         outbox_dispatch(event_ids=event_ids)
-    due = [
-        str(delivery_id)
-        for delivery_id in Delivery.objects.filter(
-            status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING], next_attempt_at__lt=cutoff
-        )
-        .order_by("next_attempt_at")
-        .values_list("id", flat=True)[:SWEEP_BATCH]
-    ]
-    _delivery_request(due)
-    return {"events": len(event_ids), "deliveries": len(due)}
+    queued = scheduling.deliveries_schedule()
+    return {"events": len(event_ids), "deliveries": len(queued)}
 
 
 def outbox_purge() -> int:
     """Delete events older than WEBHOOKS_RETENTION_DAYS, with their delivery log, once nothing is left to send.
+
+    A paused delivery is still to send: its event stays until the endpoint is enabled or deleted.
 
     Returns how many events were deleted; a large backlog is worked off over several runs.
     """
     cutoff = timezone.now() - timedelta(days=settings.WEBHOOKS_RETENTION_DAYS)
     expired = (
         OutboxEvent.objects.filter(created_at__lt=cutoff, dispatched_at__isnull=False)
-        .exclude(deliveries__status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING])
+        .exclude(deliveries__status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING, Delivery.Status.PAUSED])
         .values_list("id", flat=True)[:PURGE_BATCH]
     )
     _, deleted = OutboxEvent.objects.filter(id__in=list(expired)).delete()

@@ -20,17 +20,21 @@ from ledgerx.celery import app as celery_app
 class Received:
     headers: dict[str, str]
     body: bytes
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 class Receiver:
     """An HTTP server on an ephemeral port of 127.0.0.1 that records every POST.
 
-    It answers with the statuses in `script`, one per request, then 200 for the rest.
+    It answers with the statuses in `script`, one per request, then 200 for the rest, each after
+    `delay` seconds. `in_flight_max` is the most requests it was answering at once.
     """
 
     def __init__(self, *, certfile: str | None = None, keyfile: str | None = None) -> None:
         self.requests: list[Received] = []
         self.script: list[int] = []
+        self.delay = 0.0
+        self.in_flight = self.in_flight_max = 0
         self._changed = threading.Condition()
         receiver = self
 
@@ -38,9 +42,16 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver._changed:
-                    receiver.requests.append(Received(headers=dict(self.headers.items()), body=body))
+                    receiver.in_flight += 1
+                    receiver.in_flight_max = max(receiver.in_flight_max, receiver.in_flight)
+                    receiver.requests.append(
+                        Received(headers=dict(self.headers.items()), body=body, at=time.monotonic())
+                    )
                     status = receiver.script.pop(0) if receiver.script else 200
                     receiver._changed.notify_all()
+                time.sleep(receiver.delay)
+                with receiver._changed:
+                    receiver.in_flight -= 1
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -78,12 +89,12 @@ def receiver():
 
 
 @contextmanager
-def running_worker(queues=("default",)):
+def running_worker(queues=("default", "webhooks"), concurrency: int = 2):
     """A real Celery worker thread consuming the real Redis broker."""
     with start_worker(
         celery_app,
         pool="threads",
-        concurrency=2,
+        concurrency=concurrency,
         perform_ping_check=False,
         queues=list(queues),
         shutdown_timeout=30,

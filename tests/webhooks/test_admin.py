@@ -89,9 +89,10 @@ def test_the_disable_and_enable_actions_go_through_the_service(tenant, deliverie
     client.post(ENDPOINTS, {"action": "disable", "_selected_action": [str(ours.endpoint_id)]})
     endpoint = WebhookEndpoint.objects.get(id=ours.endpoint_id)
     assert (endpoint.is_active, endpoint.disabled_reason) == (False, "Disabled by an admin.")
-    assert Delivery.objects.get(id=ours.id).status == Delivery.Status.FAILED
+    assert Delivery.objects.get(id=ours.id).status == Delivery.Status.PAUSED
     client.post(ENDPOINTS, {"action": "enable", "_selected_action": [str(ours.endpoint_id)]})
     assert WebhookEndpoint.objects.get(id=ours.endpoint_id).is_active
+    assert Delivery.objects.get(id=ours.id).status == Delivery.Status.PENDING
 
 
 def test_the_log_is_searchable_by_event_id(tenant, deliveries):

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.ledger import services as ledger_services
 from apps.webhooks import services, signing
+from apps.webhooks.delivery import delivery_attempt, retry_delay_seconds
 from apps.webhooks.events import thresholds_crossed
 from apps.webhooks.models import Delivery, EventType, OutboxEvent, WebhookEndpoint
 from ledgerx.errors import Conflict, InvalidInput
@@ -104,7 +105,7 @@ def test_approval_and_fraud_event_types_are_supported(tenant, receiver):
     ]
 
 
-def test_dispatch_fans_out_once_to_the_active_subscribed_endpoints_of_the_organization(tenant, other_tenant):
+def test_dispatch_fans_out_once_to_the_subscribed_endpoints_of_the_organization(tenant, other_tenant):
     subscribed = endpoint_for(tenant, "https://93.184.215.14/a", event_types=["transaction.posted"])
     endpoint_for(tenant, "https://93.184.215.14/b", event_types=["transaction.rejected"])
     disabled = endpoint_for(tenant, "https://93.184.215.14/c", event_types=["transaction.posted"])
@@ -112,24 +113,22 @@ def test_dispatch_fans_out_once_to_the_active_subscribed_endpoints_of_the_organi
     endpoint_for(other_tenant, "https://93.184.215.14/d", event_types=["transaction.posted"])
     event = emit(tenant, "transaction.posted")
 
-    assert services.outbox_dispatch(event_ids=[event.id]) == 1
-    delivery = Delivery.objects.get()
-    assert (delivery.endpoint, delivery.organization, delivery.status) == (
-        subscribed,
-        tenant.organization,
-        Delivery.Status.PENDING,
-    )
+    assert services.outbox_dispatch(event_ids=[event.id]) == 2
+    # The disabled endpoint's delivery is kept, paused, for when it is enabled again.
+    assert {(d.endpoint, d.organization, d.status) for d in Delivery.objects.all()} == {
+        (subscribed, tenant.organization, Delivery.Status.PENDING),
+        (disabled, tenant.organization, Delivery.Status.PAUSED),
+    }
     assert OutboxEvent.objects.get().dispatched_at is not None
     assert services.outbox_dispatch(event_ids=[event.id]) == 0
-    assert Delivery.objects.count() == 1
+    assert Delivery.objects.count() == 2
 
 
-def test_an_event_no_active_endpoint_subscribes_to_is_stored_dispatched_and_queues_nothing(
+def test_an_event_no_endpoint_subscribes_to_is_stored_dispatched_and_queues_nothing(
     tenant, django_capture_on_commit_callbacks
 ):
     endpoint_for(tenant, "https://93.184.215.14/a", event_types=["transaction.rejected"])
-    disabled = endpoint_for(tenant, "https://93.184.215.14/b", event_types=["transaction.posted"])
-    services.webhook_endpoint_update(endpoint=disabled, is_active=False)
+    endpoint_for(tenant, "https://93.184.215.14/b", event_types=["budget.threshold_crossed"])
     with django_capture_on_commit_callbacks() as callbacks:
         unsubscribed = emit(tenant, "transaction.posted")
     assert OutboxEvent.objects.get(id=unsubscribed.id).dispatched_at is not None
@@ -242,7 +241,7 @@ def test_a_reversal_emits_transaction_reversed(db):
 
 def test_a_successful_attempt_is_signed_and_recorded(tenant, receiver):
     delivery = _delivery(tenant, receiver)
-    delivered = services.delivery_attempt(delivery_id=delivery.id)
+    delivered = delivery_attempt(delivery_id=delivery.id)
     assert delivered.status == Delivery.Status.DELIVERED
     assert (delivered.attempts, delivered.last_response_code, delivered.last_error) == (1, 200, "")
     assert delivered.latency_ms is not None and delivered.delivered_at is not None
@@ -265,20 +264,20 @@ def test_a_failed_attempt_schedules_a_retry_and_a_duplicate_message_sends_nothin
     receiver.script = [500]
     delivery = _delivery(tenant, receiver)
     before = timezone.now()
-    failed = services.delivery_attempt(delivery_id=delivery.id)
+    failed = delivery_attempt(delivery_id=delivery.id)
     assert failed.status == Delivery.Status.PENDING
     assert (failed.attempts, failed.last_response_code) == (1, 500)
     assert failed.last_error == "The receiver answered HTTP 500."
     assert failed.next_attempt_at > before
     assert WebhookEndpoint.objects.get().consecutive_failures == 1
 
-    assert services.delivery_attempt(delivery_id=delivery.id) is None  # not due yet
+    assert delivery_attempt(delivery_id=delivery.id) is None  # not due yet
     assert len(receiver.requests) == 1
 
     _make_due(delivery)
-    assert services.delivery_attempt(delivery_id=delivery.id).status == Delivery.Status.DELIVERED
+    assert delivery_attempt(delivery_id=delivery.id).status == Delivery.Status.DELIVERED
     assert WebhookEndpoint.objects.get().consecutive_failures == 0
-    assert services.delivery_attempt(delivery_id=delivery.id) is None  # already delivered
+    assert delivery_attempt(delivery_id=delivery.id) is None  # already delivered
     assert len(receiver.requests) == 2
 
 
@@ -286,9 +285,9 @@ def test_a_delivery_fails_for_good_after_its_last_attempt(tenant, receiver, sett
     settings.WEBHOOKS_MAX_ATTEMPTS = 2
     receiver.script = [500, 502]
     delivery = _delivery(tenant, receiver)
-    services.delivery_attempt(delivery_id=delivery.id)
+    delivery_attempt(delivery_id=delivery.id)
     _make_due(delivery)
-    final = services.delivery_attempt(delivery_id=delivery.id)
+    final = delivery_attempt(delivery_id=delivery.id)
     assert (final.status, final.attempts, final.last_response_code) == (Delivery.Status.FAILED, 2, 502)
     assert final.next_attempt_at is None
 
@@ -296,7 +295,7 @@ def test_a_delivery_fails_for_good_after_its_last_attempt(tenant, receiver, sett
 def test_an_address_that_turned_private_is_refused_at_delivery(tenant, receiver, settings):
     delivery = _delivery(tenant, receiver)
     settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
-    attempted = services.delivery_attempt(delivery_id=delivery.id)
+    attempted = delivery_attempt(delivery_id=delivery.id)
     assert attempted.status == Delivery.Status.PENDING
     assert attempted.last_response_code is None
     assert "private, loopback or reserved" in attempted.last_error
@@ -307,7 +306,7 @@ def test_retry_waits_grow_exponentially_with_jitter_up_to_the_cap(settings):
     settings.WEBHOOKS_RETRY_BASE_SECONDS = 10
     settings.WEBHOOKS_RETRY_MAX_SECONDS = 3600
     for attempts, ceiling in [(1, 10), (2, 20), (4, 80), (12, 3600), (40, 3600)]:
-        waits = [services.retry_delay_seconds(attempts=attempts) for _ in range(50)]
+        waits = [retry_delay_seconds(attempts=attempts) for _ in range(50)]
         assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
         assert len(set(waits)) > 1
 
@@ -328,20 +327,21 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_its_admins_told(
     second = Delivery.objects.create(
         organization=tenant.organization, event=emit(tenant), endpoint=first.endpoint, attempt_limit=10
     )
-    services.delivery_attempt(delivery_id=first.id)
+    delivery_attempt(delivery_id=first.id)
     assert WebhookEndpoint.objects.get().is_active
     with django_capture_on_commit_callbacks(execute=True):
         Delivery.objects.filter(id=second.id).update(next_attempt_at=timezone.now())
-        services.delivery_attempt(delivery_id=second.id)
+        delivery_attempt(delivery_id=second.id)
 
     endpoint = WebhookEndpoint.objects.get()
     assert not endpoint.is_active
     assert endpoint.disabled_reason == (
         "Disabled after 2 consecutive failed attempts. Last: The receiver answered HTTP 500."
     )
-    # `first` and `waiting` were pending their next attempt: disabling the endpoint failed them too.
-    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.FAILED}
-    assert Delivery.objects.get(id=waiting.id).last_error == "The endpoint was disabled."
+    # Nothing is lost: `first` and `waiting` were pending their next attempt and `second` has attempts
+    # left, so all three are paused, kept for when the endpoint is enabled again.
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.PAUSED}
+    assert Delivery.objects.get(id=waiting.id).next_attempt_at is None
     [mail] = mailoutbox
     assert mail.to == [tenant.admin.email]
     assert endpoint.url in mail.subject and str(endpoint.id) in mail.body
@@ -361,10 +361,10 @@ def test_re_enabling_an_endpoint_clears_its_failures(tenant):
 
 def test_redelivery_sends_the_same_event_once_more(tenant, receiver):
     delivery = _delivery(tenant, receiver)
-    services.delivery_attempt(delivery_id=delivery.id)
+    delivery_attempt(delivery_id=delivery.id)
     redelivered = services.delivery_redeliver(delivery=delivery)
     assert (redelivered.status, redelivered.attempt_limit) == (Delivery.Status.PENDING, 2)
-    assert services.delivery_attempt(delivery_id=delivery.id).attempts == 2
+    assert delivery_attempt(delivery_id=delivery.id).attempts == 2
     first, second = receiver.requests
     assert first.headers["LedgerX-Event-Id"] == second.headers["LedgerX-Event-Id"] == str(delivery.event_id)
     assert first.body == second.body
@@ -374,9 +374,9 @@ def test_a_failed_delivery_redelivered_gets_exactly_one_more_attempt(tenant, rec
     settings.WEBHOOKS_MAX_ATTEMPTS = 1
     receiver.script = [500, 500]
     delivery = _delivery(tenant, receiver)
-    assert services.delivery_attempt(delivery_id=delivery.id).status == Delivery.Status.FAILED
+    assert delivery_attempt(delivery_id=delivery.id).status == Delivery.Status.FAILED
     services.delivery_redeliver(delivery=delivery)
-    again = services.delivery_attempt(delivery_id=delivery.id)
+    again = delivery_attempt(delivery_id=delivery.id)
     assert (again.status, again.attempts) == (Delivery.Status.FAILED, 2)
 
 
@@ -409,7 +409,7 @@ def test_the_sweep_dispatches_old_undispatched_events_and_requeues_overdue_deliv
     assert OutboxEvent.objects.get(id=old_event.id).dispatched_at is not None
     assert OutboxEvent.objects.get(id=fresh_event.id).dispatched_at is None
     assert Delivery.objects.filter(event=old_event, endpoint=endpoint).exists()
-    assert services.delivery_attempt(delivery_id=overdue.id).status == Delivery.Status.DELIVERED
+    assert delivery_attempt(delivery_id=overdue.id).status == Delivery.Status.DELIVERED
 
 
 def test_the_purge_deletes_expired_events_once_nothing_is_left_to_send(tenant, settings):
