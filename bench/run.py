@@ -2,12 +2,14 @@
 
 Starts its own gunicorn and Celery workers against the local PostgreSQL and Redis (a database and
 a Redis db of its own), drives them with an asyncio load generator in this process, and prints one
-JSON object and a table; the results also go to bench/results/. The load generator shares the
+JSON object and a table; each run also appends one row to docs/benchmarks.csv (the history of
+every run, described in docs/benchmarks.md). The load generator shares the
 machine's cores with the server: compare ratios measured in one run, not absolutes across runs.
 """
 
 import argparse
 import asyncio
+import csv
 import json
 import os
 import re
@@ -368,12 +370,67 @@ def report(figures: dict, checks: dict) -> None:
     print(f"\n{'figure':<24} value")
     for name, value in figures.items():
         print(f"{name:<24} {value}")
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    (results / f"{stamp}-{os.cpu_count()}cores.json").write_text(json.dumps(figures, indent=2) + "\n")
+    benchmarks_csv_append(run_row("bench", figures))
     if not all(checks.values()):
         raise SystemExit(1)
+
+
+# One row per run of `make bench` or `make spike`, appended; docs/benchmarks.md says what the columns mean.
+BENCHMARKS_CSV = ROOT / "docs" / "benchmarks.csv"
+RUN_COLUMNS = ("run_at", "kind", "commit", "label")
+
+
+def flatten_figures(figures: dict, prefix: str = "") -> dict:
+    """Nested figures as flat columns: {"ingest_statuses": {"202": 5}} becomes {"ingest_statuses.202": 5}."""
+    flat: dict = {}
+    for name, value in figures.items():
+        if isinstance(value, dict):
+            flat.update(flatten_figures(value, f"{prefix}{name}."))
+        else:
+            flat[f"{prefix}{name}"] = value
+    return flat
+
+
+def code_version() -> str:
+    """The commit measured, "-dirty" when the tree has changes; empty outside a git checkout."""
+    try:
+        described = subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return described.stdout.strip()
+
+
+def run_row(kind: str, figures: dict, *, run_at: datetime | None = None) -> dict:
+    """A row of docs/benchmarks.csv. BENCH_LABEL names what sets the run apart (a setting tried, say)."""
+    return {
+        "run_at": (run_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "kind": kind,
+        "commit": code_version(),
+        "label": os.environ.get("BENCH_LABEL", ""),
+        **flatten_figures(figures),
+    }
+
+
+def benchmarks_csv_append(row: dict, path: Path = BENCHMARKS_CSV) -> None:
+    """Append `row`; a figure no earlier run had adds a column (the file is rewritten, earlier rows blank there)."""
+    header: list[str] = list(RUN_COLUMNS)
+    rows: list[dict] = []
+    if path.exists():
+        with path.open(newline="") as existing:
+            reader = csv.DictReader(existing)
+            header = list(reader.fieldnames or header)
+            rows = list(reader)
+    added = [name for name in row if name not in header]
+    if path.exists() and not added:
+        with path.open("a", newline="") as history:
+            csv.DictWriter(history, fieldnames=header).writerow(row)
+        return
+    with path.open("w", newline="") as history:
+        writer = csv.DictWriter(history, fieldnames=header + added)
+        writer.writeheader()
+        writer.writerows([*rows, row])
 
 
 if __name__ == "__main__":

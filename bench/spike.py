@@ -2,17 +2,33 @@
 
 Seeds 500 employees with API tokens on a fresh bench database, runs tests/load/transaction_spike.py
 headless, and exits with locust's verdict (which includes: every accepted spend final, the ledger
-verified).
+verified). Appends the run's row to docs/benchmarks.csv; locust's own CSV files stay in var/spike/.
 """
 
+import csv
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
-from bench.run import BIN, ROOT, free_port, recreate_database, seed, setup_django, start, stop, wait_http
+from bench.run import (
+    BIN,
+    ROOT,
+    benchmarks_csv_append,
+    free_port,
+    recreate_database,
+    run_row,
+    seed,
+    setup_django,
+    start,
+    stop,
+    wait_http,
+)
 
 USERS = int(os.environ.get("SPIKE_USERS", "500"))
+# locust's own CSV files (stats, history, failures), kept out of the repository.
+LOCUST_CSV_PREFIX = ROOT / "var" / "spike" / "spike"
 
 
 def main() -> None:
@@ -34,6 +50,7 @@ def main() -> None:
         )
     )
 
+    LOCUST_CSV_PREFIX.parent.mkdir(parents=True, exist_ok=True)
     port = free_port()
     processes = [
         start([str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "ledgerx.wsgi"], port),
@@ -78,7 +95,7 @@ def main() -> None:
                 f"http://127.0.0.1:{port}",
                 "--only-summary",
                 "--csv",
-                str(ROOT / "bench" / "results" / "spike"),
+                str(LOCUST_CSV_PREFIX),
             ],
             env={**os.environ, "SPIKE_TOKENS_FILE": str(tokens_file)},
             check=False,
@@ -87,7 +104,28 @@ def main() -> None:
         for process in processes:
             stop(process)
         tokens_file.unlink(missing_ok=True)
+    benchmarks_csv_append(run_row("spike", spike_figures(Path(f"{LOCUST_CSV_PREFIX}_stats.csv"), result.returncode)))
     sys.exit(result.returncode)
+
+
+def spike_figures(stats_csv: Path, exit_code: int) -> dict:
+    """The run's figures from locust's stats file: requests, retries answered as replays, failures, rate, latency."""
+    with stats_csv.open(newline="") as stats:
+        rows = {row["Name"]: row for row in csv.DictReader(stats)}
+    total = rows["Aggregated"]
+    return {
+        "cores": os.cpu_count(),
+        "spike_users": USERS,
+        "spike_requests": int(total["Request Count"]),
+        "spike_retries": int(rows.get("POST /transactions (retry)", {}).get("Request Count", 0)),
+        "spike_failures": int(total["Failure Count"]),
+        "spike_rps": round(float(total["Requests/s"]), 1),
+        "spike_p50_ms": float(total["50%"]),
+        "spike_p99_ms": float(total["99%"]),
+        "spike_max_ms": round(float(total["Max Response Time"]), 1),
+        # 0: no failure, every accepted spend final and the ledger verified (tests/load/transaction_spike.py).
+        "spike_exit_code": exit_code,
+    }
 
 
 if __name__ == "__main__":
