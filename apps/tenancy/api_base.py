@@ -32,20 +32,27 @@ def validated(serializer_class, data, *, passthrough: Collection[str] = (), **kw
     if not isinstance(data, dict):
         raise InvalidInput("The body must be a JSON object.")
     serializer = serializer_class(data=data, **kwargs)
-    unknown = sorted(set(data) - set(serializer.fields) - set(passthrough))
-    if unknown:
-        raise InvalidInput(
-            f"Unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
-            fields={name: ["Unknown field."] for name in unknown},
-        )
+    # Every problem at once, so a client fixes its request in one go.
+    problems: dict[str, list] = {
+        name: ["Unknown field."] for name in sorted(set(data) - set(serializer.fields) - set(passthrough))
+    }
     if hasattr(data, "getlist"):  # a QueryDict keeps every value of a repeated parameter; .get() reads the last
-        repeated = sorted(name for name in data if len(data.getlist(name)) > 1)
-        if repeated:
-            raise InvalidInput(
-                f"Given more than once: {', '.join(repeated)}.",
-                fields={name: ["Given more than once."] for name in repeated},
-            )
-    serializer.is_valid(raise_exception=True)
+        problems.update({name: ["Given more than once."] for name in sorted(data) if len(data.getlist(name)) > 1})
+    if not serializer.is_valid():
+        problems.update(
+            {
+                name: [str(error) for error in errors] if isinstance(errors, list) else errors
+                for name, errors in serializer.errors.items()
+            }
+        )
+    if problems:
+        unknown = [name for name, errors in problems.items() if errors == ["Unknown field."]]
+        message = (
+            f"Unknown field{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}."
+            if unknown
+            else ("The request is not valid.")
+        )
+        raise InvalidInput(message, fields=problems)
     return serializer.validated_data
 
 
