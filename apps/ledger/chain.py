@@ -93,7 +93,8 @@ def entry_hash(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _hash_of(entry: Entry, *, prev_hash: str, sequence: int) -> str:
+def link_hash(entry: Entry, *, prev_hash: str, sequence: int) -> str:
+    """The hash of `entry` as link `sequence` of its chain, after `prev_hash`."""
     return entry_hash(
         prev_hash=prev_hash,
         sequence=sequence,
@@ -125,7 +126,7 @@ def entries_seal(*, organization_id: uuid.UUID, batch_size: int = SEAL_BATCH_SIZ
     for entry in unsealed:
         sequence += 1
         prev_hash_of_entry = prev_hash
-        prev_hash = _hash_of(entry, prev_hash=prev_hash_of_entry, sequence=sequence)
+        prev_hash = link_hash(entry, prev_hash=prev_hash_of_entry, sequence=sequence)
         seals.append(
             EntrySeal(
                 organization_id=organization_id,

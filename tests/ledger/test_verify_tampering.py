@@ -164,17 +164,7 @@ def test_a_chain_rehashed_consistently_in_sql(tenant):
         prev_hash = target_seal.prev_hash
         for seal in EntrySeal.objects.of(tenant.organization).filter(sequence__gte=target_seal.sequence):
             entry = Entry.objects.get(id=seal.entry_id)  # as edited: the ORM reads the committed row
-            link = chain.entry_hash(
-                prev_hash=prev_hash,
-                sequence=seal.sequence,
-                entry_id=entry.id,
-                organization_id=entry.organization_id,
-                transaction_id=entry.transaction_id,
-                account_id=entry.account_id,
-                amount_minor=entry.amount_minor,
-                currency=entry.currency,
-                created_at=entry.created_at,
-            )
+            link = chain.link_hash(entry, prev_hash=prev_hash, sequence=seal.sequence)
             cursor.execute(
                 "UPDATE ledger_entryseal SET prev_hash = %s, hash = %s WHERE id = %s", [prev_hash, link, seal.id]
             )
