@@ -7,8 +7,9 @@ foreign keys and checks, seven indexes) that was measured on the 2-core machine 
 of PostgreSQL's CPU and 50 µs of the web process's (quoting every value) per request. This cursor binds on the
 server and prepares each statement the first time its connection runs it.
 
-Prepared statements belong to the server session: a connection pooler in front of PostgreSQL must
-keep them (PgBouncer from 1.21 with `max_prepared_statements`, or session pooling).
+Prepared statements belong to the server session, and so do the settlement lock and the drain lease
+(session advisory locks taken outside the transaction): a pooler in front of PostgreSQL must use
+session pooling (docs/operations.md, "Connection poolers").
 """
 
 import logging
