@@ -112,7 +112,7 @@ def settle_during(run) -> list[float]:
     """Settle one spend at a time while `run` verifies in another thread; each settlement's seconds."""
     from django.db import connections
 
-    from apps.ledger import services
+    from apps.spending import services
     from apps.tenancy.models import User
 
     user = User.objects.get(email="bench@example.com")
@@ -132,10 +132,10 @@ def settle_during(run) -> list[float]:
     while not done.is_set() or not latencies:
         index += 1
         started = time.monotonic()
-        spend, _ = services.transaction_submit(
+        services.transaction_submit(
             user=user, idempotency_key=f"during-{index}", amount="1.00", currency="USD", merchant="M", category="c"
         )
-        services.settlement_run(organization_id=user.organization_id, transaction_id=spend.id)
+        services.settlement_run(organization_id=user.organization_id)
         latencies.append(time.monotonic() - started)
     thread.join()
     return latencies

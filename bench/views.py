@@ -9,7 +9,7 @@ import uuid
 from django.db import connection
 from rest_framework.response import Response
 
-from apps.ledger.serializers import TransactionSubmitInput
+from apps.spending.serializers import TransactionSubmitInput
 from apps.tenancy.api_base import TenantAPIView
 
 

@@ -6,6 +6,8 @@ from apps.system import views as system_views
 
 api_v1 = [
     path("", include("apps.tenancy.urls")),
+    path("", include("apps.budgets.urls")),
+    path("", include("apps.spending.urls")),
     path("", include("apps.ledger.urls")),
     path("", include("apps.approvals.urls")),
     path("webhooks/", include("apps.webhooks.urls")),

@@ -1,35 +1,27 @@
-"""Approvals in the back office.
+"""Approval policies in the back office (the requests they open are apps/spending/admin.py's).
 
 Policies are added and deleted, never edited: a new policy goes through approval_policy_create, so the
-rules for a valid policy live in the service alone. Requests are read-only; the approve and reject
-actions sign the waiting step through approval_decide as the acting staff user, who must be the one
-that step waits for, exactly as on the pages and in the API.
+rules for a valid policy live in the service alone.
 """
 
 from django import forms
-from django.contrib import admin, messages
-from django.urls import reverse
-from django.utils.html import format_html
+from django.contrib import admin
 
 from apps.tenancy.admin_scoping import (
-    ActionForm,
     OrganizationScopedAdmin,
-    action_form,
-    action_form_page,
-    role_in,
 )
 from apps.tenancy.models import Role
-from apps.tenancy.permissions import ADMIN_ROLES, FINANCE_ROLES, PLATFORM_ROLES, STAFF_ROLES
+from apps.tenancy.permissions import ADMIN_ROLES, PLATFORM_ROLES
 from ledgerx.errors import LedgerXError
 from ledgerx.money import MoneyError, format_money, parse_amount
 
-from . import selectors, services
-from .models import MAX_LEVELS, ApprovalDecision, ApprovalPolicy, ApprovalRequest, ApproverKind
+from . import services
+from .models import MAX_LEVELS, ApprovalPolicy, ApproverKind
 
 STEP_FIELDS = tuple(f"step_{number}" for number in range(1, MAX_LEVELS + 1))
 
 
-def _steps_text(levels: list[str]) -> str:
+def steps_text(levels: list[str]) -> str:
     return " → ".join(ApproverKind(level).label for level in levels)
 
 
@@ -155,161 +147,6 @@ class ApprovalPolicyAdmin(OrganizationScopedAdmin):
 
     @admin.display(description="Who signs, in order")
     def steps(self, policy: ApprovalPolicy) -> str:
-        return _steps_text(policy.levels)
+        return steps_text(policy.levels)
 
 
-class WaitingForFilter(admin.SimpleListFilter):
-    title = "waiting for"
-    parameter_name = "waiting_for"
-
-    def lookups(self, request, model_admin):
-        return ApproverKind.choices
-
-    def queryset(self, request, queryset):
-        if self.value() not in ApproverKind.values:
-            return queryset
-        return selectors.approvals_waiting_for(queryset, kind=self.value())
-
-
-class ApprovalDecisionInline(admin.TabularInline):
-    """The signatures so far; they are written only by approval_decide."""
-
-    model = ApprovalDecision
-    fields = ("step", "approver", "outcome", "note", "created_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    @admin.display(description="Step")
-    def step(self, decision: ApprovalDecision) -> int:
-        return decision.level + 1
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return role_in(request, STAFF_ROLES)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class ApprovalRejectForm(ActionForm):
-    note = forms.CharField(
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Why; the employee reads it as the reason their spend was rejected.",
-    )
-
-
-@admin.register(ApprovalRequest)
-class ApprovalRequestAdmin(OrganizationScopedAdmin):
-    list_display = (
-        "created_at",
-        "spend",
-        "employee",
-        "department",
-        "amount",
-        "status",
-        "waiting_step",
-        "expires_at",
-    )
-    list_filter = (
-        "status",
-        WaitingForFilter,
-        ("transaction__department", admin.RelatedOnlyFieldListFilter),
-        "created_at",
-        "expires_at",
-    )
-    list_select_related = ("transaction__department", "transaction__employee")
-    search_fields = (
-        "=id",
-        "=transaction__id",
-        "transaction__merchant",
-        "transaction__employee__email",
-        "transaction__department__name",
-    )
-    ordering = ("-created_at",)
-    fields = (
-        "organization",
-        "spend",
-        "employee",
-        "department",
-        "amount",
-        "status",
-        "steps",
-        "waiting_step",
-        "policy",
-        "created_at",
-        "expires_at",
-        "decided_at",
-    )
-    readonly_fields = fields
-    inlines = (ApprovalDecisionInline,)
-    actions = ("approve", "reject")
-
-    @admin.display(description="Spend", ordering="transaction__merchant")
-    def spend(self, approval: ApprovalRequest) -> str:
-        spend = approval.transaction
-        url = reverse("admin:ledger_transaction_change", args=[spend.id])
-        return format_html('<a href="{}">{} · {}</a>', url, spend.merchant, spend.category)
-
-    @admin.display(description="Employee", ordering="transaction__employee__email")
-    def employee(self, approval: ApprovalRequest) -> str:
-        return approval.transaction.employee.email
-
-    @admin.display(description="Department", ordering="transaction__department__name")
-    def department(self, approval: ApprovalRequest) -> str:
-        return approval.transaction.department.name
-
-    @admin.display(description="Amount", ordering="transaction__amount_minor")
-    def amount(self, approval: ApprovalRequest) -> str:
-        return format_money(approval.transaction.amount_minor, approval.transaction.currency)
-
-    @admin.display(description="Waiting for")
-    def waiting_step(self, approval: ApprovalRequest) -> str:
-        return approval.waiting_step or "—"
-
-    @admin.display(description="Who signs, in order")
-    def steps(self, approval: ApprovalRequest) -> str:
-        return _steps_text(approval.levels)
-
-    def has_decide_permission(self, request) -> bool:
-        # Approvers sign for their own organization's books; the platform's admins do not.
-        return role_in(request, FINANCE_ROLES)
-
-    @admin.action(description="Approve the selected spends (the step waiting for you)", permissions=["decide"])
-    def approve(self, request, queryset) -> None:
-        self._decide(request, queryset, approve=True, note="")
-
-    @admin.action(description="Reject the selected spends", permissions=["decide"])
-    def reject(self, request, queryset):
-        form = action_form(ApprovalRejectForm, request)
-        if not (form.is_bound and form.is_valid()):
-            return action_form_page(
-                self, request, queryset, form=form, title="Reject spends", submit_label="Reject them"
-            )
-        self._decide(request, queryset, approve=False, note=form.cleaned_data["note"])
-        return None
-
-    def _decide(self, request, queryset, *, approve: bool, note: str) -> None:
-        """One decision per selected request; a refusal of one is reported and the others go on."""
-        for approval in queryset.select_related("transaction__employee"):
-            spend = approval.transaction
-            label = f"{spend.merchant} {format_money(spend.amount_minor, spend.currency)} ({spend.employee.email})"
-            try:
-                decided = services.approval_decide(
-                    actor=request.user, request_id=approval.id, approve=approve, note=note
-                )
-            except LedgerXError as error:
-                self.message_user(request, f"{label}: {error.message}", messages.ERROR)
-                continue
-            if decided.status == ApprovalRequest.Status.APPROVED:
-                outcome = "approved; the spend is posted."
-            elif decided.status == ApprovalRequest.Status.REJECTED:
-                outcome = "rejected; its hold on the budget is released."
-            else:
-                kind = ApproverKind(decided.waiting_for).label.lower()
-                step = f"step {decided.current_level + 1} of {len(decided.levels)}"
-                outcome = f"approved; it now waits for the {kind} ({step})."
-            self.message_user(request, f"{label}: {outcome}")

@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema
 
-from apps.ledger.api import NewestFirst
 from apps.tenancy.api_base import TenantAPIView
 from apps.tenancy.permissions import ADMIN_ROLES
+from ledgerx.pagination import NewestFirst
 from ledgerx.schema import CURSOR_PARAMETERS, cursor_page, error_responses
 
 from . import selectors

@@ -1,9 +1,9 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from apps.ledger.api import NewestFirst
 from apps.tenancy.api_base import TenantAPIView, validated
 from apps.tenancy.permissions import FINANCE_ROLES
+from ledgerx.pagination import NewestFirst
 from ledgerx.schema import CURSOR_PARAMETERS, cursor_page, error_responses
 
 from . import selectors, services

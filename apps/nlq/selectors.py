@@ -20,7 +20,7 @@ from django.utils import timezone
 from apps.budgets.selectors import budget_periods_for
 from apps.fraud.models import FraudAlert
 from apps.ledger.models import Transaction
-from apps.ledger.selectors import transactions_visible
+from apps.spending.selectors import transactions_visible
 from apps.tenancy.models import Department, Organization, User
 from apps.tenancy.permissions import FINANCE_ROLES
 from apps.tenancy.selectors import department_subtree_ids, departments_with_spend_view

@@ -1,9 +1,8 @@
 from rest_framework import serializers
 
-from ledgerx.fields import AmountField, CurrencyField, PeriodField, QueryFilters, StrictCharField
-from ledgerx.money import to_decimal_string
+from ledgerx.fields import CurrencyField, StrictCharField
 
-from .models import Department, Role, User
+from .models import Role, User
 
 
 class TokenInput(serializers.Serializer):
@@ -34,28 +33,6 @@ class UserRoleInput(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
-class DepartmentInput(serializers.Serializer):
-    name = StrictCharField(max_length=120)
-    parent = serializers.UUIDField(required=False, allow_null=True, default=None)
-    monthly_limit = AmountField()
-    currency = CurrencyField(required=False)
-
-
-class DepartmentUpdateInput(serializers.Serializer):
-    name = StrictCharField(max_length=120, required=False)
-    parent = serializers.UUIDField(required=False, allow_null=True)
-    monthly_limit = AmountField(required=False, help_text="The limit each new month opens with.")
-
-
-class BudgetLimitInput(serializers.Serializer):
-    limit = AmountField()
-    period = PeriodField(required=False)
-
-
-class BudgetPeriodFilters(QueryFilters):
-    period = PeriodField(required=False)
-
-
 def user_representation(user: User) -> dict:
     return {
         "id": str(user.id),
@@ -73,17 +50,6 @@ def organization_representation(organization) -> dict:
         "slug": organization.slug,
         "currency": organization.currency,
         "timezone": organization.timezone,
-    }
-
-
-def department_representation(department: Department, budget: dict) -> dict:
-    return {
-        "id": str(department.id),
-        "name": department.name,
-        "parent": str(department.parent_id) if department.parent_id else None,
-        "head": str(department.head_id) if department.head_id else None,
-        "monthly_limit": to_decimal_string(department.monthly_limit_minor, budget["currency"]),
-        "budget": budget,
     }
 
 
@@ -117,24 +83,3 @@ class OrganizationOutput(serializers.Serializer):
 
 class OrganizationListOutput(serializers.Serializer):
     results = OrganizationOutput(many=True)
-
-
-class BudgetOutput(serializers.Serializer):
-    period = serializers.RegexField(r"^\d{4}-\d{2}$")
-    limit = serializers.CharField()
-    spent = serializers.CharField()
-    available = serializers.CharField()
-    currency = serializers.CharField()
-
-
-class BudgetSetOutput(BudgetOutput):
-    notice = serializers.CharField(help_text="Empty, or why the new limit blocks further spend.")
-
-
-class DepartmentOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-    parent = serializers.UUIDField(allow_null=True)
-    head = serializers.UUIDField(allow_null=True)
-    monthly_limit = serializers.CharField(help_text="The standing limit each new month opens with.")
-    budget = BudgetOutput()

@@ -14,17 +14,24 @@ from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
 
-from apps.audit.models import AuditEvent
-from apps.audit.services import audit_record
-from apps.ledger import services as ledger_services
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from ledgerx.money import CURRENCY_EXPONENTS
 
 from . import login_guard, selectors, token_cache
 from .locks import lock_department_tree
 from .models import ApiToken, Department, Organization, Role, User
+from .signals import administration_changed
 
 logger = logging.getLogger(__name__)
+
+
+def _administration_changed(
+    *, actor: User | None, action: str, target: Department | User, before: dict | None = None, after: dict | None = None
+) -> None:
+    """Tell the audit log, in this transaction (see signals.py)."""
+    administration_changed.send(
+        sender=type(target), actor=actor, action=action, target=target, before=before, after=after
+    )
 
 
 def _validate_timezone(name: str) -> None:
@@ -47,7 +54,6 @@ def organization_create(*, name: str, currency: str, timezone_name: str = "UTC")
     while Organization.objects.filter(slug=slug).exists():
         slug = f"{base_slug}-{secrets.token_hex(3)}"
     organization = Organization.objects.create(name=name, slug=slug, currency=currency, timezone=timezone_name)
-    ledger_services.account_open_card_funding(organization=organization)
     return organization
 
 
@@ -96,9 +102,8 @@ def department_create(
         raise InvalidInput(
             f"A department named '{name}' already exists there.", fields={"name": ["Must be unique among siblings."]}
         ) from None
-    ledger_services.account_open_expense(department=department)
-    audit_record(
-        actor=actor, action=AuditEvent.Action.DEPARTMENT_CREATED, target=department, after=_department_state(department)
+    _administration_changed(
+        actor=actor, action="department.created", target=department, after=_department_state(department)
     )
     return department
 
@@ -144,8 +149,8 @@ def department_update(
         ) from None
     after = _department_state(department)
     if after != before:
-        audit_record(
-            actor=actor, action=AuditEvent.Action.DEPARTMENT_UPDATED, target=department, before=before, after=after
+        _administration_changed(
+            actor=actor, action="department.updated", target=department, before=before, after=after
         )
     return department
 
@@ -163,8 +168,8 @@ def department_set_standing_limit(*, department: Department, limit_minor: int, a
     department.save(update_fields=["monthly_limit_minor"])
     after = _department_state(department)
     if after != before:
-        audit_record(
-            actor=actor, action=AuditEvent.Action.DEPARTMENT_UPDATED, target=department, before=before, after=after
+        _administration_changed(
+            actor=actor, action="department.updated", target=department, before=before, after=after
         )
     return department
 
@@ -185,9 +190,9 @@ def department_set_head(*, department: Department, head: User, actor: User | Non
         remove_perm("tenancy.view_department_spend", department.head, department)
     department.head = head
     department.save(update_fields=["head"])
-    audit_record(
+    _administration_changed(
         actor=actor,
-        action=AuditEvent.Action.DEPARTMENT_HEAD_SET,
+        action="department.head_set",
         target=department,
         before=before,
         after=_department_state(department),
@@ -253,7 +258,7 @@ def user_create(
             )
     except IntegrityError:
         raise InvalidInput("A user with that email already exists.", fields={"email": ["Already in use."]}) from None
-    audit_record(actor=actor, action=AuditEvent.Action.USER_CREATED, target=user, after=_user_state(user))
+    _administration_changed(actor=actor, action="user.created", target=user, after=_user_state(user))
     return user
 
 
@@ -287,8 +292,8 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
     before = _user_state(user)
     user.role = role
     user.save(update_fields=["role"])
-    audit_record(
-        actor=actor, action=AuditEvent.Action.USER_ROLE_CHANGED, target=user, before=before, after=_user_state(user)
+    _administration_changed(
+        actor=actor, action="user.role_changed", target=user, before=before, after=_user_state(user)
     )
     return user
 

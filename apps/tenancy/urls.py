@@ -11,7 +11,4 @@ urlpatterns = [
     path("organizations", api.OrganizationListCreateApi.as_view(), name="organization-list"),
     path("users", api.UserListCreateApi.as_view(), name="user-list"),
     path("users/<uuid:user_id>", api.UserDetailApi.as_view(), name="user-detail"),
-    path("departments", api.DepartmentListCreateApi.as_view(), name="department-list"),
-    path("departments/<uuid:department_id>", api.DepartmentDetailApi.as_view(), name="department-detail"),
-    path("departments/<uuid:department_id>/budget", api.DepartmentBudgetApi.as_view(), name="department-budget"),
 ]

@@ -9,7 +9,7 @@ from apps.approvals import selectors as approval_selectors
 from apps.approvals.models import ApprovalRequest
 from apps.budgets import selectors as budget_selectors
 from apps.budgets.services import month_start
-from apps.ledger import selectors as ledger_selectors
+from apps.spending import selectors as spending_selectors
 from apps.system import selectors as system_selectors
 from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES
 from ledgerx.money import format_money, to_decimal_string
@@ -68,7 +68,7 @@ def _employee_context(user) -> dict:
         "organization": user.organization,
         "department": department,
         "budget": budget,
-        "transactions": ledger_selectors.transaction_list(user=user, employee_id=user.id)[:OWN_TRANSACTIONS],
+        "transactions": spending_selectors.transaction_list(user=user, employee_id=user.id)[:OWN_TRANSACTIONS],
     }
 
 
@@ -88,16 +88,16 @@ def _finance_context(user) -> dict:
     organization = user.organization
     currency = organization.currency
     month = _this_month(user)
-    per_day = ledger_selectors.spend_per_day(user=user, month=month)
-    by_category = ledger_selectors.spend_by_category(user=user, month=month)
+    per_day = spending_selectors.spend_per_day(user=user, month=month)
+    by_category = spending_selectors.spend_by_category(user=user, month=month)
     return {
         "organization": organization,
         "month": month,
         "now": timezone.now(),
         "budgets": budget_selectors.budget_overview(user=user, month=month),
         "by_category": by_category,
-        "top_merchants": ledger_selectors.top_merchants(user=user, month=month),
-        "recent": ledger_selectors.transaction_list(user=user)[:RECENT_TRANSACTIONS],
+        "top_merchants": spending_selectors.top_merchants(user=user, month=month),
+        "recent": spending_selectors.transaction_list(user=user)[:RECENT_TRANSACTIONS],
         "chart_data": {
             "currency": currency,
             "per_day": {

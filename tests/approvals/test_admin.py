@@ -13,7 +13,7 @@ from apps.approvals.models import ApprovalPolicy, ApprovalRequest
 from apps.budgets.models import BudgetPeriod
 from apps.ledger.models import Transaction
 from tests.factories import DepartmentFactory
-from tests.spending import refreshed, settle_all, spend_submit
+from tests.spends import refreshed, settle_all, spend_submit
 
 POLICIES = "/admin/approvals/approvalpolicy/"
 REQUESTS = "/admin/approvals/approvalrequest/"

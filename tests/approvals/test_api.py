@@ -9,7 +9,7 @@ from apps.tenancy.models import Role
 from apps.tenancy.services import department_set_head
 from tests.factories import UserFactory
 from tests.processes import wait_until
-from tests.spending import settle_all, spend_submit
+from tests.spends import settle_all, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,12 +9,13 @@ from apps.approvals.models import ApprovalRequest
 from apps.budgets.models import BudgetPeriod
 from apps.ledger.models import Entry, Transaction
 from apps.ledger.selectors import ledger_verify
+from apps.spending import services as spending_services
 from apps.tenancy.models import Role
 from apps.tenancy.services import department_set_head
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.conftest import run_in_threads
 from tests.factories import DepartmentFactory, UserFactory
-from tests.spending import refreshed, settle_all, spend_submit
+from tests.spends import refreshed, settle_all, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,10 +61,10 @@ def test_a_spend_in_the_band_is_held_and_waits(tenant, head):
 def test_the_last_approval_turns_the_hold_into_spend_with_a_journal(tenant, head):
     two_step_policy(tenant)
     spend, request = waiting_spend(tenant)
-    services.approval_decide(actor=head, request_id=request.id, approve=True, note="needed")
+    spending_services.approval_decide(actor=head, request_id=request.id, approve=True, note="needed")
     assert refreshed(spend).status == Transaction.Status.AWAITING_APPROVAL
     assert ApprovalRequest.objects.get(id=request.id).current_level == 1
-    services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
+    spending_services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
     assert refreshed(spend).status == Transaction.Status.POSTED
     assert ApprovalRequest.objects.get(id=request.id).status == ApprovalRequest.Status.APPROVED
     assert sorted(Entry.objects.filter(transaction=spend).values_list("amount_minor", flat=True)) == [-600_000, 600_000]
@@ -75,8 +76,8 @@ def test_a_rejection_releases_the_hold_with_a_reason(tenant, head):
     two_step_policy(tenant)
     spend, request = waiting_spend(tenant)
     with pytest.raises(InvalidInput):
-        services.approval_decide(actor=head, request_id=request.id, approve=False, note="")
-    services.approval_decide(actor=head, request_id=request.id, approve=False, note="not this quarter")
+        spending_services.approval_decide(actor=head, request_id=request.id, approve=False, note="")
+    spending_services.approval_decide(actor=head, request_id=request.id, approve=False, note="not this quarter")
     spend = refreshed(spend)
     assert spend.status == Transaction.Status.REJECTED
     assert spend.rejection_reason == (
@@ -84,7 +85,7 @@ def test_a_rejection_releases_the_hold_with_a_reason(tenant, head):
     )
     assert (period(tenant).spent_minor, period(tenant).held_minor) == (0, 0)
     with pytest.raises(Conflict):
-        services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
+        spending_services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
     assert ledger_verify()["ok"]
 
 
@@ -99,19 +100,19 @@ def test_separation_of_duties(tenant, head):
     settle_all(tenant.organization)
     own = ApprovalRequest.objects.get(transaction=spend)
     with pytest.raises(Forbidden, match="own spend"):
-        services.approval_decide(actor=tenant.finance, request_id=own.id, approve=True)
+        spending_services.approval_decide(actor=tenant.finance, request_id=own.id, approve=True)
 
     _, request = waiting_spend(tenant, "2000.00")
     with pytest.raises(Forbidden, match="waits for the finance manager"):
-        services.approval_decide(actor=head, request_id=request.id, approve=True)
+        spending_services.approval_decide(actor=head, request_id=request.id, approve=True)
     with pytest.raises(Forbidden):
-        services.approval_decide(actor=tenant.employee, request_id=request.id, approve=True)
+        spending_services.approval_decide(actor=tenant.employee, request_id=request.id, approve=True)
     # A second finance manager exists, so the second step is not escalated (see test_routing_*).
     second_finance = UserFactory(role=Role.FINANCE_MANAGER, organization=tenant.organization)
-    services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
+    spending_services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
     with pytest.raises(Forbidden, match="already signed"):
-        services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
-    services.approval_decide(actor=second_finance, request_id=request.id, approve=True)
+        spending_services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
+    spending_services.approval_decide(actor=second_finance, request_id=request.id, approve=True)
     assert ApprovalRequest.objects.get(id=request.id).status == ApprovalRequest.Status.APPROVED
 
 
@@ -119,13 +120,13 @@ def test_another_tenant_cannot_decide(tenant, head, other_tenant):
     two_step_policy(tenant)
     _, request = waiting_spend(tenant)
     with pytest.raises(NotFound):
-        services.approval_decide(actor=other_tenant.finance, request_id=request.id, approve=True)
+        spending_services.approval_decide(actor=other_tenant.finance, request_id=request.id, approve=True)
 
 
 def test_without_a_head_the_org_admin_signs_the_head_step(tenant):
     two_step_policy(tenant)
     _, request = waiting_spend(tenant)
-    services.approval_decide(actor=tenant.admin, request_id=request.id, approve=True)
+    spending_services.approval_decide(actor=tenant.admin, request_id=request.id, approve=True)
     assert ApprovalRequest.objects.get(id=request.id).current_level == 1
 
 
@@ -217,8 +218,8 @@ def test_bad_policies_are_refused(tenant, other_tenant):
 def test_expiry_releases_the_hold(tenant, head):
     two_step_policy(tenant)
     spend, request = waiting_spend(tenant)
-    assert services.approval_expire_due() == 0
-    assert services.approval_expire_due(now=timezone.now() + timezone.timedelta(days=4)) == 1
+    assert spending_services.approval_expire_due() == 0
+    assert spending_services.approval_expire_due(now=timezone.now() + timezone.timedelta(days=4)) == 1
     spend = refreshed(spend)
     assert spend.status == Transaction.Status.REJECTED
     assert "Approval expired" in spend.rejection_reason
@@ -239,16 +240,16 @@ def test_holds_and_ordinary_spends_racing_never_overrun_the_budget(tenant):
     spends = held + ordinary
 
     def settle_one(index):
-        from apps.ledger.services import settlement_run
+        from apps.spending.services import settlement_run
 
-        return settlement_run(organization_id=tenant.organization.id, transaction_id=spends[index].id, batch_size=1)
+        return settlement_run(organization_id=tenant.organization.id, batch_size=1)
 
     run_in_threads(len(spends), settle_one)
     settle_all(tenant.organization)
     budget = period(tenant)
     assert budget.spent_minor + budget.held_minor <= budget.limit_minor
     for request in ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING):
-        services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
+        spending_services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
     budget = period(tenant)
     assert budget.held_minor == 0 and budget.spent_minor <= budget.limit_minor
     assert ledger_verify()["ok"]
@@ -267,7 +268,7 @@ def test_two_approvers_at_once_produce_one_outcome_and_one_journal(tenant):
 
     def approve(index):
         try:
-            services.approval_decide(actor=approvers[index], request_id=request.id, approve=True)
+            spending_services.approval_decide(actor=approvers[index], request_id=request.id, approve=True)
             return "approved"
         except Conflict:
             return "conflict"

@@ -11,7 +11,7 @@ from apps.tenancy.models import Role
 from ledgerx.errors import Conflict
 from tests.factories import PASSWORD, UserFactory
 from tests.owner import owner_cursor
-from tests.spending import spend_settled
+from tests.spends import spend_settled
 
 
 def _events(organization, action):

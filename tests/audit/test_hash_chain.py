@@ -23,7 +23,7 @@ from ledgerx.celery import app as celery_app
 from tests.conftest import run_in_threads
 from tests.factories import DepartmentFactory
 from tests.owner import owner_cursor
-from tests.spending import spend_reverse, spend_settled
+from tests.spends import spend_reverse, spend_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,7 +3,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 
 from apps.budgets.models import BudgetPeriod
-from tests.spending import spend_settled
+from tests.spends import spend_settled
 
 
 def admin_client(user) -> Client:

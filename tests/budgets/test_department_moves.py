@@ -12,11 +12,11 @@ from apps.budgets.department_moves import department_change
 from apps.budgets.models import BudgetPeriod
 from apps.budgets.services import budget_period_set_limit, month_start
 from apps.budgets.totals import BudgetExceeded
-from apps.ledger import services as ledger_services
 from apps.ledger.selectors import ledger_verify
+from apps.spending import services as spending_services
 from apps.tenancy.models import Department, Role
 from tests.factories import DepartmentFactory, UserFactory
-from tests.spending import settle_all, spend_reverse, spend_settled, spend_submit
+from tests.spends import settle_all, spend_reverse, spend_settled, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)  # settlement and moves take the lock outside a transaction
 
@@ -116,7 +116,7 @@ def test_moves_racing_settlement_leave_every_budget_equal_to_the_ledger(tenant, 
         try:
             while not stop.is_set():
                 spend_submit(tree["spender"], "1.00")
-                ledger_services.settlement_run(organization_id=tenant.organization.id)
+                spending_services.settlement_run(organization_id=tenant.organization.id)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:

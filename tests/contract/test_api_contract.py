@@ -17,7 +17,7 @@ from apps.ledger.models import Entry, Transaction
 from apps.tenancy.models import Department, Role
 from tests.security import tenant_objects
 from tests.security.routes import api_routes
-from tests.spending import spend_reverse, spend_settled, spend_submit
+from tests.spends import spend_reverse, spend_settled, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,13 +15,13 @@ from django.db import connection
 
 from apps.budgets import totals as budget_totals
 from apps.budgets.models import BudgetPeriod
-from apps.ledger import services
 from apps.ledger.models import Entry, Transaction
 from apps.ledger.selectors import ledger_verify
+from apps.spending import idempotency, services
 from tests.factories import PASSWORD
 from tests.owner import owner_cursor
 from tests.processes import PrivateRedis, process_env, start_beat, start_web, start_worker, stop, wait_until
-from tests.spending import settle_all, spend_submit
+from tests.spends import settle_all, spend_submit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -136,16 +136,15 @@ def test_redis_restarted_with_its_data_gone_loses_nothing(tenant, tmp_path):
 
 
 def test_connection_cut_during_ingestion_answers_503_and_writes_nothing(api, tenant, monkeypatch):
-    from apps.ledger import services
 
-    real_fingerprint = services.idempotency.fingerprint
+    real_fingerprint = idempotency.fingerprint
 
     def fingerprint_then_lose_the_database(request):
         _terminate_backend(connection.connection.info.backend_pid)
         return real_fingerprint(request)
 
     client = api(tenant.employee)
-    monkeypatch.setattr(services.idempotency, "fingerprint", fingerprint_then_lose_the_database)
+    monkeypatch.setattr(idempotency, "fingerprint", fingerprint_then_lose_the_database)
     response = client.post("/api/v1/transactions", SPEND, format="json", HTTP_IDEMPOTENCY_KEY="cut")
     assert response.status_code == 503
     assert response["Retry-After"]

@@ -16,8 +16,8 @@ from django_redis import get_redis_connection
 
 from apps.fraud import services as fraud_services
 from apps.fraud.models import FraudAlert, FraudSettings, Rule, TransactionRisk
-from apps.ledger import services as ledger_services
 from apps.ledger.models import Transaction
+from apps.spending import services as spending_services
 from ledgerx.celery import app as celery_app
 
 
@@ -49,7 +49,7 @@ def _no_quiet_hours(tenant):
 
 
 def _submit(tenant, key: str, amount: str, category: str) -> Transaction:
-    spend, _ = ledger_services.transaction_submit(
+    spend, _ = spending_services.transaction_submit(
         user=tenant.employee,
         idempotency_key=key,
         amount=amount,
@@ -122,7 +122,7 @@ def test_a_broker_refusing_scoring_does_not_fail_settlement_and_the_sweep_scores
     spend = _submit(tenant, "casino-2", "120.00", "gambling")
     redis = get_redis_connection("default")
     with broker_refusing():
-        result = ledger_services.settlement_run(organization_id=tenant.organization.id)
+        result = spending_services.settlement_run(organization_id=tenant.organization.id)
     assert result.posted == [spend.id]
     assert redis.llen("fraud") == 0  # the scoring request was refused, and settlement did not mind
 

@@ -39,12 +39,13 @@ from apps.budgets.services import budget_period_set_limit, month_start
 from apps.budgets.totals import BudgetExceeded
 from apps.ledger.models import Account, Entry, Transaction
 from apps.ledger.selectors import ledger_verify
+from apps.spending import services as spending_services
 from apps.tenancy.models import Department, Role
 from apps.tenancy.services import department_set_head
 from ledgerx.errors import Conflict, Forbidden, InvalidInput
 from ledgerx.money import to_decimal_string
 from tests.factories import DepartmentFactory, OrganizationFactory, UserFactory
-from tests.spending import settle_all, spend_reverse, spend_submit
+from tests.spends import settle_all, spend_reverse, spend_submit
 
 try:  # the two checks ledger_verify makes of budgets and journals (the module is being reworked)
     from apps.ledger.verification import budget_problems, journal_problems
@@ -323,7 +324,7 @@ class MoneyMachine(RuleBasedStateMachine):
         note_text = "" if approve else "Not in this quarter's plan"
         if intruder is not None and intruder not in eligible:
             with pytest.raises(Forbidden):
-                approval_services.approval_decide(
+                spending_services.approval_decide(
                     actor=self.users[intruder], request_id=spend.request_id, approve=approve, note="no"
                 )
         if not eligible:
@@ -334,12 +335,12 @@ class MoneyMachine(RuleBasedStateMachine):
         approver = eligible[who % len(eligible)]
         call = {"actor": self.users[approver], "request_id": spend.request_id, "approve": approve, "note": note_text}
         if not approve:
-            approval_services.approval_decide(**call)
+            spending_services.approval_decide(**call)
             spend.status, spend.request_status = Status.REJECTED, "rejected"
             event("decide: rejected")
             return
         if spend.step + 1 < len(spend.levels):
-            approval_services.approval_decide(**call)
+            spending_services.approval_decide(**call)
             spend.signed.add(approver)
             routed = self.route(spend, spend.step + 1)
             if routed is None:
@@ -350,13 +351,13 @@ class MoneyMachine(RuleBasedStateMachine):
             return
         # The last step: the hold becomes spend only where spent + held still fits every limit above.
         if all(self.used(d) <= self.limits[d] for d in self.lineage(spend.department)):
-            approval_services.approval_decide(**call)
+            spending_services.approval_decide(**call)
             spend.status, spend.request_status = Status.POSTED, "approved"
             event("decide: approved and posted")
         else:
             event("decide: approval refused, over a limit")
             with pytest.raises(BudgetExceeded, match="still waits") as refused:
-                approval_services.approval_decide(**call)
+                spending_services.approval_decide(**call)
             assert refused.value.status == 409
 
     @precondition(lambda self: self.waiting())
@@ -368,15 +369,15 @@ class MoneyMachine(RuleBasedStateMachine):
         ApprovalRequest.objects.filter(id=spend.request_id).update(expires_at=timezone.now() - timedelta(seconds=1))
         decision = {"actor": self.users["finance1"], "request_id": spend.request_id, "approve": approve, "note": "late"}
         if sweep:
-            assert approval_services.approval_expire_due() == 1
+            assert spending_services.approval_expire_due() == 1
         else:
             with pytest.raises(Conflict, match="expired") as refused:
-                approval_services.approval_decide(**decision)
+                spending_services.approval_decide(**decision)
             assert refused.value.status == 409
         spend.status, spend.request_status = Status.REJECTED, "expired"
         # Deciding it afterwards is refused too, and changes nothing.
         with pytest.raises(Conflict, match="no longer waiting") as refused:
-            approval_services.approval_decide(**decision)
+            spending_services.approval_decide(**decision)
         assert refused.value.status == 409
 
     @precondition(lambda self: self.with_status(Status.POSTED))

@@ -10,7 +10,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from apps.ledger.models import Account, Entry
 from tests.owner import owner_cursor
-from tests.spending import settle_all, spend_submit
+from tests.spends import settle_all, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -23,7 +23,7 @@ from apps.ledger.models import ChainCheckpoint, Entry, EntrySeal, Transaction
 from apps.ledger.verification import ledger_verify
 from tests.factories import DepartmentFactory
 from tests.owner import owner_cursor
-from tests.spending import spend_reverse, spend_settled
+from tests.spends import spend_reverse, spend_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

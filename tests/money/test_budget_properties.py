@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 
 from apps.budgets.models import BudgetPeriod
 from apps.ledger import chain
-from apps.ledger import services as ledger_services
 from apps.ledger.models import Transaction
 from apps.ledger.selectors import ledger_verify
+from apps.spending import services as spending_services
 from apps.tenancy.models import Role
 from ledgerx.money import to_decimal_string
 from tests.factories import DepartmentFactory, OrganizationFactory, UserFactory
-from tests.spending import spend_reverse, spend_submit
+from tests.spends import spend_reverse, spend_submit
 
 # Round amounts as well as odd ones, so that spends landing exactly on a limit are common.
 limits = st.integers(0, 30).map(lambda n: n * 1_000) | st.integers(0, 30_000)
@@ -103,7 +103,7 @@ def test_budget_decisions_hold_under_any_interleaving(root_limit, team_limit, st
             model.submitted(spend_submit(spenders[who], to_decimal_string(amount, "USD")))
         elif step[0] == "settle":
             _, batch_size, seal = step
-            ledger_services.settlement_run(organization_id=organization.id, batch_size=batch_size)
+            spending_services.settlement_run(organization_id=organization.id, batch_size=batch_size)
             model.settled(batch_size)
             if seal:
                 chain.entries_seal(organization_id=organization.id)

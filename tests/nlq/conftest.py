@@ -14,8 +14,8 @@ from unittest.mock import patch
 import pytest
 from django.core.management import call_command
 
-from apps.ledger import services as ledger_services
 from apps.ledger.models import Transaction
+from apps.spending import services as spending_services
 from apps.tenancy.models import Department, Organization, Role, User
 from tests.factories import DepartmentFactory, OrganizationFactory, UserFactory
 
@@ -37,7 +37,7 @@ class Org:
 def spend_at(user: User, amount: str, merchant: str, category: str, when: datetime) -> Transaction:
     """Submit a spend through the real service as if it were `when` (the service stamps it with now)."""
     with patch("django.utils.timezone.now", return_value=when):
-        transaction, _ = ledger_services.transaction_submit(
+        transaction, _ = spending_services.transaction_submit(
             user=user,
             idempotency_key=uuid.uuid4().hex,
             amount=amount,
@@ -92,9 +92,9 @@ def _build_techcorp() -> Org:
         ("hilton", users["alice"], "150.00", "Hilton", "travel", "2026-05-05T15:00"),  # reversed below
     ):
         org.spends[key] = spend_at(user, amount, merchant, category, at(when))
-    ledger_services.settlement_run(organization_id=org.organization.id)
+    spending_services.settlement_run(organization_id=org.organization.id)
     with patch("django.utils.timezone.now", return_value=at("2026-05-09T15:00")):
-        ledger_services.transaction_reverse(
+        spending_services.transaction_reverse(
             actor=users["finance"], original_id=org.spends["hilton"].id, reason="Duplicate", idempotency_key="rev-1"
         )
     org.spends["hertz"] = spend_at(users["carol"], "120.00", "Hertz", "travel", at("2026-05-14T13:00"))  # pending
@@ -123,7 +123,7 @@ def _build_globex() -> Org:
     org.spends["retreat"] = spend_at(
         org.users["frank"], "9999.00", "Globex Sales Retreat", "travel", at("2026-05-11T10:00")
     )
-    ledger_services.settlement_run(organization_id=org.organization.id)
+    spending_services.settlement_run(organization_id=org.organization.id)
     for spend in org.spends.values():
         spend.refresh_from_db()
     return org

@@ -12,7 +12,7 @@ from apps.webhooks import services as webhook_services
 from apps.webhooks.models import Delivery
 from tests.conftest import Tenant
 from tests.fraud.conftest import score
-from tests.spending import spend_settled
+from tests.spends import spend_settled
 
 
 def approval_policy(tenant: Tenant):

@@ -18,7 +18,7 @@ from tests.conftest import Tenant, client_for
 from tests.factories import PASSWORD, UserFactory
 from tests.security import tenant_objects
 from tests.security.routes import api_routes
-from tests.spending import spend_settled
+from tests.spends import spend_settled
 
 ANONYMOUS = "anonymous"
 ROLES = (ANONYMOUS, Role.EMPLOYEE, Role.FINANCE_MANAGER, Role.ORG_ADMIN, Role.SYSTEM_ADMIN)

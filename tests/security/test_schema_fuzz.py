@@ -28,7 +28,7 @@ from apps.tenancy.models import Role
 from tests.conftest import Tenant
 from tests.security import tenant_objects
 from tests.security.routes import api_routes
-from tests.spending import spend_submit
+from tests.spends import spend_submit
 
 EXAMPLES_PER_OPERATION = 6
 

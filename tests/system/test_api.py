@@ -3,7 +3,7 @@ import re
 import pytest
 
 from apps.tenancy.models import Role
-from tests.spending import spend_submit
+from tests.spends import spend_submit
 
 PROMETHEUS_LINE = re.compile(r'^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+-]+$')
 

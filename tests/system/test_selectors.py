@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.ledger.models import Transaction
 from apps.system import selectors, services
 from ledgerx.celery import app as celery_app
-from tests.spending import spend_submit
+from tests.spends import spend_submit
 
 
 def _queue(stats, name):

@@ -12,12 +12,12 @@ from rest_framework.test import APIClient
 
 from apps.budgets.models import BudgetPeriod
 from apps.budgets.services import month_start
-from apps.ledger import services as ledger_services
+from apps.spending import services as spending_services
 from apps.tenancy import selectors
 from apps.tenancy.demo import DEMO_PASSWORD, seed_demo
 from apps.tenancy.models import ApiToken, Department, Organization, Role, User
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory
-from tests.spending import spend_settled
+from tests.spends import spend_settled
 
 EMPLOYEE, FINANCE, ADMIN, SYSTEM = Role.EMPLOYEE, Role.FINANCE_MANAGER, Role.ORG_ADMIN, Role.SYSTEM_ADMIN
 ROLES = (EMPLOYEE, FINANCE, ADMIN, SYSTEM)
@@ -775,7 +775,7 @@ def test_a_limit_below_what_is_spent_is_allowed_and_says_so(api, tenant):
         HTTP_IDEMPOTENCY_KEY="spend-1",
     )
     assert spend.status_code == 202, spend.content
-    ledger_services.settlement_run(organization_id=tenant.organization.id)
+    spending_services.settlement_run(organization_id=tenant.organization.id)
     client = api(tenant.finance)
     path = f"/api/v1/departments/{tenant.department.id}/budget"
 

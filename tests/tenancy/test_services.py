@@ -13,9 +13,9 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from apps.budgets.models import BudgetPeriod
-from apps.ledger import services as ledger_services
 from apps.ledger.models import Account
-from apps.ledger.selectors import transactions_visible
+from apps.spending import services as spending_services
+from apps.spending.selectors import transactions_visible
 from apps.tenancy import selectors, services
 from apps.tenancy.demo import DEMO_PASSWORD, SYSTEM_ADMIN_EMAIL
 from apps.tenancy.models import ApiToken, Department, Organization, Role, User
@@ -25,7 +25,7 @@ from tests.factories import PASSWORD, DepartmentFactory, OrganizationFactory, Us
 
 
 def _spend(user, key: str = "spend-1", amount: str = "60.00", department_id=None):
-    spend, _ = ledger_services.transaction_submit(
+    spend, _ = spending_services.transaction_submit(
         user=user,
         idempotency_key=key,
         amount=amount,

@@ -9,11 +9,12 @@ import pytest
 from apps.approvals import services
 from apps.approvals.models import ApprovalRequest
 from apps.budgets.models import BudgetPeriod
+from apps.spending import services as spending_services
 from apps.tenancy.models import Department, Role
 from apps.tenancy.services import department_set_head
 from apps.web.templatetags.web_tags import budget_card
 from tests.factories import UserFactory
-from tests.spending import settle_all, spend_submit
+from tests.spends import settle_all, spend_submit
 from tests.web.test_pages import logged_in, nav_titles, text_of
 
 
@@ -80,7 +81,7 @@ def test_the_page_shows_each_approver_what_waits_for_them_with_labelled_controls
     for not_yet in (tenant.employee, tenant.finance, other_tenant.finance):  # the spender, a later step, a stranger
         assert "$6,000 at Dell" not in text_of(logged_in(not_yet).get("/approvals/").content.decode())
 
-    services.approval_decide(actor=head, request_id=approval.id, approve=True, note="Needed for the new team")
+    spending_services.approval_decide(actor=head, request_id=approval.id, approve=True, note="Needed for the new team")
     finance = text_of(logged_in(tenant.finance).get("/approvals/").content.decode())
     assert "$6,000 at Dell" in finance and "Step 2 of 2: finance manager" in finance
     assert "Step 1: approved by head@example.com — “Needed for the new team”" in finance
@@ -90,8 +91,8 @@ def test_the_page_shows_each_approver_what_waits_for_them_with_labelled_controls
 @pytest.mark.django_db(transaction=True)  # settlement and decisions take the settlement lock
 def test_decided_approvals_show_below_for_finance_and_for_those_who_signed(tenant, head):
     approval = waiting_spend(tenant)
-    services.approval_decide(actor=head, request_id=approval.id, approve=True)
-    services.approval_decide(actor=tenant.finance, request_id=approval.id, approve=True)
+    spending_services.approval_decide(actor=head, request_id=approval.id, approve=True)
+    spending_services.approval_decide(actor=tenant.finance, request_id=approval.id, approve=True)
 
     for reader in (tenant.finance, tenant.admin, head):
         panels = logged_in(reader).get("/approvals/panels").content.decode()

@@ -17,7 +17,7 @@ from apps.ledger.selectors import ledger_verify
 from apps.tenancy.demo import DEMO_PASSWORD, seed_demo
 from apps.tenancy.models import Department, Organization, User
 from apps.tenancy.services import department_set_head
-from tests.spending import spend_submit
+from tests.spends import spend_submit
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("LEDGERX_SCREENSHOTS_DIR") or ROOT / "var" / "screenshots")

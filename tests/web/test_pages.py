@@ -9,7 +9,7 @@ from apps.budgets.models import BudgetPeriod
 from apps.tenancy.models import Department, Role
 from apps.web.templatetags.web_tags import budget_card
 from tests.factories import PASSWORD
-from tests.spending import spend_submit
+from tests.spends import spend_submit
 
 
 def logged_in(user) -> Client:

@@ -11,8 +11,9 @@ import pytest
 from django.utils import timezone
 
 from apps.budgets.locks import organization_settlement_lock
-from apps.ledger import services as ledger_services
 from apps.ledger.models import Transaction
+from apps.spending import services as spending_services
+from apps.spending import settlement
 from apps.webhooks import services, signing
 from apps.webhooks.models import Delivery, OutboxEvent, WebhookEndpoint
 from apps.webhooks.tasks import sweep_webhooks
@@ -28,7 +29,7 @@ def _delivered(event_id) -> Delivery | None:
 
 
 def _submit(user, key: str, amount: str) -> Transaction:
-    spend, _ = ledger_services.transaction_submit(
+    spend, _ = spending_services.transaction_submit(
         user=user, idempotency_key=key, amount=amount, currency="USD", merchant="Dell", category="equipment"
     )
     return spend
@@ -82,7 +83,7 @@ def test_an_event_of_a_rolled_back_change_is_never_sent(tenant, receiver, webhoo
     rolled_back: set[str] = set()
 
     def settle_then_fail() -> None:
-        ledger_services._settle_batch(organization_id=tenant.organization.id, batch_size=10, transaction_id=None)
+        settlement._settle_batch(organization_id=tenant.organization.id, batch_size=10)
         rolled_back.update(str(event_id) for event_id in OutboxEvent.objects.values_list("id", flat=True))
         assert len(rolled_back) == 1
         raise RuntimeError("the settlement failed after its event was written")
@@ -96,7 +97,7 @@ def test_an_event_of_a_rolled_back_change_is_never_sent(tenant, receiver, webhoo
     assert not OutboxEvent.objects.exists()
     assert Transaction.objects.get(id=spend.id).status == Transaction.Status.PENDING
 
-    ledger_services.settlement_run(organization_id=tenant.organization.id)
+    spending_services.settlement_run(organization_id=tenant.organization.id)
     [request] = receiver.wait_for(1)
     committed = OutboxEvent.objects.get()
     assert request.headers["LedgerX-Event-Id"] == str(committed.id)

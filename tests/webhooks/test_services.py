@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.ledger import services as ledger_services
+from apps.spending import services as spending_services
 from apps.webhooks import services, signing
 from apps.webhooks.delivery import delivery_attempt, retry_delay_seconds
 from apps.webhooks.events import thresholds_crossed
@@ -156,7 +156,7 @@ def test_thresholds_crossed_only_upwards_and_only_once():
 
 
 def _submit(user, key: str, amount: str):
-    spend, _ = ledger_services.transaction_submit(
+    spend, _ = spending_services.transaction_submit(
         user=user, idempotency_key=key, amount=amount, currency="USD", merchant="Dell", category="equipment"
     )
     return spend
@@ -175,7 +175,7 @@ def test_settlement_emits_posted_rejected_and_budget_threshold_events_in_its_bat
         _submit(tenant.other_employee, "s3", "200.00"),  # 1,050 would exceed the limit
         _submit(tenant.employee, "s4", "150.00"),  # 1,000: crosses 100%
     ]
-    result = ledger_services.settlement_run(organization_id=tenant.organization.id)
+    result = spending_services.settlement_run(organization_id=tenant.organization.id)
     assert result.settled == 4
 
     posted = {p["transaction"]["id"]: p for p in _payloads(EventType.TRANSACTION_POSTED)}
@@ -211,12 +211,12 @@ def test_settlement_emits_posted_rejected_and_budget_threshold_events_in_its_bat
 def test_a_threshold_is_reported_in_the_batch_that_crosses_it_and_not_again(db):
     tenant = Tenant("Acme", limit_minor=100_000)
     _submit(tenant.employee, "s1", "790.00")
-    ledger_services.settlement_run(organization_id=tenant.organization.id)
+    spending_services.settlement_run(organization_id=tenant.organization.id)
     assert _payloads(EventType.BUDGET_THRESHOLD_CROSSED) == []
     _submit(tenant.employee, "s2", "20.00")
-    ledger_services.settlement_run(organization_id=tenant.organization.id)
+    spending_services.settlement_run(organization_id=tenant.organization.id)
     _submit(tenant.employee, "s3", "20.00")
-    ledger_services.settlement_run(organization_id=tenant.organization.id)
+    spending_services.settlement_run(organization_id=tenant.organization.id)
     assert [t["budget"]["threshold_percent"] for t in _payloads(EventType.BUDGET_THRESHOLD_CROSSED)] == [80]
 
 
@@ -224,8 +224,8 @@ def test_a_threshold_is_reported_in_the_batch_that_crosses_it_and_not_again(db):
 def test_a_reversal_emits_transaction_reversed(db):
     tenant = Tenant("Acme")
     spend = _submit(tenant.employee, "s1", "75.00")
-    ledger_services.settlement_run(organization_id=tenant.organization.id)
-    reversal, _ = ledger_services.transaction_reverse(
+    spending_services.settlement_run(organization_id=tenant.organization.id)
+    reversal, _ = spending_services.transaction_reverse(
         actor=tenant.finance, original_id=spend.id, reason="Duplicate charge", idempotency_key="r1"
     )
     [payload] = _payloads(EventType.TRANSACTION_REVERSED)

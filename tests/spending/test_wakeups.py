@@ -9,11 +9,11 @@ import pytest
 from django.db import connections
 from django_redis import get_redis_connection
 
-from apps.ledger import services
 from apps.ledger.models import Transaction
 from apps.ledger.selectors import ledger_verify
+from apps.spending import drain, services, wakeups
 from tests.processes import wait_until
-from tests.spending import spend_submit
+from tests.spends import spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,8 +51,8 @@ def test_a_burst_of_spends_queues_one_wakeup(tenant):
 
 def test_a_spend_whose_wakeup_was_skipped_is_settled_by_the_draining_worker(tenant, monkeypatch):
     # Wide windows, so that the skip below happens whatever the machine's speed.
-    monkeypatch.setattr(services, "WAKEUP_MEMO_SECONDS", 2.0)
-    monkeypatch.setattr(services, "WAKEUP_LINGER_SECONDS", 2.5)
+    monkeypatch.setattr(wakeups, "WAKEUP_MEMO_SECONDS", 2.0)
+    monkeypatch.setattr(wakeups, "WAKEUP_LINGER_SECONDS", 2.5)
     spend_submit(tenant.employee, "1.00")  # queues a wake-up, which this process remembers seeing
     drained: list[int] = []
     worker = _start_drain(tenant.organization, drained)
@@ -72,14 +72,14 @@ def test_the_task_a_full_batch_hands_over_to_finds_the_lease_free(tenant, settin
     settings.SETTLEMENT_BATCH_SIZE = 2
     for _ in range(3):
         spend_submit(tenant.employee, "1.00")
-    real_request = services.settlement_request
+    real_request = drain.settlement_request
     next_task: list[int] = []
 
     def request_and_run_the_next_task_at_once(**kwargs) -> None:
         real_request(**kwargs)
         _start_drain(tenant.organization, next_task).join(timeout=10)
 
-    monkeypatch.setattr(services, "settlement_request", request_and_run_the_next_task_at_once)
+    monkeypatch.setattr(drain, "settlement_request", request_and_run_the_next_task_at_once)
     assert services.settlement_drain(organization_id=tenant.organization.id) == 2
     assert next_task == [1]
     assert _statuses() == {Transaction.Status.POSTED}
@@ -99,7 +99,7 @@ def test_a_full_batch_hands_over_to_a_new_wakeup(tenant, settings):
 
 
 def test_a_second_drain_of_an_organization_leaves_its_wakeup_to_the_drain_in_progress(tenant):
-    from apps.budgets.locks import organization_drain_lease
+    from apps.spending.drain_lease import organization_drain_lease
 
     spend_submit(tenant.employee, "1.00")
     second: list[int] = []
@@ -114,7 +114,7 @@ def test_a_second_drain_of_an_organization_leaves_its_wakeup_to_the_drain_in_pro
 
 def test_a_wakeup_queued_as_a_drain_ends_is_drained_before_it_returns(tenant, monkeypatch):
     spend_submit(tenant.employee, "1.00")
-    real_drain = services._drain_leased
+    real_drain = drain._drain_leased
     rounds: list[int] = []
 
     def drain_then_a_spend_arrives(organization_id):
@@ -124,22 +124,22 @@ def test_a_wakeup_queued_as_a_drain_ends_is_drained_before_it_returns(tenant, mo
         rounds.append(outcome[0])
         return outcome
 
-    monkeypatch.setattr(services, "_drain_leased", drain_then_a_spend_arrives)
-    monkeypatch.setattr(services, "_wakeup_seen_at", {})  # this process has seen no wake-up lately
+    monkeypatch.setattr(drain, "_drain_leased", drain_then_a_spend_arrives)
+    monkeypatch.setattr(wakeups, "_wakeup_seen_at", {})  # this process has seen no wake-up lately
     assert services.settlement_drain(organization_id=tenant.organization.id) == 2
     assert rounds == [1, 1]
     assert _statuses() == {Transaction.Status.POSTED}
 
 
 def test_a_spend_accepted_while_a_drain_is_in_progress_queues_no_task(tenant, monkeypatch):
-    monkeypatch.setattr(services, "WAKEUP_LINGER_SECONDS", 1.5)
+    monkeypatch.setattr(wakeups, "WAKEUP_LINGER_SECONDS", 1.5)
     spend_submit(tenant.employee, "1.00")
     drained: list[int] = []
     worker = _start_drain(tenant.organization, drained)
     consumed = wait_until(lambda: not _wakeup_queued(tenant.organization), timeout=1.0, interval=0.005)
     assert consumed, "the drain consumed the wake-up"
 
-    monkeypatch.setattr(services, "_wakeup_seen_at", {})  # past the memo: the spend asks again
+    monkeypatch.setattr(wakeups, "_wakeup_seen_at", {})  # past the memo: the spend asks again
     redis = get_redis_connection("default")
     queued = redis.llen("settlement")
     spend_submit(tenant.employee, "2.00")
@@ -152,7 +152,7 @@ def test_a_spend_accepted_while_a_drain_is_in_progress_queues_no_task(tenant, mo
 
 
 def test_drain_in_progress_is_the_lease_of_that_organization_only(tenant):
-    from apps.budgets.locks import organization_drain_in_progress, organization_drain_lease
+    from apps.spending.drain_lease import organization_drain_in_progress, organization_drain_lease
     from apps.tenancy.services import organization_create
 
     other = organization_create(name="Other Corp", currency="USD")
@@ -184,7 +184,7 @@ def test_drain_in_progress_is_the_lease_of_that_organization_only(tenant):
 def test_lingering_looks_space_out_as_looks_grow_slow():
     """Quick looks keep the base interval (a spend waits little); a slow look, on a loaded machine,
     stretches it so that the next batch gathers more spends per fixed cost, within a bound."""
-    assert services.lingering_look_interval(0.002) == services.WAKEUP_POLL_SECONDS
-    assert services.lingering_look_interval(0.02) == pytest.approx(services.WAKEUP_POLL_BUSY_FACTOR * 0.02)
-    assert services.lingering_look_interval(5.0) == services.WAKEUP_POLL_MAX_SECONDS
-    assert services.WAKEUP_POLL_SECONDS < services.WAKEUP_POLL_MAX_SECONDS
+    assert drain.lingering_look_interval(0.002) == wakeups.WAKEUP_POLL_SECONDS
+    assert drain.lingering_look_interval(0.02) == pytest.approx(wakeups.WAKEUP_POLL_BUSY_FACTOR * 0.02)
+    assert drain.lingering_look_interval(5.0) == wakeups.WAKEUP_POLL_MAX_SECONDS
+    assert wakeups.WAKEUP_POLL_SECONDS < wakeups.WAKEUP_POLL_MAX_SECONDS

@@ -6,12 +6,12 @@ transaction=True: every contender commits for real, as workers do.
 import pytest
 
 from apps.budgets.models import BudgetPeriod
-from apps.ledger import services
 from apps.ledger.models import Entry, Transaction
 from apps.ledger.selectors import ledger_verify
+from apps.spending import services
 from tests.conftest import run_in_threads
 from tests.factories import DepartmentFactory, UserFactory
-from tests.spending import settle_all, spend_submit
+from tests.spends import settle_all, spend_submit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -20,12 +20,11 @@ def test_forty_concurrent_spends_against_ten_thousand_post_exactly_ten(tenant):
     BudgetPeriod.objects.all().delete()
     tenant.department.monthly_limit_minor = 1_000_000
     tenant.department.save()
-    spends = [spend_submit(tenant.employee, "1000.00") for _ in range(40)]
+    for _ in range(40):
+        spend_submit(tenant.employee, "1000.00")
 
     def settle_one(index):
-        return services.settlement_run(
-            organization_id=tenant.organization.id, transaction_id=spends[index].id, batch_size=1
-        )
+        return services.settlement_run(organization_id=tenant.organization.id, batch_size=1)
 
     run_in_threads(40, settle_one)
     settle_all(tenant.organization)
@@ -78,12 +77,11 @@ def test_sibling_departments_never_exceed_their_shared_parent(tenant):
     left = DepartmentFactory(organization=tenant.organization, parent=parent, monthly_limit_minor=400_000)
     right = DepartmentFactory(organization=tenant.organization, parent=parent, monthly_limit_minor=400_000)
     spenders = [UserFactory(department=left), UserFactory(department=right)]
-    spends = [spend_submit(spenders[i % 2], "500.00") for i in range(30)]
+    for i in range(30):
+        spend_submit(spenders[i % 2], "500.00")
 
     def settle_one(index):
-        return services.settlement_run(
-            organization_id=tenant.organization.id, transaction_id=spends[index].id, batch_size=1
-        )
+        return services.settlement_run(organization_id=tenant.organization.id, batch_size=1)
 
     run_in_threads(30, settle_one)
     settle_all(tenant.organization)
@@ -106,13 +104,12 @@ def test_spends_reversals_and_limit_changes_across_a_hierarchy_never_deadlock(te
     posted = [spend_submit(leaf_user, "10.00") for _ in range(6)]
     settle_all(tenant.organization)
     month = month_start(posted[0].created_at, tenant.organization.timezone)
-    fresh = [spend_submit(leaf_user if i % 2 else middle_user, "7.00") for i in range(12)]
+    for i in range(12):
+        spend_submit(leaf_user if i % 2 else middle_user, "7.00")
 
     def act(index):
         if index < 12:
-            return services.settlement_run(
-                organization_id=tenant.organization.id, transaction_id=fresh[index].id, batch_size=1
-            )
+            return services.settlement_run(organization_id=tenant.organization.id, batch_size=1)
         if index < 18:
             return services.transaction_reverse(
                 actor=tenant.finance, original_id=posted[index - 12].id, reason="race", idempotency_key=f"r{index}"

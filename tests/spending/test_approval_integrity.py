@@ -16,11 +16,12 @@ from apps.budgets.services import budget_period_set_limit, month_start
 from apps.budgets.totals import BudgetExceeded
 from apps.ledger.models import Transaction
 from apps.ledger.selectors import ledger_verify
+from apps.spending import services as spending_services
 from apps.tenancy.models import Role
 from apps.tenancy.services import department_set_head
 from ledgerx.errors import Conflict
 from tests.factories import UserFactory
-from tests.spending import refreshed, settle_all, spend_submit
+from tests.spends import refreshed, settle_all, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,7 +55,7 @@ def test_approving_a_spend_that_no_longer_fits_is_refused_and_the_request_stays_
     budget_period_set_limit(department=tenant.department, month=this_month(tenant), limit_minor=100_000)
 
     with pytest.raises(BudgetExceeded, match=r"budget exceeded.*still waits: raise the limit") as refused:
-        services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
+        spending_services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
     assert refused.value.status == 409 and refused.value.code == "budget_exceeded"
     assert ApprovalRequest.objects.get(id=request.id).status == ApprovalRequest.Status.PENDING
     assert not ApprovalRequest.objects.get(id=request.id).decisions.exists()
@@ -62,7 +63,7 @@ def test_approving_a_spend_that_no_longer_fits_is_refused_and_the_request_stays_
     assert (period(tenant).spent_minor, period(tenant).held_minor) == (0, 200_000)
 
     budget_period_set_limit(department=tenant.department, month=this_month(tenant), limit_minor=300_000)
-    services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
+    spending_services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
     assert refreshed(spend).status == Transaction.Status.POSTED
     assert (period(tenant).spent_minor, period(tenant).held_minor) == (200_000, 0)
     assert ledger_verify()["ok"]
@@ -88,7 +89,7 @@ def test_deciding_an_expired_request_is_refused_and_expires_it(tenant):
     ApprovalRequest.objects.filter(id=request.id).update(expires_at=timezone.now() - timedelta(seconds=1))
 
     with pytest.raises(Conflict, match="expired"):
-        services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
+        spending_services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
     assert ApprovalRequest.objects.get(id=request.id).status == ApprovalRequest.Status.EXPIRED
     assert refreshed(spend).status == Transaction.Status.REJECTED
     assert (period(tenant).spent_minor, period(tenant).held_minor) == (0, 0)
@@ -103,7 +104,7 @@ def test_a_heads_own_spend_escalates_to_finance_instead_of_waiting_forever(tenan
 
     assert request.levels == ["finance_manager"] and request.current_level == 0
     assert request.routing[0]["action"] == "escalated"
-    services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
+    spending_services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
     assert refreshed(spend).status == Transaction.Status.POSTED
 
 
@@ -115,17 +116,17 @@ def test_a_skipping_policy_passes_a_heads_own_spend_to_the_next_step(tenant):
 
     assert request.levels == ["department_head", "org_admin"] and request.current_level == 1
     assert request.routing[0]["action"] == "skipped"
-    services.approval_decide(actor=tenant.admin, request_id=request.id, approve=True)
+    spending_services.approval_decide(actor=tenant.admin, request_id=request.id, approve=True)
     assert refreshed(spend).status == Transaction.Status.POSTED
 
 
 def test_a_later_step_only_an_earlier_signer_could_sign_escalates(tenant):
     policy(tenant, ["finance_manager", "finance_manager"])  # one finance manager in the tenant
     spend, request = waiting(tenant, tenant.employee)
-    services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
+    spending_services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
     request = ApprovalRequest.objects.get(id=request.id)
     assert request.levels == ["finance_manager", "org_admin"] and request.current_level == 1
-    services.approval_decide(actor=tenant.admin, request_id=request.id, approve=True)
+    spending_services.approval_decide(actor=tenant.admin, request_id=request.id, approve=True)
     assert refreshed(spend).status == Transaction.Status.POSTED
 
 
@@ -155,7 +156,7 @@ def test_approvers_racing_a_limit_change_never_leave_spent_over_the_limit(tenant
             barrier.wait()
             for request in mine:
                 try:
-                    services.approval_decide(actor=approver, request_id=request.id, approve=True)
+                    spending_services.approval_decide(actor=approver, request_id=request.id, approve=True)
                     outcomes.append("approved")
                 except BudgetExceeded:
                     outcomes.append("refused")

@@ -10,9 +10,9 @@ import pytest
 from django.db import OperationalError, connection, connections, transaction
 
 from apps.budgets.models import BudgetPeriod
-from apps.ledger import services
 from apps.ledger.models import Entry, Transaction
 from apps.ledger.selectors import ledger_verify
+from apps.spending import intake, services, settlement
 from ledgerx.errors import (
     Conflict,
     Forbidden,
@@ -23,7 +23,7 @@ from ledgerx.errors import (
 )
 from tests.factories import DepartmentFactory, UserFactory
 from tests.owner import owner_cursor
-from tests.spending import refreshed, settle_all, spend_submit
+from tests.spends import refreshed, settle_all, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,7 +102,7 @@ def test_spend_exactly_at_the_limit_posts_and_one_cent_more_is_rejected(tenant):
 def test_settling_twice_changes_nothing(tenant):
     spend = spend_submit(tenant.employee, "10.00")
     settle_all(tenant.organization)
-    result = services.settlement_run(organization_id=tenant.organization.id, transaction_id=spend.id)
+    result = services.settlement_run(organization_id=tenant.organization.id)
     assert result.settled == 0
     assert Entry.objects.filter(transaction=spend).count() == 2
     assert BudgetPeriod.objects.get(department=tenant.department).spent_minor == 1_000
@@ -193,7 +193,7 @@ def test_a_spend_that_failed_leaves_its_key_free_for_the_retry(tenant, monkeypat
     def lose_the_insert(*args, **kwargs):
         raise OperationalError("the connection was lost")
 
-    monkeypatch.setattr(services, "_insert", lose_the_insert)
+    monkeypatch.setattr(intake, "_insert", lose_the_insert)
     with pytest.raises(OperationalError):
         spend_submit(tenant.employee, "1.00", key="failed-once")
     monkeypatch.undo()
@@ -336,7 +336,7 @@ def test_the_settlement_claim_reads_pending_spends_in_index_order(tenant):
         cursor.execute("SET enable_seqscan = off")
         cursor.execute("SET enable_bitmapscan = off")
         try:
-            cursor.execute("EXPLAIN " + services._CLAIM_OLDEST, [tenant.organization.id, 1000])
+            cursor.execute("EXPLAIN " + settlement._CLAIM_OLDEST, [tenant.organization.id, 1000])
             plan = "\n".join(line for (line,) in cursor.fetchall())
         finally:
             cursor.execute("RESET enable_seqscan")
@@ -354,15 +354,6 @@ def test_a_batch_takes_the_oldest_pending_spends_and_says_whether_more_wait(tena
     second = services.settlement_run(organization_id=tenant.organization.id, batch_size=2)
     assert (second.posted, second.more_pending) == ([spends[2].id], False)
     assert refreshed(elsewhere).status == Transaction.Status.PENDING
-
-
-def test_a_named_spend_joins_a_full_batch_in_arrival_order(tenant):
-    spends = [spend_submit(tenant.employee, "1.00") for _ in range(3)]
-
-    result = services.settlement_run(organization_id=tenant.organization.id, batch_size=1, transaction_id=spends[2].id)
-
-    assert result.posted == [spends[0].id, spends[2].id]
-    assert refreshed(spends[1]).status == Transaction.Status.PENDING
 
 
 def test_a_spend_locked_elsewhere_is_skipped_not_waited_for(tenant):

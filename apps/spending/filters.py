@@ -2,7 +2,7 @@
 
 import django_filters
 
-from .models import Transaction
+from apps.ledger.models import Transaction
 
 ORDERINGS = ("created_at", "-created_at", "amount", "-amount")
 

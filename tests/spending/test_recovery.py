@@ -12,9 +12,9 @@ from django_redis import get_redis_connection
 
 from apps.ledger.models import Entry, Transaction
 from apps.ledger.selectors import ledger_verify
-from apps.ledger.services import settlement_sweep
+from apps.spending.services import settlement_sweep
 from ledgerx.celery import app as celery_app
-from tests.spending import spend_submit
+from tests.spends import spend_submit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -48,7 +48,7 @@ def test_a_dropped_queue_message_is_recovered_by_the_sweeper(tenant, settings):
 
 
 def test_a_message_delivered_twice_settles_once(tenant, settlement_worker):
-    from apps.ledger.tasks import settle_pending
+    from apps.spending.tasks import settle_pending
 
     spend = spend_submit(tenant.employee, "10.00")
     for _ in range(3):

@@ -6,7 +6,7 @@ from django.test import Client
 
 from apps.ledger.models import Entry, Transaction
 from tests.factories import DepartmentFactory
-from tests.spending import spend_settled, spend_submit
+from tests.spends import spend_settled, spend_submit
 
 
 def admin_client(user) -> Client:

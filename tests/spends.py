@@ -2,15 +2,15 @@
 
 import uuid
 
-from apps.ledger import services as ledger_services
 from apps.ledger.models import Transaction
+from apps.spending import services as spending_services
 
 
 def spend_submit(
     user, amount: str, *, department_id=None, merchant: str = "Dell", category: str = "equipment", key=None
 ) -> Transaction:
     """A spend accepted through the real service, pending; `key` is its Idempotency-Key (a new one by default)."""
-    spend, _ = ledger_services.transaction_submit(
+    spend, _ = spending_services.transaction_submit(
         user=user,
         idempotency_key=key or f"spend-{uuid.uuid4()}",
         amount=amount,
@@ -25,16 +25,16 @@ def spend_submit(
 def spend_settled(
     user, amount: str, *, department_id=None, merchant: str = "Dell", category: str = "equipment"
 ) -> Transaction:
-    """Submit and settle one spend (posted or rejected); the caller's test must use transaction=True,
-    since settlement takes an advisory lock outside any transaction."""
+    """Submit and settle one spend (posted or rejected), with any spends pending before it; the caller's
+    test must use transaction=True, since settlement takes an advisory lock outside any transaction."""
     spend = spend_submit(user, amount, department_id=department_id, merchant=merchant, category=category)
-    ledger_services.settlement_run(organization_id=user.organization_id, transaction_id=spend.id)
+    spending_services.settlement_run(organization_id=user.organization_id)
     spend.refresh_from_db()
     return spend
 
 
 def spend_reverse(actor, spend: Transaction, reason: str = "Duplicate charge") -> Transaction:
-    reversal, _ = ledger_services.transaction_reverse(
+    reversal, _ = spending_services.transaction_reverse(
         actor=actor, original_id=spend.id, reason=reason, idempotency_key=f"reverse-{uuid.uuid4()}"
     )
     return reversal
@@ -42,7 +42,7 @@ def spend_reverse(actor, spend: Transaction, reason: str = "Duplicate charge") -
 
 def settle_all(organization) -> None:
     """Settle every pending spend of the organization, batch after batch, as a worker would."""
-    while ledger_services.settlement_run(organization_id=organization.id).settled:
+    while spending_services.settlement_run(organization_id=organization.id).settled:
         pass
 
 

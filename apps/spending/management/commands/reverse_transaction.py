@@ -3,7 +3,7 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.ledger.models import Transaction
-from apps.ledger.services import transaction_reverse
+from apps.spending.services import transaction_reverse
 from apps.tenancy.models import Role, User
 from ledgerx.errors import LedgerXError
 

@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 
 from apps.budgets.services import month_start
-from apps.ledger import selectors
-from apps.ledger.services import transaction_reverse
-from tests.spending import spend_settled
+from apps.spending import selectors
+from apps.spending.services import transaction_reverse
+from tests.spends import spend_settled
 
 
 def _month(user):

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SpendingConfig(AppConfig):
+    name = "apps.spending"
+    label = "spending"

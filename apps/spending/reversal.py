@@ -1,0 +1,107 @@
+"""Reversal: a posted spend undone by a compensating journal, its budget released."""
+
+import uuid
+
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_record
+from apps.budgets.locks import organization_settlement_lock
+from apps.ledger.models import Transaction
+from apps.ledger.services import Journal, journal_write
+from apps.tenancy.models import User
+from ledgerx.db import run_serializable
+from ledgerx.errors import Conflict, NotFound
+
+from .holds import spend_totals
+from .idempotency import idempotent_create, replay_of, validate_key
+from .intake import clean_text
+from .money_events import money_events_emit
+
+
+def transaction_reverse(
+    *, actor: User, original_id: uuid.UUID, reason: str, idempotency_key: str
+) -> tuple[Transaction, bool]:
+    """Reverse a posted spend with a compensating journal and release the budget it consumed.
+
+    Returns the reversal transaction and whether this call was a replay.
+    """
+    organization = actor.organization
+    key = validate_key(idempotency_key)
+    reason = clean_text(reason, field_name="reason", max_length=1000, required=True)
+    if not Transaction.objects.of(organization).filter(id=original_id).exists():
+        raise NotFound("Transaction not found.")
+    request = {"kind": "reversal", "user": actor.id, "original": original_id, "reason": reason}
+
+    def create(request_fingerprint: str) -> tuple[Transaction, bool]:
+        with organization_settlement_lock(organization.id):
+            # A repeat that waited here for its original finds the reversal, not an original already reversed.
+            replayed = replay_of(organization=organization, key=key, request_fingerprint=request_fingerprint)
+            if replayed is not None:
+                return replayed, True
+            reversal = run_serializable(
+                lambda: _reverse(
+                    actor=actor,
+                    original_id=original_id,
+                    reason=reason,
+                    key=key,
+                    request_fingerprint=request_fingerprint,
+                )
+            )
+            return reversal, False
+
+    return idempotent_create(organization=organization, key=key, request=request, create=create)
+
+
+def _reverse(*, actor: User, original_id: uuid.UUID, reason: str, key: str, request_fingerprint: str) -> Transaction:
+    """The caller holds the organization's settlement lock, in a SERIALIZABLE transaction."""
+    original = Transaction.objects.select_for_update().get(id=original_id)
+    if original.kind != Transaction.Kind.SPEND or original.status != Transaction.Status.POSTED:
+        state = "already reversed" if original.status == Transaction.Status.REVERSED else original.status
+        raise Conflict(f"Only a posted spend can be reversed; this one is {state}.")
+    totals, keys, _ = spend_totals(original)
+    now = timezone.now()
+    reversal = Transaction.objects.create(
+        organization_id=original.organization_id,
+        kind=Transaction.Kind.REVERSAL,
+        status=Transaction.Status.POSTED,
+        amount_minor=original.amount_minor,
+        currency=original.currency,
+        merchant=original.merchant,
+        category=original.category,
+        description=f"Reversal of {original.id}",
+        department_id=original.department_id,
+        employee_id=original.employee_id,
+        created_by=actor,
+        budget_month=original.budget_month,
+        idempotency_key=key,
+        request_fingerprint=request_fingerprint,
+        created_at=now,
+        processed_at=now,
+        reversal_of=original,
+        reason=reason,
+    )
+    journal_write(
+        organization=original.organization,
+        journals=[Journal(reversal.id, original.department_id, -original.amount_minor)],
+        now=now,
+    )
+    totals.unpost(keys, original.amount_minor)
+    totals.write(now=now)
+    original.status = Transaction.Status.REVERSED
+    original.save(update_fields=["status"])
+    money_events_emit(
+        organization=original.organization,
+        spends=[(original, original.status, "")],
+        totals=totals,
+        occurred_at=now,
+        extra={"reversal": {"id": str(reversal.id), "reason": reason}},
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSACTION_REVERSED,
+        target=original,
+        before={"status": Transaction.Status.POSTED},
+        after={"status": Transaction.Status.REVERSED, "reversal": str(reversal.id), "reason": reason},
+    )
+    return reversal
