@@ -136,7 +136,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 # Django's own error views (ledgerx/urls.py handler400/403/404/500) for what fails before or outside DRF:
 # a bad Host header, an unknown path, an error in middleware. The API answers them in the error shape;
-# the HTML pages keep Django's templated pages (400.html, 403.html, 404.html, 500.html when present).
+# the HTML pages render the project's templates/400.html, 403.html, 404.html and 500.html.
 
 
 def _is_api(request: Any) -> bool:

@@ -17,11 +17,11 @@ from apps.budgets.totals import BudgetTotals, lineage_of
 from apps.fraud import services as fraud_services
 from apps.ledger.models import Transaction
 from apps.ledger.services import Journal, journal_write
-from apps.system.services import settlement_observe
 from apps.tenancy.models import Department, Organization
 from ledgerx.db import json_rows, prepared_cursor, run_serializable
 
 from .approval_requests import approval_requests_open
+from .metrics import settlement_observe
 from .money_events import money_events_emit
 from .wakeups import wakeup_consumed
 

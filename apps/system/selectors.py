@@ -16,14 +16,10 @@ from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from apps.ledger.models import Transaction
+from apps.spending.metrics import BATCH_SIZE_BUCKETS, SETTLE_LATENCY_BUCKETS, SETTLEMENT_HISTOGRAMS_KEY
 
 from .heartbeat import HEARTBEAT_EVERY_SECONDS
-from .services import (
-    BATCH_SIZE_BUCKETS,
-    HEARTBEATS_KEY,
-    SETTLE_LATENCY_BUCKETS,
-    SETTLEMENT_HISTOGRAMS_KEY,
-)
+from .services import HEARTBEATS_KEY
 from .signals import SENT_AT_HEADER
 
 QUEUES = ("settlement", "default", "fraud")

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from apps.ledger.selectors import ledger_verify
-from apps.tenancy.demo import DEMO_PASSWORD, seed_demo
+from apps.system.demo import DEMO_PASSWORD, seed_demo
 
 
 def _login(client, email):
@@ -30,7 +30,7 @@ def _wait_final(client, transaction_id, timeout=20.0):
 def test_techcorp_walkthrough(settlement_worker):
     from rest_framework.test import APIClient
 
-    seed_demo()
+    seed_demo(history=False)
     alice = _login(APIClient(), "alice@techcorp.com")
     bob = _login(APIClient(), "bob@techcorp.com")
     finance = _login(APIClient(), "finance@techcorp.com")

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from apps.ledger.models import Transaction
+from apps.spending import metrics
 from apps.system import selectors, services
 from ledgerx.celery import app as celery_app
 from tests.spends import spend_submit
@@ -161,7 +162,7 @@ def test_system_metrics_gathers_everything():
 
 def test_settlement_latencies_land_in_cumulative_buckets_a_bound_included():
     # 0.01 sits on a bound and counts in it; 100 s is beyond every bound and counts only in +Inf.
-    services.settlement_observe(batch_size=4, latencies_seconds=[0.003, 0.01, 0.2, 100.0])
+    metrics.settlement_observe(batch_size=4, latencies_seconds=[0.003, 0.01, 0.2, 100.0])
 
     latency = selectors.settlement_histograms()["settle_latency_seconds"]
     counts = {bucket["le"]: bucket["count"] for bucket in latency["buckets"]}

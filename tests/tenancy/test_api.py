@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 from apps.budgets.models import BudgetPeriod
 from apps.budgets.services import month_start
 from apps.spending import services as spending_services
+from apps.system.demo import DEMO_PASSWORD, seed_demo
 from apps.tenancy import selectors
-from apps.tenancy.demo import DEMO_PASSWORD, seed_demo
 from apps.tenancy.models import ApiToken, Department, Organization, Role, User
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory
 from tests.spends import spend_settled
@@ -813,7 +813,7 @@ def test_an_org_admin_sets_the_limit_of_a_named_period(api, tenant):
 
 @pytest.mark.django_db
 def test_the_demo_users_log_in_with_the_demo_password():
-    seed_demo()
+    seed_demo(history=False)
 
     response = APIClient().post(
         "/api/v1/auth/token", {"email": "alice@techcorp.com", "password": DEMO_PASSWORD}, format="json"

@@ -1,23 +1,19 @@
-"""The business rules of apps/tenancy, tested where they live: services, selectors and the demo seed."""
+"""The business rules of apps/tenancy, tested where they live: services and selectors."""
 
 import threading
 import time
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, identify_hasher
-from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from apps.budgets.models import BudgetPeriod
 from apps.ledger.models import Account
 from apps.spending import services as spending_services
 from apps.spending.selectors import transactions_visible
 from apps.tenancy import selectors, services
-from apps.tenancy.demo import DEMO_PASSWORD, SYSTEM_ADMIN_EMAIL
 from apps.tenancy.models import ApiToken, Department, Organization, Role, User
 from ledgerx.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from tests.conftest import run_in_threads
@@ -534,60 +530,3 @@ def test_a_head_from_another_organization_is_not_found(tenant, other_tenant):
     assert Department.objects.get(id=tenant.department.id).head_id is None
     assert spend not in transactions_visible(user=other_tenant.employee)
     assert list(transactions_visible(user=other_tenant.employee)) == []
-
-
-# The demo seed
-
-
-def _demo_snapshot() -> dict:
-    return {
-        "organizations": sorted(Organization.objects.values_list("id", "name", "currency", "timezone")),
-        "departments": sorted(Department.objects.values_list("id", "name", "parent_id", "monthly_limit_minor")),
-        "users": sorted(
-            User.objects.values_list("id", "email", "role", "organization_id", "department_id", "password")
-        ),
-        "accounts": sorted(Account.objects.values_list("id", "kind", "department_id")),
-        "budget_periods": sorted(BudgetPeriod.objects.values_list("id", "limit_minor", "spent_minor")),
-    }
-
-
-@pytest.mark.django_db
-def test_seed_demo_creates_the_techcorp_of_api_md():
-    output = StringIO()
-    call_command("seed_demo", stdout=output)
-
-    techcorp = Organization.objects.get(name="TechCorp")
-    assert techcorp.currency == "USD"
-    departments = {d.name: d for d in Department.objects.of(techcorp)}
-    assert {name: (d.parent_id, d.monthly_limit_minor) for name, d in departments.items()} == {
-        "Engineering": (None, 5_000_000),
-        "Sales": (None, 2_500_000),
-    }
-    users = {u.email: (u.role, u.department_id) for u in User.objects.of(techcorp)}
-    assert users == {
-        "alice@techcorp.com": (Role.EMPLOYEE, departments["Engineering"].id),
-        "bob@techcorp.com": (Role.EMPLOYEE, departments["Engineering"].id),
-        "carol@techcorp.com": (Role.EMPLOYEE, departments["Sales"].id),
-        "finance@techcorp.com": (Role.FINANCE_MANAGER, None),
-        "admin@techcorp.com": (Role.ORG_ADMIN, None),
-    }
-    root = User.objects.get(email=SYSTEM_ADMIN_EMAIL)
-    assert (root.role, root.organization_id, root.is_superuser) == (Role.SYSTEM_ADMIN, None, True)
-    for email in [*users, SYSTEM_ADMIN_EMAIL]:
-        _, user = services.token_issue(email=email, password=DEMO_PASSWORD, client_ip="127.0.0.1")
-        assert user.email == email
-    assert Account.objects.of(techcorp).filter(kind=Account.Kind.EXPENSE).count() == 2
-    assert "created organization TechCorp" in output.getvalue()
-
-
-@pytest.mark.django_db
-def test_seed_demo_twice_changes_nothing():
-    call_command("seed_demo", stdout=StringIO())
-    first = _demo_snapshot()
-    output = StringIO()
-
-    call_command("seed_demo", stdout=output)
-
-    assert _demo_snapshot() == first
-    assert "created" not in output.getvalue().replace("(0 created)", "")
-    assert "(0 created)" in output.getvalue()

@@ -14,7 +14,7 @@ from playwright.sync_api import expect, sync_playwright
 from apps.approvals.services import approval_policy_create
 from apps.ledger.models import Transaction
 from apps.ledger.selectors import ledger_verify
-from apps.tenancy.demo import DEMO_PASSWORD, seed_demo
+from apps.system.demo import DEMO_PASSWORD, seed_demo
 from apps.tenancy.models import Department, Organization, User
 from apps.tenancy.services import department_set_head
 from tests.spends import spend_submit
@@ -111,7 +111,7 @@ def submit_spend(page, amount: str, merchant: str, category: str) -> None:
 
 @pytest.mark.django_db(transaction=True)  # the live server and the worker see only committed rows
 def test_techcorp_in_the_browser(browser, live_server, settlement_worker):
-    seed_demo()
+    seed_demo(history=False)
     carol = User.objects.get(email="carol@techcorp.com")
     for amount, merchant, category in [
         ("1200.00", "Salesforce", "software"),
@@ -202,7 +202,7 @@ def test_techcorp_in_the_browser(browser, live_server, settlement_worker):
 
 @pytest.mark.django_db(transaction=True)  # the live server sees only committed rows
 def test_pages_fit_a_phone(browser, live_server):
-    seed_demo()
+    seed_demo(history=False)
     alice = Session(browser, live_server, "alice@techcorp.com", viewport=PHONE)
     check_fits_the_screen(alice.page)
     check_accessible(alice.page)
@@ -222,7 +222,7 @@ def test_pages_fit_a_phone(browser, live_server):
 
 @pytest.mark.django_db(transaction=True)  # the live server and the worker see only committed rows
 def test_a_large_spend_waits_for_the_head_then_finance_and_is_posted(browser, live_server, settlement_worker):
-    seed_demo()
+    seed_demo(history=False)
     techcorp = Organization.objects.get(slug="techcorp")
     engineering = Department.objects.of(techcorp).get(name="Engineering")
     department_set_head(department=engineering, head=User.objects.get(email="bob@techcorp.com"))
