@@ -9,6 +9,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -62,12 +63,41 @@ def _start_redis() -> subprocess.Popen:
     return process
 
 
-def _secret_key() -> str:
-    path = env.VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+def _ensure_secret_key() -> None:
+    """The demo's own key, which the settings read when SECRET_KEY is unset (ledgerx/settings/env.py)."""
+    env.VAR_DIR.mkdir(exist_ok=True)
+    try:
+        descriptor = os.open(env.SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_urlsafe(50))
+
+
+def _answers(socket_path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX) as connection:
+        try:
+            connection.connect(str(socket_path))
+        except OSError:
+            return False
+    return True
+
+
+def not_running_message(failed: str) -> str | None:
+    """What to say when a command could not reach `failed` ("PostgreSQL" or "Redis") because it is the
+    embedded one and `make demo` is not running; None when that is not why."""
+    down = []
+    if env.DATABASE_URL == env.EMBEDDED_DATABASE_URL and not _answers(env.EMBEDDED_PG_DIR / ".s.PGSQL.5432"):
+        down.append("PostgreSQL")
+    if env.REDIS_URL == env.EMBEDDED_REDIS_URL and not _answers(env.EMBEDDED_REDIS_SOCKET):
+        down.append("Redis")
+    if failed not in down:
+        return None
+    return (
+        f"The demo's {' and '.join(down)} under {env.VAR_DIR} {'is' if len(down) == 1 else 'are'} not running: "
+        "start `make demo` in another terminal and run this command again while it runs "
+        "(or set DATABASE_URL and REDIS_URL to servers of your own)."
+    )
 
 
 def main() -> None:
@@ -77,8 +107,8 @@ def main() -> None:
     if using_embedded:
         pg_server = _start_postgres()
         redis_process = _start_redis()
+    _ensure_secret_key()
     child_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ledgerx.settings.production"}
-    child_env.setdefault("SECRET_KEY", _secret_key())
     manage = [sys.executable, str(env.BASE_DIR / "manage.py")]
     for command in (["migrate", "--noinput"], ["seed_demo"], ["collectstatic", "--noinput", "-v", "0"]):
         subprocess.run(manage + command, env=child_env, check=True)
