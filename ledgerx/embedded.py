@@ -178,6 +178,8 @@ def main() -> None:
             redis_process = _start_redis()
         _ensure_secret_key()
         child_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ledgerx.settings.production"}
+        # The demo is served over plain HTTP on 127.0.0.1: redirected to HTTPS, no page or API call would answer.
+        child_env.setdefault("SECURE_SSL_REDIRECT", "0")
         manage = [sys.executable, str(env.BASE_DIR / "manage.py")]
         for message, command in (
             ("Migrating the database...", ["migrate", "--noinput", "-v", "0"]),
