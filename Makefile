@@ -10,9 +10,12 @@ PORT ?= 8000
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-# The suite runs against the local PostgreSQL and Redis; override to point elsewhere.
+# The suite runs against PostgreSQL and Redis on 127.0.0.1: local ones (started when installed but
+# down), else the embedded ones from the wheels, for the run (deploy/ensure_services.sh). Override to
+# point elsewhere.
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/ledgerx
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
+TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 
 .PHONY: demo test screenshots lint bench services chromium clean
 
@@ -36,16 +39,17 @@ demo: $(STAMP)
 services:
 	deploy/ensure_services.sh
 
-# The browser tests drive Debian's Chromium; installed here when missing (never a Playwright download).
+# The browser tests drive Debian's Chromium; installed here when missing (never a Playwright download),
+# and when it cannot be, they are skipped.
 chromium:
 	deploy/ensure_chromium.sh
 
-test: $(STAMP) services chromium
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest --create-db $(PYTEST_ARGS)
+test: $(STAMP) chromium
+	$(TEST_ENV) deploy/ensure_services.sh $(BIN)/pytest --create-db $(PYTEST_ARGS)
 
 # The browser tests again, saving their screenshots over the ones the README shows.
-screenshots: $(STAMP) services chromium
-	LEDGERX_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+screenshots: $(STAMP) chromium
+	LEDGERX_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(TEST_ENV) deploy/ensure_services.sh \
 		$(BIN)/pytest --create-db -m browser
 
 lint: $(STAMP)

