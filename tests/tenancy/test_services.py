@@ -591,3 +591,14 @@ def test_seed_demo_twice_changes_nothing():
     assert _demo_snapshot() == first
     assert "created" not in output.getvalue().replace("(0 created)", "")
     assert "(0 created)" in output.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_at_verbosity_0_seeds_and_says_nothing():
+    # `make demo` says "Loading the TechCorp demo..." itself.
+    output = StringIO()
+
+    call_command("seed_demo", verbosity=0, stdout=output)
+
+    assert output.getvalue() == ""
+    assert Organization.objects.filter(name="TechCorp").exists()
