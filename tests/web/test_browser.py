@@ -36,7 +36,14 @@ PHONE = {"width": 390, "height": 844}
 SETTLED_WITHIN_MS = 30_000
 REFRESH_WITHIN_MS = 30_000  # the dashboard refreshes every 10 s
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    # Decided before any fixture starts a server; `make chromium` installs it, or says it could not.
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK),
+        reason=f"no Chromium at {CHROMIUM}: the browser tests need Debian's (as root: apt-get install chromium)",
+    ),
+]
 
 
 @pytest.fixture(scope="module", autouse=True)

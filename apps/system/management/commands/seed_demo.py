@@ -18,6 +18,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         created = seed_demo(history=not options["without_history"])
+        if options["verbosity"] == 0:
+            return
         for item in created:
             self.stdout.write(f"created {item}")
         self.stdout.write(f"Demo data ready ({len(created)} created). Password for every demo user: {DEMO_PASSWORD}")
