@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
-GROUPS = (("postgres", "postgres"), ("redis", "redis-server"), ("web", "gunicorn"), ("workers", "celery"))
+# granian by its executable: a venv's path may name it too (venv-granian/bin/celery is a worker).
+GROUPS = (
+    ("postgres", "postgres"),
+    ("redis", "redis-server"),
+    ("web", "gunicorn"),
+    ("web", "bin/granian "),
+    ("workers", "celery"),
+)
 
 
 def _group(pid: int, command: str) -> str:

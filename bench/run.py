@@ -1,10 +1,11 @@
 """`make bench`: LedgerX's throughput, measured end to end on this machine.
 
-Starts its own gunicorn and Celery workers against the local PostgreSQL and Redis (a database and
-a Redis db of its own), drives them with an asyncio load generator in this process, and prints one
-JSON object and a table; each run also appends one row to docs/benchmarks.csv (the history of
-every run, described in docs/benchmarks.md). The load generator shares the
-machine's cores with the server: compare ratios measured in one run, not absolutes across runs.
+Starts its own web server (gunicorn, or granian with `--server granian`) and Celery workers against
+the local PostgreSQL and Redis (a database and a Redis db of its own), drives them with an asyncio
+load generator in this process, and prints one JSON object and a table; each run also appends one
+row to docs/benchmarks.csv (the history of every run, described in docs/benchmarks.md). The load
+generator shares the machine's cores with the server: compare ratios measured in one run, not
+absolutes across runs.
 """
 
 import argparse
@@ -13,6 +14,7 @@ import csv
 import json
 import os
 import re
+import runpy
 import socket
 import subprocess
 import sys
@@ -113,6 +115,24 @@ def verify() -> bool:
     if not report["ok"]:
         print("verify_ledger problems:", *report["problems"][:10], sep="\n  ", file=sys.stderr)
     return report["ok"]
+
+
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+def web_server_command(server: str, port: int) -> list[str]:
+    """gunicorn as deployed, or granian's WSGI server with the same workers, threads and backlog."""
+    if server == "gunicorn":
+        return [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "ledgerx.wsgi"]  # binds GUNICORN_BIND
+    config = runpy.run_path(str(GUNICORN_CONF))
+    return [
+        str(BIN / "granian"),
+        *("--interface", "wsgi", "--http", "1", "--no-ws"),
+        *("--workers", str(config["workers"]), "--blocking-threads", str(config["threads"])),
+        *("--backlog", str(config.get("backlog", 2048))),  # gunicorn's default
+        *("--host", "127.0.0.1", "--port", str(port)),
+        "bench.granian_app:application",
+    ]
 
 
 def start(command: list[str], port: int | None = None) -> subprocess.Popen:
@@ -341,6 +361,9 @@ def main() -> None:
     parser.add_argument("--settle-workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=4, help="alternating baseline and ingest rounds")
     parser.add_argument("--ingest-only", action="store_true", help="stop after the baseline and ingest phases")
+    parser.add_argument(
+        "--server", choices=("gunicorn", "granian"), default="gunicorn", help="the web server (default: as deployed)"
+    )
     args = parser.parse_args()
 
     recreate_database()
@@ -348,8 +371,13 @@ def main() -> None:
     _, tokens = seed(args.clients)
 
     port = free_port()
-    processes = [start([str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "ledgerx.wsgi"], port)]
-    figures: dict = {"cores": os.cpu_count(), "clients": args.clients, "load_generator": "asyncio, same machine"}
+    processes = [start(web_server_command(args.server, port), port)]
+    figures: dict = {
+        "cores": os.cpu_count(),
+        "clients": args.clients,
+        "load_generator": "asyncio, same machine",
+        "server": args.server,
+    }
     checks: dict = {}
     try:
         wait_http(port)
