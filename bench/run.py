@@ -1,11 +1,11 @@
 """`make bench`: LedgerX's throughput, measured end to end on this machine.
 
-Starts its own web server (gunicorn, or granian with `--server granian`) and Celery workers against
-the local PostgreSQL and Redis (a database and a Redis db of its own), drives them with an asyncio
-load generator in this process, and prints one JSON object and a table; each run also appends one
-row to docs/benchmarks.csv (the history of every run, described in docs/benchmarks.md). The load
-generator shares the machine's cores with the server: compare ratios measured in one run, not
-absolutes across runs.
+Starts its own web server (`python -m ledgerx.web`) and Celery workers against the local PostgreSQL
+and Redis (a database and a Redis db of its own), drives them with an asyncio load generator in
+this process, and prints one JSON object and a table; each run also appends one row to
+docs/benchmarks.csv (the history of every run, described in docs/benchmarks.md). The load generator
+shares the machine's cores with the server: compare ratios measured in one run, not absolutes
+across runs.
 """
 
 import argparse
@@ -14,7 +14,7 @@ import csv
 import json
 import os
 import re
-import runpy
+import signal
 import socket
 import subprocess
 import sys
@@ -117,29 +117,17 @@ def verify() -> bool:
     return report["ok"]
 
 
-GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
-
-
-def web_server_command(server: str, port: int) -> list[str]:
-    """gunicorn as deployed, or granian's WSGI server with the same workers, threads and backlog."""
-    if server == "gunicorn":
-        return [str(BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "ledgerx.wsgi"]  # binds GUNICORN_BIND
-    config = runpy.run_path(str(GUNICORN_CONF))
-    return [
-        str(BIN / "granian"),
-        *("--interface", "wsgi", "--http", "1", "--no-ws"),
-        *("--workers", str(config["workers"]), "--blocking-threads", str(config["threads"])),
-        *("--backlog", str(config.get("backlog", 2048))),  # gunicorn's default
-        *("--host", "127.0.0.1", "--port", str(port)),
-        "bench.granian_app:application",
-    ]
+WEB_SERVER = [sys.executable, "-m", "ledgerx.web"]  # as deployed; binds WEB_BIND
 
 
 def start(command: list[str], port: int | None = None) -> subprocess.Popen:
     env = {**os.environ, **BENCH_ENV}
     if port:
-        env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
-    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env["WEB_BIND"] = f"127.0.0.1:{port}"
+    # A session of its own, so that stop() can kill a server's workers with it.
+    return subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
 
 
 def wait_http(port: int, timeout: float = 30) -> None:
@@ -161,7 +149,8 @@ def stop(process: subprocess.Popen) -> None:
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)  # the workers too: they would go on listening on the port
+        process.wait()
 
 
 def pending_count() -> int:
@@ -361,9 +350,6 @@ def main() -> None:
     parser.add_argument("--settle-workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=4, help="alternating baseline and ingest rounds")
     parser.add_argument("--ingest-only", action="store_true", help="stop after the baseline and ingest phases")
-    parser.add_argument(
-        "--server", choices=("gunicorn", "granian"), default="gunicorn", help="the web server (default: as deployed)"
-    )
     args = parser.parse_args()
 
     recreate_database()
@@ -371,12 +357,12 @@ def main() -> None:
     _, tokens = seed(args.clients)
 
     port = free_port()
-    processes = [start(web_server_command(args.server, port), port)]
+    processes = [start(WEB_SERVER, port)]
     figures: dict = {
         "cores": os.cpu_count(),
         "clients": args.clients,
         "load_generator": "asyncio, same machine",
-        "server": args.server,
+        "server": "granian",
     }
     checks: dict = {}
     try:

@@ -77,7 +77,7 @@ def main() -> None:
     if using_embedded:
         pg_server = _start_postgres()
         redis_process = _start_redis()
-    child_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ledgerx.settings.production"}
+    child_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ledgerx.settings.production", "WEB_BIND": "127.0.0.1:8000"}
     child_env.setdefault("SECRET_KEY", _secret_key())
     manage = [sys.executable, str(env.BASE_DIR / "manage.py")]
     for command in (["migrate", "--noinput"], ["seed_demo"], ["collectstatic", "--noinput", "-v", "0"]):
@@ -102,14 +102,7 @@ def main() -> None:
         ]
 
     commands = {
-        "web": [
-            str(bin_dir / "gunicorn"),
-            "-c",
-            str(env.BASE_DIR / "deploy" / "gunicorn.conf.py"),
-            "--bind",
-            "127.0.0.1:8000",
-            "ledgerx.wsgi",
-        ],
+        "web": [sys.executable, "-m", "ledgerx.web"],
         # Settlement has a worker of its own, so slow webhook receivers on `default` never delay it.
         "settlement worker": celery_worker("settlement", concurrency=2),
         "default worker": celery_worker("default", concurrency=2),
