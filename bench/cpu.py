@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
-GROUPS = (("postgres", "postgres"), ("redis", "redis-server"), ("web", "gunicorn"), ("workers", "celery"))
+GROUPS = (("postgres", "postgres"), ("redis", "redis-server"), ("web", "-m ledgerx.web"), ("workers", "celery"))
 
 
 def _group(pid: int, command: str) -> str:
@@ -33,7 +33,7 @@ def cpu_seconds_by_group() -> dict[str, float]:
         except OSError:  # the process ended while we looked
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        # utime, stime, and those of its children that ended (PostgreSQL's backends, gunicorn's workers)
+        # utime, stime, and those of its children that ended (PostgreSQL's backends, the web server's workers)
         ticks = sum(int(value) for value in fields[11:15])
         group = _group(int(entry.name), command or stat[stat.index("(") + 1 : stat.rindex(")")])
         totals[group] = totals.get(group, 0.0) + ticks / TICKS_PER_SECOND

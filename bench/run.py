@@ -1,10 +1,11 @@
 """`make bench`: LedgerX's throughput, measured end to end on this machine.
 
-Starts its own gunicorn and Celery workers against the local PostgreSQL and Redis (a database and
-a Redis db of its own), drives them with an asyncio load generator in this process, and prints one
-JSON object and a table; each run also appends one row to docs/benchmarks.csv (the history of
-every run, described in docs/benchmarks.md). The load generator shares the
-machine's cores with the server: compare ratios measured in one run, not absolutes across runs.
+Starts its own web server (`python -m ledgerx.web`) and Celery workers against the local PostgreSQL
+and Redis (a database and a Redis db of its own), drives them with an asyncio load generator in
+this process, and prints one JSON object and a table; each run also appends one row to
+docs/benchmarks.csv (the history of every run, described in docs/benchmarks.md). The load generator
+shares the machine's cores with the server: compare ratios measured in one run, not absolutes
+across runs.
 """
 
 import argparse
@@ -13,6 +14,7 @@ import csv
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -115,11 +117,17 @@ def verify() -> bool:
     return report["ok"]
 
 
+WEB_SERVER = [sys.executable, "-m", "ledgerx.web"]  # as deployed; binds WEB_BIND
+
+
 def start(command: list[str], port: int | None = None) -> subprocess.Popen:
     env = {**os.environ, **BENCH_ENV}
     if port:
-        env["GUNICORN_BIND"] = f"127.0.0.1:{port}"
-    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env["WEB_BIND"] = f"127.0.0.1:{port}"
+    # A session of its own, so that stop() can kill a server's workers with it.
+    return subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
 
 
 def wait_http(port: int, timeout: float = 30) -> None:
@@ -141,7 +149,8 @@ def stop(process: subprocess.Popen) -> None:
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)  # the workers too: they would go on listening on the port
+        process.wait()
 
 
 def pending_count() -> int:
@@ -348,8 +357,13 @@ def main() -> None:
     _, tokens = seed(args.clients)
 
     port = free_port()
-    processes = [start([str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "ledgerx.wsgi"], port)]
-    figures: dict = {"cores": os.cpu_count(), "clients": args.clients, "load_generator": "asyncio, same machine"}
+    processes = [start(WEB_SERVER, port)]
+    figures: dict = {
+        "cores": os.cpu_count(),
+        "clients": args.clients,
+        "load_generator": "asyncio, same machine",
+        "server": "granian",
+    }
     checks: dict = {}
     try:
         wait_http(port)

@@ -15,6 +15,7 @@ from pathlib import Path
 from bench.run import (
     BIN,
     ROOT,
+    WEB_SERVER,
     benchmarks_csv_append,
     free_port,
     recreate_database,
@@ -53,7 +54,7 @@ def main() -> None:
     LOCUST_CSV_PREFIX.parent.mkdir(parents=True, exist_ok=True)
     port = free_port()
     processes = [
-        start([str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "ledgerx.wsgi"], port),
+        start(WEB_SERVER, port),
         start(
             [
                 str(BIN / "celery"),

@@ -3,7 +3,7 @@
 Django bounds only what it reads through `request.body` with a Content-Length, and DRF's parsers read
 the stream whole: a 60 MB spend body and a 100 MB unauthenticated token body were parsed. This
 middleware, first in the chain, answers 413 in the API's error shape for a declared length over
-REQUEST_BODY_MAX_BYTES, and for a chunked body (no Content-Length; gunicorn sets
+REQUEST_BODY_MAX_BYTES, and for a chunked body (no Content-Length; the server sets
 `wsgi.input_terminated`) reads at most one byte past the limit before deciding.
 """
 

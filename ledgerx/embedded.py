@@ -180,6 +180,7 @@ def main() -> None:
         child_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ledgerx.settings.production"}
         # The demo is served over plain HTTP on 127.0.0.1: redirected to HTTPS, no page or API call would answer.
         child_env.setdefault("SECURE_SSL_REDIRECT", "0")
+        child_env["WEB_BIND"] = f"127.0.0.1:{port}"
         manage = [sys.executable, str(env.BASE_DIR / "manage.py")]
         for message, command in (
             ("Migrating the database...", ["migrate", "--noinput", "-v", "0"]),
@@ -207,16 +208,7 @@ def main() -> None:
             ]
 
         commands = {
-            "web": [
-                str(bin_dir / "gunicorn"),
-                "-c",
-                str(env.BASE_DIR / "deploy" / "gunicorn.conf.py"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-                "ledgerx.wsgi",
-            ],
+            "web": [sys.executable, "-m", "ledgerx.web"],
             # Settlement has a worker of its own, so slow webhook receivers on `default` never delay it.
             "settlement worker": celery_worker("settlement", concurrency=2),
             "default worker": celery_worker("default", concurrency=2),

@@ -1,4 +1,4 @@
-"""Real processes for fault tests: a private Redis, gunicorn, Celery workers and beat, all on this
+"""Real processes for fault tests: a private Redis, the web server, Celery workers and beat, all on this
 run's test database, started and killed by the tests themselves."""
 
 import os
@@ -137,23 +137,22 @@ def start_beat(env: dict[str, str], schedule_dir: Path) -> subprocess.Popen:
     )
 
 
-def start_web(env: dict[str, str], threads: int = 4) -> tuple[subprocess.Popen, str]:
+def start_web(env: dict[str, str], threads: int = 4, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """The deployed web server (`python -m ledgerx.web`) on a port of its own."""
     port = free_port()
     process = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            str(threads),
-            "ledgerx.wsgi",
-        ],
-        env={**env, "ALLOWED_HOSTS": "127.0.0.1"},
+        [str(BIN / "python"), "-m", "ledgerx.web"],
+        env={
+            **env,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "WEB_BIND": f"127.0.0.1:{port}",
+            "WEB_WORKERS": str(workers),
+            "WEB_THREADS": str(threads),
+        },
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # so that stop() can kill its workers with it
     )
     base_url = f"http://127.0.0.1:{port}"
 
@@ -161,20 +160,25 @@ def start_web(env: dict[str, str], threads: int = 4) -> tuple[subprocess.Popen, 
         try:
             with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as response:
                 return response.status == 200
-        except OSError:  # refused, reset or timed out while gunicorn boots
+        except OSError:  # refused, reset or timed out while the server boots
             return False
 
     if not wait_until(healthy, timeout=30):
         stop(process)
-        raise AssertionError("gunicorn did not start")
+        raise AssertionError("the web server did not start")
     return process, base_url
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """`sig`, then SIGKILL after 20 s: to the process's group if it leads one (the web server's workers
+    would otherwise outlive it, still listening on the port)."""
     if process.poll() is None:
         process.send_signal(sig)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            if os.getpgid(process.pid) == process.pid:
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
             process.wait()

@@ -9,6 +9,7 @@ import json
 import signal
 import urllib.error
 import urllib.request
+from email.message import Message
 
 import pytest
 from django.db import connection
@@ -74,7 +75,8 @@ def connection_redis_url() -> str:
     return settings.REDIS_URL
 
 
-def _post(base_url: str, token: str, key: str, body: dict) -> tuple[int, dict, dict]:
+def _post(base_url: str, token: str, key: str, body: dict) -> tuple[int, Message, dict]:
+    """Status, headers (looked up by any case: the server sends their names in lower case) and body."""
     request = urllib.request.Request(
         f"{base_url}/api/v1/transactions",
         data=json.dumps(body).encode(),
@@ -83,9 +85,9 @@ def _post(base_url: str, token: str, key: str, body: dict) -> tuple[int, dict, d
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), json.loads(response.read())
+            return response.status, response.headers, json.loads(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), json.loads(error.read())
+        return error.code, error.headers, json.loads(error.read())
 
 
 def _token(base_url: str, email: str) -> str:

@@ -197,7 +197,7 @@ def test_migrate_on_an_empty_database_creates_the_role_and_grants_later_tables_t
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_served_web_process_connects_as_the_application_role():
-    """gunicorn given DATABASE_URL naming the application role alone, as in production."""
+    """The web server given DATABASE_URL naming the application role alone, as in production."""
     web, base_url = start_web(process_env(settings.REDIS_URL, TEST_CONN_MAX_AGE="60"), threads=1)
     try:
         with urllib.request.urlopen(f"{base_url}/readyz", timeout=5) as response:
