@@ -106,19 +106,7 @@ def transaction_score(*, spend: Transaction, fraud_settings: FraudSettings) -> l
     findings += _amount_outliers(spend=spend, fraud_settings=fraud_settings, measured=measured)
     findings += _velocity(spend=spend, fraud_settings=fraud_settings, measured=measured)
     findings += _patterns(spend=spend, fraud_settings=fraud_settings)
-    alerts = FraudAlert.objects.bulk_create(
-        [
-            FraudAlert(
-                organization_id=spend.organization_id,
-                transaction=spend,
-                rule=finding.rule,
-                score=finding.score,
-                detail=finding.detail,
-            )
-            for finding in findings
-        ],
-        ignore_conflicts=True,
-    )
+    alerts = alerts_insert(spend=spend, findings=findings)
     measured["rules"] = [finding.rule for finding in findings]
     TransactionRisk.objects.filter(transaction=spend).update(scores=measured)
     if alerts:
@@ -142,6 +130,33 @@ def transaction_score(*, spend: Transaction, fraud_settings: FraudSettings) -> l
             ],
         )
     return alerts
+
+
+def alerts_insert(*, spend: Transaction, findings: list[Finding]) -> list[FraudAlert]:
+    """Insert an alert per finding, at most one per (spend, rule) (the constraint fraud_alert_one_per_rule
+    decides), and return the ones inserted now: only they are announced."""
+    if not findings:
+        return []
+    return list(
+        FraudAlert.objects.raw(
+            """
+            INSERT INTO fraud_fraudalert
+                (id, organization_id, transaction_id, rule, score, detail, status, resolution, note, created_at)
+            SELECT v.id, %s, %s, v.rule, v.score, v.detail, 'open', '', '', now()
+            FROM unnest(%s::uuid[], %s::text[], %s::double precision[], %s::text[]) AS v(id, rule, score, detail)
+            ON CONFLICT (organization_id, transaction_id, rule) DO NOTHING
+            RETURNING *
+            """,
+            [
+                spend.organization_id,
+                spend.id,
+                [uuid.uuid4() for _ in findings],
+                [finding.rule for finding in findings],
+                [finding.score for finding in findings],
+                [finding.detail for finding in findings],
+            ],
+        )
+    )
 
 
 def _risk_claim(*, spend: Transaction) -> bool:

@@ -257,3 +257,17 @@ def test_statistics_and_windows_are_per_tenant(tenant, other_tenant):
     assert (
         redis.zcard(window_key(organization_id=other_tenant.organization.id, employee_id=other_tenant.employee.id)) == 1
     )
+
+
+def test_an_alert_is_raised_once_per_spend_and_rule_however_often_it_is_inserted(tenant):
+    spend = make_spend(tenant.employee, 5000, category="gambling")
+    blocked = detectors.Finding(rule=Rule.BLOCKED_CATEGORY, score=1.0, detail="Category 'gambling' is blocked.")
+    burst = detectors.Finding(rule=Rule.VELOCITY_COUNT, score=1.2, detail="6 spends within 60 seconds.")
+    assert [alert.rule for alert in services.alerts_insert(spend=spend, findings=[blocked])] == [Rule.BLOCKED_CATEGORY]
+    # Inserted again with a new finding: only the new one is written, and only it is returned (announced).
+    again = services.alerts_insert(spend=spend, findings=[blocked, burst])
+    assert [(alert.rule, alert.status, alert.score) for alert in again] == [(Rule.VELOCITY_COUNT, "open", 1.2)]
+    assert sorted(FraudAlert.objects.filter(transaction=spend).values_list("rule", flat=True)) == [
+        Rule.BLOCKED_CATEGORY,
+        Rule.VELOCITY_COUNT,
+    ]
