@@ -118,8 +118,8 @@ class FraudSettingsAdmin(OrganizationScopedAdmin):
                     "structuring_margin_percent",
                     "structuring_min_count",
                     "structuring_window_hours",
-                    "quiet_hours_start",
-                    "quiet_hours_end",
+                    "unusual_hours_gap_minutes",
+                    "unusual_hours_min_history",
                     "blocked_categories",
                 )
             },
