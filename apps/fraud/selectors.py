@@ -5,7 +5,7 @@ import numpy as np
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from apps.ledger.models import Transaction
-from apps.tenancy.models import Organization
+from apps.tenancy.models import Organization, User
 
 from .models import FraudAlert, FraudSettings, Rule, TransactionRisk
 
@@ -109,6 +109,11 @@ def unscored_spend_ids(
         .order_by("created_at", "id")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def alerts_reviewable_by(*, actor: User) -> QuerySet[FraudAlert]:
+    """The alerts a reviewer may resolve: their organization's; a system admin's, every organization's."""
+    return FraudAlert.objects.all() if actor.is_system_admin else FraudAlert.objects.of(actor.organization)
 
 
 def alert_list(

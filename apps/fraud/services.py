@@ -363,8 +363,7 @@ def alert_resolve(*, actor: User, alert_id: uuid.UUID, resolution: str, note: st
     note = (note or "").strip()
     if len(note) > 1000:
         raise InvalidInput("The note is too long.", fields={"note": ["At most 1000 characters."]})
-    alerts = FraudAlert.objects.all() if actor.is_system_admin else FraudAlert.objects.of(actor.organization)
-    alert = alerts.select_for_update().filter(id=alert_id).first()
+    alert = selectors.alerts_reviewable_by(actor=actor).select_for_update().filter(id=alert_id).first()
     if alert is None:
         raise NotFound("Alert not found.")
     if alert.status == FraudAlert.Status.RESOLVED:
