@@ -14,6 +14,8 @@ class AuditEvent(models.Model):
         FRAUD_ALERT_RESOLVED = "fraud_alert.resolved", "Fraud alert resolved"
         USER_CREATED = "user.created", "User created"
         USER_ROLE_CHANGED = "user.role_changed", "User role changed"
+        USER_FROZEN = "user.frozen", "User's spending frozen"
+        USER_UNFROZEN = "user.unfrozen", "User's spending unfrozen"
         DEPARTMENT_CREATED = "department.created", "Department created"
         DEPARTMENT_UPDATED = "department.updated", "Department updated"
         DEPARTMENT_HEAD_SET = "department.head_set", "Department head set"

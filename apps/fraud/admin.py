@@ -1,15 +1,14 @@
-"""Back office for fraud review: finance lists and resolves alerts, org admins tune their thresholds.
+"""Back office for fraud thresholds: org admins tune them, finance reads them. The alerts are reviewed
+in apps/spending/admin.py, where a fraud verdict can reverse the spend.
 
 Every queryset is scoped to the staff user's organization; system admins see all of them.
 """
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
 from apps.tenancy.models import Role
-from ledgerx.errors import LedgerXError
 
-from . import services
-from .models import FraudAlert, FraudSettings
+from .models import FraudSettings
 
 REVIEWER_ROLES = (Role.FINANCE_MANAGER, Role.ORG_ADMIN, Role.SYSTEM_ADMIN)
 
@@ -43,41 +42,6 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-
-def _resolve(modeladmin, request, queryset, resolution: str) -> None:
-    resolved = 0
-    for alert in queryset.filter(status=FraudAlert.Status.OPEN):
-        try:
-            services.alert_resolve(actor=request.user, alert_id=alert.id, resolution=resolution)
-        except LedgerXError as error:
-            modeladmin.message_user(request, f"{alert}: {error.message}", messages.ERROR)
-        else:
-            resolved += 1
-    modeladmin.message_user(request, f"{resolved} alerts resolved as {resolution}.", messages.SUCCESS)
-
-
-@admin.action(description="Resolve as legitimate")
-def resolve_legitimate(modeladmin, request, queryset) -> None:
-    _resolve(modeladmin, request, queryset, FraudAlert.Resolution.LEGITIMATE)
-
-
-@admin.action(description="Resolve as fraud")
-def resolve_fraud(modeladmin, request, queryset) -> None:
-    _resolve(modeladmin, request, queryset, FraudAlert.Resolution.FRAUD)
-
-
-@admin.register(FraudAlert)
-class FraudAlertAdmin(OrganizationScopedAdmin):
-    list_display = ("created_at", "rule", "score", "detail", "status", "resolution", "resolved_by")
-    list_filter = ("status", "rule", "resolution")
-    search_fields = ("detail", "transaction__merchant", "transaction__employee__email")
-    date_hierarchy = "created_at"
-    list_select_related = ("resolved_by",)
-    actions = (resolve_legitimate, resolve_fraud)
-    change_roles = REVIEWER_ROLES
-    # Alerts change only through the resolve actions (the service), never through the form.
-    readonly_fields = tuple(field.name for field in FraudAlert._meta.fields)
 
 
 @admin.register(FraudSettings)
@@ -118,8 +82,8 @@ class FraudSettingsAdmin(OrganizationScopedAdmin):
                     "structuring_margin_percent",
                     "structuring_min_count",
                     "structuring_window_hours",
-                    "quiet_hours_start",
-                    "quiet_hours_end",
+                    "unusual_hours_gap_minutes",
+                    "unusual_hours_min_history",
                     "blocked_categories",
                 )
             },

@@ -201,22 +201,43 @@ def structuring(
     )
 
 
-def in_quiet_hours(*, hour: int, start: int, end: int) -> bool:
-    if start == end:
-        return False
-    if start < end:
-        return start <= hour < end
-    return hour >= start or hour < end
+MINUTES_PER_DAY = 24 * 60
 
 
-def unusual_hours(*, local_time: datetime, timezone_name: str, start: int, end: int) -> Finding | None:
-    if not in_quiet_hours(hour=local_time.hour, start=start, end=end):
-        return None
-    return Finding(
+def minute_of_day(moment: datetime) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def clock_distance(first: int, second: int) -> int:
+    """Minutes between two times of day, round the clock: 23:30 and 00:30 are an hour apart."""
+    apart = abs(first - second) % MINUTES_PER_DAY
+    return min(apart, MINUTES_PER_DAY - apart)
+
+
+def unusual_hours(
+    *, local_time: datetime, history: list[int], gap_minutes: int, min_history: int, timezone_name: str, who: str
+) -> tuple[int | None, Finding | None]:
+    """How far the spend's time of day lies from the nearest time of day of the employee's recent spends
+    (`history`, minutes after local midnight), and a Finding when that is more than `gap_minutes`.
+
+    Judged against the employee's own days, not fixed quiet hours: someone working in London for a New
+    York company spends at 04:00 on New York's clock every morning. A history shorter than `min_history`
+    says nothing yet (None, None): a new employee's hours are not known.
+    """
+    if len(history) < min_history:
+        return None, None
+    minute = minute_of_day(local_time)
+    nearest = min(history, key=lambda usual: clock_distance(minute, usual))
+    gap = clock_distance(minute, nearest)
+    if gap <= gap_minutes:
+        return gap, None
+    return gap, Finding(
         rule=Rule.UNUSUAL_HOURS,
-        score=1.0,
+        score=round(gap / gap_minutes, 2),
         detail=(
-            f"Spent at {local_time:%H:%M} {timezone_name} time, inside the quiet hours {start:02d}:00-{end:02d}:00."
+            f"Spent at {local_time:%H:%M} {timezone_name} time; none of {who}'s last {len(history)} spends was "
+            f"within {describe_duration(gap_minutes * 60)} of that time of day "
+            f"(the nearest: {nearest // 60:02d}:{nearest % 60:02d})."
         ),
     )
 

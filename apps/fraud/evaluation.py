@@ -1,12 +1,15 @@
 """`fraud_eval`: a labelled synthetic spend stream run through the real detectors, scored per rule.
 
-The stream: employees in three departments with lognormal amounts (each their own typical amount,
-scaled by category) and daily rhythms (lunch-time and evening peaks, quiet weekends, in the
-organization's timezone). Into it go labelled scenarios, each aimed at one rule: amount outliers,
-bursts of spends, sprees that add up past the velocity limit, duplicate charges, structuring just
-under the threshold, spends in the night and in blocked categories. Scenarios are placed where the
-rule can see them (an outlier only once the histories are long enough to judge) and follow the
-organization's thresholds, as someone probing them would.
+The stream: organizations in New York, London and Tokyo, each with employees in three departments,
+lognormal amounts (each their own typical amount, scaled by category) and daily rhythms (lunch-time
+and evening peaks, quiet weekends). An employee keeps office hours where they work, which is not
+always the organization's timezone (a London team of a New York company, a Sydney office of a Tokyo
+one), and some work an early shift. Into it go labelled scenarios, each aimed at one rule: amount
+outliers, bursts of spends, sprees that add up past the velocity limit, refused attempts that must
+not count as spent, duplicate charges, structuring just under the threshold, spends in the dead of
+the employee's night and in blocked categories. Scenarios are placed where the rule can see them (an
+outlier only once the histories are long enough to judge) and follow the organization's thresholds,
+as someone probing them would.
 
 Everything runs in one database transaction that is rolled back, and the Redis windows it made are
 deleted, so an evaluation leaves nothing behind. Spends are written as the settled rows settlement
@@ -38,9 +41,24 @@ from apps.tenancy.services import department_create, organization_create
 from . import services
 from .models import FraudAlert, FraudSettings, Rule
 
-TIMEZONE = "America/New_York"
-# A fixed start (a Monday, the week before US daylight saving time begins) keeps a seed's stream the same any day.
+# Each organization's timezone and the offices its employees work from, in turn: the days start at
+# different hours of the organization's clock, and move by an hour where daylight saving time
+# begins on another date.
+ORGANIZATIONS = {
+    "America/New_York": ["America/New_York", "Europe/London", "America/New_York", "America/Los_Angeles"],
+    "Europe/London": ["Europe/London", "Asia/Kolkata", "Europe/London", "America/New_York"],
+    "Asia/Tokyo": ["Asia/Tokyo", "Australia/Sydney", "Asia/Tokyo", "Europe/London"],
+}
+# A fixed start (a Monday, the week before US daylight saving time begins; the UK's follows three
+# weeks later, Sydney's ends after five) keeps a seed's stream the same any day.
 FIRST_DAY = date(2025, 3, 3)
+# Every fifth employee starts three hours early (a warehouse, a support rota).
+EARLY_SHIFT_HOURS = -3.0
+# The middle of the night of someone keeping the usual hours (07:30-23:00), and how far either side
+# of it a night scenario lies: 01:42 to 04:42, at least 2.8 hours from any time they spend by day (an
+# hour less on the organization's clock while its daylight saving time and theirs disagree).
+NIGHT_CENTER_HOURS = 3.2
+NIGHT_HALF_WIDTH_HOURS = 1.5
 CATEGORY_SCALE = {"meals": 0.5, "supplies": 1.0, "software": 2.0, "equipment": 3.0, "travel": 4.0}
 MERCHANTS = {
     "meals": ["Sweetgreen", "Chipotle", "Pret A Manger", "Corner Deli"],
@@ -64,16 +82,23 @@ SCENARIO_RATES = {
     "outlier": 0.04,
     "burst": 0.008,
     "spree": 0.008,
+    "refused": 0.008,
     "duplicate": 0.02,
     "structuring": 0.005,
     "night": 0.02,
     "blocked": 0.015,
 }
 SCENARIO_MINIMUM = 4
+# What the detectors are held to, overall and rule by rule.
+TARGET_PRECISION = 0.8
+TARGET_RECALL = 0.9
 SCENARIO_RULES = {
     "outlier": {Rule.AMOUNT_OUTLIER_EMPLOYEE, Rule.AMOUNT_OUTLIER_DEPARTMENT_CATEGORY},
     "burst": {Rule.VELOCITY_COUNT},
     "spree": {Rule.VELOCITY_AMOUNT},
+    # Nothing in it is a positive: refused attempts spent nothing, so neither they nor the spend after
+    # them may be called too much spent, or too many spends.
+    "refused": {Rule.VELOCITY_AMOUNT, Rule.VELOCITY_COUNT},
     "duplicate": {Rule.DUPLICATE_CHARGE},
     "structuring": {Rule.STRUCTURING},
     "night": {Rule.UNUSUAL_HOURS},
@@ -84,6 +109,9 @@ SCENARIO_RULES = {
 @dataclass
 class Employee:
     index: int
+    organization: str  # its timezone, a key of ORGANIZATIONS
+    office: str  # the timezone they keep office hours in
+    shift_hours: float  # 0, or EARLY_SHIFT_HOURS
     department: str
     median_minor: float
     daily_rate: float
@@ -130,6 +158,31 @@ class RuleResult:
     def recall(self) -> float:
         return self.true_positives / self.positives if self.positives else 1.0
 
+    @property
+    def short_of(self) -> list[str]:
+        """The measures below their targets."""
+        return [
+            name
+            for name, value, target in (
+                ("precision", self.precision, TARGET_PRECISION),
+                ("recall", self.recall, TARGET_RECALL),
+            )
+            if value < target
+        ]
+
+    def as_dict(self) -> dict:
+        return {
+            "positives": self.positives,
+            "flagged": self.flagged,
+            "true_positives": self.true_positives,
+            "false_positives": self.false_positives,
+            "false_negatives": self.false_negatives,
+            "cross": self.cross,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "short_of": self.short_of,
+        }
+
 
 @dataclass
 class Report:
@@ -149,20 +202,21 @@ class Report:
             "normal_spends": self.normal_spends,
             "alerts": self.alerts,
             "seconds": round(self.seconds, 2),
-            "rules": {
-                result.rule: {
-                    "positives": result.positives,
-                    "flagged": result.flagged,
-                    "true_positives": result.true_positives,
-                    "false_positives": result.false_positives,
-                    "false_negatives": result.false_negatives,
-                    "cross": result.cross,
-                    "precision": round(result.precision, 4),
-                    "recall": round(result.recall, 4),
-                }
-                for result in self.rules
-            },
+            "targets": {"precision": TARGET_PRECISION, "recall": TARGET_RECALL},
+            "rules": {result.rule: result.as_dict() for result in self.rules},
+            "overall": self.overall.as_dict(),
         }
+
+    @property
+    def overall(self) -> RuleResult:
+        """Every rule's counts added up: precision and recall over all alerts and all positives."""
+        return RuleResult(
+            "overall",
+            *(
+                sum(getattr(result, name) for result in self.rules)
+                for name in ("positives", "flagged", "true_positives", "false_positives", "false_negatives", "cross")
+            ),
+        )
 
 
 class StreamGenerator:
@@ -173,21 +227,33 @@ class StreamGenerator:
         self.days = days
         self.warmup_days = warmup_days
         self.settings = fraud_settings
-        self.zone = zoneinfo.ZoneInfo(TIMEZONE)
-        names = list(DEPARTMENTS)
-        self.employees = [
-            Employee(
-                index=i,
-                department=names[i % len(names)],
-                median_minor=float(np.exp(self.rng.uniform(math.log(4000), math.log(11000)))),
-                daily_rate=float(self.rng.uniform(1.2, 3.0)),
+        organizations, departments = list(ORGANIZATIONS), list(DEPARTMENTS)
+        self.employees = []
+        for i in range(employees):
+            organization = organizations[i % len(organizations)]
+            place = i // len(organizations)  # the employee's place in their organization
+            offices = ORGANIZATIONS[organization]
+            self.employees.append(
+                Employee(
+                    index=i,
+                    organization=organization,
+                    office=offices[place % len(offices)],
+                    shift_hours=EARLY_SHIFT_HOURS if place % 5 == 3 else 0.0,
+                    department=departments[place % len(departments)],
+                    median_minor=float(np.exp(self.rng.uniform(math.log(4000), math.log(11000)))),
+                    daily_rate=float(self.rng.uniform(1.2, 3.0)),
+                )
             )
-            for i in range(employees)
-        ]
 
-    def _local(self, day: int, hours: float) -> datetime:
-        moment = datetime.combine(FIRST_DAY + timedelta(days=day), datetime.min.time(), tzinfo=self.zone)
+    def _local(self, employee: Employee, day: int, hours: float) -> datetime:
+        """`hours` after midnight of the stream's `day` where the employee works, in UTC."""
+        zone = zoneinfo.ZoneInfo(employee.office)
+        moment = datetime.combine(FIRST_DAY + timedelta(days=day), datetime.min.time(), tzinfo=zone)
         return (moment + timedelta(hours=hours)).astimezone(UTC)
+
+    @staticmethod
+    def _day_start(day: int) -> datetime:
+        return datetime.combine(FIRST_DAY + timedelta(days=day), datetime.min.time(), tzinfo=UTC)
 
     def _category(self, employee: Employee) -> str:
         weights = DEPARTMENTS[employee.department]
@@ -200,10 +266,13 @@ class StreamGenerator:
     def _merchant(self, category: str) -> str:
         return str(self.rng.choice(MERCHANTS[category]))
 
-    def _working_hour(self) -> float:
+    def _working_hour(self, employee: Employee) -> float:
+        """Local hours after midnight where the employee works: 07:30 to 23:00, earlier on an early shift."""
         if self.rng.random() < 0.75:
-            return float(np.clip(self.rng.normal(12.5, 2.2), 7.5, 19.0))
-        return float(np.clip(self.rng.normal(20.0, 1.2), 17.0, 22.9))
+            hour = float(np.clip(self.rng.normal(12.5, 2.2), 7.5, 19.0))
+        else:
+            hour = float(np.clip(self.rng.normal(20.0, 1.2), 17.0, 22.9))
+        return hour + employee.shift_hours
 
     def normal_stream(self) -> list[SyntheticSpend]:
         spends = []
@@ -215,7 +284,7 @@ class StreamGenerator:
                     spends.append(
                         SyntheticSpend(
                             employee=employee.index,
-                            at=self._local(day, self._working_hour()),
+                            at=self._local(employee, day, self._working_hour(employee)),
                             amount_minor=self._amount(employee, category),
                             merchant=self._merchant(category),
                             category=category,
@@ -223,17 +292,19 @@ class StreamGenerator:
                     )
         return sorted(spends, key=lambda spend: spend.at)
 
-    def _anchors(self, normal: list[SyntheticSpend]) -> list[SyntheticSpend]:
-        """Normal spends after the warm-up at which both of the spender's histories are long enough."""
-        warm = self._local(self.warmup_days, 0)
+    def _anchors(self, normal: list[SyntheticSpend]) -> list[tuple[SyntheticSpend, int]]:
+        """Normal spends after the warm-up at which both of the spender's amount histories are long enough,
+        each with the number of spends the employee made before it."""
+        warm = self._day_start(self.warmup_days)
         by_employee: dict[int, int] = {}
         by_group: dict[tuple, int] = {}
         anchors = []
         for spend in normal:
-            group = (self.employees[spend.employee].department, spend.category)
+            employee = self.employees[spend.employee]
+            group = (employee.organization, employee.department, spend.category)
             enough = self.settings.outlier_min_history
             if spend.at >= warm and by_employee.get(spend.employee, 0) >= enough and by_group.get(group, 0) >= enough:
-                anchors.append(spend)
+                anchors.append((spend, by_employee[spend.employee]))
             by_employee[spend.employee] = by_employee.get(spend.employee, 0) + 1
             by_group[group] = by_group.get(group, 0) + 1
         return anchors
@@ -254,14 +325,17 @@ class StreamGenerator:
         return self._scenario("outlier", [spend])
 
     def burst(self, anchor: SyntheticSpend) -> list[SyntheticSpend]:
-        """More spends than the count limit inside its window: the ones past the limit are the positives."""
+        """More accepted spends than the count limit inside its window, with a refused attempt or two among
+        them: the accepted ones past the limit are the positives; a refused one spent nothing and is not."""
         employee = self.employees[anchor.employee]
         limit = self.settings.velocity_count_limit
-        size = int(self.rng.integers(limit + 1, limit + 5))
+        accepted = int(self.rng.integers(limit + 1, limit + 5))
+        refused = int(self.rng.integers(0, 3))
         span = self.settings.velocity_count_window_seconds * float(self.rng.uniform(0.25, 0.9))
-        offsets = np.sort(self.rng.uniform(0, span, size))
+        offsets = np.sort(self.rng.uniform(0, span, accepted + refused))
+        refused_positions = set(self.rng.choice(np.arange(1, accepted + refused), size=refused, replace=False).tolist())
         start = anchor.at + timedelta(minutes=float(self.rng.uniform(15, 60)))
-        spends = []
+        spends, counted = [], 0
         for position, offset in enumerate(offsets):
             category = str(self.rng.choice(["software", "supplies"]))
             spend = SyntheticSpend(
@@ -270,11 +344,12 @@ class StreamGenerator:
                 self._amount(employee, category),
                 str(self.rng.choice(["Amazon", "Apple App Store", "Google Play", "Steam"])),
                 category,
-                # A card being tried until it is declined: some later attempts are refused, and still count.
-                rejected=position >= 3 and self.rng.random() < 0.4,
+                rejected=position in refused_positions,
             )
-            if position >= limit:
-                spend.labels = frozenset(SCENARIO_RULES["burst"])
+            if not spend.rejected:
+                counted += 1
+                if counted > limit:
+                    spend.labels = frozenset(SCENARIO_RULES["burst"])
             spends.append(spend)
         return self._scenario("burst", spends)
 
@@ -298,6 +373,32 @@ class StreamGenerator:
             spends.append(spend)
         return self._scenario("spree", spends)
 
+    def refused(self, anchor: SyntheticSpend) -> list[SyntheticSpend]:
+        """Two or three attempts far over the budget, refused, then an ordinary spend within the amount
+        window: nothing was spent but the last one, so no velocity rule may fire."""
+        employee = self.employees[anchor.employee]
+        limit = self.settings.velocity_amount_limit_minor
+        span = self.settings.velocity_amount_window_seconds * float(self.rng.uniform(0.3, 0.9))
+        attempts = int(self.rng.integers(2, 4))
+        offsets = np.sort(self.rng.uniform(0, span, attempts + 1))
+        start = anchor.at + timedelta(minutes=float(self.rng.uniform(20, 60)))
+        spends = []
+        for position, offset in enumerate(offsets):
+            last = position == attempts
+            category = anchor.category if last else str(self.rng.choice(LARGE_TICKET_CATEGORIES))
+            amount = self._amount(employee, category) if last else round(limit * float(self.rng.uniform(5, 20)))
+            spends.append(
+                SyntheticSpend(
+                    anchor.employee,
+                    start + timedelta(seconds=float(offset)),
+                    amount,
+                    self._merchant(category),
+                    category,
+                    rejected=not last,
+                )
+            )
+        return self._scenario("refused", spends)
+
     def duplicate(self, anchor: SyntheticSpend) -> list[SyntheticSpend]:
         window = self.settings.duplicate_window_seconds
         at = anchor.at + timedelta(seconds=float(self.rng.uniform(5, window * 0.8)))
@@ -312,11 +413,13 @@ class StreamGenerator:
         needed = self.settings.structuring_min_count
         size = int(self.rng.integers(needed, needed + 3))
         window_hours = self.settings.structuring_window_hours
+        employee = self.employees[anchor.employee]
+        zone = zoneinfo.ZoneInfo(employee.office)
         spends = []
         for hours in self.rng.uniform(0, window_hours * 0.7, size):
             local_day = anchor.at + timedelta(hours=float(hours))
-            at = local_day.astimezone(self.zone).replace(
-                hour=int(self.rng.integers(9, 17)), minute=int(self.rng.integers(0, 60))
+            at = local_day.astimezone(zone).replace(
+                hour=int(self.rng.integers(9, 17) + employee.shift_hours), minute=int(self.rng.integers(0, 60))
             )
             amount = int(self.rng.integers(math.ceil(low), threshold))
             category = str(self.rng.choice(LARGE_TICKET_CATEGORIES))
@@ -329,12 +432,14 @@ class StreamGenerator:
         return self._scenario("structuring", spends)
 
     def night(self, anchor: SyntheticSpend) -> list[SyntheticSpend]:
-        start, end = self.settings.quiet_hours_start, self.settings.quiet_hours_end
-        quiet = (end - start) % 24
-        local_hour = (start + float(self.rng.uniform(0.1, quiet - 0.1))) % 24
-        local_day = anchor.at.astimezone(self.zone).date() + timedelta(days=1)
-        at = datetime.combine(local_day, datetime.min.time(), tzinfo=self.zone) + timedelta(hours=local_hour)
+        """A spend in the dead of the employee's own night, where they work: judged on the organization's
+        clock, it is at an hour they never spend at, whatever that clock says."""
         employee = self.employees[anchor.employee]
+        zone = zoneinfo.ZoneInfo(employee.office)
+        center = NIGHT_CENTER_HOURS + employee.shift_hours
+        local_hour = center + float(self.rng.uniform(-NIGHT_HALF_WIDTH_HOURS, NIGHT_HALF_WIDTH_HOURS))
+        local_day = anchor.at.astimezone(zone).date() + timedelta(days=1)
+        at = datetime.combine(local_day, datetime.min.time(), tzinfo=zone) + timedelta(hours=local_hour)
         category = self._category(employee)
         spend = SyntheticSpend(
             anchor.employee, at.astimezone(UTC), self._amount(employee, category), self._merchant(category), category
@@ -358,7 +463,7 @@ class StreamGenerator:
         duplicate window of the employee's other spends (a duplicate's own original aside), and an
         employee's large-amount scenarios lie a structuring window apart, so one does not widen the
         history the next is judged against (nor add to its structuring count)."""
-        if any(spend.at >= self._local(self.days, 0) for spend in spends):
+        if any(spend.at >= self._day_start(self.days) for spend in spends):
             return False
         isolation = timedelta(
             seconds=max(
@@ -392,11 +497,14 @@ class StreamGenerator:
         injected: list[SyntheticSpend] = []
         for name, rate in SCENARIO_RATES.items():
             wanted = max(SCENARIO_MINIMUM, round(rate * employee_days))
+            # A night only where the employee's hours are known well enough to be judged.
+            least = self.settings.unusual_hours_min_history if name == "night" else 0
+            candidates = [anchor for anchor, history in anchors if history >= least]
             made = 0
-            for index in self.rng.permutation(len(anchors)):
+            for index in self.rng.permutation(len(candidates)):
                 if made == wanted:
                     break
-                anchor = anchors[index]
+                anchor = candidates[index]
                 spends = getattr(self, name)(anchor)
                 if not self._isolated(name, spends, anchor, times, large_spans):
                     continue
@@ -407,20 +515,20 @@ class StreamGenerator:
         return sorted(normal + injected, key=lambda spend: spend.at)
 
 
-def _write(*, stream: list[SyntheticSpend], organization, departments: dict, users: list[User]) -> list[uuid.UUID]:
+def _write(*, stream: list[SyntheticSpend], users: list[User]) -> list[uuid.UUID]:
     rows = []
     for number, spend in enumerate(stream):
         user = users[spend.employee]
         rows.append(
             Transaction(
-                organization=organization,
+                organization_id=user.organization_id,
                 kind=Transaction.Kind.SPEND,
                 status=Transaction.Status.REJECTED if spend.rejected else Transaction.Status.POSTED,
                 amount_minor=spend.amount_minor,
-                currency=organization.currency,
+                currency=user.organization.currency,
                 merchant=spend.merchant,
                 category=spend.category,
-                department=departments[user.department_id],
+                department_id=user.department_id,
                 employee=user,
                 created_by=user,
                 budget_month=spend.at.date().replace(day=1),
@@ -444,47 +552,53 @@ def evaluate(
     """Generate the stream for `seed`, score it with the real detectors, and measure each rule."""
     started = time.monotonic()
     report = None
-    organization_id = None
+    organization_ids = []
     try:
         with transaction.atomic():
-            organization = organization_create(name=f"Fraud evaluation {seed}", currency="USD", timezone_name=TIMEZONE)
-            organization_id = organization.id
-            fraud_settings = FraudSettings.objects.create(organization=organization, outlier_method=method)
-            departments = {}
-            for name in DEPARTMENTS:
-                department = department_create(organization=organization, name=name, monthly_limit_minor=10**12)
-                departments[name] = department
             generator = StreamGenerator(
-                seed=seed, employees=employees, days=days, warmup_days=warmup_days, fraud_settings=fraud_settings
+                seed=seed,
+                employees=employees,
+                days=days,
+                warmup_days=warmup_days,
+                fraud_settings=FraudSettings(outlier_method=method),
             )
-            users = [
-                User.objects.create_user(
-                    f"employee{employee.index}@eval-{organization.slug}.invalid",
-                    None,
-                    role=Role.EMPLOYEE,
-                    organization=organization,
-                    department=departments[employee.department],
+            departments = {}
+            for timezone_name in ORGANIZATIONS:
+                organization = organization_create(
+                    name=f"Fraud evaluation {seed} {timezone_name}", currency="USD", timezone_name=timezone_name
                 )
-                for employee in generator.employees
-            ]
+                organization_ids.append(organization.id)
+                FraudSettings.objects.create(organization=organization, outlier_method=method)
+                for name in DEPARTMENTS:
+                    departments[timezone_name, name] = department_create(
+                        organization=organization, name=name, monthly_limit_minor=10**12
+                    )
+            users = []
+            for employee in generator.employees:
+                department = departments[employee.organization, employee.department]
+                users.append(
+                    User.objects.create_user(
+                        f"employee{employee.index}@eval-{department.organization.slug}.invalid",
+                        None,
+                        role=Role.EMPLOYEE,
+                        organization=department.organization,
+                        department=department,
+                    )
+                )
             stream = generator.stream()
-            ids = _write(
-                stream=stream,
-                organization=organization,
-                departments={department.id: department for department in departments.values()},
-                users=users,
-            )
+            ids = _write(stream=stream, users=users)
             services.transactions_score(transaction_ids=ids)
             flagged: dict[str, set[uuid.UUID]] = {}
-            for transaction_id, rule in FraudAlert.objects.of(organization).values_list("transaction_id", "rule"):
+            alerts = FraudAlert.objects.filter(organization_id__in=organization_ids)
+            for transaction_id, rule in alerts.values_list("transaction_id", "rule"):
                 flagged.setdefault(rule, set()).add(transaction_id)
             report = _measure(stream=stream, ids=ids, flagged=flagged, seed=seed, method=method)
             raise _RollBack
     except _RollBack:
         pass
     finally:
-        if organization_id is not None:
-            redis = get_redis_connection("default")
+        redis = get_redis_connection("default")
+        for organization_id in organization_ids:
             keys = list(redis.scan_iter(match=f"ledgerx:fraud:velocity:{organization_id}:*", count=1000))
             if keys:
                 redis.delete(*keys)

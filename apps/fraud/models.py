@@ -67,11 +67,17 @@ class FraudSettings(models.Model):
     )
     structuring_min_count = models.PositiveIntegerField(default=3, validators=[MinValueValidator(2)])
     structuring_window_hours = models.PositiveIntegerField(default=168, validators=[MinValueValidator(1)])
-    quiet_hours_start = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(23)], help_text="Local hour the unusual hours begin."
+    unusual_hours_gap_minutes = models.PositiveIntegerField(
+        default=120,
+        validators=[MinValueValidator(15), MaxValueValidator(720)],
+        help_text="Flag a spend this far, on the organization's clock, from the time of day of every recent spend "
+        "of the employee.",
     )
-    quiet_hours_end = models.PositiveSmallIntegerField(
-        default=5, validators=[MaxValueValidator(23)], help_text="Local hour they end (equal to the start: off)."
+    unusual_hours_min_history = models.PositiveIntegerField(
+        default=40,
+        validators=[MinValueValidator(10)],
+        help_text="Spends an employee needs before their hours are judged: the hours of a whole day take longer "
+        "to learn than a usual amount.",
     )
     blocked_categories = ArrayField(models.CharField(max_length=64), default=default_blocked_categories, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

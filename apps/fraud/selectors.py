@@ -5,9 +5,15 @@ import numpy as np
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from apps.ledger.models import Transaction
-from apps.tenancy.models import Organization
+from apps.tenancy.models import Organization, User
 
-from .models import FraudAlert, FraudSettings, TransactionRisk
+from .models import FraudAlert, FraudSettings, Rule, TransactionRisk
+
+# Spends that went through: what an employee's habits and the velocity windows are learned from. A
+# refused attempt moved no money, and a reversed spend was taken back (a fraud verdict reverses it).
+ACCEPTED_STATUSES = (Transaction.Status.POSTED, Transaction.Status.AWAITING_APPROVAL)
+# How many of the employee's latest spends say at what times of day they spend.
+HOURS_HISTORY_SIZE = 200
 
 
 def fraud_settings_for(*, organization: Organization) -> FraudSettings:
@@ -25,15 +31,33 @@ def _spends_before(spend: Transaction) -> QuerySet[Transaction]:
 
 
 def recent_log_amounts(*, spend: Transaction, by: str, size: int) -> np.ndarray:
-    """Log amounts of the last `size` settled spends before this one, by the same employee
+    """Log amounts of the last `size` accepted spends before this one, by the same employee
     (`by="employee"`) or in the same department and category (`by="department_category"`)."""
-    history = _spends_before(spend).exclude(status=Transaction.Status.PENDING)
+    history = _spends_before(spend).filter(status__in=ACCEPTED_STATUSES)
     if by == "employee":
         history = history.filter(employee_id=spend.employee_id)
     else:
         history = history.filter(department_id=spend.department_id, category=spend.category)
     amounts = list(history.order_by("-created_at", "-id").values_list("amount_minor", flat=True)[:size])
     return np.log(np.array(amounts, dtype=np.float64))
+
+
+def recent_spend_times(*, spend: Transaction, size: int = HOURS_HISTORY_SIZE) -> list[datetime]:
+    """When the employee's last `size` accepted spends before this one were made, newest first.
+
+    A spend flagged for its hour is left out unless a reviewer called it legitimate, so one night-time
+    spend does not make the next one usual.
+    """
+    flagged_hour = FraudAlert.objects.filter(transaction_id=OuterRef("pk"), rule=Rule.UNUSUAL_HOURS).exclude(
+        resolution=FraudAlert.Resolution.LEGITIMATE
+    )
+    return list(
+        _spends_before(spend)
+        .filter(employee_id=spend.employee_id, status__in=ACCEPTED_STATUSES)
+        .filter(~Exists(flagged_hour))
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)[:size]
+    )
 
 
 def duplicate_charge_times(*, spend: Transaction, window_seconds: int) -> list[datetime]:
@@ -85,6 +109,11 @@ def unscored_spend_ids(
         .order_by("created_at", "id")
         .values_list("id", flat=True)[:limit]
     )
+
+
+def alerts_reviewable_by(*, actor: User) -> QuerySet[FraudAlert]:
+    """The alerts a reviewer may resolve: their organization's; a system admin's, every organization's."""
+    return FraudAlert.objects.all() if actor.is_system_admin else FraudAlert.objects.of(actor.organization)
 
 
 def alert_list(

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from apps.ledger.models import Transaction
-from ledgerx.fields import QueryFilters, StrictCharField
+from ledgerx.fields import QueryFilters
 
 from . import selectors
 from .models import FraudAlert, Rule
@@ -11,11 +11,6 @@ class AlertListFilters(QueryFilters):
     status = serializers.ChoiceField(choices=FraudAlert.Status.values, required=False)
     rule = serializers.ChoiceField(choices=Rule.values, required=False)
     transaction = serializers.UUIDField(required=False)
-
-
-class AlertResolveInput(serializers.Serializer):
-    resolution = serializers.ChoiceField(choices=FraudAlert.Resolution.choices)
-    note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
 def alert_representation(alert: FraudAlert) -> dict:

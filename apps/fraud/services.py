@@ -105,20 +105,8 @@ def transaction_score(*, spend: Transaction, fraud_settings: FraudSettings) -> l
     findings: list[Finding] = []
     findings += _amount_outliers(spend=spend, fraud_settings=fraud_settings, measured=measured)
     findings += _velocity(spend=spend, fraud_settings=fraud_settings, measured=measured)
-    findings += _patterns(spend=spend, fraud_settings=fraud_settings)
-    alerts = FraudAlert.objects.bulk_create(
-        [
-            FraudAlert(
-                organization_id=spend.organization_id,
-                transaction=spend,
-                rule=finding.rule,
-                score=finding.score,
-                detail=finding.detail,
-            )
-            for finding in findings
-        ],
-        ignore_conflicts=True,
-    )
+    findings += _patterns(spend=spend, fraud_settings=fraud_settings, measured=measured)
+    alerts = alerts_insert(spend=spend, findings=findings)
     measured["rules"] = [finding.rule for finding in findings]
     TransactionRisk.objects.filter(transaction=spend).update(scores=measured)
     if alerts:
@@ -142,6 +130,33 @@ def transaction_score(*, spend: Transaction, fraud_settings: FraudSettings) -> l
             ],
         )
     return alerts
+
+
+def alerts_insert(*, spend: Transaction, findings: list[Finding]) -> list[FraudAlert]:
+    """Insert an alert per finding, at most one per (spend, rule) (the constraint fraud_alert_one_per_rule
+    decides), and return the ones inserted now: only they are announced."""
+    if not findings:
+        return []
+    return list(
+        FraudAlert.objects.raw(
+            """
+            INSERT INTO fraud_fraudalert
+                (id, organization_id, transaction_id, rule, score, detail, status, resolution, note, created_at)
+            SELECT v.id, %s, %s, v.rule, v.score, v.detail, 'open', '', '', now()
+            FROM unnest(%s::uuid[], %s::text[], %s::double precision[], %s::text[]) AS v(id, rule, score, detail)
+            ON CONFLICT (organization_id, transaction_id, rule) DO NOTHING
+            RETURNING *
+            """,
+            [
+                spend.organization_id,
+                spend.id,
+                [uuid.uuid4() for _ in findings],
+                [finding.rule for finding in findings],
+                [finding.score for finding in findings],
+                [finding.detail for finding in findings],
+            ],
+        )
+    )
 
 
 def _risk_claim(*, spend: Transaction) -> bool:
@@ -194,7 +209,8 @@ def _statistics_add(*, folds: dict[int, float]) -> None:
 
 
 def _amount_outliers(*, spend: Transaction, fraud_settings: FraudSettings, measured: dict) -> list[Finding]:
-    """The amount against the employee's own history and against the department x category history."""
+    """The amount against the employee's own history and against the department x category history.
+    The histories learn from accepted spends only."""
     employee_subject = (SpendStatistic.Scope.EMPLOYEE, str(spend.employee_id))
     group_subject = (SpendStatistic.Scope.DEPARTMENT_CATEGORY, f"{spend.department_id}:{spend.category}")
     by_scope = _statistics_lock(organization_id=spend.organization_id, subjects=[employee_subject, group_subject])
@@ -234,11 +250,16 @@ def _amount_outliers(*, spend: Transaction, fraud_settings: FraudSettings, measu
         measured[rule] = {"z": None if z is None else round(z, 3), "history": history.count}
         if finding is not None:
             findings.append(finding)
-    _statistics_add(folds=folds)
+    if spend.status in selectors.ACCEPTED_STATUSES:  # a refused attempt is judged, but teaches nothing
+        _statistics_add(folds=folds)
     return findings
 
 
 def _velocity(*, spend: Transaction, fraud_settings: FraudSettings, measured: dict) -> list[Finding]:
+    """Spends in the employee's sliding windows. Only accepted spends count, and only they are judged: a
+    refused attempt spent nothing (counting two refused $48,000 attempts as $96,000 spent was noise)."""
+    if spend.status not in selectors.ACCEPTED_STATUSES:
+        return []
     window = velocity.window_add_and_measure(
         organization_id=spend.organization_id,
         employee_id=spend.employee_id,
@@ -269,7 +290,7 @@ def _velocity(*, spend: Transaction, fraud_settings: FraudSettings, measured: di
     return [finding for finding in found if finding is not None]
 
 
-def _patterns(*, spend: Transaction, fraud_settings: FraudSettings) -> list[Finding]:
+def _patterns(*, spend: Transaction, fraud_settings: FraudSettings, measured: dict) -> list[Finding]:
     """Duplicate charge, structuring, unusual hours, blocked category."""
     found = []
     who = spend.employee.email
@@ -305,14 +326,17 @@ def _patterns(*, spend: Transaction, fraud_settings: FraudSettings) -> list[Find
         )
     )
     timezone_name = spend.organization.timezone
-    found.append(
-        detectors.unusual_hours(
-            local_time=spend.created_at.astimezone(zoneinfo.ZoneInfo(timezone_name)),
-            timezone_name=timezone_name,
-            start=fraud_settings.quiet_hours_start,
-            end=fraud_settings.quiet_hours_end,
-        )
+    zone = zoneinfo.ZoneInfo(timezone_name)
+    gap, unusual = detectors.unusual_hours(
+        local_time=spend.created_at.astimezone(zone),
+        history=[detectors.minute_of_day(at.astimezone(zone)) for at in selectors.recent_spend_times(spend=spend)],
+        gap_minutes=fraud_settings.unusual_hours_gap_minutes,
+        min_history=fraud_settings.unusual_hours_min_history,
+        timezone_name=timezone_name,
+        who=who,
     )
+    measured[Rule.UNUSUAL_HOURS] = gap
+    found.append(unusual)
     found.append(
         detectors.blocked_category(
             category=spend.category,
@@ -339,8 +363,7 @@ def alert_resolve(*, actor: User, alert_id: uuid.UUID, resolution: str, note: st
     note = (note or "").strip()
     if len(note) > 1000:
         raise InvalidInput("The note is too long.", fields={"note": ["At most 1000 characters."]})
-    alerts = FraudAlert.objects.all() if actor.is_system_admin else FraudAlert.objects.of(actor.organization)
-    alert = alerts.select_for_update().filter(id=alert_id).first()
+    alert = selectors.alerts_reviewable_by(actor=actor).select_for_update().filter(id=alert_id).first()
     if alert is None:
         raise NotFound("Alert not found.")
     if alert.status == FraudAlert.Status.RESOLVED:

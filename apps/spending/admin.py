@@ -1,9 +1,9 @@
-"""Spends and their approval requests in the back office.
+"""Spends, their approval requests and their fraud alerts in the back office.
 
-Both are read-only: a spend changes only by settlement or by a reversal, and a request only by a
-decision. The actions reverse spends through transaction_reverse, and approve or reject through
-approval_decide as the acting staff user, who must be the one the step waits for, exactly as on
-the pages and in the API.
+All are read-only: a spend changes only by settlement or by a reversal, a request only by a
+decision, an alert only by a review. The actions reverse spends through transaction_reverse,
+approve or reject through approval_decide as the acting staff user, who must be the one the step
+waits for, and resolve alerts through fraud_alert_resolve, exactly as on the pages and in the API.
 """
 
 from django import forms
@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from apps.approvals import selectors as approval_selectors
 from apps.approvals.admin import steps_text
 from apps.approvals.models import ApprovalDecision, ApprovalRequest, ApproverKind
+from apps.fraud.models import FraudAlert
 from apps.ledger.models import Transaction
 from apps.tenancy.admin_scoping import (
     ActionForm,
@@ -236,3 +237,69 @@ class ApprovalRequestAdmin(OrganizationScopedAdmin):
                 step = f"step {decided.current_level + 1} of {len(decided.levels)}"
                 outcome = f"approved; it now waits for the {kind} ({step})."
             self.message_user(request, f"{label}: {outcome}")
+
+
+class FraudVerdictForm(ActionForm):
+    note = forms.CharField(
+        max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Kept with the alert."
+    )
+    reverse_spend = forms.BooleanField(
+        required=False,
+        label="Reverse the spend",
+        help_text="A posted spend is reversed and its budget released (audited as a reversal).",
+    )
+    freeze_employee = forms.BooleanField(
+        required=False,
+        label="Freeze the employee",
+        help_text="No spend of theirs is accepted until an org admin unfreezes them (audited).",
+    )
+
+
+@admin.register(FraudAlert)
+class FraudAlertAdmin(OrganizationScopedAdmin):
+    list_display = ("created_at", "rule", "score", "detail", "status", "resolution", "resolved_by")
+    list_filter = ("status", "rule", "resolution")
+    search_fields = ("detail", "transaction__merchant", "transaction__employee__email")
+    date_hierarchy = "created_at"
+    list_select_related = ("resolved_by",)
+    actions = ("resolve_legitimate", "resolve_fraud")
+    # Alerts change only through the review actions (the service), never through the form.
+    readonly_fields = tuple(field.name for field in FraudAlert._meta.fields)
+
+    def has_resolve_permission(self, request) -> bool:
+        # Whether a reviewer may also reverse or freeze is the service's to say (finance of the organization).
+        return role_in(request, STAFF_ROLES)
+
+    @admin.action(description="Resolve as legitimate", permissions=["resolve"])
+    def resolve_legitimate(self, request, queryset) -> None:
+        self._review(request, queryset, resolution=FraudAlert.Resolution.LEGITIMATE, choices={"note": ""})
+
+    @admin.action(description="Resolve as fraud (and choose what to stop)", permissions=["resolve"])
+    def resolve_fraud(self, request, queryset):
+        form = action_form(FraudVerdictForm, request)
+        if not (form.is_bound and form.is_valid()):
+            return action_form_page(
+                self, request, queryset, form=form, title="Resolve as fraud", submit_label="Resolve them"
+            )
+        choices = {name: form.cleaned_data[name] for name in ("note", "reverse_spend", "freeze_employee")}
+        self._review(request, queryset, resolution=FraudAlert.Resolution.FRAUD, choices=choices)
+        return None
+
+    def _review(self, request, queryset, *, resolution: str, choices: dict) -> None:
+        """One review per selected alert; a refusal of one is reported and the others go on."""
+        for alert in queryset.select_related("transaction__employee"):
+            spend = alert.transaction
+            label = f"{alert.rule} on {spend.merchant} {format_money(spend.amount_minor, spend.currency)}"
+            try:
+                review = services.fraud_alert_resolve(
+                    actor=request.user, alert_id=alert.id, resolution=resolution, **choices
+                )
+            except LedgerXError as error:
+                self.message_user(request, f"{label}: {error.message}", messages.ERROR)
+                continue
+            done = [f"resolved as {resolution}"]
+            if choices.get("reverse_spend"):
+                done.append("the spend is reversed")
+            if choices.get("freeze_employee"):
+                done.append(f"{review.employee.email}'s spending is frozen")
+            self.message_user(request, f"{label}: {'; '.join(done)}.")

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from apps.approvals import selectors as approval_selectors
 from apps.approvals.models import ApprovalRequest
+from apps.fraud.models import FraudAlert
 from apps.ledger.models import Transaction
 from apps.tenancy.api_base import TenantAPIView, validated
 from apps.tenancy.permissions import FINANCE_ROLES, TENANT_ROLES
@@ -20,11 +21,14 @@ from .serializers import (
     ApprovalListOutput,
     ApprovalOutput,
     DecisionInput,
+    FraudAlertResolveInput,
+    FraudReviewOutput,
     TransactionListFilters,
     TransactionOutput,
     TransactionReverseInput,
     TransactionSubmitInput,
     approval_representation,
+    fraud_review_representation,
     transaction_representation,
 )
 
@@ -87,7 +91,8 @@ class TransactionListCreateApi(TenantAPIView):
         parameters=[IDEMPOTENCY_KEY],
         request=TransactionSubmitInput,
         responses={202: TransactionOutput, **error_responses(400, 404, 422, 429)},
-        description="Accepts a spend as pending and settles it in the background; poll the Location.",
+        description="Accepts a spend as pending and settles it in the background; poll the Location. A "
+        "spender whose spending is frozen (a fraud verdict): 403 with the reason; a replay still replays.",
     )
     def post(self, request):
         data = validated(TransactionSubmitInput, request.data)
@@ -191,3 +196,30 @@ class ApprovalApproveApi(ApprovalDecideApi):
 )
 class ApprovalRejectApi(ApprovalDecideApi):
     approve = False
+
+
+class FraudAlertResolveApi(TenantAPIView):
+    """/fraud/alerts/<id>/resolve: served here, where reversing a spend can be (apps/spending/fraud_review.py)."""
+
+    allowed_roles = FINANCE_ROLES
+
+    @extend_schema(
+        operation_id="fraud_alerts_resolve",
+        request=FraudAlertResolveInput,
+        responses={200: FraudReviewOutput, **error_responses(400, 404, 409)},
+        description="Close an open alert as legitimate or fraud. With `fraud`, also reverse the spend "
+        "(`reverse_spend`: a posted spend; already reversed: kept; rejected or awaiting approval: 409) and "
+        "freeze its spender (`freeze_employee`), each audited. Already resolved: 409, and nothing changes.",
+    )
+    def post(self, request, alert_id):
+        alert = self.get_scoped(FraudAlert.objects, alert_id)
+        data = validated(FraudAlertResolveInput, request.data)
+        review = services.fraud_alert_resolve(
+            actor=request.user,
+            alert_id=alert.id,
+            resolution=data["resolution"],
+            note=data["note"],
+            reverse_spend=data["reverse_spend"],
+            freeze_employee=data["freeze_employee"],
+        )
+        return Response(fraud_review_representation(review))

@@ -14,6 +14,7 @@ from apps.budgets.locks import organization_settlement_lock
 from apps.budgets.totals import BudgetExceeded
 from apps.ledger.models import Transaction
 from apps.tenancy.models import User
+from apps.tenancy.selectors import spending_frozen_refusals
 from apps.webhooks.models import EventType
 from apps.webhooks.services import outbox_emit
 from ledgerx.db import run_serializable
@@ -57,8 +58,9 @@ def approval_decide(*, actor: User, request_id: uuid.UUID, approve: bool, note: 
     Nobody approves their own spend, and nobody signs two steps of one spend. Two approvers acting at
     once on one step are serialized by the organization's settlement lock: the second finds it decided.
     Refused with 409, changing nothing, when the request has expired (it is expired then, releasing the
-    hold) or when the spend no longer fits its budget (a limit lowered while it waited): the request
-    stays open, so finance can raise the limit and approve, or reject it.
+    hold), when the spend no longer fits its budget (a limit lowered while it waited), or when the
+    spender's spending is frozen: the request stays open, so finance can raise the limit (lift the
+    freeze) and approve, or reject it.
     """
     organization = actor.organization
     note = (note or "").strip()
@@ -85,6 +87,10 @@ def approval_decide(*, actor: User, request_id: uuid.UUID, approve: bool, note: 
             raise Forbidden("You already signed an earlier step of this spend.")
         if not approver_may_sign(user=actor, kind=kind, spend=spend):
             raise Forbidden(f"This step waits for the {_label(kind)}.")
+        if approve:
+            frozen = spending_frozen_refusals(organization_id=organization.id, user_ids={spend.employee_id})
+            if frozen:
+                raise Conflict(f"{frozen[spend.employee_id]} Until then this spend can only be rejected.")
         ApprovalDecision.objects.create(
             organization=organization,
             request=request,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from apps.budgets.services import month_start
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Department, Role, User
+from apps.tenancy.selectors import spending_frozen_refusal
 from ledgerx.db import prepared_cursor
 from ledgerx.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from ledgerx.money import MoneyError, parse_amount
@@ -112,12 +113,15 @@ def transaction_submit(
         key=key,
         request=request,
         create=create,
-        backpressure=lambda: _spend_backpressure(user),
+        admission=lambda: _spend_admission(user),
     )
 
 
-def _spend_backpressure(user: User) -> None:
-    """Refuse a new spend over the user's rate limit (replays count too) or while settlement is behind."""
+def _spend_admission(user: User) -> None:
+    """Refuse a new spend of a frozen user, over the user's rate limit (replays count too) or while
+    settlement is behind."""
+    if user.frozen_at is not None:
+        raise Forbidden(spending_frozen_refusal(email=user.email, reason=user.frozen_reason))
     rate_limit_hit(Hit("spend", str(user.id), Limit(*settings.RATE_LIMIT_SPEND_PER_USER)))
     _check_backlog()
 

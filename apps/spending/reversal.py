@@ -40,7 +40,7 @@ def transaction_reverse(
             if replayed is not None:
                 return replayed, True
             reversal = run_serializable(
-                lambda: _reverse(
+                lambda: transaction_reverse_locked(
                     actor=actor,
                     original_id=original_id,
                     reason=reason,
@@ -53,8 +53,12 @@ def transaction_reverse(
     return idempotent_create(organization=organization, key=key, request=request, create=create)
 
 
-def _reverse(*, actor: User, original_id: uuid.UUID, reason: str, key: str, request_fingerprint: str) -> Transaction:
-    """The caller holds the organization's settlement lock, in a SERIALIZABLE transaction."""
+def transaction_reverse_locked(
+    *, actor: User, original_id: uuid.UUID, reason: str, key: str, request_fingerprint: str
+) -> Transaction:
+    """Write the reversal of a posted spend under `key`. The caller holds the organization's settlement
+    lock, in a SERIALIZABLE transaction: transaction_reverse, or a fraud review reversing beside its
+    verdict (fraud_review)."""
     original = Transaction.objects.select_for_update().get(id=original_id)
     if original.kind != Transaction.Kind.SPEND or original.status != Transaction.Status.POSTED:
         state = "already reversed" if original.status == Transaction.Status.REVERSED else original.status

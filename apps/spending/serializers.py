@@ -1,14 +1,16 @@
-"""The HTTP shapes of spends and their approvals."""
+"""The HTTP shapes of spends, their approvals, and the review of their fraud alerts."""
 
 from rest_framework import serializers
 
 from apps.approvals.models import ApprovalDecision, ApprovalRequest, ApproverKind
-from apps.fraud.serializers import risk_representation
+from apps.fraud.models import FraudAlert
+from apps.fraud.serializers import FraudAlertOutput, alert_representation, risk_representation
 from apps.ledger.models import Transaction
 from ledgerx.fields import AmountField, CurrencyField, QueryFilters, StrictCharField
 from ledgerx.money import to_decimal_string
 
 from .filters import ORDERINGS
+from .fraud_review import FraudReview
 
 
 class TransactionSubmitInput(serializers.Serializer):
@@ -22,6 +24,19 @@ class TransactionSubmitInput(serializers.Serializer):
 
 class TransactionReverseInput(serializers.Serializer):
     reason = StrictCharField(max_length=1000)
+
+
+class FraudAlertResolveInput(serializers.Serializer):
+    resolution = serializers.ChoiceField(choices=FraudAlert.Resolution.choices)
+    note = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    reverse_spend = serializers.BooleanField(
+        required=False, default=False, help_text="With `fraud`: reverse the spend (a posted one; 409 otherwise)."
+    )
+    freeze_employee = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With `fraud`: freeze the spender; no spend of theirs is accepted until an org admin unfreezes them.",
+    )
 
 
 class TransactionListFilters(QueryFilters):
@@ -177,3 +192,17 @@ class ApprovalOutput(serializers.Serializer):
 
 class ApprovalListOutput(serializers.Serializer):
     results = ApprovalOutput(many=True)
+
+
+def fraud_review_representation(review: FraudReview) -> dict:
+    """A resolved alert, with what the review did to its spend and its spender."""
+    return {
+        **alert_representation(review.alert),
+        "reversal": None if review.reversal is None else str(review.reversal.id),
+        "employee_frozen": review.employee.frozen_at is not None,
+    }
+
+
+class FraudReviewOutput(FraudAlertOutput):
+    reversal = serializers.UUIDField(allow_null=True, help_text="The spend's reversal, made now or before.")
+    employee_frozen = serializers.BooleanField(help_text="Whether the spender's spending is frozen now.")

@@ -1,20 +1,23 @@
 """Writes of the spend workflow, as the rest of LedgerX calls them.
 
 Each lives in the module of its stage (intake, wake-ups and the drain, settlement, holds and approval
-requests, reversal); this module names the ones other apps, tasks, commands and views use.
+requests, reversal, fraud review); this module names the ones other apps, tasks, commands and views use.
 """
 
 from .approval_requests import approval_decide, approval_expire_due
 from .drain import settlement_drain, settlement_sweep
+from .fraud_review import FraudReview, fraud_alert_resolve
 from .intake import transaction_submit
 from .reversal import transaction_reverse
 from .settlement import SettlementResult, settlement_run
 from .wakeups import settlement_request
 
 __all__ = [
+    "FraudReview",
     "SettlementResult",
     "approval_decide",
     "approval_expire_due",
+    "fraud_alert_resolve",
     "settlement_drain",
     "settlement_request",
     "settlement_run",

@@ -18,6 +18,7 @@ from apps.fraud import services as fraud_services
 from apps.ledger.models import Transaction
 from apps.ledger.services import Journal, journal_write
 from apps.tenancy.models import Department, Organization
+from apps.tenancy.selectors import spending_frozen_refusals
 from ledgerx.db import json_rows, prepared_cursor, run_serializable
 
 from .approval_requests import approval_requests_open
@@ -113,6 +114,7 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
     parents = {department_id: parent_id for department_id, (parent_id, _) in departments.items()}
     lineages = {spend.department_id: lineage_of(spend.department_id, parents) for spend in spends}
     policies = approval_policies_of(organization_id=organization_id)
+    frozen = spending_frozen_refusals(organization_id=organization_id, user_ids={spend.employee_id for spend in spends})
     totals = BudgetTotals.lock(
         organization_id=organization_id,
         department_ids={d for spend in spends for d in lineages[spend.department_id]},
@@ -124,6 +126,11 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
     statuses, reasons = [], []
     directory = None
     for spend in spends:
+        if spend.employee_id in frozen:  # frozen by a fraud verdict since it was accepted: no money moves
+            statuses.append(Transaction.Status.REJECTED)
+            reasons.append(frozen[spend.employee_id])
+            result.rejected.append(spend.id)
+            continue
         amount = spend.amount_minor
         keys = [(department_id, spend.budget_month) for department_id in lineages[spend.department_id]]
         failing = totals.over_limit(keys, amount)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("approvals", api.ApprovalListApi.as_view(), name="approval-list"),
     path("approvals/<uuid:approval_id>/approve", api.ApprovalApproveApi.as_view(), name="approval-approve"),
     path("approvals/<uuid:approval_id>/reject", api.ApprovalRejectApi.as_view(), name="approval-reject"),
+    path("fraud/alerts/<uuid:alert_id>/resolve", api.FraudAlertResolveApi.as_view(), name="fraud-alert-resolve"),
 ]

@@ -23,6 +23,7 @@ from .serializers import (
     UserListOutput,
     UserOutput,
     UserRoleInput,
+    UserUnfreezeInput,
     organization_representation,
     user_representation,
 )
@@ -169,4 +170,21 @@ class UserDetailApi(TenantAPIView):
         user = self.get_scoped(User.objects, user_id)
         data = validated(UserRoleInput, request.data)
         user = services.user_set_role(actor=request.user, user=user, role=data["role"])
+        return Response(user_representation(user))
+
+
+class UserUnfreezeApi(TenantAPIView):
+    allowed_roles = ADMIN_ROLES
+
+    @extend_schema(
+        operation_id="users_unfreeze",
+        request=UserUnfreezeInput,
+        responses={200: UserOutput, **error_responses(400, 404, 409)},
+        description="Let a user whose spending a fraud verdict froze spend again (org admin), saying why; "
+        "audited as user.unfrozen. Not frozen: 409.",
+    )
+    def post(self, request, user_id):
+        user = self.get_scoped(User.objects, user_id)
+        data = validated(UserUnfreezeInput, request.data)
+        user = services.user_unfreeze(actor=request.user, user=user, reason=data["reason"])
         return Response(user_representation(user))

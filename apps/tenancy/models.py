@@ -90,6 +90,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=django_timezone.now)
     # Raised by "sign out everywhere": every session signed before it stops matching (get_session_auth_hash).
     session_generation = models.PositiveIntegerField(default=0)
+    # Set by a fraud verdict (services.user_freeze): none of the user's spends is accepted or settled. They
+    # still sign in and read, so a frozen employee can see why.
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    frozen_reason = models.TextField(blank=True, default="")
+    frozen_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     objects = UserManager()
 
@@ -105,6 +110,11 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
             # The target of the ledger's (organization, employee) foreign key.
             models.UniqueConstraint(fields=["organization", "id"], name="user_unique_in_organization"),
+            models.CheckConstraint(
+                condition=Q(frozen_at__isnull=True, frozen_reason="", frozen_by__isnull=True)
+                | (Q(frozen_at__isnull=False) & ~Q(frozen_reason="")),
+                name="user_frozen_with_a_reason",
+            ),
         ]
 
     def __str__(self) -> str:

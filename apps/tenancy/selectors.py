@@ -133,3 +133,17 @@ def department_tree(*, departments: list[Department]) -> list[tuple[Department, 
 
     walk(None, 0)
     return ordered
+
+
+def spending_frozen_refusal(*, email: str, reason: str) -> str:
+    """Why a frozen user's spend is refused: the 403 at intake and the rejection at settlement say the same."""
+    return f"Spending by {email} is frozen: {reason} An org admin can lift the freeze."
+
+
+def spending_frozen_refusals(*, organization_id: uuid.UUID, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The refusal of each of these users whose spending is frozen, by id; one query."""
+    frozen = User.objects.filter(organization_id=organization_id, id__in=list(user_ids), frozen_at__isnull=False)
+    return {
+        user_id: spending_frozen_refusal(email=email, reason=reason)
+        for user_id, email, reason in frozen.values_list("id", "email", "frozen_reason")
+    }

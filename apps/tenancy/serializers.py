@@ -33,6 +33,10 @@ class UserRoleInput(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
+class UserUnfreezeInput(serializers.Serializer):
+    reason = StrictCharField(max_length=1000)
+
+
 def user_representation(user: User) -> dict:
     return {
         "id": str(user.id),
@@ -40,6 +44,7 @@ def user_representation(user: User) -> dict:
         "role": user.role,
         "organization": str(user.organization_id) if user.organization_id else None,
         "department": str(user.department_id) if user.department_id else None,
+        "frozen": None if user.frozen_at is None else {"at": user.frozen_at.isoformat(), "reason": user.frozen_reason},
     }
 
 
@@ -56,12 +61,18 @@ def organization_representation(organization) -> dict:
 # The shapes of the representations above, for the OpenAPI schema.
 
 
+class _Freeze(serializers.Serializer):
+    at = serializers.DateTimeField()
+    reason = serializers.CharField()
+
+
 class UserOutput(serializers.Serializer):
     id = serializers.UUIDField()
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices)
     organization = serializers.UUIDField(allow_null=True)
     department = serializers.UUIDField(allow_null=True)
+    frozen = _Freeze(allow_null=True, help_text="Set while the user's spending is frozen (a fraud verdict).")
 
 
 class UserListOutput(serializers.Serializer):

@@ -18,6 +18,9 @@ from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthen
 from ledgerx.money import CURRENCY_EXPONENTS
 
 from . import login_guard, selectors, token_cache
+
+# Freezing a user's spending has a module of its own; its writes are named here with the others.
+from .freezes import user_freeze, user_unfreeze  # noqa: F401
 from .locks import lock_department_tree
 from .models import ApiToken, Department, Organization, Role, User
 from .signals import administration_changed

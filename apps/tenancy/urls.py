@@ -11,4 +11,5 @@ urlpatterns = [
     path("organizations", api.OrganizationListCreateApi.as_view(), name="organization-list"),
     path("users", api.UserListCreateApi.as_view(), name="user-list"),
     path("users/<uuid:user_id>", api.UserDetailApi.as_view(), name="user-detail"),
+    path("users/<uuid:user_id>/unfreeze", api.UserUnfreezeApi.as_view(), name="user-unfreeze"),
 ]

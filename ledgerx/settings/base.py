@@ -171,6 +171,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "apps.tenancy.models.Role",
         "ApproverKindEnum": "apps.approvals.models.ApproverKind",
         "EventTypeEnum": "apps.webhooks.models.EventType",
+        # An alert's status is in both the alert and the review answer (spending's FraudReviewOutput).
+        "FraudAlertStatusEnum": "apps.fraud.models.FraudAlert.Status",
     },
 }
 

@@ -1,6 +1,5 @@
 """The fraud back office: scoped to the staff user's organization, resolving through the service."""
 
-import pytest
 from django.test import Client
 
 from apps.fraud.models import FraudAlert, FraudSettings
@@ -33,15 +32,26 @@ def test_system_admins_see_every_organizations_alerts(tenant, other_tenant, syst
     assert set(response.context["cl"].queryset) == alerts
 
 
-@pytest.mark.parametrize(("action", "resolution"), [("resolve_fraud", "fraud"), ("resolve_legitimate", "legitimate")])
-def test_resolve_actions_go_through_the_service(tenant, action, resolution):
+def test_resolving_as_legitimate_goes_through_the_service_at_once(tenant):
     alert = alert_of(tenant)
     response = browser(tenant.finance).post(
-        "/admin/fraud/fraudalert/", {"action": action, "_selected_action": [str(alert.id)]}
+        "/admin/fraud/fraudalert/", {"action": "resolve_legitimate", "_selected_action": [str(alert.id)]}
     )
     assert response.status_code == 302
     alert.refresh_from_db()
-    assert (alert.status, alert.resolution, alert.resolved_by) == ("resolved", resolution, tenant.finance)
+    assert (alert.status, alert.resolution, alert.resolved_by) == ("resolved", "legitimate", tenant.finance)
+
+
+def test_resolving_as_fraud_first_asks_what_to_stop(tenant):
+    """The choices and what they do: tests/spending/test_fraud_review.py."""
+    alert = alert_of(tenant)
+    response = browser(tenant.finance).post(
+        "/admin/fraud/fraudalert/", {"action": "resolve_fraud", "_selected_action": [str(alert.id)]}
+    )
+    assert response.status_code == 200
+    assert 'name="reverse_spend"' in response.content.decode()
+    alert.refresh_from_db()
+    assert alert.status == "open"
 
 
 def test_employees_have_no_back_office(tenant):

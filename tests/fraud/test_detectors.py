@@ -1,6 +1,7 @@
 """The detectors' arithmetic, on values whose answers are known independently (numpy, scipy, by hand)."""
 
 import math
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -100,11 +101,38 @@ def test_value_to_fold_winsorizes_only_judged_histories():
 
 
 @pytest.mark.parametrize(
-    ("hour", "start", "end", "quiet"),
-    [(2, 0, 5, True), (5, 0, 5, False), (23, 22, 6, True), (3, 22, 6, True), (12, 22, 6, False), (3, 4, 4, False)],
+    ("first", "second", "apart"),
+    [(0, 0, 0), (60, 180, 120), (23 * 60 + 30, 30, 60), (30, 23 * 60 + 30, 60), (0, 720, 720)],
 )
-def test_quiet_hours_wrap_around_midnight(hour, start, end, quiet):
-    assert detectors.in_quiet_hours(hour=hour, start=start, end=end) is quiet
+def test_times_of_day_are_apart_round_the_clock(first, second, apart):
+    assert detectors.clock_distance(first, second) == apart
+
+
+def _at(hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 3, 4, hour, minute, tzinfo=UTC)
+
+
+def test_unusual_hours_measures_the_gap_to_the_nearest_usual_time_of_day():
+    usual = [9 * 60 + 15, 12 * 60, 23 * 60 + 40]  # 09:15, 12:00, 23:40
+    gap, finding = detectors.unusual_hours(
+        local_time=_at(4, 10), history=usual, gap_minutes=120, min_history=3, timezone_name="Europe/London", who="a@b.c"
+    )
+    assert gap == 270  # 4 h 30 after 23:40
+    assert finding.score == 2.25
+    assert finding.detail == (
+        "Spent at 04:10 Europe/London time; none of a@b.c's last 3 spends was within 2 hours of that time of day "
+        "(the nearest: 23:40)."
+    )
+    # Within the gap of a usual time, across midnight too: nothing to say.
+    assert detectors.unusual_hours(
+        local_time=_at(1, 30), history=usual, gap_minutes=120, min_history=3, timezone_name="UTC", who="a"
+    ) == (110, None)
+
+
+def test_unusual_hours_says_nothing_before_the_employees_hours_are_known():
+    assert detectors.unusual_hours(
+        local_time=_at(4), history=[12 * 60] * 39, gap_minutes=120, min_history=40, timezone_name="UTC", who="a"
+    ) == (None, None)
 
 
 def test_structuring_band_is_just_under_the_threshold():

@@ -111,16 +111,37 @@ def test_robust_method_stays_quiet_on_a_short_history(tenant):
     assert score(make_spend(tenant.employee, 980_000, at=BASE_TIME + timedelta(days=2))) == {}
 
 
-def test_velocity_count_flags_the_spends_past_the_limit_counting_refused_attempts(tenant):
+def test_velocity_count_flags_the_accepted_spends_past_the_limit(tenant):
     raised = []
-    for second in range(0, 56, 8):  # 7 spends in 48 seconds
+    for second in range(0, 64, 8):  # 8 attempts in 56 seconds, two refused
         status = Transaction.Status.REJECTED if second in (16, 32) else Transaction.Status.POSTED
         spend = make_spend(tenant.employee, 2500 + second, at=BASE_TIME + timedelta(seconds=second), status=status)
         raised.append(Rule.VELOCITY_COUNT in score(spend))
-    assert raised == [False] * 5 + [True, True]
-    alert = FraudAlert.objects.filter(rule=Rule.VELOCITY_COUNT).order_by("transaction__created_at").first()
+    # The refused attempts spent nothing: they are not counted, and not judged.
+    assert raised == [False] * 7 + [True]
+    alert = FraudAlert.objects.get(rule=Rule.VELOCITY_COUNT)
     assert alert.detail == f"6 spends by {tenant.employee.email} within 60 seconds (limit 5)."
     assert alert.score == 1.2
+
+
+def test_refused_attempts_are_not_counted_as_spent(tenant):
+    """Two refused $48,000 attempts are not $96,000 spent, nor a spree with the spend after them."""
+    for minute in (0, 2):
+        refused = make_spend(
+            tenant.employee, 4_800_000, at=BASE_TIME + timedelta(minutes=minute), status=Transaction.Status.REJECTED
+        )
+        assert Rule.VELOCITY_AMOUNT not in score(refused)
+        assert Rule.VELOCITY_AMOUNT not in TransactionRisk.objects.get(transaction=refused).scores
+    assert score(make_spend(tenant.employee, 10_000, at=BASE_TIME + timedelta(minutes=4))) == {}
+    measured = TransactionRisk.objects.order_by("-scored_at", "-id").first().scores
+    assert (measured[Rule.VELOCITY_COUNT], measured[Rule.VELOCITY_AMOUNT]) == (1, 10_000)
+
+
+def test_a_refused_attempt_is_judged_but_does_not_teach_the_history(tenant):
+    build_history(tenant.employee, 30)
+    refused = make_spend(tenant.employee, 980_000, at=BASE_TIME + timedelta(days=2), status=Transaction.Status.REJECTED)
+    assert Rule.AMOUNT_OUTLIER_EMPLOYEE in score(refused)
+    assert sorted(SpendStatistic.objects.values_list("count", flat=True)) == [30, 30]
 
 
 def test_velocity_count_stays_quiet_when_spends_are_spread_out(tenant):
@@ -196,16 +217,64 @@ def test_structuring_counts_only_the_window(tenant):
         assert Rule.STRUCTURING not in score(spend)
 
 
-def test_unusual_hours_are_read_in_the_organizations_timezone(tenant, other_tenant):
+def office_hours(employee, *, first_hour_utc: int, count: int = 40) -> list[FraudAlert]:
+    """`count` ordinary spends over the days before BASE_TIME, four a day two hours apart from
+    `first_hour_utc`, each scored as it happens. Returns the alerts they raised."""
+    first_day = BASE_TIME.replace(hour=first_hour_utc) - timedelta(days=count // 4 + 1)
+    raised = []
+    for index in range(count):
+        at = first_day + timedelta(days=index // 4, hours=2 * (index % 4))
+        raised += list(score(make_spend(employee, ORDINARY[index % len(ORDINARY)], at=at)).values())
+    return raised
+
+
+def in_new_york(tenant) -> None:
     tenant.organization.timezone = "America/New_York"
     tenant.organization.save()
-    night_in_new_york = BASE_TIME.replace(hour=7, minute=30)  # 02:30 EST, 07:30 in London
-    alerts = score(make_spend(tenant.employee, 4000, at=night_in_new_york))
-    assert alerts[Rule.UNUSUAL_HOURS].detail == (
-        "Spent at 02:30 America/New_York time, inside the quiet hours 00:00-05:00."
+
+
+def test_unusual_hours_are_judged_on_the_organizations_clock_against_the_employees_own_hours(tenant):
+    in_new_york(tenant)
+    assert office_hours(tenant.employee, first_hour_utc=14) == []  # 09:00 to 15:00 in New York
+    night = make_spend(tenant.employee, 9000, at=BASE_TIME.replace(hour=7, minute=30))  # 02:30 in New York
+    assert score(night)[Rule.UNUSUAL_HOURS].detail == (
+        f"Spent at 02:30 America/New_York time; none of {tenant.employee.email}'s last 40 spends was within "
+        "2 hours of that time of day (the nearest: 09:00)."
     )
-    assert score(make_spend(other_tenant.employee, 4000, at=night_in_new_york)) == {}  # Globex keeps UTC
-    assert score(make_spend(tenant.employee, 4000, at=BASE_TIME)) == {}  # 09:00 in New York
+    assert TransactionRisk.objects.get(transaction=night).scores[Rule.UNUSUAL_HOURS] == 390
+    assert score(make_spend(tenant.employee, 9000, at=BASE_TIME + timedelta(hours=1, minutes=30))) == {}  # 10:30
+
+
+def test_a_team_abroad_keeps_its_own_hours(tenant):
+    """A London team of a New York company spends at 04:00 on New York's clock every morning: usual for them."""
+    in_new_york(tenant)
+    assert office_hours(tenant.employee, first_hour_utc=9) == []  # 09:00 to 15:00 in London
+    assert score(make_spend(tenant.employee, 9000, at=BASE_TIME.replace(hour=9, minute=30))) == {}  # 04:30 in NY
+    late = make_spend(tenant.employee, 9000, at=BASE_TIME.replace(hour=2, minute=30))  # 21:30 in NY, 02:30 in London
+    assert Rule.UNUSUAL_HOURS in score(late)
+
+
+def test_a_new_employees_hours_are_not_judged(tenant):
+    in_new_york(tenant)
+    office_hours(tenant.employee, first_hour_utc=14, count=39)
+    night = make_spend(tenant.employee, 9000, at=BASE_TIME.replace(hour=7, minute=30))
+    assert score(night) == {}
+    assert TransactionRisk.objects.get(transaction=night).scores[Rule.UNUSUAL_HOURS] is None
+
+
+def test_the_gap_and_the_history_needed_are_per_organization(tenant):
+    settings_of(tenant, unusual_hours_gap_minutes=30, unusual_hours_min_history=20)
+    office_hours(tenant.employee, first_hour_utc=9, count=20)  # 09:00 to 15:00 UTC
+    assert Rule.UNUSUAL_HOURS in score(make_spend(tenant.employee, 9000, at=BASE_TIME.replace(hour=16)))
+
+
+def test_a_night_flagged_does_not_make_the_next_one_usual_until_a_reviewer_calls_it_legitimate(tenant):
+    office_hours(tenant.employee, first_hour_utc=9)
+    nights = [BASE_TIME.replace(hour=2) + timedelta(days=day) for day in range(3)]
+    first = score(make_spend(tenant.employee, 9000, at=nights[0]))[Rule.UNUSUAL_HOURS]
+    assert Rule.UNUSUAL_HOURS in score(make_spend(tenant.employee, 9000, at=nights[1]))
+    services.alert_resolve(actor=tenant.finance, alert_id=first.id, resolution=FraudAlert.Resolution.LEGITIMATE)
+    assert score(make_spend(tenant.employee, 9000, at=nights[2])) == {}
 
 
 def test_blocked_categories_are_the_organizations_own(tenant, other_tenant):
@@ -257,3 +326,17 @@ def test_statistics_and_windows_are_per_tenant(tenant, other_tenant):
     assert (
         redis.zcard(window_key(organization_id=other_tenant.organization.id, employee_id=other_tenant.employee.id)) == 1
     )
+
+
+def test_an_alert_is_raised_once_per_spend_and_rule_however_often_it_is_inserted(tenant):
+    spend = make_spend(tenant.employee, 5000, category="gambling")
+    blocked = detectors.Finding(rule=Rule.BLOCKED_CATEGORY, score=1.0, detail="Category 'gambling' is blocked.")
+    burst = detectors.Finding(rule=Rule.VELOCITY_COUNT, score=1.2, detail="6 spends within 60 seconds.")
+    assert [alert.rule for alert in services.alerts_insert(spend=spend, findings=[blocked])] == [Rule.BLOCKED_CATEGORY]
+    # Inserted again with a new finding: only the new one is written, and only it is returned (announced).
+    again = services.alerts_insert(spend=spend, findings=[blocked, burst])
+    assert [(alert.rule, alert.status, alert.score) for alert in again] == [(Rule.VELOCITY_COUNT, "open", 1.2)]
+    assert sorted(FraudAlert.objects.filter(transaction=spend).values_list("rule", flat=True)) == [
+        Rule.BLOCKED_CATEGORY,
+        Rule.VELOCITY_COUNT,
+    ]

@@ -8,9 +8,12 @@ from django.db import transaction
 from apps.approvals import services as approval_services
 from apps.approvals.models import ApprovalPolicy
 from apps.fraud.models import FraudAlert
+from apps.tenancy import services as tenancy_services
+from apps.tenancy.models import Role
 from apps.webhooks import services as webhook_services
 from apps.webhooks.models import Delivery
 from tests.conftest import Tenant
+from tests.factories import UserFactory
 from tests.fraud.conftest import score
 from tests.spends import spend_settled
 
@@ -35,6 +38,12 @@ def open_alert(tenant: Tenant):
     spend = spend_settled(tenant.employee, "5.00", category="gambling")
     score(spend)
     return FraudAlert.objects.filter(transaction=spend).first()
+
+
+def frozen_employee(tenant: Tenant):
+    """A new employee whose spending finance froze."""
+    employee = UserFactory(role=Role.EMPLOYEE, department=tenant.department)
+    return tenancy_services.user_freeze(actor=tenant.finance, user=employee, reason="Card reported stolen.")
 
 
 def webhook_delivery(tenant: Tenant):

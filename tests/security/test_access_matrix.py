@@ -61,6 +61,8 @@ class World:
             ids["policy_id"] = str(tenant_objects.approval_policy(tenant).id)
         if "<uuid:approval_id>" in route:
             ids["approval_id"] = str(tenant_objects.waiting_approval(tenant).id)
+        if route.endswith("/unfreeze"):
+            ids["user_id"] = str(tenant_objects.frozen_employee(tenant).id)  # each unfreeze needs a frozen user
         if "<uuid:alert_id>" in route:
             ids["alert_id"] = str(tenant_objects.open_alert(tenant).id)
         if "<uuid:endpoint_id>" in route or "<uuid:delivery_id>" in route:
@@ -112,6 +114,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "users/<uuid:user_id>"): Row(ADMIN),
     ("PATCH", "users/<uuid:user_id>"): Row(ADMIN, body=lambda w, t: {"role": "employee"}),
+    ("POST", "users/<uuid:user_id>/unfreeze"): Row(ADMIN, body=lambda w, t: {"reason": "Matrix"}),
     ("GET", "departments"): Row(TENANT),
     ("POST", "departments"): Row(
         ADMIN,

@@ -22,7 +22,7 @@ from tests.spends import spend_settled
 EMPLOYEE, FINANCE, ADMIN, SYSTEM = Role.EMPLOYEE, Role.FINANCE_MANAGER, Role.ORG_ADMIN, Role.SYSTEM_ADMIN
 ROLES = (EMPLOYEE, FINANCE, ADMIN, SYSTEM)
 TENANT_ROLES = (EMPLOYEE, FINANCE, ADMIN)
-USER_KEYS = {"id", "email", "role", "organization", "department"}
+USER_KEYS = {"id", "email", "role", "organization", "department", "frozen"}
 BUDGET_KEYS = {"period", "limit", "spent", "held", "available", "currency"}
 STRONG_PASSWORD = "a-long-enough-secret"
 
@@ -473,6 +473,7 @@ def test_login_returns_a_token_and_the_user_and_the_token_works_as_token_or_bear
         "role": "employee",
         "organization": str(tenant.organization.id),
         "department": str(tenant.department.id),
+        "frozen": None,
     }
     for keyword in ("Token", "Bearer", "bearer"):
         client = APIClient()
@@ -613,6 +614,7 @@ def test_an_org_admin_creates_a_user_who_can_then_log_in(api, tenant):
         "role": "employee",
         "organization": str(tenant.organization.id),
         "department": str(tenant.department.id),
+        "frozen": None,
     }
     assert created.password != STRONG_PASSWORD and check_password(STRONG_PASSWORD, created.password)
     login = APIClient().post(
