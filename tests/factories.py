@@ -36,6 +36,7 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         parent = kwargs["parent"]
         return tenancy_services.department_create(
+            actor=None,
             organization=kwargs["organization"],
             name=kwargs["name"],
             monthly_limit_minor=kwargs["monthly_limit_minor"],

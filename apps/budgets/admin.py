@@ -71,7 +71,7 @@ class BudgetPeriodAdmin(OrganizationScopedAdmin):
             try:
                 limit_minor = parse_amount(form.cleaned_data["limit"], currency, allow_zero=True)
                 period, notice = services.budget_period_set_limit(
-                    department=period.department, month=period.month, limit_minor=limit_minor
+                    department=period.department, month=period.month, limit_minor=limit_minor, actor=request.user
                 )
             except MoneyError as error:
                 self.message_user(request, f"{period}: {error}", messages.ERROR)

@@ -24,7 +24,7 @@ def department_change(
     name: str | None = None,
     parent_id: uuid.UUID | None = None,
     move: bool = False,
-    actor: User | None = None,
+    actor: User | None,
 ) -> Department:
     """Rename a department or move it in the tree (`move=True`, `parent_id=None` for the root), its budget with it.
 

@@ -38,11 +38,12 @@ def period_text(month: date) -> str:
 
 
 def budget_period_set_limit(
-    *, department: Department, month: date, limit_minor: int, actor: User | None = None
+    *, department: Department, month: date, limit_minor: int, actor: User | None
 ) -> tuple[BudgetPeriod, str]:
     """Change one period's limit. Below what is spent is allowed: it blocks further spend, and says so.
 
-    `actor` is who asked (None when the platform itself does it); the change is audited.
+    `actor` is who asked (None when the platform itself does it); the change is audited. It has no
+    default: a caller that forgot it would record the platform as the one who changed the money.
     """
     if limit_minor < 0:
         raise InvalidInput("A limit cannot be negative.", fields={"limit": ["Must be zero or more."]})

@@ -571,7 +571,7 @@ def evaluate(
                 FraudSettings.objects.create(organization=organization, outlier_method=method)
                 for name in DEPARTMENTS:
                     departments[timezone_name, name] = department_create(
-                        organization=organization, name=name, monthly_limit_minor=10**12
+                        organization=organization, name=name, monthly_limit_minor=10**12, actor=None
                     )
             users = []
             for employee in generator.employees:

@@ -125,6 +125,7 @@ class _Organizations:
             name=name,
             monthly_limit_minor=monthly_limit_minor,
             parent_id=parent_department.id if parent_department else None,
+            actor=None,
         )
         self.created.append(f"department {owner.name}/{name}")
 

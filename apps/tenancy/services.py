@@ -85,7 +85,7 @@ def department_create(
     name: str,
     monthly_limit_minor: int,
     parent_id: uuid.UUID | None = None,
-    actor: User | None = None,
+    actor: User | None,
 ) -> Department:
     name = name.strip()
     if not name:
@@ -118,7 +118,7 @@ def department_update(
     name: str | None = None,
     parent_id: uuid.UUID | None = None,
     move: bool = False,
-    actor: User | None = None,
+    actor: User | None,
 ) -> Department:
     """Rename a department, or move it under another parent (`move=True`, `parent_id=None` for the root).
 
@@ -159,7 +159,7 @@ def department_update(
 
 
 @transaction.atomic
-def department_set_standing_limit(*, department: Department, limit_minor: int, actor: User | None = None) -> Department:
+def department_set_standing_limit(*, department: Department, limit_minor: int, actor: User | None) -> Department:
     """Set the monthly limit each new budget period of the department opens with.
 
     Periods already open keep theirs: the current month's limit changes through
@@ -185,7 +185,7 @@ def department_grant_spend_view(*, department: Department, user: User) -> None:
 
 
 @transaction.atomic
-def department_set_head(*, department: Department, head: User, actor: User | None = None) -> Department:
+def department_set_head(*, department: Department, head: User, actor: User | None) -> Department:
     """Make `head` the head, who sees the department's spend; a replaced head stops seeing it."""
     before = _department_state(department)
     department_grant_spend_view(department=department, user=head)

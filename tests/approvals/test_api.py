@@ -20,7 +20,7 @@ POLICY = {"name": "Large", "min_amount": "5000.00", "levels": ["department_head"
 @pytest.fixture
 def head(tenant):
     user = UserFactory(role=Role.EMPLOYEE, department=tenant.department)
-    department_set_head(department=tenant.department, head=user)
+    department_set_head(actor=None, department=tenant.department, head=user)
     return user
 
 

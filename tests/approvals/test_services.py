@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def head(tenant):
     user = UserFactory(role=Role.EMPLOYEE, department=tenant.department)
-    department_set_head(department=tenant.department, head=user)
+    department_set_head(actor=None, department=tenant.department, head=user)
     return user
 
 
@@ -137,8 +137,8 @@ def test_a_department_head_step_waits_for_the_nearest_head_above(tenant):
     runtime = DepartmentFactory(organization=tenant.organization, parent=platform)
     sales = DepartmentFactory(organization=tenant.organization)
     field = DepartmentFactory(organization=tenant.organization, parent=sales)
-    department_set_head(department=tenant.department, head=head_a)
-    department_set_head(department=runtime, head=head_b)
+    department_set_head(actor=None, department=tenant.department, head=head_a)
+    department_set_head(actor=None, department=runtime, head=head_b)
     heads = selectors.nearest_department_heads(organization_id=tenant.organization.id)
     assert heads == {
         tenant.department.id: head_a.id,

@@ -1,11 +1,16 @@
 """The back-office audit log: what the services record, the API that shows it, and that it is append-only."""
 
+import inspect
+
 import psycopg
 import pytest
 from django.db import DatabaseError, connection, transaction
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
+from apps.budgets import department_moves
+from apps.budgets import services as budget_services
+from apps.tenancy import freezes
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
 from ledgerx.errors import Conflict
@@ -19,6 +24,28 @@ def _events(organization, action):
 
 
 # Recording, through the real endpoints and services
+
+
+@pytest.mark.parametrize(
+    "writer",
+    [
+        budget_services.budget_period_set_limit,
+        department_moves.department_change,
+        tenancy_services.department_create,
+        tenancy_services.department_update,
+        tenancy_services.department_set_standing_limit,
+        tenancy_services.department_set_head,
+        tenancy_services.user_create,
+        tenancy_services.user_set_role,
+        freezes.user_freeze,
+        freezes.user_unfreeze,
+    ],
+)
+def test_audited_writers_take_the_actor_without_a_default(writer):
+    """A caller that forgets the actor fails at once instead of recording the platform (the admin's bug)."""
+    actor = inspect.signature(writer).parameters["actor"]
+    assert actor.kind is inspect.Parameter.KEYWORD_ONLY
+    assert actor.default is inspect.Parameter.empty
 
 
 @pytest.mark.django_db(transaction=True)  # the budget lock is taken outside any transaction

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 
+from apps.audit.models import AuditEvent
 from apps.budgets.models import BudgetPeriod
 from tests.spends import spend_settled
 
@@ -50,6 +51,11 @@ def test_setting_a_limit_goes_through_the_service_and_warns_below_what_is_spent(
     assert period.limit_minor == 500_000
     assert any("the limit is now $5,000" in m for m in messages)
     assert any("below what is already spent" in m for m in messages)
+
+    # The back office records who set it, as the API does, with the values before and after.
+    event = AuditEvent.objects.get(action=AuditEvent.Action.BUDGET_LIMIT_SET, target_id=str(period.pk))
+    assert (event.actor_id, event.actor_email) == (tenant.finance.id, tenant.finance.email)
+    assert (event.before["limit_minor"], event.after["limit_minor"]) == (5_000_000, 500_000)
 
 
 @pytest.mark.django_db

@@ -31,7 +31,7 @@ def used(department) -> tuple[int, int]:
 def tree(tenant):
     """Company > {Engineering > Platform, Sales}; Platform's employee spends."""
     company = DepartmentFactory(organization=tenant.organization, name="Company", monthly_limit_minor=10_000_000)
-    department_change(department=tenant.department, parent_id=company.id, move=True)
+    department_change(actor=None, department=tenant.department, parent_id=company.id, move=True)
     sales = DepartmentFactory(
         organization=tenant.organization, name="Sales", parent=company, monthly_limit_minor=500_000
     )
@@ -57,7 +57,7 @@ def test_a_move_takes_spend_and_holds_from_the_old_ancestors_to_the_new(tenant, 
     settle_all(tenant.organization)
     assert used(tree["engineering"]) == (100_000, 250_000)
 
-    department_change(department=tree["platform"], parent_id=tree["sales"].id, move=True)
+    department_change(actor=None, department=tree["platform"], parent_id=tree["sales"].id, move=True)
 
     assert Department.objects.get(id=tree["platform"].id).parent_id == tree["sales"].id
     assert used(tree["engineering"]) == (0, 0)
@@ -70,7 +70,7 @@ def test_a_move_takes_spend_and_holds_from_the_old_ancestors_to_the_new(tenant, 
 def test_a_move_whose_money_does_not_fit_a_new_ancestor_is_refused_and_changes_nothing(tenant, tree):
     spend_settled(tree["spender"], "6000.00")  # Sales' limit is 5,000.00
     with pytest.raises(BudgetExceeded, match=r"'Platform' cannot move there.*'Sales' budget exceeded"):
-        department_change(department=tree["platform"], parent_id=tree["sales"].id, move=True)
+        department_change(actor=None, department=tree["platform"], parent_id=tree["sales"].id, move=True)
     assert Department.objects.get(id=tree["platform"].id).parent_id == tree["engineering"].id
     assert used(tree["engineering"]) == (600_000, 0)
     assert used(tree["sales"]) == (0, 0)
@@ -79,7 +79,7 @@ def test_a_move_whose_money_does_not_fit_a_new_ancestor_is_refused_and_changes_n
 
 def test_a_spend_settled_after_a_move_counts_in_the_new_ancestors_only(tenant, tree):
     before_move = spend_settled(tree["spender"], "100.00")
-    department_change(department=tree["platform"], parent_id=None, move=True)
+    department_change(actor=None, department=tree["platform"], parent_id=None, move=True)
     spend_settled(tree["spender"], "50.00")
     assert used(tree["platform"]) == (15_000, 0)
     assert used(tree["engineering"]) == (0, 0)
@@ -94,6 +94,7 @@ def test_a_spend_settled_after_a_move_counts_in_the_new_ancestors_only(tenant, t
 def test_moves_racing_settlement_leave_every_budget_equal_to_the_ledger(tenant, tree):
     """Real threads: one moves Platform back and forth while others submit and settle its spend."""
     budget_period_set_limit(
+        actor=None,
         department=tree["sales"],
         month=month_start(timezone.now(), tenant.organization.timezone),
         limit_minor=10_000_000,
@@ -105,7 +106,7 @@ def test_moves_racing_settlement_leave_every_budget_equal_to_the_ledger(tenant, 
         try:
             for round_number in range(12):
                 target = tree["sales"] if round_number % 2 == 0 else tree["engineering"]
-                department_change(department=tree["platform"], parent_id=target.id, move=True)
+                department_change(actor=None, department=tree["platform"], parent_id=target.id, move=True)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:

@@ -131,7 +131,7 @@ class MoneyMachine(RuleBasedStateMachine):
         ):
             self.users[name] = UserFactory(role=role, organization=self.organization)
         for department, head in HEADS.items():
-            department_set_head(department=self.departments[department], head=self.users[head])
+            department_set_head(actor=None, department=self.departments[department], head=self.users[head])
         approval_services.approval_policy_create(
             organization=self.organization, name="Large", min_amount_minor=ONE_STEP_FROM, levels=ONE_STEP
         )
@@ -418,7 +418,7 @@ class MoneyMachine(RuleBasedStateMachine):
     def set_limit_to(self, department: str, limit: int) -> None:
         used = self.used(department)
         period, notice = budget_period_set_limit(
-            department=self.departments[department], month=self.month, limit_minor=limit
+            actor=None, department=self.departments[department], month=self.month, limit_minor=limit
         )
         assert period.limit_minor == limit
         assert bool(notice) == (limit < used), (notice, limit, used)
@@ -432,6 +432,7 @@ class MoneyMachine(RuleBasedStateMachine):
             "department": Department.objects.get(id=self.departments[department].id),
             "parent_id": self.departments[parent].id if parent else None,
             "move": True,
+            "actor": None,
         }
 
     @rule(department=st.sampled_from(DEPARTMENTS), pick=picks, cycle=st.none() | picks)

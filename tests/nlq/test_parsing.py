@@ -57,7 +57,7 @@ def test_organizations_do_not_share_entries(tenant, other_tenant):
 
 def test_a_new_department_changes_the_key(tenant):
     assert parse(tenant.organization, "spend in Marketing this month").spec.filters.department == "marketing"
-    department_create(organization=tenant.organization, name="Marketing", monthly_limit_minor=100_000)
+    department_create(actor=None, organization=tenant.organization, name="Marketing", monthly_limit_minor=100_000)
     fresh = parse(tenant.organization, "spend in Marketing this month")
     assert fresh.cached is False
     assert fresh.spec.filters.department == "Marketing"

@@ -52,7 +52,7 @@ def period(tenant) -> BudgetPeriod:
 def test_approving_a_spend_that_no_longer_fits_is_refused_and_the_request_stays_open(tenant):
     policy(tenant, ["finance_manager"])
     spend, request = waiting(tenant, tenant.employee, "2000.00")
-    budget_period_set_limit(department=tenant.department, month=this_month(tenant), limit_minor=100_000)
+    budget_period_set_limit(actor=None, department=tenant.department, month=this_month(tenant), limit_minor=100_000)
 
     with pytest.raises(BudgetExceeded, match=r"budget exceeded.*still waits: raise the limit") as refused:
         spending_services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
@@ -62,7 +62,7 @@ def test_approving_a_spend_that_no_longer_fits_is_refused_and_the_request_stays_
     assert refreshed(spend).status == Transaction.Status.AWAITING_APPROVAL
     assert (period(tenant).spent_minor, period(tenant).held_minor) == (0, 200_000)
 
-    budget_period_set_limit(department=tenant.department, month=this_month(tenant), limit_minor=300_000)
+    budget_period_set_limit(actor=None, department=tenant.department, month=this_month(tenant), limit_minor=300_000)
     spending_services.approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
     assert refreshed(spend).status == Transaction.Status.POSTED
     assert (period(tenant).spent_minor, period(tenant).held_minor) == (200_000, 0)
@@ -73,7 +73,7 @@ def test_the_database_refuses_an_update_that_raises_spent_past_the_limit(tenant)
     """The class, not the case: any path that forgets to ask BudgetTotals is stopped by the trigger."""
     policy(tenant, ["finance_manager"])
     waiting(tenant, tenant.employee, "2000.00")
-    budget_period_set_limit(department=tenant.department, month=this_month(tenant), limit_minor=100_000)
+    budget_period_set_limit(actor=None, department=tenant.department, month=this_month(tenant), limit_minor=100_000)
     with pytest.raises(IntegrityError, match="over a limit"), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE budgets_budgetperiod SET spent_minor = spent_minor + held_minor, held_minor = 0 WHERE id = %s",
@@ -98,7 +98,7 @@ def test_deciding_an_expired_request_is_refused_and_expires_it(tenant):
 
 def test_a_heads_own_spend_escalates_to_finance_instead_of_waiting_forever(tenant):
     head = UserFactory(role=Role.EMPLOYEE, department=tenant.department)
-    department_set_head(department=tenant.department, head=head)
+    department_set_head(actor=None, department=tenant.department, head=head)
     policy(tenant, ["department_head"])
     spend, request = waiting(tenant, head)
 
@@ -110,7 +110,7 @@ def test_a_heads_own_spend_escalates_to_finance_instead_of_waiting_forever(tenan
 
 def test_a_skipping_policy_passes_a_heads_own_spend_to_the_next_step(tenant):
     head = UserFactory(role=Role.EMPLOYEE, department=tenant.department)
-    department_set_head(department=tenant.department, head=head)
+    department_set_head(actor=None, department=tenant.department, head=head)
     policy(tenant, ["department_head", "org_admin"], spender_step=SpenderStep.SKIP)
     spend, request = waiting(tenant, head)
 
@@ -169,7 +169,9 @@ def test_approvers_racing_a_limit_change_never_leave_spent_over_the_limit(tenant
         try:
             barrier.wait()
             for limit in (150_000, 500_000, 100_000, 5_000_000, 0):
-                budget_period_set_limit(department=tenant.department, month=this_month(tenant), limit_minor=limit)
+                budget_period_set_limit(
+                    actor=None, department=tenant.department, month=this_month(tenant), limit_minor=limit
+                )
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:

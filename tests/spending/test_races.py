@@ -115,7 +115,7 @@ def test_spends_reversals_and_limit_changes_across_a_hierarchy_never_deadlock(te
                 actor=tenant.finance, original_id=posted[index - 12].id, reason="race", idempotency_key=f"r{index}"
             )
         department = (root, middle, leaf)[index % 3]
-        return budget_period_set_limit(department=department, month=month, limit_minor=5_000_000)
+        return budget_period_set_limit(actor=None, department=department, month=month, limit_minor=5_000_000)
 
     run_in_threads(24, act)
     settle_all(tenant.organization)

@@ -297,7 +297,7 @@ def test_lowering_a_limit_below_spent_blocks_further_spend_and_says_so(tenant):
     first = spend_submit(tenant.employee, "100.00")
     settle_all(tenant.organization)
     period = BudgetPeriod.objects.get(department=tenant.department)
-    _, notice = budget_period_set_limit(department=tenant.department, month=period.month, limit_minor=5_000)
+    _, notice = budget_period_set_limit(actor=None, department=tenant.department, month=period.month, limit_minor=5_000)
     assert "below what is already spent" in notice
     second = spend_submit(tenant.employee, "0.01")
     settle_all(tenant.organization)

@@ -77,7 +77,11 @@ def test_organization_create_refuses_bad_input(name, currency, timezone_name, fi
 @pytest.mark.django_db
 def test_department_create_opens_an_expense_account_under_its_parent(tenant):
     platform = services.department_create(
-        organization=tenant.organization, name=" Platform ", monthly_limit_minor=150_000, parent_id=tenant.department.id
+        actor=None,
+        organization=tenant.organization,
+        name=" Platform ",
+        monthly_limit_minor=150_000,
+        parent_id=tenant.department.id,
     )
 
     assert (platform.name, platform.parent_id, platform.monthly_limit_minor) == (
@@ -96,18 +100,24 @@ def test_department_name_is_unique_among_siblings_only(tenant):
 
     with pytest.raises(InvalidInput) as same_parent:
         services.department_create(
-            organization=organization, name="Platform ", monthly_limit_minor=1, parent_id=tenant.department.id
+            actor=None,
+            organization=organization,
+            name="Platform ",
+            monthly_limit_minor=1,
+            parent_id=tenant.department.id,
         )
     assert same_parent.value.fields == {"name": ["Must be unique among siblings."]}
     with pytest.raises(InvalidInput):
-        services.department_create(organization=organization, name="Sales", monthly_limit_minor=1)  # two roots
+        services.department_create(
+            actor=None, organization=organization, name="Sales", monthly_limit_minor=1
+        )  # two roots
 
     elsewhere = services.department_create(
-        organization=organization, name="Platform", monthly_limit_minor=1, parent_id=sales.id
+        actor=None, organization=organization, name="Platform", monthly_limit_minor=1, parent_id=sales.id
     )
     assert elsewhere.id != platform.id
     other_organization = OrganizationFactory()
-    assert services.department_create(organization=other_organization, name="Sales", monthly_limit_minor=1)
+    assert services.department_create(actor=None, organization=other_organization, name="Sales", monthly_limit_minor=1)
 
 
 @pytest.mark.django_db
@@ -117,10 +127,12 @@ def test_department_rename_or_move_onto_a_siblings_name_is_refused(tenant):
     platform = DepartmentFactory(organization=organization, name="Sales", parent=tenant.department)
 
     with pytest.raises(InvalidInput) as renamed:
-        services.department_update(department=Department.objects.get(id=tenant.department.id), name="Sales")
+        services.department_update(actor=None, department=Department.objects.get(id=tenant.department.id), name="Sales")
     assert "name" in renamed.value.fields
     with pytest.raises(InvalidInput):
-        services.department_update(department=Department.objects.get(id=platform.id), parent_id=None, move=True)
+        services.department_update(
+            actor=None, department=Department.objects.get(id=platform.id), parent_id=None, move=True
+        )
 
     assert Department.objects.get(id=tenant.department.id).name == "Engineering"
     assert _parent_id(platform) == tenant.department.id
@@ -130,9 +142,9 @@ def test_department_rename_or_move_onto_a_siblings_name_is_refused(tenant):
 @pytest.mark.django_db
 def test_department_refuses_a_blank_name(tenant):
     with pytest.raises(InvalidInput):
-        services.department_create(organization=tenant.organization, name="  ", monthly_limit_minor=1)
+        services.department_create(actor=None, organization=tenant.organization, name="  ", monthly_limit_minor=1)
     with pytest.raises(InvalidInput):
-        services.department_update(department=tenant.department, name=" ")
+        services.department_update(actor=None, department=tenant.department, name=" ")
     assert Department.objects.get(id=tenant.department.id).name == "Engineering"
 
 
@@ -140,13 +152,16 @@ def test_department_refuses_a_blank_name(tenant):
 def test_a_parent_from_another_organization_does_not_exist(tenant, other_tenant):
     with pytest.raises(NotFound):
         services.department_create(
+            actor=None,
             organization=tenant.organization,
             name="Platform",
             monthly_limit_minor=1,
             parent_id=other_tenant.department.id,
         )
     with pytest.raises(NotFound):
-        services.department_update(department=tenant.department, parent_id=other_tenant.department.id, move=True)
+        services.department_update(
+            actor=None, department=tenant.department, parent_id=other_tenant.department.id, move=True
+        )
 
     assert not Department.objects.of(tenant.organization).filter(name="Platform").exists()
     assert _parent_id(tenant.department) is None
@@ -161,16 +176,16 @@ def test_a_department_cannot_become_its_own_ancestor(tenant):
     for new_parent in (root, child, grandchild):
         with pytest.raises(InvalidInput) as refused:
             services.department_update(
-                department=Department.objects.get(id=root.id), parent_id=new_parent.id, move=True
+                actor=None, department=Department.objects.get(id=root.id), parent_id=new_parent.id, move=True
             )
         assert refused.value.fields == {"parent": ["Would create a cycle."]}
     assert _parent_id(root) is None
 
     moved = services.department_update(
-        department=Department.objects.get(id=grandchild.id), parent_id=root.id, move=True
+        actor=None, department=Department.objects.get(id=grandchild.id), parent_id=root.id, move=True
     )
     assert moved.parent_id == root.id
-    assert services.department_update(department=moved, parent_id=None, move=True).parent_id is None
+    assert services.department_update(actor=None, department=moved, parent_id=None, move=True).parent_id is None
     assert selectors.department_lineage_ids(department_id=grandchild.id) == [grandchild.id]
 
 
@@ -178,7 +193,9 @@ def test_a_department_cannot_become_its_own_ancestor(tenant):
 def test_concurrent_creates_of_one_name_leave_one_department(tenant):
     def create(index: int):
         try:
-            return services.department_create(organization=tenant.organization, name="Ops", monthly_limit_minor=100)
+            return services.department_create(
+                actor=None, organization=tenant.organization, name="Ops", monthly_limit_minor=100
+            )
         except InvalidInput as error:
             return error
 
@@ -206,7 +223,9 @@ def test_concurrent_moves_cannot_make_a_cycle(tenant):
     def move_a_under_c() -> None:
         try:
             with transaction.atomic():
-                services.department_update(department=Department.objects.get(id=a.id), parent_id=c.id, move=True)
+                services.department_update(
+                    actor=None, department=Department.objects.get(id=a.id), parent_id=c.id, move=True
+                )
                 first_moved.set()
                 release_first.wait(timeout=60)
             outcome["first"] = "moved"
@@ -222,7 +241,9 @@ def test_concurrent_moves_cannot_make_a_cycle(tenant):
                 cursor.execute("SELECT pg_backend_pid()")
                 outcome["second_pid"] = cursor.fetchone()[0]
             second_connected.set()
-            services.department_update(department=Department.objects.get(id=c.id), parent_id=b.id, move=True)
+            services.department_update(
+                actor=None, department=Department.objects.get(id=c.id), parent_id=b.id, move=True
+            )
             outcome["second"] = "moved"
         except InvalidInput as error:
             outcome["second"] = error
@@ -499,7 +520,7 @@ def test_a_department_head_sees_that_departments_spend(tenant):
     own_spend = _spend(head, key="head-own")
     assert list(transactions_visible(user=head)) == [own_spend]
 
-    department = services.department_set_head(department=tenant.department, head=head)
+    department = services.department_set_head(actor=None, department=tenant.department, head=head)
 
     assert Department.objects.get(id=tenant.department.id).head_id == head.id == department.head_id
     assert set(transactions_visible(user=head)) == {engineering_spend, own_spend}
@@ -513,8 +534,8 @@ def test_a_replaced_department_head_no_longer_sees_its_spend(tenant):
     second_head = UserFactory(role=Role.EMPLOYEE, department=sales)
     spend = _spend(tenant.employee)
 
-    services.department_set_head(department=tenant.department, head=first_head)
-    services.department_set_head(department=tenant.department, head=second_head)
+    services.department_set_head(actor=None, department=tenant.department, head=first_head)
+    services.department_set_head(actor=None, department=tenant.department, head=second_head)
 
     assert list(transactions_visible(user=first_head)) == []
     assert list(transactions_visible(user=second_head)) == [spend]
@@ -525,7 +546,7 @@ def test_a_head_from_another_organization_is_not_found(tenant, other_tenant):
     spend = _spend(tenant.employee)
 
     with pytest.raises(NotFound):
-        services.department_set_head(department=tenant.department, head=other_tenant.employee)
+        services.department_set_head(actor=None, department=tenant.department, head=other_tenant.employee)
 
     assert Department.objects.get(id=tenant.department.id).head_id is None
     assert spend not in transactions_visible(user=other_tenant.employee)

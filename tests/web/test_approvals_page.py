@@ -21,7 +21,7 @@ from tests.web.test_pages import logged_in, nav_titles, text_of
 @pytest.fixture
 def head(tenant):
     user = UserFactory(role=Role.EMPLOYEE, department=tenant.department, email="head@example.com")
-    department_set_head(department=tenant.department, head=user)
+    department_set_head(actor=None, department=tenant.department, head=user)
     return user
 
 

@@ -232,7 +232,7 @@ def test_a_large_spend_waits_for_the_head_then_finance_and_is_posted(browser, li
     seed_demo(history=False)
     techcorp = Organization.objects.get(slug="techcorp")
     engineering = Department.objects.of(techcorp).get(name="Engineering")
-    department_set_head(department=engineering, head=User.objects.get(email="bob@techcorp.com"))
+    department_set_head(actor=None, department=engineering, head=User.objects.get(email="bob@techcorp.com"))
     approval_policy_create(
         organization=techcorp,
         name="Large spend",
