@@ -2,6 +2,10 @@
 
 import uuid
 
+from django.utils import timezone
+
+from apps.budgets.models import BudgetPeriod
+from apps.budgets.services import month_start
 from apps.ledger.models import Transaction
 from apps.spending import services as spending_services
 
@@ -48,3 +52,9 @@ def settle_all(organization) -> None:
 
 def refreshed(transaction: Transaction) -> Transaction:
     return Transaction.objects.get(id=transaction.id)
+
+
+def period_now(department) -> BudgetPeriod:
+    """The department's budget period for this month (next month's is open too)."""
+    month = month_start(timezone.now(), department.organization.timezone)
+    return BudgetPeriod.objects.get(department=department, month=month)

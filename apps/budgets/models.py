@@ -22,6 +22,9 @@ class BudgetPeriod(models.Model):
     # What was spent when the limit was last set: a limit lowered below it freezes the budget, and
     # verification then allows spent up to this figure, never a cent posted past the limit.
     spent_at_limit_change_minor = models.BigIntegerField(default=0)
+    # When finance last set this period's own limit; None while it follows the department's standing limit,
+    # so a month opened ahead of time still takes a standing limit changed before it starts.
+    limit_set_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantQuerySet.as_manager()

@@ -56,8 +56,8 @@ def budget_period_set_limit(
         before = {"department": str(department.id), "period": period_text(month), "limit_minor": period.limit_minor}
         period.limit_minor = limit_minor
         period.spent_at_limit_change_minor = period.spent_minor
-        period.updated_at = timezone.now()
-        period.save(update_fields=["limit_minor", "spent_at_limit_change_minor", "updated_at"])
+        period.updated_at = period.limit_set_at = timezone.now()
+        period.save(update_fields=["limit_minor", "spent_at_limit_change_minor", "updated_at", "limit_set_at"])
         audit_record(
             actor=actor,
             action=AuditEvent.Action.BUDGET_LIMIT_SET,
@@ -78,6 +78,12 @@ def budget_period_set_limit(
     return period, notice
 
 
+def _open_months(now: datetime, timezone_name: str) -> tuple[date, date]:
+    """The months whose periods are kept open: this one and the next, in the organization's timezone."""
+    this_month = month_start(now, timezone_name)
+    return this_month, next_month(this_month)
+
+
 def budget_rollover(*, now: datetime | None = None) -> int:
     """Open this month's and next month's periods for every department ahead of first use.
 
@@ -87,10 +93,34 @@ def budget_rollover(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     opened = 0
     for organization in Organization.objects.all():
-        this_month = month_start(now, organization.timezone)
         department_ids = list(Department.objects.of(organization).values_list("id", flat=True))
-        for month in (this_month, next_month(this_month)):
+        for month in _open_months(now, organization.timezone):
             before = BudgetPeriod.objects.filter(organization=organization, month=month).count()
             budget_periods_open(department_ids=department_ids, month=month)
             opened += BudgetPeriod.objects.filter(organization=organization, month=month).count() - before
     return opened
+
+
+def budget_periods_open_for_new_department(*, department: Department, now: datetime | None = None) -> None:
+    """Open a new department's periods for this month and next, as the rollover would, so finance can set
+    its limit at once rather than after the next hourly rollover.
+
+    Called in the transaction that creates the department (apps.py). Like the rollover it moves no money
+    and takes no settlement lock: the department has no spend yet, and its ancestors' periods are untouched.
+    """
+    for month in _open_months(now or timezone.now(), department.organization.timezone):
+        budget_periods_open(department_ids=[department.id], month=month)
+
+
+def budget_periods_follow_standing_limit(*, department: Department, now: datetime | None = None) -> None:
+    """Give the department's months still to come, opened ahead of time, its standing limit, unless
+    finance set one's own limit. Called in the transaction that saves the department (apps.py).
+
+    This month keeps its limit: it changes only through budget_period_set_limit, which weighs the
+    spend. A month to come has none (spends count in the month they are made), so a new limit there
+    moves no money and needs no settlement lock.
+    """
+    this_month = month_start(now or timezone.now(), department.organization.timezone)
+    BudgetPeriod.objects.filter(department=department, month__gt=this_month, limit_set_at__isnull=True).exclude(
+        limit_minor=department.monthly_limit_minor
+    ).update(limit_minor=department.monthly_limit_minor, updated_at=timezone.now())

@@ -28,7 +28,7 @@ from django.utils import timezone
 # The spend workflow's services (bound for apps/spending) are imported here only, from where they are today.
 from apps.approvals.models import ApprovalPolicy, ApprovalRequest
 from apps.approvals.services import approval_policy_create
-from apps.budgets.services import month_start
+from apps.budgets.services import budget_rollover, month_start
 from apps.fraud.models import TransactionRisk
 from apps.fraud.services import transactions_score
 from apps.ledger.chain import ledger_seal_all
@@ -69,6 +69,8 @@ def seed_demo(*, history: bool = True) -> list[str]:
     if history:
         # What the sealer (a beat task) would have done by now: the replayed entries are months old.
         ledger_seal_all()
+    # What the hourly rollover would have done by now: the departments were made months ago.
+    budget_rollover()
     return created
 
 

@@ -10,10 +10,9 @@ from django.test import Client
 
 from apps.approvals import services
 from apps.approvals.models import ApprovalPolicy, ApprovalRequest
-from apps.budgets.models import BudgetPeriod
 from apps.ledger.models import Transaction
 from tests.factories import DepartmentFactory
-from tests.spends import refreshed, settle_all, spend_submit
+from tests.spends import period_now, refreshed, settle_all, spend_submit
 
 POLICIES = "/admin/approvals/approvalpolicy/"
 REQUESTS = "/admin/approvals/approvalrequest/"
@@ -246,7 +245,7 @@ def test_reject_asks_for_a_note_then_releases_the_hold(tenant):
     spend = refreshed(approval.transaction)
     assert spend.status == Transaction.Status.REJECTED
     assert spend.rejection_reason.endswith(f"by {tenant.finance.email}: Use the framework deal")
-    assert BudgetPeriod.objects.get(department=tenant.department).held_minor == 0
+    assert period_now(tenant.department).held_minor == 0
 
     late = messages_of(_act(admin_client(tenant.admin), "approve", [approval]))
     assert late == [

@@ -3,8 +3,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 
 from apps.audit.models import AuditEvent
-from apps.budgets.models import BudgetPeriod
-from tests.spends import spend_settled
+from tests.spends import period_now, spend_settled
 
 
 def admin_client(user) -> Client:
@@ -27,7 +26,7 @@ def test_budget_periods_show_spent_and_limit_of_the_organization_only(tenant, ot
 @pytest.mark.django_db(transaction=True)  # the limit change takes the settlement lock outside any transaction
 def test_setting_a_limit_goes_through_the_service_and_warns_below_what_is_spent(tenant):
     spend_settled(user=tenant.employee, amount="6000.00")
-    period = BudgetPeriod.objects.get(department=tenant.department)
+    period = period_now(tenant.department)
     client = admin_client(tenant.finance)
     select = {"action": "set_limit", ACTION_CHECKBOX_NAME: [str(period.pk)]}
     assert '<option value="set_limit">' in client.get("/admin/budgets/budgetperiod/").content.decode()

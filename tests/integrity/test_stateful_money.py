@@ -540,8 +540,17 @@ class MoneyMachine(RuleBasedStateMachine):
             own_awaiting[self.names[department_id]] = total
         assert not Transaction.objects.filter(organization=self.organization).exclude(budget_month=self.month).exists()
 
-        periods = {self.names[p.department_id]: p for p in BudgetPeriod.objects.filter(organization=self.organization)}
-        assert all(p.month == self.month for p in periods.values())
+        periods = {
+            self.names[p.department_id]: p
+            for p in BudgetPeriod.objects.filter(organization=self.organization, month=self.month)
+        }
+        # Next month's periods are open ahead of time, with nothing in them.
+        assert (
+            not BudgetPeriod.objects.filter(organization=self.organization)
+            .exclude(month=self.month)
+            .exclude(spent_minor=0, held_minor=0)
+            .exists()
+        )
         for department in DEPARTMENTS:
             spent, held = self.spent(department), self.held(department)
             period = periods.get(department)

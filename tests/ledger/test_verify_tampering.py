@@ -191,8 +191,8 @@ def test_the_last_entries_deleted_with_their_seals(tenant):
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE transaction_id = %s", [erased.id])
         cursor.execute("DELETE FROM ledger_transaction WHERE id = %s", [erased.id])
         cursor.execute(
-            "UPDATE budgets_budgetperiod SET spent_minor = spent_minor - 2000 WHERE department_id = %s",
-            [tenant.department.id],
+            "UPDATE budgets_budgetperiod SET spent_minor = spent_minor - 2000 WHERE department_id = %s AND month = %s",
+            [tenant.department.id, erased.budget_month],
         )
 
     checkpoint = ChainCheckpoint.objects.of(tenant.organization).get()

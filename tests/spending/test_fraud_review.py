@@ -12,14 +12,13 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 
 from apps.audit.models import AuditEvent
-from apps.budgets.models import BudgetPeriod
 from apps.fraud import services as fraud_services
 from apps.fraud.detectors import Finding
 from apps.fraud.models import FraudAlert, Rule
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Role
 from tests.fraud.conftest import make_spend, score
-from tests.spends import spend_settled, spend_submit
+from tests.spends import period_now, spend_settled, spend_submit
 
 FINANCE = (Role.FINANCE_MANAGER, Role.ORG_ADMIN)
 SPEND = {"amount": "20.00", "currency": "USD", "merchant": "Dell", "category": "equipment"}
@@ -65,7 +64,7 @@ def submit(api, user, key: str | None = None):
 def test_a_fraud_verdict_reverses_the_spend_and_freezes_the_spender_each_audited(api, tenant, role):
     spend, alert = casino(tenant)
     reviewer = tenant.user(role)
-    assert BudgetPeriod.objects.get(department=tenant.department).spent_minor == 50_000
+    assert period_now(tenant.department).spent_minor == 50_000
 
     response = api(reviewer).post(resolve_url(alert), {**ACTING, "note": "Not a business expense."}, format="json")
 
@@ -80,7 +79,7 @@ def test_a_fraud_verdict_reverses_the_spend_and_freezes_the_spender_each_audited
         f"fraud-alert:{alert.id}",
         f"Fraud confirmed on alert {alert.id} (blocked_category).",
     )
-    assert BudgetPeriod.objects.get(department=tenant.department).spent_minor == 0  # the money is back
+    assert period_now(tenant.department).spent_minor == 0  # the money is back
     employee = tenant.employee
     employee.refresh_from_db()
     assert employee.frozen_by == reviewer

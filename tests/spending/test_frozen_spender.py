@@ -9,10 +9,9 @@ import pytest
 
 from apps.approvals.models import ApprovalRequest
 from apps.approvals.services import approval_policy_create
-from apps.budgets.models import BudgetPeriod
 from apps.ledger.models import Transaction
 from apps.tenancy import services as tenancy_services
-from tests.spends import settle_all, spend_settled
+from tests.spends import period_now, settle_all, spend_settled
 
 SPEND = {"amount": "20.00", "currency": "USD", "merchant": "Dell", "category": "equipment"}
 
@@ -42,7 +41,7 @@ def test_a_spend_accepted_before_the_freeze_replays_and_is_rejected_at_settlemen
     assert spend.rejection_reason == (
         f"Spending by {employee.email} is frozen: Card stolen. An org admin can lift the freeze."
     )
-    assert BudgetPeriod.objects.get(department=tenant.department).spent_minor == 0
+    assert period_now(tenant.department).spent_minor == 0
     # Settlement refuses only the frozen: a colleague's spend in the same batch posts.
     assert spend_settled(tenant.other_employee, "20.00").status == Transaction.Status.POSTED
 

@@ -11,7 +11,7 @@ from apps.ledger.selectors import ledger_verify
 from apps.spending import services
 from tests.conftest import run_in_threads
 from tests.factories import DepartmentFactory, UserFactory
-from tests.spends import settle_all, spend_submit
+from tests.spends import period_now, settle_all, spend_submit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -31,7 +31,7 @@ def test_forty_concurrent_spends_against_ten_thousand_post_exactly_ten(tenant):
     statuses = list(Transaction.objects.values_list("status", flat=True))
     assert statuses.count(Transaction.Status.POSTED) == 10
     assert statuses.count(Transaction.Status.REJECTED) == 30
-    period = BudgetPeriod.objects.get(department=tenant.department)
+    period = period_now(tenant.department)
     assert period.spent_minor == period.limit_minor == 1_000_000
     assert Entry.objects.count() == 20
     assert ledger_verify()["ok"]
@@ -71,6 +71,7 @@ def test_concurrent_reversals_with_one_key_make_one_reversal_and_replay_it(tenan
 
 
 def test_sibling_departments_never_exceed_their_shared_parent(tenant):
+    BudgetPeriod.objects.all().delete()  # reopened from the standing limits below
     parent = tenant.department
     parent.monthly_limit_minor = 500_000
     parent.save()
@@ -85,7 +86,7 @@ def test_sibling_departments_never_exceed_their_shared_parent(tenant):
 
     run_in_threads(30, settle_one)
     settle_all(tenant.organization)
-    spent = dict(BudgetPeriod.objects.values_list("department_id", "spent_minor"))
+    spent = {department.id: period_now(department).spent_minor for department in (parent, left, right)}
     assert spent[parent.id] == 500_000
     assert spent[left.id] + spent[right.id] == 500_000
     assert spent[left.id] <= 400_000 and spent[right.id] <= 400_000

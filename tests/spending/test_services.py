@@ -23,7 +23,7 @@ from ledgerx.errors import (
 )
 from tests.factories import DepartmentFactory, UserFactory
 from tests.owner import owner_cursor
-from tests.spends import refreshed, settle_all, spend_submit
+from tests.spends import period_now, refreshed, settle_all, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,7 +69,7 @@ def test_settlement_posts_two_entries_summing_to_zero_and_charges_every_level(te
     assert spend.processed_at is not None
     amounts = sorted(Entry.objects.filter(transaction=spend).values_list("amount_minor", flat=True))
     assert amounts == [-10_000, 10_000]
-    spent = dict(BudgetPeriod.objects.values_list("department_id", "spent_minor"))
+    spent = dict(BudgetPeriod.objects.filter(month=spend.budget_month).values_list("department_id", "spent_minor"))
     assert spent == {team.id: 10_000, tenant.department.id: 10_000}
     assert ledger_verify()["ok"]
 
@@ -105,7 +105,7 @@ def test_settling_twice_changes_nothing(tenant):
     result = services.settlement_run(organization_id=tenant.organization.id)
     assert result.settled == 0
     assert Entry.objects.filter(transaction=spend).count() == 2
-    assert BudgetPeriod.objects.get(department=tenant.department).spent_minor == 1_000
+    assert period_now(tenant.department).spent_minor == 1_000
 
 
 @pytest.mark.parametrize(
@@ -239,7 +239,7 @@ def test_reversal_adds_compensating_entries_and_releases_the_budget(tenant):
         600_000,
     ]
     assert Entry.objects.filter(transaction=spend).count() == 2  # the original is never changed
-    assert BudgetPeriod.objects.get(department=tenant.department).spent_minor == 0
+    assert period_now(tenant.department).spent_minor == 0
     assert ledger_verify()["ok"]
 
 
@@ -296,7 +296,7 @@ def test_lowering_a_limit_below_spent_blocks_further_spend_and_says_so(tenant):
 
     first = spend_submit(tenant.employee, "100.00")
     settle_all(tenant.organization)
-    period = BudgetPeriod.objects.get(department=tenant.department)
+    period = period_now(tenant.department)
     _, notice = budget_period_set_limit(actor=None, department=tenant.department, month=period.month, limit_minor=5_000)
     assert "below what is already spent" in notice
     second = spend_submit(tenant.employee, "0.01")

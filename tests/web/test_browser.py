@@ -6,12 +6,16 @@ docs/screenshots/ that the README shows, so that a test run leaves the tracked f
 """
 
 import os
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from playwright.sync_api import expect, sync_playwright
 
 from apps.approvals.services import approval_policy_create
+from apps.audit.models import AuditEvent
+from apps.budgets.models import BudgetPeriod
 from apps.ledger.models import Transaction
 from apps.ledger.selectors import ledger_verify
 from apps.system.demo import DEMO_PASSWORD, seed_demo
@@ -289,3 +293,36 @@ def test_a_large_spend_waits_for_the_head_then_finance_and_is_posted(browser, li
     alice.close()
     assert Transaction.objects.get(merchant="Dell").status == Transaction.Status.POSTED
     assert ledger_verify()["ok"]
+
+
+@pytest.mark.django_db(transaction=True)  # the live server sees only committed rows
+def test_finance_sets_sales_limit_in_the_back_office_in_the_first_hour_of_a_month(browser, live_server):
+    """The demo was made in March; on 1 April, 00:20 in New York, nothing is spent yet and no rollover has run
+    since: Sales' April period is open all the same (opened ahead of time), so finance can set its limit."""
+    with time_machine.travel(datetime(2027, 3, 15, 14, 0, tzinfo=UTC), tick=False):
+        seed_demo(history=False)
+    april = date(2027, 4, 1)
+    sales = Department.objects.get(organization__slug="techcorp", name="Sales")
+    assert not Transaction.objects.filter(budget_month=april).exists()
+
+    with time_machine.travel(datetime(2027, 4, 1, 4, 20, tzinfo=UTC)):
+        finance = Session(browser, live_server, "finance@techcorp.com")
+        finance.open("/admin/budgets/budgetperiod/?month__gte=2027-04-01&month__lt=2027-05-01")
+        row = finance.page.locator("#result_list tbody tr", has_text="Sales")
+        expect(row).to_contain_text("2027-04")
+        expect(row).to_contain_text("$25,000")
+        row.locator("input.action-select").check()
+        finance.page.locator("select[name=action]").select_option("set_limit")
+        finance.page.get_by_role("button", name="Go").click()
+        finance.page.get_by_label("Limit").fill("30000.00")
+        finance.page.get_by_role("button", name="Set limit").click()
+        expect(finance.page.locator(".messagelist")).to_contain_text("the limit is now $30,000")
+        finance.open("/finance/")
+        expect(finance.page.locator(".budget-card", has_text="Sales")).to_contain_text("$0 of $30,000 spent")
+        finance.close()
+
+    period = BudgetPeriod.objects.get(department=sales, month=april)
+    assert (period.limit_minor, period.spent_minor, period.held_minor) == (3_000_000, 0, 0)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.BUDGET_LIMIT_SET, target_id=str(period.pk))
+    assert event.actor_email == "finance@techcorp.com"
+    assert (event.before["limit_minor"], event.after["limit_minor"]) == (2_500_000, 3_000_000)
