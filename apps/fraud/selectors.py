@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Organization, User
+from apps.tenancy.permissions import FINANCE_ROLES
 
 from .models import FraudAlert, FraudSettings, Rule, TransactionRisk
 
@@ -14,6 +15,12 @@ from .models import FraudAlert, FraudSettings, Rule, TransactionRisk
 ACCEPTED_STATUSES = (Transaction.Status.POSTED, Transaction.Status.AWAITING_APPROVAL)
 # How many of the employee's latest spends say at what times of day they spend.
 HOURS_HISTORY_SIZE = 200
+
+
+def fraud_detail_visible(*, user: User) -> bool:
+    """Whether the user may see which rules fired on a spend, their scores and details: finance only. The
+    details name the thresholds, and an employee who read them could learn to stay under them."""
+    return user.role in FINANCE_ROLES
 
 
 def fraud_settings_for(*, organization: Organization) -> FraudSettings:

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from apps.ledger.models import Transaction
+from apps.tenancy.models import User
 from ledgerx.fields import QueryFilters
 
 from . import selectors
@@ -31,13 +32,18 @@ def alert_representation(alert: FraudAlert) -> dict:
     }
 
 
-def risk_representation(transaction: Transaction) -> dict:
-    """`risk` of a transaction: flagged while an alert is open or was confirmed as fraud."""
+def risk_representation(transaction: Transaction, *, viewer: User) -> dict:
+    """`risk` of a transaction as `viewer` may see it: whether it is under review (an alert open); for
+    finance also flagged (an alert open or confirmed as fraud) and the alerts with their rules, scores and
+    details (fraud_detail_visible).
+    """
     alerts = selectors.transaction_alerts(transaction=transaction)
-    flagged = any(
-        alert.status == FraudAlert.Status.OPEN or alert.resolution == FraudAlert.Resolution.FRAUD for alert in alerts
-    )
+    under_review = any(alert.status == FraudAlert.Status.OPEN for alert in alerts)
+    if not selectors.fraud_detail_visible(user=viewer):
+        return {"under_review": under_review}
+    flagged = under_review or any(alert.resolution == FraudAlert.Resolution.FRAUD for alert in alerts)
     return {
+        "under_review": under_review,
         "flagged": flagged,
         "alerts": [
             {
@@ -52,6 +58,13 @@ def risk_representation(transaction: Transaction) -> dict:
             for alert in alerts
         ],
     }
+
+
+def risk_representation_unscored(*, viewer: User) -> dict:
+    """`risk` of a spend not scored yet, in the shape `viewer` sees."""
+    if not selectors.fraud_detail_visible(user=viewer):
+        return {"under_review": False}
+    return {"under_review": False, "flagged": False, "alerts": []}
 
 
 # The shape of alert_representation, for the OpenAPI schema.

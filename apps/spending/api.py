@@ -54,7 +54,11 @@ def _accepted(request, transaction: Transaction, *, replayed: bool, status_code:
     headers = {"Location": _transaction_location(transaction.id)}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    return Response(transaction_representation(transaction, as_accepted=True), status=status_code, headers=headers)
+    return Response(
+        transaction_representation(transaction, viewer=request.user, as_accepted=True),
+        status=status_code,
+        headers=headers,
+    )
 
 
 class TransactionListCreateApi(TenantAPIView):
@@ -84,7 +88,7 @@ class TransactionListCreateApi(TenantAPIView):
             max_amount=filters.get("max_amount"),
             ordering=filters.get("ordering"),
         ).select_related("reversed_by")
-        return self.paginated(transactions, transaction_representation)
+        return self.paginated(transactions, functools.partial(transaction_representation, viewer=request.user))
 
     @extend_schema(
         operation_id="transactions_submit",
@@ -115,7 +119,7 @@ class TransactionDetailApi(TenantAPIView):
     @extend_schema(operation_id="transactions_retrieve", responses={200: TransactionOutput, **error_responses(404)})
     def get(self, request, transaction_id):
         transaction = self.get_scoped(selectors.transactions_visible(user=request.user), transaction_id)
-        return Response(transaction_representation(transaction))
+        return Response(transaction_representation(transaction, viewer=request.user))
 
 
 class TransactionReverseApi(TenantAPIView):
@@ -151,7 +155,7 @@ class ApprovalListApi(TenantAPIView):
     )
     def get(self, request):
         approvals = approval_selectors.approval_list(user=request.user, status=self.filters.get("status"))
-        return Response({"results": [approval_representation(a) for a in approvals]})
+        return Response({"results": [approval_representation(a, viewer=request.user) for a in approvals]})
 
 
 class ApprovalDecideApi(TenantAPIView):
@@ -167,7 +171,7 @@ class ApprovalDecideApi(TenantAPIView):
         decided = ApprovalRequest.objects.select_related("transaction__department", "transaction__employee").get(
             id=decided.id
         )
-        return Response(approval_representation(decided))
+        return Response(approval_representation(decided, viewer=request.user))
 
 
 @extend_schema_view(

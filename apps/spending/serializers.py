@@ -4,8 +4,14 @@ from rest_framework import serializers
 
 from apps.approvals.models import ApprovalDecision, ApprovalRequest, ApproverKind
 from apps.fraud.models import FraudAlert
-from apps.fraud.serializers import FraudAlertOutput, alert_representation, risk_representation
+from apps.fraud.serializers import (
+    FraudAlertOutput,
+    alert_representation,
+    risk_representation,
+    risk_representation_unscored,
+)
 from apps.ledger.models import Transaction
+from apps.tenancy.models import User
 from ledgerx.fields import AmountField, CurrencyField, QueryFilters, StrictCharField
 from ledgerx.money import to_decimal_string
 
@@ -62,8 +68,9 @@ def _reversed_by_id(transaction: Transaction) -> str | None:
         return None
 
 
-def transaction_representation(transaction: Transaction, *, as_accepted: bool = False) -> dict:
-    """The api.md shape. `as_accepted` renders it exactly as the 202 answer showed it, for replays."""
+def transaction_representation(transaction: Transaction, *, viewer: User, as_accepted: bool = False) -> dict:
+    """The api.md shape, as `viewer` may see it (its fraud detail is finance's). `as_accepted` renders it
+    exactly as the 202 answer showed it, for replays."""
     pending = as_accepted and transaction.kind == Transaction.Kind.SPEND
     return {
         "id": str(transaction.id),
@@ -83,7 +90,9 @@ def transaction_representation(transaction: Transaction, *, as_accepted: bool = 
         "reversed_by": None if pending else _reversed_by_id(transaction),
         "reason": transaction.reason,
         # A spend just accepted has not been scored: its replay must answer exactly the same.
-        "risk": {"flagged": False, "alerts": []} if pending else risk_representation(transaction),
+        "risk": risk_representation_unscored(viewer=viewer)
+        if pending
+        else risk_representation(transaction, viewer=viewer),
     }
 
 
@@ -95,11 +104,11 @@ class ApprovalListFilters(QueryFilters):
     status = serializers.ChoiceField(choices=ApprovalRequest.Status.values, required=False)
 
 
-def approval_representation(request: ApprovalRequest) -> dict:
+def approval_representation(request: ApprovalRequest, *, viewer: User) -> dict:
     return {
         "id": str(request.id),
         "status": request.status,
-        "transaction": transaction_representation(request.transaction),
+        "transaction": transaction_representation(request.transaction, viewer=viewer),
         "levels": request.levels,
         "current_level": request.current_level,
         "waiting_for": request.waiting_for,
@@ -134,8 +143,11 @@ class _EmployeeRef(serializers.Serializer):
 
 
 class _Risk(serializers.Serializer):
-    flagged = serializers.BooleanField()
-    alerts = serializers.ListField(child=serializers.DictField())
+    under_review = serializers.BooleanField(help_text="A fraud alert on the spend is open.")
+    flagged = serializers.BooleanField(required=False, help_text="Finance managers and org admins only.")
+    alerts = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="Finance managers and org admins only."
+    )
 
 
 class TransactionOutput(serializers.Serializer):

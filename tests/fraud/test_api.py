@@ -140,11 +140,13 @@ def test_bad_resolutions_answer_400(api, tenant, body, field):
     assert field in response.json()["error"]["fields"]
 
 
-def test_risk_on_the_transaction_shows_its_alerts(api, tenant):
+@pytest.mark.parametrize("role", FINANCE)
+def test_finance_sees_which_rules_fired_on_a_spend(api, tenant, role):
     spend, alert = blocked_spend(tenant)
-    client = api(tenant.finance)
+    client = api(tenant.user(role))
     risk = client.get(f"/api/v1/transactions/{spend.id}").json()["risk"]
     assert risk == {
+        "under_review": True,
         "flagged": True,
         "alerts": [
             {
@@ -158,18 +160,56 @@ def test_risk_on_the_transaction_shows_its_alerts(api, tenant):
             }
         ],
     }
+    listed = client.get("/api/v1/transactions").json()["results"]
+    assert [t["risk"] for t in listed] == [risk]
     client.post(f"/api/v1/fraud/alerts/{alert.id}/resolve", {"resolution": "legitimate"}, format="json")
     risk = client.get(f"/api/v1/transactions/{spend.id}").json()["risk"]
-    assert risk["flagged"] is False and risk["alerts"][0]["resolution"] == "legitimate"
+    assert risk["under_review"] is False and risk["flagged"] is False
+    assert risk["alerts"][0]["resolution"] == "legitimate"
 
 
-def test_a_clean_spend_is_not_flagged(api, tenant):
+def test_an_employee_sees_only_that_their_spend_is_under_review(api, tenant):
+    """Never the rule, score or detail: the detail names the threshold, which would teach how to stay under it."""
+    spend, alert = blocked_spend(tenant)
+    client = api(tenant.employee)
+    detail = client.get(f"/api/v1/transactions/{spend.id}")
+    listed = client.get("/api/v1/transactions")
+    assert detail.json()["risk"] == {"under_review": True}
+    assert [t["risk"] for t in listed.json()["results"]] == [{"under_review": True}]
+    for body in (detail.content.decode(), listed.content.decode()):
+        assert Rule.BLOCKED_CATEGORY not in body and alert.detail not in body and "score" not in body
+
+    api(tenant.finance).post(f"/api/v1/fraud/alerts/{alert.id}/resolve", {"resolution": "fraud"}, format="json")
+    assert client.get(f"/api/v1/transactions/{spend.id}").json()["risk"] == {"under_review": False}
+
+
+def test_a_clean_spend_is_not_under_review(api, tenant):
     spend = make_spend(tenant.employee, 5000)
     score(spend)
-    assert api(tenant.employee).get(f"/api/v1/transactions/{spend.id}").json()["risk"] == {
-        "flagged": False,
-        "alerts": [],
+    url = f"/api/v1/transactions/{spend.id}"
+    assert api(tenant.employee).get(url).json()["risk"] == {"under_review": False}
+    assert api(tenant.finance).get(url).json()["risk"] == {"under_review": False, "flagged": False, "alerts": []}
+
+
+@pytest.mark.parametrize(
+    ("role", "risk"),
+    [
+        (Role.EMPLOYEE, {"under_review": False}),
+        (Role.FINANCE_MANAGER, {"under_review": False, "flagged": False, "alerts": []}),
+        (Role.ORG_ADMIN, {"under_review": False, "flagged": False, "alerts": []}),
+    ],
+)
+def test_a_spend_just_accepted_is_not_under_review_in_the_shape_the_role_sees(api, tenant, role, risk):
+    body = {
+        "amount": "5.00",
+        "currency": "USD",
+        "merchant": "Office Depot",
+        "category": "supplies",
+        "department": str(tenant.department.id),  # finance has no department of its own
     }
+    accepted = api(tenant.user(role)).post("/api/v1/transactions", body, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert accepted.status_code == 202, accepted.content
+    assert accepted.json()["risk"] == risk
 
 
 def test_transaction_list_reads_alerts_without_a_query_per_row(api, tenant):
