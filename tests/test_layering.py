@@ -17,7 +17,7 @@ LAYERS = [
     {"tenancy"},
     {"audit"},
     {"ledger", "budgets", "webhooks"},
-    {"approvals", "fraud", "system"},
+    {"approvals", "controls", "fraud", "system"},
     {"spending"},
     {"nlq", "web"},
 ]

@@ -15,7 +15,7 @@ from django.db import IntegrityError
 
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Organization
-from ledgerx.errors import IdempotencyKeyReused, InvalidInput, RateLimited, ServiceUnavailable
+from ledgerx.errors import IdempotencyKeyReused, InvalidInput, LedgerXError
 
 IDEMPOTENCY_CONSTRAINT = "transaction_idempotency_key_per_organization"
 
@@ -60,22 +60,23 @@ def idempotent_create(
     key: str,
     request: dict,
     create: Callable[[str], tuple[Transaction, bool]],
-    backpressure: Callable[[], None] | None = None,
+    admission: Callable[[], None] | None = None,
 ) -> tuple[Transaction, bool]:
     """Run `create(fingerprint)` at most once per (organization, key); a repeat returns the first result.
 
     The key's unique constraint decides (see `idempotency`): an INSERT that meets the key's row
     answers with that row, or is refused if another request body took the key. `create` may find
-    the key's row itself and say it replayed. `backpressure` (a rate limit, the backlog) may refuse
-    the request first, but never a replay: a refused request whose key already has its transaction
-    is answered with it, so a client told "nothing was recorded" never pays twice by resending with
-    a new key. Returns the transaction and whether this call was a replay.
+    the key's row itself and say it replayed. `admission` (a rate limit, the backlog, a spend policy)
+    may refuse the request first, but never a replay: a refused request whose key already has its
+    transaction is answered with it, so a client told "nothing was recorded" never pays twice by
+    resending with a new key, and a spend accepted before a rule changed still replays after.
+    Returns the transaction and whether this call was a replay.
     """
     request_fingerprint = fingerprint(request)
-    if backpressure is not None:
+    if admission is not None:
         try:
-            backpressure()
-        except (RateLimited, ServiceUnavailable):
+            admission()
+        except LedgerXError:
             replayed = replay_of(organization=organization, key=key, request_fingerprint=request_fingerprint)
             if replayed is None:
                 raise
