@@ -172,6 +172,7 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "apps.tenancy.models.Role",
         "ApproverKindEnum": "apps.approvals.models.ApproverKind",
         "EventTypeEnum": "apps.webhooks.models.EventType",
+        "RuleKindEnum": "apps.controls.models.RuleKind",
     },
 }
 
