@@ -19,9 +19,9 @@ class RuleKind(models.TextChoices):
     BLOCKED_CATEGORY = "blocked_category", "Blocked category"
     BLOCKED_MERCHANT = "blocked_merchant", "Blocked merchant"
     EMPLOYEE_LIMIT = "employee_limit", "Employee limit"
-    CATEGORY_LIMIT = "category_limit", "Category limit in a department"
+    CATEGORY_LIMIT = "category_limit", "Department category limit"
     ALLOWED_HOURS = "allowed_hours", "Allowed hours"
-    DESCRIPTION_REQUIRED_ABOVE = "description_required_above", "Description required above an amount"
+    DESCRIPTION_REQUIRED_ABOVE = "description_required_above", "Description required"
 
 
 class LimitPeriod(models.TextChoices):

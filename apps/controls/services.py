@@ -95,6 +95,9 @@ def spend_rule_check(*, organization: Organization, fields: RuleFields) -> dict[
     problems: dict[str, list[str]] = {}
     if not values["name"]:
         problems["name"] = ["A rule needs a name."]
+    for name, most in (("name", 120), ("category", 64), ("merchant", 200)):
+        if len(values[name]) > most:
+            problems[name] = [f"At most {most} characters."]
     for name, value in given.items():
         if name in usage.required and _blank(value):
             problems[name] = [f"Required for a {label} rule."]

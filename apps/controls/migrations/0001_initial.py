@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('name', models.CharField(max_length=120)),
-                ('kind', models.CharField(choices=[('blocked_category', 'Blocked category'), ('blocked_merchant', 'Blocked merchant'), ('employee_limit', 'Employee limit'), ('category_limit', 'Category limit in a department'), ('allowed_hours', 'Allowed hours'), ('description_required_above', 'Description required above an amount')], max_length=32)),
+                ('kind', models.CharField(choices=[('blocked_category', 'Blocked category'), ('blocked_merchant', 'Blocked merchant'), ('employee_limit', 'Employee limit'), ('category_limit', 'Department category limit'), ('allowed_hours', 'Allowed hours'), ('description_required_above', 'Description required')], max_length=32)),
                 ('is_active', models.BooleanField(default=True)),
                 ('category', models.CharField(blank=True, default='', max_length=64)),
                 ('merchant', models.CharField(blank=True, default='', help_text='A merchant name, or a pattern where * stands for any characters and ? for one; any letter case.', max_length=200)),
