@@ -310,8 +310,12 @@ def measure_settlement(args, figures: dict, checks: dict, processes: list[subpro
     from django.db import connection
 
     backlog = pending_count()
+    # The workers' CPU includes their start (about the same in every run); PostgreSQL's, the other engineers' too.
+    meter = CpuMeter()
+    meter.start()
     processes.append(start_settlement_workers(args.settle_workers))
     wait_all_final(timeout=600)
+    cpu_seconds = meter.seconds()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*), extract(epoch FROM max(processed_at) - min(processed_at)) FROM ledger_transaction"
@@ -319,6 +323,7 @@ def measure_settlement(args, figures: dict, checks: dict, processes: list[subpro
         settled, span = cursor.fetchone()
     figures["settle_backlog"] = backlog
     figures["settle_tps"] = round(settled / max(float(span), 1e-6), 1)
+    figures["settle_cpu_ms_per_spend"] = per_request_ms(cpu_seconds, settled)
     checks["after_settle"] = verify()
 
     figures["pg_hot_row_tps"] = round(pgbench_hot_row(args.pgbench_seconds), 1)
