@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from apps.budgets.totals import lineage_of
@@ -31,9 +32,11 @@ class PolicyRefused(Forbidden):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class SpendFacts:
-    """What a policy reads of a spend. `created_at` is when it was accepted: hours and days count from it."""
+class SpendFacts(NamedTuple):
+    """What a policy reads of a spend. `created_at` is when it was accepted: hours and days count from it.
+
+    A tuple: settlement makes one per spend of every batch.
+    """
 
     amount_minor: int
     category: str
@@ -58,9 +61,13 @@ class PolicyTotals:
     employee_day: dict[tuple[uuid.UUID, date], int] = field(default_factory=dict)
     employee_month: dict[tuple[uuid.UUID, date], int] = field(default_factory=dict)
     category_month: dict[tuple[uuid.UUID, str, date], int] = field(default_factory=dict)
+    lineages: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
 
     def lineage(self, department_id: uuid.UUID) -> list[uuid.UUID]:
-        return lineage_of(department_id, self.parents)
+        lineage = self.lineages.get(department_id)
+        if lineage is None:
+            lineage = self.lineages[department_id] = lineage_of(department_id, self.parents)
+        return lineage
 
 
 @dataclass(frozen=True)
@@ -265,6 +272,9 @@ class SpendPolicy:
     currency: str
     timezone: ZoneInfo
     merchant_matchers: Mapping[str, re.Pattern] = field(default_factory=dict)
+    # Each rule with its check, asked in order: all of them at settlement; at acceptance, those that need no totals.
+    checks: tuple[tuple[PolicyRule, Check], ...] = ()
+    checks_without_totals: tuple[tuple[PolicyRule, Check], ...] = ()
 
     @classmethod
     def from_version(cls, *, number: int, rules: Sequence[Mapping], currency: str, timezone_name: str) -> "SpendPolicy":
@@ -280,6 +290,8 @@ class SpendPolicy:
             merchant_matchers={
                 rule.id: merchant_matcher(rule.merchant) for rule in parsed if rule.kind == RuleKind.BLOCKED_MERCHANT
             },
+            checks=tuple((rule, CHECKS[rule.kind]) for rule in parsed),
+            checks_without_totals=tuple((rule, CHECKS[rule.kind]) for rule in parsed if not rule.needs_totals),
         )
 
     def money(self, minor: int) -> str:
@@ -296,10 +308,8 @@ class SpendPolicy:
         Without `totals` (at acceptance) the rules that count earlier spend are not asked.
         """
         local = spend.created_at.astimezone(self.timezone)
-        for rule in self.rules:
-            if totals is None and rule.needs_totals:
-                continue
-            broken = CHECKS[rule.kind](rule, self, spend, local, totals)
+        for rule, check in self.checks if totals is not None else self.checks_without_totals:
+            broken = check(rule, self, spend, local, totals)
             if broken is not None:
                 what, field_name = broken
                 return PolicyRefused(f"Policy '{rule.name}' (version {self.version}): {what}", field_name=field_name)

@@ -8,8 +8,8 @@ from datetime import time as clock
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.budgets.services import month_start
@@ -110,10 +110,29 @@ def _counted_since(months: frozenset[date], timezone_name: str) -> datetime:
     return datetime.combine(min(months), clock.min, tzinfo=ZoneInfo(timezone_name)) - timedelta(days=2)
 
 
+# What the limits count, in one scan of the month's counted spends: per batch employee and local day,
+# and per department and rule category (rolled up to each department's subtree in Python). A row of
+# another employee or category falls into the NULL group of its set, which is ignored.
+_COUNTED_TOTALS = """
+    SELECT GROUPING(department_id) = 1,
+           CASE WHEN employee_id = ANY(%(employees)s) THEN employee_id END,
+           (created_at AT TIME ZONE %(timezone)s)::date,
+           department_id,
+           CASE WHEN category = ANY(%(categories)s) THEN category END,
+           budget_month,
+           sum(amount_minor)
+    FROM ledger_transaction
+    WHERE organization_id = %(organization)s AND kind = 'spend' AND status = ANY(%(statuses)s)
+      AND budget_month = ANY(%(months)s) AND created_at >= %(since)s
+      AND (employee_id = ANY(%(employees)s) OR category = ANY(%(categories)s))
+    GROUP BY GROUPING SETS ((2, 3, 6), (4, 5, 6))
+"""
+
+
 def policy_totals_read(
     *, organization: Organization, needed: TotalsNeeded, parents: dict[uuid.UUID, uuid.UUID | None]
 ) -> PolicyTotals:
-    """What the limits count for these employees and category keys, at most two queries.
+    """What the limits count for these employees and category keys: one query, whatever the batch.
 
     Settlement calls it in its SERIALIZABLE transaction under the settlement lock, which every path
     that posts, holds or releases a spend also holds: the totals cannot move while it decides.
@@ -121,31 +140,27 @@ def policy_totals_read(
     totals = PolicyTotals(parents=parents)
     if not needed.months or not (needed.employee_ids or needed.category_keys):
         return totals
-    counted = Transaction.objects.filter(
-        organization_id=organization.id,
-        kind=Transaction.Kind.SPEND,
-        status__in=COUNTED_STATUSES,
-        budget_month__in=needed.months,
-        created_at__gte=_counted_since(needed.months, organization.timezone),
-    ).order_by()
-    if needed.employee_ids:
-        rows = (
-            counted.filter(employee_id__in=needed.employee_ids)
-            .values_list("employee_id", "budget_month", TruncDate("created_at", tzinfo=ZoneInfo(organization.timezone)))
-            .annotate(total=Sum("amount_minor"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _COUNTED_TOTALS,
+            {
+                "organization": organization.id,
+                "statuses": list(COUNTED_STATUSES),
+                "months": sorted(needed.months),
+                "since": _counted_since(needed.months, organization.timezone),
+                "timezone": organization.timezone,
+                "employees": list(needed.employee_ids),
+                "categories": sorted({category for _, category, _ in needed.category_keys}),
+            },
         )
-        for employee_id, month, day, total in rows:
+        rows = cursor.fetchall()
+    for per_employee, employee_id, day, department_id, category, month, total in rows:
+        if per_employee and employee_id is not None:
             totals.employee_day[(employee_id, day)] = totals.employee_day.get((employee_id, day), 0) + total
             totals.employee_month[(employee_id, month)] = totals.employee_month.get((employee_id, month), 0) + total
-    if needed.category_keys:
-        rows = (
-            counted.filter(category__in={category for _, category, _ in needed.category_keys})
-            .values_list("department_id", "category", "budget_month")
-            .annotate(total=Sum("amount_minor"))
-        )
-        for department_id, category, month, total in rows:
+        elif not per_employee and category is not None:
             # A department's category counts its whole subtree, as its budget does.
-            for above in lineage_of(department_id, parents):
+            for above in totals.lineage(department_id):
                 key = (above, category, month)
                 if key in needed.category_keys:
                     totals.category_month[key] = totals.category_month.get(key, 0) + total

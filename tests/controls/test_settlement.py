@@ -206,8 +206,8 @@ def test_every_settled_spend_records_the_version_it_was_decided_on(tenant):
     assert over_budget.policy_version == 3 and over_budget.rejection_reason.startswith("Department 'Engineering'")
 
 
-def test_the_settlement_reads_the_limits_totals_in_at_most_two_queries(tenant, django_assert_max_num_queries):
-    """The totals are read set-based, per batch, not per spend."""
+def test_the_settlement_reads_the_limits_totals_in_one_query(tenant, django_assert_max_num_queries):
+    """The totals are read set-based, once per batch, not per spend or per rule."""
     rule(tenant, "employee_limit", amount_minor=10**9, period="day")
     rule(tenant, "category_limit", category="travel", amount_minor=10**9, department_id=tenant.department.id)
     for _ in range(3):
@@ -218,7 +218,7 @@ def test_the_settlement_reads_the_limits_totals_in_at_most_two_queries(tenant, d
     with django_assert_max_num_queries(40) as captured:
         spending_services.settlement_run(organization_id=tenant.organization.id)
     sums = [query["sql"] for query in captured.captured_queries if "SUM(" in (query["sql"] or "").upper()]
-    assert len(sums) == 2
+    assert len(sums) == 1
     assert Transaction.objects.filter(status=Transaction.Status.POSTED).count() == 4
 
 
