@@ -147,3 +147,36 @@ class SpendPolicyVersion(models.Model):
 
     def __str__(self) -> str:
         return f"spend policy version {self.number}"
+
+
+class SpendTally(models.Model):
+    """What the policy limits count, kept as a running sum: the spend posted or held for approval
+    per employee, department, category and local day (the organization's timezone).
+
+    Settlement reads these few rows instead of summing the month's spends, and adds what it posts and
+    holds; a rejected hold and a reversal take theirs back. apps/controls/services.py is their one
+    writer, and every caller holds the organization's settlement lock.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+", db_index=False)
+    employee = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="+", db_index=False)
+    department = models.ForeignKey("tenancy.Department", on_delete=models.PROTECT, related_name="+", db_index=False)
+    category = models.CharField(max_length=64)
+    day = models.DateField()
+    month = models.DateField(help_text="The budget month of the day's spends.")
+    amount_minor = models.BigIntegerField()
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "employee", "day", "department", "category"], name="spend_tally_key"
+            ),
+            models.CheckConstraint(condition=Q(amount_minor__gte=0), name="spend_tally_not_negative"),
+        ]
+        indexes = [models.Index(fields=["organization", "category", "month"], name="spend_tally_category_month")]
+
+    def __str__(self) -> str:
+        return f"{self.amount_minor} on {self.day}"

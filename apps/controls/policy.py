@@ -275,6 +275,10 @@ class SpendPolicy:
     # Each rule with its check, asked in order: all of them at settlement; at acceptance, those that need no totals.
     checks: tuple[tuple[PolicyRule, Check], ...] = ()
     checks_without_totals: tuple[tuple[PolicyRule, Check], ...] = ()
+    # Which running totals its rules read, so a batch keeps only those.
+    limits_days: bool = False
+    limits_months: bool = False
+    limited_categories: frozenset[str] = frozenset()
 
     @classmethod
     def from_version(cls, *, number: int, rules: Sequence[Mapping], currency: str, timezone_name: str) -> "SpendPolicy":
@@ -292,6 +296,11 @@ class SpendPolicy:
             },
             checks=tuple((rule, CHECKS[rule.kind]) for rule in parsed),
             checks_without_totals=tuple((rule, CHECKS[rule.kind]) for rule in parsed if not rule.needs_totals),
+            limits_days=any(rule.kind == RuleKind.EMPLOYEE_LIMIT and rule.period == LimitPeriod.DAY for rule in parsed),
+            limits_months=any(
+                rule.kind == RuleKind.EMPLOYEE_LIMIT and rule.period == LimitPeriod.MONTH for rule in parsed
+            ),
+            limited_categories=frozenset(rule.category for rule in parsed if rule.kind == RuleKind.CATEGORY_LIMIT),
         )
 
     def money(self, minor: int) -> str:
@@ -335,11 +344,15 @@ class SpendPolicy:
         )
 
     def count(self, spend: SpendFacts, totals: PolicyTotals) -> None:
-        """Add a spend just posted or held to the running totals, so the batch's next spends see it."""
-        day_key = (spend.employee_id, spend.created_at.astimezone(self.timezone).date())
-        month_key = (spend.employee_id, spend.budget_month)
-        totals.employee_day[day_key] = totals.employee_day.get(day_key, 0) + spend.amount_minor
-        totals.employee_month[month_key] = totals.employee_month.get(month_key, 0) + spend.amount_minor
-        for department_id in totals.lineage(spend.department_id):
-            key = (department_id, spend.category, spend.budget_month)
-            totals.category_month[key] = totals.category_month.get(key, 0) + spend.amount_minor
+        """Add a spend just posted or held to the running totals its rules read, so the batch's next
+        spends see it."""
+        if self.limits_days:
+            day_key = (spend.employee_id, spend.created_at.astimezone(self.timezone).date())
+            totals.employee_day[day_key] = totals.employee_day.get(day_key, 0) + spend.amount_minor
+        if self.limits_months:
+            month_key = (spend.employee_id, spend.budget_month)
+            totals.employee_month[month_key] = totals.employee_month.get(month_key, 0) + spend.amount_minor
+        if spend.category in self.limited_categories:
+            for department_id in totals.lineage(spend.department_id):
+                key = (department_id, spend.category, spend.budget_month)
+                totals.category_month[key] = totals.category_month.get(key, 0) + spend.amount_minor

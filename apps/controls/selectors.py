@@ -3,9 +3,6 @@
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from datetime import time as clock
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
@@ -14,14 +11,10 @@ from django.utils import timezone
 
 from apps.budgets.services import month_start
 from apps.budgets.totals import lineage_of
-from apps.ledger.models import Transaction
 from apps.tenancy.models import Department, Organization, User
 
 from .models import LimitPeriod, RuleKind, SpendPolicyVersion, SpendRule
 from .policy import PolicyRule, PolicyTotals, SpendFacts, SpendPolicy, TotalsNeeded
-
-# The spends the limits count: posted, and held for approval.
-COUNTED_STATUSES = (Transaction.Status.POSTED, Transaction.Status.AWAITING_APPROVAL)
 
 
 def spend_rules_of(*, organization: Organization) -> QuerySet[SpendRule]:
@@ -101,29 +94,19 @@ def policy_check_at_acceptance(*, organization: Organization, spend: SpendFacts)
         raise refusal
 
 
-def _counted_since(months: frozenset[date], timezone_name: str) -> datetime:
-    """A lower bound on created_at for spends of these budget months, so the query reads an index range.
-
-    Two days early: a spend's budget month was fixed in the timezone the organization had when it was
-    accepted, and no two timezones are two days apart.
-    """
-    return datetime.combine(min(months), clock.min, tzinfo=ZoneInfo(timezone_name)) - timedelta(days=2)
-
-
-# What the limits count, in one scan of the month's counted spends: per batch employee and local day,
-# and per department and rule category (rolled up to each department's subtree in Python). A row of
-# another employee or category falls into the NULL group of its set, which is ignored.
+# What the limits count, from the tallies (SpendTally): per batch employee and local day, and per
+# department and rule category (rolled up to each department's subtree in Python). A row of another
+# employee or category falls into the NULL group of its set, which is ignored.
 _COUNTED_TOTALS = """
     SELECT GROUPING(department_id) = 1,
            CASE WHEN employee_id = ANY(%(employees)s) THEN employee_id END,
-           (created_at AT TIME ZONE %(timezone)s)::date,
+           day,
            department_id,
            CASE WHEN category = ANY(%(categories)s) THEN category END,
-           budget_month,
+           month,
            sum(amount_minor)
-    FROM ledger_transaction
-    WHERE organization_id = %(organization)s AND kind = 'spend' AND status = ANY(%(statuses)s)
-      AND budget_month = ANY(%(months)s) AND created_at >= %(since)s
+    FROM controls_spendtally
+    WHERE organization_id = %(organization)s AND month = ANY(%(months)s)
       AND (employee_id = ANY(%(employees)s) OR category = ANY(%(categories)s))
     GROUP BY GROUPING SETS ((2, 3, 6), (4, 5, 6))
 """
@@ -132,10 +115,11 @@ _COUNTED_TOTALS = """
 def policy_totals_read(
     *, organization: Organization, needed: TotalsNeeded, parents: dict[uuid.UUID, uuid.UUID | None]
 ) -> PolicyTotals:
-    """What the limits count for these employees and category keys: one query, whatever the batch.
+    """What the limits count for these employees and category keys: one query of their tallies, a row
+    per employee, department, category and day, however many spends the month holds.
 
     Settlement calls it in its SERIALIZABLE transaction under the settlement lock, which every path
-    that posts, holds or releases a spend also holds: the totals cannot move while it decides.
+    that posts, holds or releases a spend (and moves its tally) also holds: they cannot move while it decides.
     """
     totals = PolicyTotals(parents=parents)
     if not needed.months or not (needed.employee_ids or needed.category_keys):
@@ -145,10 +129,7 @@ def policy_totals_read(
             _COUNTED_TOTALS,
             {
                 "organization": organization.id,
-                "statuses": list(COUNTED_STATUSES),
                 "months": sorted(needed.months),
-                "since": _counted_since(needed.months, organization.timezone),
-                "timezone": organization.timezone,
                 "employees": list(needed.employee_ids),
                 "categories": sorted({category for _, category, _ in needed.category_keys}),
             },

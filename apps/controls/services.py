@@ -1,23 +1,40 @@
-"""Writes of the controls app: spend rules, and the policy version every change of one writes.
+"""Writes of the controls app: spend rules, the policy version every change of one writes, and the
+tallies the limits count.
 
-The one writer of SpendRule and SpendPolicyVersion. Each change takes the organization's policy lock,
-changes the rule, writes the next version with a snapshot of the rules then in force, and records an
-audit event, all in one transaction: a decision that records version N used exactly N's rules.
+The one writer of SpendRule, SpendPolicyVersion and SpendTally. Each change of a rule takes the
+organization's policy lock, changes the rule, writes the next version with a snapshot of the rules
+then in force, and records an audit event, all in one transaction: a decision that records version N
+used exactly N's rules. Tallies move with the spends they count, in the spend workflow's transactions.
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
+from apps.ledger.models import Transaction
 from apps.tenancy.models import Department, Organization, Role, User
+from ledgerx.db import json_rows
 from ledgerx.errors import InvalidInput, NotFound
 
-from .models import KIND_FIELDS, MINUTES_IN_A_DAY, WEEKDAYS, LimitPeriod, RuleKind, SpendPolicyVersion, SpendRule
+from .models import (
+    KIND_FIELDS,
+    MINUTES_IN_A_DAY,
+    WEEKDAYS,
+    LimitPeriod,
+    RuleKind,
+    SpendPolicyVersion,
+    SpendRule,
+    SpendTally,
+)
 from .selectors import forget_cached_policy
 
 # pg_advisory_xact_lock(int, int) keys live apart from the settlement lock's single bigint keys and
@@ -231,3 +248,63 @@ def spend_rule_delete(*, actor: User | None, rule_id: uuid.UUID, organization: O
         after={"policy_version": version.number},
     )
     return version
+
+
+class CountedSpend(Protocol):
+    """What a tally reads of a spend: settlement's claimed row and a Transaction alike."""
+
+    amount_minor: int
+    employee_id: uuid.UUID
+    department_id: uuid.UUID
+    category: str
+    created_at: datetime
+    budget_month: date
+
+
+_TALLY_ADD = """
+    INSERT INTO controls_spendtally (organization_id, employee_id, department_id, category, day, month, amount_minor)
+    SELECT %s, v.employee, v.department, v.category, v.day, v.month, v.amount
+    FROM json_to_recordset(%s::json)
+        AS v(employee uuid, department uuid, category text, day date, month date, amount bigint)
+    ON CONFLICT (organization_id, employee_id, day, department_id, category)
+    DO UPDATE SET amount_minor = controls_spendtally.amount_minor + EXCLUDED.amount_minor
+"""
+
+
+def spend_tallies_add(*, organization: Organization, spends: Iterable[CountedSpend]) -> None:
+    """Count spends just posted or held for approval, in one statement.
+
+    Settlement calls it in its transaction for every organization, rules or none: a limit added
+    later counts the month's spend from the first day.
+    """
+    zone = ZoneInfo(organization.timezone)
+    sums: dict[tuple, int] = {}
+    for spend in spends:
+        key = (
+            spend.employee_id,
+            spend.department_id,
+            spend.category,
+            spend.created_at.astimezone(zone).date(),
+            spend.budget_month,
+        )
+        sums[key] = sums.get(key, 0) + spend.amount_minor
+    if not sums:
+        return
+    columns = ("employee", "department", "category", "day", "month")
+    rows = [{**dict(zip(columns, key, strict=True)), "amount": amount} for key, amount in sums.items()]
+    with connection.cursor() as cursor:
+        cursor.execute(_TALLY_ADD, [organization.id, json_rows(rows)])
+
+
+def spend_tally_release(*, spend: Transaction) -> None:
+    """Take back a spend the limits no longer count: a hold rejected or expired, a spend reversed.
+
+    The caller changes the spend's status in the same transaction, under the settlement lock.
+    """
+    SpendTally.objects.filter(
+        organization_id=spend.organization_id,
+        employee_id=spend.employee_id,
+        day=spend.created_at.astimezone(ZoneInfo(spend.organization.timezone)).date(),
+        department_id=spend.department_id,
+        category=spend.category,
+    ).update(amount_minor=F("amount_minor") - spend.amount_minor)

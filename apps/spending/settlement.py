@@ -16,6 +16,7 @@ from apps.budgets.locks import organization_settlement_lock
 from apps.budgets.totals import BudgetTotals, lineage_of
 from apps.controls.policy import SpendFacts
 from apps.controls.selectors import policy_for, policy_totals_read
+from apps.controls.services import spend_tallies_add
 from apps.fraud import services as fraud_services
 from apps.ledger.models import Transaction
 from apps.ledger.services import Journal, journal_write
@@ -28,6 +29,8 @@ from .money_events import money_events_emit
 from .wakeups import wakeup_consumed
 
 logger = logging.getLogger(__name__)
+# What the spend policy's limits count (apps/controls tallies): spends posted, and held for approval.
+COUNTED_STATUSES = (Transaction.Status.POSTED, Transaction.Status.AWAITING_APPROVAL)
 
 
 @dataclass
@@ -125,11 +128,11 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
     # Read in this transaction: a change committed before it started applies to this whole batch,
     # one committed later to the next batch, never half of one.
     spend_policy = policy_for(organization)
-    facts, policy_totals = {}, None
+    facts, policy_totals = [], None
     if spend_policy is not None:
         facts = _spend_facts(spends)
         policy_totals = policy_totals_read(
-            organization=organization, needed=spend_policy.totals_needed(facts.values(), lineages), parents=parents
+            organization=organization, needed=spend_policy.totals_needed(facts, lineages), parents=parents
         )
     totals = BudgetTotals.lock(
         organization_id=organization_id,
@@ -141,9 +144,9 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
     waiting: list = []
     statuses, reasons = [], []
     directory = None
-    for spend in spends:
+    for index, spend in enumerate(spends):
         amount = spend.amount_minor
-        refused = spend_policy.refusal(facts[spend.id], policy_totals) if spend_policy is not None else None
+        refused = spend_policy.refusal(facts[index], policy_totals) if spend_policy is not None else None
         if refused is not None:
             statuses.append(Transaction.Status.REJECTED)
             reasons.append(refused.reason)
@@ -184,7 +187,7 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
             continue
         reasons.append("")
         if spend_policy is not None:
-            spend_policy.count(facts[spend.id], policy_totals)
+            spend_policy.count(facts[index], policy_totals)
         if approval_policy is not None:
             totals.hold(keys, amount)
             statuses.append(Transaction.Status.AWAITING_APPROVAL)
@@ -200,6 +203,10 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
     result.latencies_seconds = [(now - spend.created_at).total_seconds() for spend in spends]
     journal_write(organization=organization, journals=journals, now=now)
     totals.write(now=now)
+    spend_tallies_add(
+        organization=organization,
+        spends=[spend for spend, status in zip(spends, statuses, strict=True) if status in COUNTED_STATUSES],
+    )
     outcomes = [
         {"id": spend.id, "status": status, "reason": reason}
         for spend, status, reason in zip(spends, statuses, reasons, strict=True)
@@ -224,20 +231,20 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
     return result
 
 
-def _spend_facts(spends: list[_ClaimedSpend]) -> dict[uuid.UUID, SpendFacts]:
-    """What the spend policy reads of each claimed spend, with its spender's role as it is now."""
+def _spend_facts(spends: list[_ClaimedSpend]) -> list[SpendFacts]:
+    """What the spend policy reads of each claimed spend, in order, with its spender's role as it is now."""
     roles = dict(User.objects.filter(id__in={spend.employee_id for spend in spends}).values_list("id", "role"))
-    return {
-        spend.id: SpendFacts(
-            amount_minor=spend.amount_minor,
-            category=spend.category,
-            merchant=spend.merchant,
-            description=spend.description,
-            employee_id=spend.employee_id,
-            employee_role=roles[spend.employee_id],
-            department_id=spend.department_id,
-            created_at=spend.created_at,
-            budget_month=spend.budget_month,
+    return [
+        SpendFacts(
+            spend.amount_minor,
+            spend.category,
+            spend.merchant,
+            spend.description,
+            spend.employee_id,
+            roles[spend.employee_id],
+            spend.department_id,
+            spend.created_at,
+            spend.budget_month,
         )
         for spend in spends
-    }
+    ]

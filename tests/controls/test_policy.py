@@ -218,14 +218,28 @@ def test_the_refusal_names_the_field_it_is_about():
     assert rules.refusal(spend()).fields.keys() == {"description"}
 
 
-def test_counting_a_spend_moves_every_running_total_it_belongs_to():
-    rules = policy(snapshot("employee_limit", amount_minor=10**9, period="day"))
+def test_counting_a_spend_moves_the_running_totals_its_rules_read():
+    every_limit = policy(
+        snapshot("employee_limit", amount_minor=10**9, period="day"),
+        snapshot("employee_limit", amount_minor=10**9, period="month"),
+        snapshot("category_limit", category="travel", amount_minor=10**9, department_id=str(ROOT)),
+    )
     totals = PolicyTotals(parents=PARENTS)
-    rules.count(spend(700), totals)
-    rules.count(spend(300), totals)
-    assert totals.employee_day == {(EMPLOYEE, date(2026, 12, 2)): 1_000}
-    assert totals.employee_month == {(EMPLOYEE, MONTH): 1_000}
+    every_limit.count(spend(700), totals)
+    every_limit.count(spend(300), totals)
+    every_limit.count(spend(50, category="meals"), totals)
+    assert totals.employee_day == {(EMPLOYEE, date(2026, 12, 2)): 1_050}
+    assert totals.employee_month == {(EMPLOYEE, MONTH): 1_050}
     assert totals.category_month == {(TEAM, "travel", MONTH): 1_000, (ROOT, "travel", MONTH): 1_000}
+
+    day_only = policy(snapshot("employee_limit", amount_minor=10**9, period="day"))
+    totals = PolicyTotals(parents=PARENTS)
+    day_only.count(spend(700), totals)
+    assert (totals.employee_day, totals.employee_month, totals.category_month) == (
+        {(EMPLOYEE, date(2026, 12, 2)): 700},
+        {},
+        {},
+    )
 
 
 def test_the_totals_needed_are_only_those_a_rule_reads():
