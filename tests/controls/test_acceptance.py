@@ -3,11 +3,10 @@ the rule in words, nothing written, the key left free); the limits that count ea
 settlement; a replay always replays; and the hot path reads the policy from a short in-process cache.
 """
 
-import time
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.controls import selectors, services
 from apps.controls.models import WEEKDAYS
@@ -26,8 +25,9 @@ def post_spend(client, key: str, **changes):
     return client.post("/api/v1/transactions", {**SPEND, **changes}, format="json", HTTP_IDEMPOTENCY_KEY=key)
 
 
-def _not_today() -> list[str]:
-    return [day for day in WEEKDAYS if day != WEEKDAYS[time.gmtime().tm_wday]]
+def _every_day_but_today() -> list[str]:
+    """Weekdays that leave out today's (the tenant's organization is on UTC): asked just before the spend."""
+    return [day for day in WEEKDAYS if day != WEEKDAYS[timezone.now().weekday()]]
 
 
 REFUSED_AT_ONCE = [
@@ -54,7 +54,7 @@ REFUSED_AT_ONCE = [
         id="per_spend_limit",
     ),
     pytest.param(
-        {"kind": "allowed_hours", "from_minute": 0, "until_minute": 1440, "weekdays": _not_today()},
+        {"kind": "allowed_hours", "from_minute": 0, "until_minute": 1440, "weekdays": _every_day_but_today},
         {},
         "Policy 'Allowed hours' (version 1): spending is allowed ",
         None,
@@ -74,6 +74,8 @@ REFUSED_AT_ONCE = [
 def test_a_spend_that_breaks_a_rule_by_itself_is_refused_at_once_and_writes_nothing(
     api, tenant, fields, changes, reason, field_name
 ):
+    if callable(fields.get("weekdays")):
+        fields = {**fields, "weekdays": fields["weekdays"]()}
     made = rule(tenant, **fields)
     response = post_spend(api(tenant.employee), "k1", **changes)
     assert response.status_code == 403, response.content

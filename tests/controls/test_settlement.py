@@ -29,9 +29,9 @@ def budget_used(department) -> tuple[int, int]:
     return (period.spent_minor, period.held_minor) if period else (0, 0)
 
 
-def _not_today() -> list[str]:
-    today = WEEKDAYS[timezone.now().weekday()]  # the tenant's organization is on UTC
-    return [day for day in WEEKDAYS if day != today]
+def _every_day_but(moment) -> list[str]:
+    """Weekdays that leave out the one `moment` falls on (the tenant's organization is on UTC)."""
+    return [day for day in WEEKDAYS if day != WEEKDAYS[moment.weekday()]]
 
 
 # Rules a spend can break by itself. Acceptance would refuse such a spend, so each is accepted first
@@ -57,7 +57,7 @@ SELF_EVIDENT = [
         id="per_spend_limit",
     ),
     pytest.param(
-        {"kind": "allowed_hours", "from_minute": 0, "until_minute": 24 * 60, "weekdays": _not_today()},
+        {"kind": "allowed_hours", "from_minute": 0, "until_minute": 24 * 60, "weekdays": _every_day_but},
         {},
         "Policy 'Allowed hours' (version 1): spending is allowed ",
         id="allowed_hours",
@@ -74,6 +74,8 @@ SELF_EVIDENT = [
 @pytest.mark.parametrize(("fields", "spend_fields", "reason"), SELF_EVIDENT)
 def test_a_rule_added_after_acceptance_refuses_at_settlement_and_moves_nothing(tenant, fields, spend_fields, reason):
     spend = spend_submit(tenant.employee, "600.00", **spend_fields)
+    if callable(fields.get("weekdays")):  # every day but the one the spend came on
+        fields = {**fields, "weekdays": fields["weekdays"](spend.created_at)}
     rule(tenant, **fields)
     settle_all(tenant.organization)
     spend = refreshed(spend)
