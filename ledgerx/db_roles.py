@@ -28,7 +28,14 @@ from django.utils.crypto import salted_hmac
 from psycopg import sql
 
 # The database refuses UPDATE, DELETE and TRUNCATE there with triggers; the grants refuse them too.
-APPEND_ONLY_TABLES = ("ledger_entry", "ledger_entryseal", "ledger_chaincheckpoint", "audit_auditevent")
+APPEND_ONLY_TABLES = (
+    "ledger_entry",
+    "ledger_entryseal",
+    "ledger_chaincheckpoint",
+    "audit_auditevent",
+    # A settled spend records the policy version it was decided on: that version must stay as it was.
+    "controls_spendpolicyversion",
+)
 # Written by migrate alone, as the owner.
 OWNER_WRITTEN_TABLES = ("django_migrations",)
 # What the owner's connection takes from DATABASE_OWNER_URL; the database name stays DATABASE_URL's

@@ -17,7 +17,7 @@ LAYERS = [
     {"tenancy"},
     {"audit"},
     {"ledger", "budgets", "webhooks"},
-    {"approvals", "fraud"},
+    {"approvals", "controls", "fraud"},
     {"spending"},
     {"nlq", "system"},
     {"web"},

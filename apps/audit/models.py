@@ -19,6 +19,9 @@ class AuditEvent(models.Model):
         DEPARTMENT_CREATED = "department.created", "Department created"
         DEPARTMENT_UPDATED = "department.updated", "Department updated"
         DEPARTMENT_HEAD_SET = "department.head_set", "Department head set"
+        SPEND_RULE_CREATED = "spend_rule.created", "Spend rule created"
+        SPEND_RULE_UPDATED = "spend_rule.updated", "Spend rule updated"
+        SPEND_RULE_DELETED = "spend_rule.deleted", "Spend rule deleted"
 
     id = models.BigAutoField(primary_key=True)
     # None for platform events (a system admin creating another system admin).

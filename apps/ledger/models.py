@@ -89,6 +89,9 @@ class Transaction(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True, default="")
+    # The spend policy version settlement decided this spend on (apps/controls); None before settlement,
+    # for a reversal, and in an organization that never had a spend rule.
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
     reversal_of = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )

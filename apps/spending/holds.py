@@ -5,6 +5,7 @@ import uuid
 from django.utils import timezone
 
 from apps.budgets.totals import BudgetTotals, lineage_of
+from apps.controls.services import spend_tally_release
 from apps.ledger.models import Transaction
 from apps.ledger.services import Journal, journal_write
 from apps.tenancy.models import Department
@@ -57,6 +58,7 @@ def transaction_release_hold(*, spend: Transaction, reason: str) -> None:
     totals.release(keys, spend.amount_minor)
     now = timezone.now()
     totals.write(now=now)
+    spend_tally_release(spend=spend)
     spend.status = Transaction.Status.REJECTED
     spend.rejection_reason = reason
     spend.processed_at = now

@@ -15,7 +15,7 @@ from django.db import IntegrityError
 
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Organization
-from ledgerx.errors import Forbidden, IdempotencyKeyReused, InvalidInput, RateLimited, ServiceUnavailable
+from ledgerx.errors import IdempotencyKeyReused, InvalidInput, LedgerXError
 
 IDEMPOTENCY_CONSTRAINT = "transaction_idempotency_key_per_organization"
 
@@ -67,16 +67,17 @@ def idempotent_create(
     The key's unique constraint decides (see `idempotency`): an INSERT that meets the key's row
     answers with that row, or is refused if another request body took the key. `create` may find
     the key's row itself and say it replayed. `admission` (a frozen spender, a rate limit, the
-    backlog) may refuse the request first, but never a replay: a refused request whose key already
-    has its transaction is answered with it, so a client told "nothing was recorded" never pays
-    twice by resending with a new key, and a spend accepted before a freeze still reads as accepted.
+    backlog, a spend policy) may refuse the request first, but never a replay: a refused request whose
+    key already has its transaction is answered with it, so a client told "nothing was recorded" never
+    pays twice by resending with a new key, and a spend accepted before a freeze or a rule change
+    still replays after.
     Returns the transaction and whether this call was a replay.
     """
     request_fingerprint = fingerprint(request)
     if admission is not None:
         try:
             admission()
-        except (Forbidden, RateLimited, ServiceUnavailable):
+        except LedgerXError:
             replayed = replay_of(organization=organization, key=key, request_fingerprint=request_fingerprint)
             if replayed is None:
                 raise

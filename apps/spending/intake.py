@@ -8,6 +8,8 @@ from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.utils import timezone
 
 from apps.budgets.services import month_start
+from apps.controls.policy import SpendFacts
+from apps.controls.selectors import policy_check_at_acceptance
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Department, Role, User
 from apps.tenancy.selectors import spending_frozen_refusal
@@ -46,7 +48,9 @@ def transaction_submit(
 
     Called outside any transaction, as the API does: the INSERT commits on its own, and the unique
     violation that finds a replay would abort a caller's transaction. Each user submits at most
-    RATE_LIMIT_SPEND_PER_USER spends a minute (replays included).
+    RATE_LIMIT_SPEND_PER_USER spends a minute (replays included). A spend that breaks, by itself, a
+    rule of the organization's spend policy is refused here (PolicyRefused, 403) and nothing is written;
+    settlement decides every rule again, with the totals the limits count.
     Returns the transaction and whether this was a replay of an earlier request with the same key.
     """
     organization = user.organization
@@ -76,6 +80,18 @@ def transaction_submit(
         "department": department.id,
     }
     now = timezone.now()
+    budget_month = month_start(now, organization.timezone)
+    facts = SpendFacts(
+        amount_minor=amount_minor,
+        category=category,
+        merchant=merchant,
+        description=description,
+        employee_id=user.id,
+        employee_role=user.role,
+        department_id=department.id,
+        created_at=now,
+        budget_month=budget_month,
+    )
 
     def create(request_fingerprint: str) -> tuple[Transaction, bool]:
         # One INSERT, committed on its own: no budget row is touched on the way in.
@@ -93,12 +109,13 @@ def transaction_submit(
                 "department_id": department.id,
                 "employee_id": user.id,
                 "created_by_id": user.id,
-                "budget_month": month_start(now, organization.timezone),
+                "budget_month": budget_month,
                 "idempotency_key": key,
                 "request_fingerprint": request_fingerprint,
                 "created_at": now,
                 "processed_at": None,
                 "rejection_reason": "",
+                "policy_version": None,
                 "reversal_of_id": None,
                 "reason": "",
             },
@@ -113,17 +130,18 @@ def transaction_submit(
         key=key,
         request=request,
         create=create,
-        admission=lambda: _spend_admission(user),
+        admission=lambda: _spend_admission(user, facts),
     )
 
 
-def _spend_admission(user: User) -> None:
-    """Refuse a new spend of a frozen user, over the user's rate limit (replays count too) or while
-    settlement is behind."""
+def _spend_admission(user: User, facts: SpendFacts) -> None:
+    """Refuse a new spend of a frozen user, over the user's rate limit (replays count too), while
+    settlement is behind, or that breaks a rule of the spend policy by itself."""
     if user.frozen_at is not None:
         raise Forbidden(spending_frozen_refusal(email=user.email, reason=user.frozen_reason))
     rate_limit_hit(Hit("spend", str(user.id), Limit(*settings.RATE_LIMIT_SPEND_PER_USER)))
     _check_backlog()
+    policy_check_at_acceptance(organization=user.organization, spend=facts)
 
 
 _TRANSACTION_FIELDS = Transaction._meta.concrete_fields

@@ -7,6 +7,7 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.budgets.locks import organization_settlement_lock
+from apps.controls.services import spend_tally_release
 from apps.ledger.models import Transaction
 from apps.ledger.services import Journal, journal_write
 from apps.tenancy.models import User
@@ -92,6 +93,7 @@ def transaction_reverse_locked(
     )
     totals.unpost(keys, original.amount_minor)
     totals.write(now=now)
+    spend_tally_release(spend=original)
     original.status = Transaction.Status.REVERSED
     original.save(update_fields=["status"])
     money_events_emit(

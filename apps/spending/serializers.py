@@ -86,6 +86,7 @@ def transaction_representation(transaction: Transaction, *, viewer: User, as_acc
         "created_at": transaction.created_at.isoformat(),
         "processed_at": None if pending or transaction.processed_at is None else transaction.processed_at.isoformat(),
         "rejection_reason": "" if pending else transaction.rejection_reason,
+        "policy_version": None if pending else transaction.policy_version,
         "reversal_of": str(transaction.reversal_of_id) if transaction.reversal_of_id else None,
         "reversed_by": None if pending else _reversed_by_id(transaction),
         "reason": transaction.reason,
@@ -164,6 +165,9 @@ class TransactionOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     processed_at = serializers.DateTimeField(allow_null=True)
     rejection_reason = serializers.CharField(allow_blank=True)
+    policy_version = serializers.IntegerField(
+        allow_null=True, help_text="The spend policy version the spend was settled on; null until then."
+    )
     reversal_of = serializers.UUIDField(allow_null=True)
     reversed_by = serializers.UUIDField(allow_null=True)
     reason = serializers.CharField(allow_blank=True)

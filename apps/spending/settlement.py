@@ -14,10 +14,13 @@ from redis.exceptions import RedisError
 from apps.approvals.selectors import approval_policies_of, approval_policy_for, approval_route, approver_directory
 from apps.budgets.locks import organization_settlement_lock
 from apps.budgets.totals import BudgetTotals, lineage_of
+from apps.controls.policy import SpendFacts
+from apps.controls.selectors import policy_for, policy_totals_read
+from apps.controls.services import spend_tallies_add
 from apps.fraud import services as fraud_services
 from apps.ledger.models import Transaction
 from apps.ledger.services import Journal, journal_write
-from apps.tenancy.models import Department, Organization
+from apps.tenancy.models import Department, Organization, User
 from apps.tenancy.selectors import spending_frozen_refusals
 from ledgerx.db import json_rows, prepared_cursor, run_serializable
 
@@ -27,6 +30,8 @@ from .money_events import money_events_emit
 from .wakeups import wakeup_consumed
 
 logger = logging.getLogger(__name__)
+# What the spend policy's limits count (apps/controls tallies): spends posted, and held for approval.
+COUNTED_STATUSES = (Transaction.Status.POSTED, Transaction.Status.AWAITING_APPROVAL)
 
 
 @dataclass
@@ -73,16 +78,21 @@ class _ClaimedSpend(NamedTuple):
     employee_id: uuid.UUID
     merchant: str
     category: str
+    description: str
     created_at: datetime
 
 
-_CLAIM_COLUMNS = "id, amount_minor, department_id, budget_month, employee_id, merchant, category, created_at"
+_CLAIM_COLUMNS = (
+    "id, amount_minor, department_id, budget_month, employee_id, merchant, category, description, created_at"
+)
 # The oldest pending spends, in the order of the txn_pending_by_org_age index, which serves it.
 _CLAIM_OLDEST = f"""
     SELECT {_CLAIM_COLUMNS} FROM ledger_transaction
     WHERE organization_id = %s AND status = 'pending' AND kind = 'spend'
     ORDER BY created_at, id LIMIT %s FOR UPDATE SKIP LOCKED
 """  # noqa: S608 - constant column names
+
+
 def _claim_pending(*, organization_id: uuid.UUID, batch_size: int) -> tuple[list[_ClaimedSpend], bool]:
     """Lock up to `batch_size` pending spends, oldest first.
 
@@ -98,8 +108,10 @@ def _claim_pending(*, organization_id: uuid.UUID, batch_size: int) -> tuple[list
 def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementResult:
     """Claim pending spends and decide each in arrival order against running totals; write set-based.
 
-    A spend fits when `spent + held + amount <= limit` at its department and every ancestor. One that
-    fits and needs approval is held there and waits; any other that fits is posted.
+    A spend that breaks a rule of the organization's spend policy is refused first, naming the rule;
+    then it fits when `spent + held + amount <= limit` at its department and every ancestor. One that
+    fits and needs approval is held there and waits; any other that fits is posted. Every settled spend
+    records the spend policy version it was decided on.
     The caller holds the organization's settlement lock and runs this in a SERIALIZABLE transaction.
     """
     spends, full = _claim_pending(organization_id=organization_id, batch_size=batch_size)
@@ -113,8 +125,17 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
     }
     parents = {department_id: parent_id for department_id, (parent_id, _) in departments.items()}
     lineages = {spend.department_id: lineage_of(spend.department_id, parents) for spend in spends}
-    policies = approval_policies_of(organization_id=organization_id)
+    approval_policies = approval_policies_of(organization_id=organization_id)
     frozen = spending_frozen_refusals(organization_id=organization_id, user_ids={spend.employee_id for spend in spends})
+    # Read in this transaction: a change committed before it started applies to this whole batch,
+    # one committed later to the next batch, never half of one.
+    spend_policy = policy_for(organization)
+    facts, policy_totals = [], None
+    if spend_policy is not None:
+        facts = _spend_facts(spends)
+        policy_totals = policy_totals_read(
+            organization=organization, needed=spend_policy.totals_needed(facts, lineages), parents=parents
+        )
     totals = BudgetTotals.lock(
         organization_id=organization_id,
         department_ids={d for spend in spends for d in lineages[spend.department_id]},
@@ -125,51 +146,59 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
     waiting: list = []
     statuses, reasons = [], []
     directory = None
-    for spend in spends:
+    for index, spend in enumerate(spends):
         if spend.employee_id in frozen:  # frozen by a fraud verdict since it was accepted: no money moves
             statuses.append(Transaction.Status.REJECTED)
             reasons.append(frozen[spend.employee_id])
             result.rejected.append(spend.id)
             continue
         amount = spend.amount_minor
+        refused = spend_policy.refusal(facts[index], policy_totals) if spend_policy is not None else None
+        if refused is not None:
+            statuses.append(Transaction.Status.REJECTED)
+            reasons.append(refused.reason)
+            result.rejected.append(spend.id)
+            continue
         keys = [(department_id, spend.budget_month) for department_id in lineages[spend.department_id]]
         failing = totals.over_limit(keys, amount)
-        policy = (
+        approval_policy = (
             None
             if failing is not None
             else approval_policy_for(
-                policies, amount_minor=amount, lineage=lineages[spend.department_id], category=spend.category
+                approval_policies, amount_minor=amount, lineage=lineages[spend.department_id], category=spend.category
             )
         )
         route = None
-        if policy is not None:
+        if approval_policy is not None:
             directory = directory or approver_directory(organization_id=organization_id)
             route = approval_route(
                 directory=directory,
-                levels=policy.levels,
+                levels=approval_policy.levels,
                 current_level=0,
                 routing=[],
                 department_id=spend.department_id,
                 spender_id=spend.employee_id,
                 signed_ids=set(),
-                spender_step=policy.spender_step,
+                spender_step=approval_policy.spender_step,
             )
-        if failing is not None or (policy is not None and route is None):
+        if failing is not None or (approval_policy is not None and route is None):
             statuses.append(Transaction.Status.REJECTED)
             reasons.append(
                 totals.refusal(
                     failing, amount=amount, department_name=departments[failing[0]][1], currency=organization.currency
                 ).reason
                 if failing is not None
-                else f"No one but the spender could approve this spend under the policy '{policy.name}'."
+                else f"No one but the spender could approve this spend under the policy '{approval_policy.name}'."
             )
             result.rejected.append(spend.id)
             continue
         reasons.append("")
-        if policy is not None:
+        if spend_policy is not None:
+            spend_policy.count(facts[index], policy_totals)
+        if approval_policy is not None:
             totals.hold(keys, amount)
             statuses.append(Transaction.Status.AWAITING_APPROVAL)
-            waiting.append((spend, policy, route))
+            waiting.append((spend, approval_policy, route))
             result.awaiting_approval.append(spend.id)
             continue
         totals.post(keys, amount)
@@ -181,6 +210,10 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
     result.latencies_seconds = [(now - spend.created_at).total_seconds() for spend in spends]
     journal_write(organization=organization, journals=journals, now=now)
     totals.write(now=now)
+    spend_tallies_add(
+        organization=organization,
+        spends=[spend for spend, status in zip(spends, statuses, strict=True) if status in COUNTED_STATUSES],
+    )
     outcomes = [
         {"id": spend.id, "status": status, "reason": reason}
         for spend, status, reason in zip(spends, statuses, reasons, strict=True)
@@ -188,10 +221,11 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            UPDATE ledger_transaction t SET status = v.status, rejection_reason = v.reason, processed_at = %s
+            UPDATE ledger_transaction t
+            SET status = v.status, rejection_reason = v.reason, processed_at = %s, policy_version = %s
             FROM json_to_recordset(%s::json) AS v(id uuid, status text, reason text) WHERE t.id = v.id
             """,
-            [now, json_rows(outcomes)],
+            [now, spend_policy.version if spend_policy is not None else None, json_rows(outcomes)],
         )
     approval_requests_open(organization_id=organization_id, waiting=waiting, now=now)
     money_events_emit(
@@ -202,3 +236,22 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
         department_names={department_id: name for department_id, (_, name) in departments.items()},
     )
     return result
+
+
+def _spend_facts(spends: list[_ClaimedSpend]) -> list[SpendFacts]:
+    """What the spend policy reads of each claimed spend, in order, with its spender's role as it is now."""
+    roles = dict(User.objects.filter(id__in={spend.employee_id for spend in spends}).values_list("id", "role"))
+    return [
+        SpendFacts(
+            spend.amount_minor,
+            spend.category,
+            spend.merchant,
+            spend.description,
+            spend.employee_id,
+            roles[spend.employee_id],
+            spend.department_id,
+            spend.created_at,
+            spend.budget_month,
+        )
+        for spend in spends
+    ]

@@ -9,6 +9,7 @@ from apps.approvals import selectors as approval_selectors
 from apps.approvals.models import ApprovalRequest
 from apps.budgets import selectors as budget_selectors
 from apps.budgets.services import month_start
+from apps.controls import selectors as control_selectors
 from apps.spending import selectors as spending_selectors
 from apps.system import selectors as system_selectors
 from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES
@@ -68,6 +69,7 @@ def _employee_context(user) -> dict:
         "organization": user.organization,
         "department": department,
         "budget": budget,
+        "spending_rules": control_selectors.spending_rules_for(user=user),
         "transactions": spending_selectors.transaction_list(user=user, employee_id=user.id)[:OWN_TRANSACTIONS],
     }
 

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "apps.budgets",
     "apps.ledger",
     "apps.approvals",
+    "apps.controls",
     "apps.spending",
     "apps.fraud",
     "apps.system",
@@ -173,6 +174,7 @@ SPECTACULAR_SETTINGS = {
         "EventTypeEnum": "apps.webhooks.models.EventType",
         # An alert's status is in both the alert and the review answer (spending's FraudReviewOutput).
         "FraudAlertStatusEnum": "apps.fraud.models.FraudAlert.Status",
+        "RuleKindEnum": "apps.controls.models.RuleKind",
     },
 }
 
@@ -269,6 +271,8 @@ APPROVAL_EXPIRY_HOURS = env.env_int("APPROVAL_EXPIRY_HOURS", 72)
 # Past this many pending spends the API answers 503 with Retry-After instead of falling over.
 INGEST_BACKLOG_LIMIT = env.env_int("INGEST_BACKLOG_LIMIT", 200_000)
 INGEST_BACKLOG_CHECK_SECONDS = 1.0
+# How long a process answers acceptance from the spend policy it read (settlement always reads it afresh).
+SPEND_POLICY_CACHE_SECONDS = env.env_int("SPEND_POLICY_CACHE_SECONDS", 5)
 
 EMAIL_BACKEND = env.env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.env_str("EMAIL_HOST", "localhost")

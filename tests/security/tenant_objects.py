@@ -7,6 +7,7 @@ from django.db import transaction
 
 from apps.approvals import services as approval_services
 from apps.approvals.models import ApprovalPolicy
+from apps.controls import services as control_services
 from apps.fraud.models import FraudAlert
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
@@ -25,6 +26,17 @@ def approval_policy(tenant: Tenant):
         min_amount_minor=500_000,
         levels=["finance_manager"],
     )
+
+
+def spend_rule(tenant: Tenant):
+    rule, _ = control_services.spend_rule_create(
+        actor=tenant.admin,
+        organization=tenant.organization,
+        fields=control_services.RuleFields(
+            name=f"Rule {uuid.uuid4().hex[:8]}", kind="blocked_category", category="lottery"
+        ),
+    )
+    return rule
 
 
 def waiting_approval(tenant: Tenant):
@@ -66,6 +78,7 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "transaction_id": transaction_id,
         "user_id": str(tenant.other_employee.id),
         "policy_id": str(approval_policy(tenant).id),
+        "rule_id": str(spend_rule(tenant).id),
         "approval_id": str(waiting_approval(tenant).id),
         "alert_id": str(open_alert(tenant).id),
         "endpoint_id": str(delivery.endpoint_id),

@@ -59,6 +59,8 @@ class World:
         }
         if "<uuid:policy_id>" in route:
             ids["policy_id"] = str(tenant_objects.approval_policy(tenant).id)
+        if "<uuid:rule_id>" in route:
+            ids["rule_id"] = str(tenant_objects.spend_rule(tenant).id)
         if "<uuid:approval_id>" in route:
             ids["approval_id"] = str(tenant_objects.waiting_approval(tenant).id)
         if route.endswith("/unfreeze"):
@@ -165,6 +167,13 @@ MATRIX: dict[tuple[str, str], Row] = {
         ADMIN, body=lambda w, t: {"name": _unique("Policy"), "min_amount": "100.00", "levels": ["finance_manager"]}
     ),
     ("DELETE", "approval-policies/<uuid:policy_id>"): Row(ADMIN),
+    ("GET", "spend-policies"): Row(FINANCE),
+    ("POST", "spend-policies/rules"): Row(
+        FINANCE, body=lambda w, t: {"name": _unique("Rule"), "kind": "blocked_category", "category": "lottery"}
+    ),
+    ("GET", "spend-policies/rules/<uuid:rule_id>"): Row(FINANCE),
+    ("PATCH", "spend-policies/rules/<uuid:rule_id>"): Row(FINANCE, body=lambda w, t: {"name": "Matrix"}),
+    ("DELETE", "spend-policies/rules/<uuid:rule_id>"): Row(FINANCE),
     ("GET", "fraud/alerts"): Row(FINANCE),
     ("POST", "fraud/alerts/<uuid:alert_id>/resolve"): Row(FINANCE, body=lambda w, t: {"resolution": "legitimate"}),
     ("POST", "query"): Row(TENANT, body=lambda w, t: {"q": "top expenses this month"}),
