@@ -3,7 +3,8 @@
 Journals (balanced, two legs that are the transaction's amount on the right accounts in its
 currency, reversals undoing their original), budgets (spent and held per department and month
 equal to the ledger; spent within the limit, or within what was spent when a lowered limit froze
-the budget; held not negative), the guarded triggers (present,
+the budget; held not negative), the spend policy's tallies (what its limits count, per employee,
+department, category and local day, equal to the spends posted or held), the guarded triggers (present,
 enabled, their functions unchanged), the hash chain of every organization recomputed from its
 first link, and the signed checkpoints over it.
 
@@ -212,6 +213,42 @@ def budget_problems(*, scope: str, params: list[Any]) -> tuple[list[str], list[s
     return problems, notices
 
 
+def tally_problems(*, scope: str, params: list[Any]) -> list[str]:
+    """The spend policy's running tallies against the spends they count: posted or held for approval,
+    per employee, department, category and the organization's local day (apps/controls SpendTally).
+
+    Read by table, as the budget check reads budget periods: the ledger sits below the app that keeps them.
+    """
+    return [
+        f"Spend tally of {email} in '{department}', category '{category}', on {day}: {kept} kept, "
+        f"the spends posted or held total {counted}."
+        for email, department, category, day, kept, counted in _rows(
+            f"""
+            WITH counted AS (
+                SELECT t.organization_id, t.employee_id, t.department_id, t.category,
+                       (t.created_at AT TIME ZONE o.timezone)::date AS day, sum(t.amount_minor) AS total
+                FROM ledger_transaction t JOIN tenancy_organization o ON o.id = t.organization_id
+                WHERE t.kind = 'spend' AND t.status IN ('posted', 'awaiting_approval') {scope.format(alias="t")}
+                GROUP BY 1, 2, 3, 4, 5
+            ),
+            kept AS (
+                SELECT s.organization_id, s.employee_id, s.department_id, s.category, s.day,
+                       sum(s.amount_minor) AS total
+                FROM controls_spendtally s WHERE true {scope.format(alias="s")}
+                GROUP BY 1, 2, 3, 4, 5
+            )
+            SELECT u.email, d.name, category, day, coalesce(k.total, 0), coalesce(c.total, 0)
+            FROM kept k FULL JOIN counted c USING (organization_id, employee_id, department_id, category, day)
+            JOIN tenancy_user u ON u.id = coalesce(k.employee_id, c.employee_id)
+            JOIN tenancy_department d ON d.id = coalesce(k.department_id, c.department_id)
+            WHERE coalesce(k.total, 0) <> coalesce(c.total, 0)
+            ORDER BY day, u.email
+            """,
+            params * 2,
+        )
+    ]
+
+
 def ledger_verify(
     *, organization: Organization | None = None, incremental: bool = False, progress: Progress | None = None
 ) -> dict[str, Any]:
@@ -242,6 +279,8 @@ def _verify(*, organization: Organization | None, incremental: bool, progress: P
     budget_period_problems, notices = budget_problems(scope=scope, params=params)
     problems += budget_period_problems
     report("budget periods checked against the ledger and their limits")
+    problems += tally_problems(scope=scope, params=params)
+    report("spend policy tallies checked against the spends")
     triggers = guarded_triggers()
     problems += guarded_trigger_problems(triggers)
     report(f"{len(triggers)} guarded triggers checked")

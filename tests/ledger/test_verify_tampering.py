@@ -7,6 +7,7 @@ the check for its kind can name it. Hence transaction=True; what a test changes 
 """
 
 import re
+import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import import_module
@@ -14,6 +15,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from apps.budgets.models import BudgetPeriod
 from apps.budgets.totals import budget_periods_open
@@ -179,7 +181,7 @@ def test_a_chain_rehashed_consistently_in_sql(tenant):
 
 
 def test_the_last_entries_deleted_with_their_seals(tenant):
-    """The last spend erased: its seals, entries, row and budget share, so the rest agrees."""
+    """The last spend erased: its seals, entries, row, budget share and tally, so the rest agrees."""
     _, erased = _sealed_spends(tenant, "10.00", "20.00")
     with owner_cursor() as cursor, _triggers_off(cursor, "ledger_entry", "ledger_entryseal"):
         cursor.execute(
@@ -194,6 +196,10 @@ def test_the_last_entries_deleted_with_their_seals(tenant):
             "UPDATE budgets_budgetperiod SET spent_minor = spent_minor - 2000 WHERE department_id = %s AND month = %s",
             [tenant.department.id, erased.budget_month],
         )
+        cursor.execute(
+            "UPDATE controls_spendtally SET amount_minor = amount_minor - 2000 WHERE employee_id = %s",
+            [erased.employee_id],
+        )
 
     checkpoint = ChainCheckpoint.objects.of(tenant.organization).get()
     where = (
@@ -207,7 +213,7 @@ def test_the_last_entries_deleted_with_their_seals(tenant):
 
 
 def test_a_period_spent_edited_past_its_limit(tenant):
-    """A spend's amount raised with its legs and the period's spent, so only the limit gives it away."""
+    """A spend's amount raised with its legs, its period and its tally, so only the limit gives it away."""
     spend = spend_settled(tenant.employee, "10.00")
     with owner_cursor() as cursor, _triggers_off(cursor, "ledger_entry", "budgets_budgetperiod"):
         cursor.execute("UPDATE ledger_transaction SET amount_minor = 6000000 WHERE id = %s", [spend.id])
@@ -216,6 +222,9 @@ def test_a_period_spent_edited_past_its_limit(tenant):
             [spend.id],
         )
         cursor.execute("UPDATE budgets_budgetperiod SET spent_minor = 6000000 WHERE id = %s", [_period_of(spend).id])
+        cursor.execute(
+            "UPDATE controls_spendtally SET amount_minor = 6000000 WHERE employee_id = %s", [spend.employee_id]
+        )
 
     assert _problems_named_by_the_command(tenant) == [
         f"Budget of 'Engineering' for {spend.budget_month:%Y-%m} has 6000000 spent, over its limit of 5000000: "
@@ -247,3 +256,19 @@ def test_a_checkpoint_deleted(tenant):
         f"(signed {second.created_at:%Y-%m-%d %H:%M:%S}) does not follow the checkpoint before it: "
         "a checkpoint was removed or added."
     ]
+
+
+def test_a_spend_tally_edited(tenant):
+    """The tallies the spend policy's limits read are kept by settlement; one edited is named."""
+    spend, _ = _sealed_spends(tenant, "10.00", "20.00")
+    with owner_cursor() as cursor:
+        cursor.execute(
+            "UPDATE controls_spendtally SET amount_minor = amount_minor + 500 WHERE employee_id = %s",
+            [spend.employee_id],
+        )
+
+    day = timezone.localtime(spend.created_at, zoneinfo.ZoneInfo(tenant.organization.timezone)).date()
+    assert (
+        f"Spend tally of {tenant.employee.email} in 'Engineering', category 'equipment', on {day}: "
+        "3500 kept, the spends posted or held total 3000."
+    ) in _problems_named_by_the_command(tenant)
