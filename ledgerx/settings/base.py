@@ -175,6 +175,8 @@ SPECTACULAR_SETTINGS = {
         # An alert's status is in both the alert and the review answer (spending's FraudReviewOutput).
         "FraudAlertStatusEnum": "apps.fraud.models.FraudAlert.Status",
         "RuleKindEnum": "apps.controls.models.RuleKind",
+        # An employee limit may name one of the organization's roles: the tenant roles, not all of Role.
+        "SpendRuleRoleEnum": "apps.controls.services.LIMITED_ROLES",
     },
 }
 
