@@ -91,7 +91,7 @@ def seed(clients: int, spend_policies: int) -> tuple[object, list[str]]:
 
     organization = tenancy_services.organization_create(name="BenchCorp", currency="USD")
     hot = tenancy_services.department_create(
-        organization=organization, name="Hot department", monthly_limit_minor=10**14
+        organization=organization, name="Hot department", monthly_limit_minor=10**14, actor=None
     )
     seed_spend_policies(organization, hot, spend_policies)
     password = make_password(BENCH_PASSWORD)

@@ -42,6 +42,16 @@ WHERE t.organization_id = %(organization)s
 ORDER BY t.created_at, leg.sign
 """
 
+# What the spend policy's tallies count of those spends, as settlement would have kept them.
+TALLIES_SQL = """
+INSERT INTO controls_spendtally (organization_id, employee_id, department_id, category, day, month, amount_minor)
+SELECT t.organization_id, t.employee_id, t.department_id, t.category, (t.created_at AT TIME ZONE o.timezone)::date,
+    t.budget_month, sum(t.amount_minor)
+FROM ledger_transaction t JOIN tenancy_organization o ON o.id = t.organization_id
+WHERE t.organization_id = %(organization)s
+GROUP BY 1, 2, 3, 4, 5, 6
+"""
+
 
 def setup() -> None:
     os.environ.update(ENV)
@@ -69,7 +79,7 @@ def build(spends: int) -> None:
 
     organization = tenancy_services.organization_create(name="Bench Corp", currency="USD")
     department = tenancy_services.department_create(
-        organization=organization, name="Everything", monthly_limit_minor=10**15
+        organization=organization, name="Everything", monthly_limit_minor=10**15, actor=None
     )
     user = User.objects.create_user(
         "bench@example.com", "bench-password-1", role=Role.EMPLOYEE, organization=organization, department=department
@@ -95,9 +105,10 @@ def build(spends: int) -> None:
         owner.execute("ALTER TABLE ledger_entry ENABLE TRIGGER ledger_entry_balanced")
         owner.execute(
             "UPDATE budgets_budgetperiod SET spent_minor = (SELECT sum(amount_minor) FROM ledger_transaction)"
-            " WHERE department_id = %s",
-            [department.id],
+            " WHERE department_id = %s AND month = %s",
+            [department.id, month],
         )
+        owner.execute(TALLIES_SQL, params)
         owner.execute("VACUUM ANALYZE")
     print(f"built {2 * spends} entries in {time.monotonic() - started:.1f}s")
 
