@@ -29,6 +29,8 @@ from django.utils import timezone
 from apps.approvals.models import ApprovalPolicy, ApprovalRequest
 from apps.approvals.services import approval_policy_create
 from apps.budgets.services import budget_rollover, month_start
+from apps.controls.models import SpendRule
+from apps.controls.services import RuleFields, spend_rule_create
 from apps.fraud.models import TransactionRisk
 from apps.fraud.services import transactions_score
 from apps.ledger.chain import ledger_seal_all
@@ -102,6 +104,7 @@ class _Organizations:
             "tenancy.department": self.department,
             "tenancy.user": self.user,
             "approvals.approvalpolicy": self.approval_policy,
+            "controls.spendrule": self.spend_rule,
         }
         for row in rows:
             makers[row["model"]](**row["fields"])
@@ -176,6 +179,13 @@ class _Organizations:
             category=category,
         )
         self.created.append(f"approval policy {owner.name}/{name}")
+
+    def spend_rule(self, *, organization: list[str], name: str, kind: str, **fields: Any) -> None:
+        owner = Organization.objects.get(slug=organization[0])
+        if SpendRule.objects.of(owner).filter(name=name).exists():
+            return
+        spend_rule_create(actor=None, organization=owner, fields=RuleFields(name=name, kind=kind, **fields))
+        self.created.append(f"spend rule {owner.name}/{name}")
 
 
 def _department(key: list[str] | None) -> Department | None:

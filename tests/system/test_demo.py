@@ -15,9 +15,12 @@ from apps.approvals.models import ApprovalDecision, ApprovalPolicy, ApprovalRequ
 from apps.audit.models import AuditEvent
 from apps.budgets.models import BudgetPeriod
 from apps.budgets.services import month_start
+from apps.controls.models import SpendRule
+from apps.controls.policy import PolicyRefused
 from apps.fraud.models import FraudAlert, Rule, SpendStatistic, TransactionRisk
 from apps.ledger.models import Account, ChainCheckpoint, Entry, EntrySeal, Transaction
 from apps.ledger.verification import ledger_verify
+from apps.spending.services import transaction_submit
 from apps.system.demo import DEMO_PASSWORD, HISTORY_FIXTURE
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Department, Organization, Role, User
@@ -179,3 +182,25 @@ def test_seed_demo_at_verbosity_0_seeds_and_says_nothing():
 
     assert output.getvalue() == ""
     assert Organization.objects.filter(name="TechCorp").exists()
+
+
+@pytest.mark.django_db
+def test_techcorp_refuses_gambling_before_money_moves():
+    """The demo's spend rules, made through the controls services: the issue's Lucky Casino spend is
+    refused at once, naming the rule, and nothing is recorded."""
+    call_command("seed_demo", "--without-history", stdout=StringIO())
+    techcorp = Organization.objects.get(slug="techcorp")
+    assert set(SpendRule.objects.of(techcorp).values_list("name", flat=True)) == {"No gambling", "No casinos"}
+    alice = User.objects.get(email="alice@techcorp.com")
+
+    with pytest.raises(PolicyRefused, match="No gambling"):
+        transaction_submit(
+            user=alice,
+            idempotency_key="demo-casino",
+            amount="500.00",
+            currency="USD",
+            merchant="Lucky Casino",
+            category="gambling",
+        )
+
+    assert not Transaction.objects.filter(idempotency_key="demo-casino").exists()
