@@ -22,6 +22,7 @@ class AuditEvent(models.Model):
         SPEND_RULE_CREATED = "spend_rule.created", "Spend rule created"
         SPEND_RULE_UPDATED = "spend_rule.updated", "Spend rule updated"
         SPEND_RULE_DELETED = "spend_rule.deleted", "Spend rule deleted"
+        ACCESS_REVIEW_SIGNED_OFF = "access_review.signed_off", "Access review signed off"
 
     id = models.BigAutoField(primary_key=True)
     # None for platform events (a system admin creating another system admin).

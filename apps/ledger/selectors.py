@@ -1,5 +1,8 @@
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from apps.tenancy.models import Organization
@@ -15,3 +18,45 @@ def entry_list(*, organization: Organization, transaction_id: uuid.UUID | None =
     if transaction_id:
         entries = entries.filter(transaction_id=transaction_id)
     return entries.order_by("id")
+
+
+@dataclass(frozen=True)
+class AccountPostings:
+    """One account over a period: the balance before it, its debits and credits in it, and the balance after."""
+
+    account_id: uuid.UUID
+    name: str
+    kind: str
+    currency: str
+    opening_minor: int
+    debits_minor: int
+    credits_minor: int
+    closing_minor: int
+
+
+def account_postings(*, organization: Organization, starts_at: datetime, ends_at: datetime) -> list[AccountPostings]:
+    """Every account with an entry before `ends_at`, summed from its entries in one pass.
+
+    The closing balance is summed from the entries themselves, not derived from the other three, so a
+    caller that checks opening + debits - credits = closing checks the ledger. The audit tie-out reads
+    this; the journal export (issue 23) is meant to read its per-account postings here too.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.id, a.name, a.kind, a.currency,
+                   COALESCE(SUM(e.amount) FILTER (WHERE NOT e.within), 0)::bigint,
+                   COALESCE(SUM(e.amount) FILTER (WHERE e.within AND e.amount > 0), 0)::bigint,
+                   COALESCE(-SUM(e.amount) FILTER (WHERE e.within AND e.amount < 0), 0)::bigint,
+                   SUM(e.amount)::bigint
+            FROM (
+                SELECT account_id, amount_minor AS amount, created_at >= %(start)s AS within
+                FROM ledger_entry
+                WHERE organization_id = %(organization)s AND created_at < %(ends_at)s
+            ) e JOIN ledger_account a ON a.id = e.account_id
+            GROUP BY a.id, a.name, a.kind, a.currency
+            ORDER BY a.kind, a.name, a.id
+            """,
+            {"organization": organization.id, "start": starts_at, "ends_at": ends_at},
+        )
+        return [AccountPostings(*row) for row in cursor.fetchall()]

@@ -1,0 +1,70 @@
+"""A report's period: whole days in the organization's timezone, a calendar month or from/to dates."""
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from apps.tenancy.models import Organization
+from ledgerx.errors import InvalidInput
+
+# A longer span is refused: a report is read by people, a year of it is already long.
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # the last day, included
+    timezone_name: str
+
+    @property
+    def starts_at(self) -> datetime:
+        return datetime.combine(self.start, time(), zoneinfo.ZoneInfo(self.timezone_name))
+
+    @property
+    def ends_at(self) -> datetime:
+        """The first instant after the period."""
+        return datetime.combine(self.end + timedelta(days=1), time(), zoneinfo.ZoneInfo(self.timezone_name))
+
+    @property
+    def label(self) -> str:
+        return f"{self.start.isoformat()} to {self.end.isoformat()} ({self.timezone_name})"
+
+
+def _date(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise InvalidInput("A date is written YYYY-MM-DD.", fields={name: ["Use YYYY-MM-DD."]}) from None
+
+
+def period_parse(
+    *, organization: Organization, month: str | None = None, start: str | None = None, end: str | None = None
+) -> Period:
+    """`month` (YYYY-MM), or `start` and `end` (YYYY-MM-DD, both included); one way or the other."""
+    if month and (start or end):
+        raise InvalidInput("Give a period or from/to dates, not both.", fields={"period": ["Not with from/to."]})
+    if month:
+        try:
+            first = datetime.strptime(month, "%Y-%m").date()
+        except ValueError:
+            raise InvalidInput("A period is written YYYY-MM.", fields={"period": ["Use YYYY-MM."]}) from None
+        following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        return Period(first, following - timedelta(days=1), organization.timezone)
+    if not (start and end):
+        missing = {name: ["Required without a period."] for name, value in (("from", start), ("to", end)) if not value}
+        raise InvalidInput("Give a period (YYYY-MM) or both from and to dates.", fields=missing)
+    first, last = _date(start, "from"), _date(end, "to")
+    if last < first:
+        raise InvalidInput("The period ends before it starts.", fields={"to": ["On or after from."]})
+    if (last - first).days >= MAX_DAYS:
+        raise InvalidInput(f"A period spans at most {MAX_DAYS} days.", fields={"to": [f"At most {MAX_DAYS} days."]})
+    return Period(first, last, organization.timezone)
+
+
+def period_has_ended(*, period: Period, now: datetime) -> bool:
+    """Whether the period's report can be regenerated identically: its data no longer moves.
+
+    The one place the rule lives. Month-end close (issue 23) will make it "the month is closed".
+    """
+    return now >= period.ends_at

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("reports", api.ReportApi.as_view(), name="report"),
+    path("reports/runs/<uuid:run_id>", api.ReportRunApi.as_view(), name="report-run"),
+    path("reports/access-review/sign-offs", api.AccessReviewSignOffApi.as_view(), name="access-review-sign-off"),
+]

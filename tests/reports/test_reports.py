@@ -1,0 +1,102 @@
+"""The five reports on a generated month (conftest.generate_month), at the selector level."""
+
+from collections import Counter
+
+from django.db.models import Sum
+
+from apps.ledger.models import Entry
+from apps.reports import selectors
+from apps.reports.segregation import LIMIT_CHANGER, MANAGER_CHAIN, POLICY_CHANGER, REVERSED_APPROVED, SELF_APPROVAL
+
+from .conftest import NEXT_MONTH
+
+
+def as_dicts(report) -> list[dict]:
+    return [dict(zip(report.columns, row, strict=True)) for row in report.rows]
+
+
+def test_the_tie_out_balances_every_account_and_the_ledger(month):
+    march = selectors.ledger_tie_out(organization=month.organization, period=month.period())
+    rows = {row["account"]: row for row in as_dicts(march)}
+    expense = next(row for name, row in rows.items() if "Engineering" in name)
+    # 100 + 600 + 700 posted, 700 reversed; the 800 still waits for approval and has no entry.
+    assert (expense["opening"], expense["debits"], expense["credits"], expense["closing"]) == (
+        "0.00",
+        "1400.00",
+        "700.00",
+        "700.00",
+    )
+    assert all(row["ties out"] == "yes" for row in rows.values())
+    summary = dict(march.summary)
+    assert summary["total debits"] == summary["total credits"] == "2100.00"
+    assert (summary["total closing"], summary["balances sum to zero"], summary["every account ties out"]) == (
+        "0.00",
+        "yes",
+        "yes",
+    )
+
+    april = selectors.ledger_tie_out(organization=month.organization, period=month.period(NEXT_MONTH))
+    april_expense = next(row for row in as_dicts(april) if "Engineering" in row["account"])
+    assert (april_expense["opening"], april_expense["debits"], april_expense["closing"]) == (
+        "700.00",
+        "50.00",
+        "750.00",
+    )
+    # The closing balance is the entries' own sum, not the report's arithmetic.
+    entries = Entry.objects.filter(organization=month.organization, account__department=month.engineering)
+    assert entries.aggregate(total=Sum("amount_minor"))["total"] == 75_000
+
+
+def test_the_segregation_report_finds_the_conflicting_approvals_and_reversal(month):
+    report = selectors.segregation_of_duties(organization=month.organization, period=month.period())
+    findings = as_dicts(report)
+    kinds = Counter((row["finding"], row["who"]) for row in findings)
+    employee, head, finance = month.employee.email, month.head.email, month.finance.email
+    assert kinds[(SELF_APPROVAL, employee)] == 1
+    assert kinds[(MANAGER_CHAIN, head)] == 2
+    # Finance set March's limit on the 5th and signed the 700.00 spend's second step that day.
+    assert kinds[(LIMIT_CHANGER, finance)] == 1
+    assert kinds[(REVERSED_APPROVED, finance)] == 1
+    assert not kinds[(POLICY_CHANGER, month.admin.email)]
+    self_approval = next(row for row in findings if row["finding"] == SELF_APPROVAL)
+    assert self_approval["spend"] == str(month.self_approved.id)
+    assert "800.00 USD" in self_approval["what"]
+    assert dict(report.summary)["findings"] == str(len(findings))
+
+
+def test_the_changes_report_lists_limits_and_rules_with_their_actor(month):
+    rows = as_dicts(selectors.limit_and_policy_changes(organization=month.organization, period=month.period()))
+    assert [(row["change"], row["actor"]) for row in rows] == [
+        ("Budget limit set", month.finance.email),
+        ("Spend rule created", month.admin.email),
+        ("Department updated", month.admin.email),
+    ]
+    assert '"limit_minor":5000000' in rows[0]["before"] and '"limit_minor":4000000' in rows[0]["after"]
+
+
+def test_the_reversals_report_gives_the_reason_and_who(month):
+    rows = as_dicts(selectors.reversals(organization=month.organization, period=month.period()))
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["original spend"], row["amount"], row["reversed by"], row["reason"]) == (
+        str(month.approved_and_reversed.id),
+        "700.00",
+        month.finance.email,
+        "Charged twice by the vendor",
+    )
+
+
+def test_the_access_review_reads_roles_and_grants_from_the_audit_log(month):
+    rows = {
+        row["email"]: row
+        for row in as_dicts(selectors.access_review(organization=month.organization, period=month.period()))
+    }
+    auditor = rows[month.auditor.email]
+    assert (auditor["role"], auditor["role granted by"]) == ("Finance manager", month.admin.email)
+    assert auditor["role granted at"].startswith("2025-03-10T12:00")
+    assert rows[month.employee.email]["role granted at"].startswith("2025-03-01T09:00")
+    assert rows[month.admin.email]["role granted by"] == "not recorded"  # made below the services
+    assert {row["MFA"] for row in rows.values()} == {"not enrolled"}
+    assert rows[month.head.email]["status"] == "active"  # frozen and lifted within the month
+    assert rows[month.head.email]["department"] == "Engineering"
+    assert {row["last login"] for row in rows.values()} == {"never"}
