@@ -1,5 +1,6 @@
 """A report's period: whole days in the organization's timezone, a calendar month or from/to dates."""
 
+import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -9,6 +10,9 @@ from ledgerx.errors import InvalidInput
 
 # A longer span is refused: a report is read by people, a year of it is already long.
 MAX_DAYS = 366
+# Exactly as written: strptime and fromisoformat also take "2025-3" and "20250301".
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,10 @@ class Period:
 
 def _date(text: str, name: str) -> date:
     try:
+        if not _DAY.fullmatch(text):
+            raise ValueError(text)
         return date.fromisoformat(text)
-    except (TypeError, ValueError):
+    except ValueError:
         raise InvalidInput("A date is written YYYY-MM-DD.", fields={name: ["Use YYYY-MM-DD."]}) from None
 
 
@@ -46,6 +52,8 @@ def period_parse(
         raise InvalidInput("Give a period or from/to dates, not both.", fields={"period": ["Not with from/to."]})
     if month:
         try:
+            if not _MONTH.fullmatch(month):
+                raise ValueError(month)
             first = datetime.strptime(month, "%Y-%m").date()
         except ValueError:
             raise InvalidInput("A period is written YYYY-MM.", fields={"period": ["Use YYYY-MM."]}) from None

@@ -87,6 +87,8 @@ def test_unknown_report_and_format_are_refused(month):
     [
         ({"month": "2025-13"}, "period"),
         ({"month": "March"}, "period"),
+        ({"month": "2025-3"}, "period"),
+        ({"start": "20250301", "end": "2025-03-02"}, "from"),
         ({"start": "2025-03-01"}, "to"),
         ({"start": "2025-03-10", "end": "2025-03-01"}, "to"),
         ({"start": "2025-03-01", "end": "2026-04-01"}, "to"),

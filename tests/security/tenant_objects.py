@@ -2,13 +2,18 @@
 each call (a request may consume what it names). The caller's test must commit (transaction=True)."""
 
 import uuid
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from apps.approvals import services as approval_services
 from apps.approvals.models import ApprovalPolicy
 from apps.controls import services as control_services
 from apps.fraud.models import FraudAlert
+from apps.reports import selectors as report_selectors
+from apps.reports import services as report_services
+from apps.reports.periods import period_parse
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
 from apps.webhooks import services as webhook_services
@@ -70,6 +75,29 @@ def webhook_delivery(tenant: Tenant):
     return Delivery.objects.get(endpoint=endpoint)
 
 
+def last_month() -> str:
+    """The month before this one (UTC, the test organizations' timezone): ended, so it can be signed off."""
+    last = timezone.now().date().replace(day=1) - timedelta(days=1)
+    return f"{last.year:04d}-{last.month:02d}"
+
+
+def report_run(tenant: Tenant):
+    period = period_parse(organization=tenant.organization, month=last_month())
+    return report_services.report_generate(
+        actor=tenant.finance, organization=tenant.organization, kind="reversals", period=period, file_format="csv"
+    ).run
+
+
+def access_review_sign_off_body(tenant: Tenant) -> dict:
+    """The access review of last month, as it reads now, to sign off."""
+    month = last_month()
+    period = period_parse(organization=tenant.organization, month=month)
+    return {
+        "period": month,
+        "checksum": report_selectors.access_review(organization=tenant.organization, period=period).checksum,
+    }
+
+
 def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
     """One id of each kind the API's paths take, all of this tenant."""
     delivery = webhook_delivery(tenant)
@@ -83,4 +111,5 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "alert_id": str(open_alert(tenant).id),
         "endpoint_id": str(delivery.endpoint_id),
         "delivery_id": str(delivery.id),
+        "run_id": str(report_run(tenant).id),
     }

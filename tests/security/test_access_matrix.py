@@ -65,6 +65,8 @@ class World:
             ids["approval_id"] = str(tenant_objects.waiting_approval(tenant).id)
         if route.endswith("/unfreeze"):
             ids["user_id"] = str(tenant_objects.frozen_employee(tenant).id)  # each unfreeze needs a frozen user
+        if "<uuid:run_id>" in route:
+            ids["run_id"] = str(tenant_objects.report_run(tenant).id)
         if "<uuid:alert_id>" in route:
             ids["alert_id"] = str(tenant_objects.open_alert(tenant).id)
         if "<uuid:endpoint_id>" in route or "<uuid:delivery_id>" in route:
@@ -177,6 +179,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "fraud/alerts"): Row(FINANCE),
     ("POST", "fraud/alerts/<uuid:alert_id>/resolve"): Row(FINANCE, body=lambda w, t: {"resolution": "legitimate"}),
     ("POST", "query"): Row(TENANT, body=lambda w, t: {"q": "top expenses this month"}),
+    ("GET", "reports"): Row(
+        FINANCE, query=lambda w, t: {"report": "ledger-tie-out", "period": tenant_objects.last_month()}
+    ),
+    ("GET", "reports/runs/<uuid:run_id>"): Row(FINANCE),
+    ("POST", "reports/access-review/sign-offs"): Row(
+        ADMIN, body=lambda w, t: tenant_objects.access_review_sign_off_body(t)
+    ),
     ("GET", "system/metrics"): Row(PLATFORM),
     ("GET", "webhooks/endpoints"): Row(ADMIN),
     ("POST", "webhooks/endpoints"): Row(
