@@ -19,7 +19,7 @@ from .rendering import CONTENT_TYPES, filename, report_dict
 from .report import moment_text
 
 
-class PeriodInput(serializers.Serializer):
+class ReportPeriodInput(serializers.Serializer):
     """A calendar month (`period`, YYYY-MM) or `from` and `to` dates (YYYY-MM-DD, both included)."""
 
     def get_fields(self) -> dict:
@@ -31,7 +31,7 @@ class PeriodInput(serializers.Serializer):
         }
 
 
-class ReportQuery(PeriodInput):
+class ReportQuery(ReportPeriodInput):
     def get_fields(self) -> dict:
         return {
             "report": StrictCharField(help_text=f"One of {', '.join(ReportKind.values)}."),
@@ -40,7 +40,7 @@ class ReportQuery(PeriodInput):
         }
 
 
-class SignOffInput(PeriodInput):
+class AccessReviewSignOffInput(ReportPeriodInput):
     def get_fields(self) -> dict:
         return {
             **super().get_fields(),
@@ -84,15 +84,15 @@ def sign_off_representation(sign_off: AccessReviewSignOff) -> dict:
 # The shapes of the representations above, for the OpenAPI schema.
 
 
-class PeriodOutput(serializers.Serializer):
+class ReportPeriodRangeOutput(serializers.Serializer):
     def get_fields(self) -> dict:
         return {"from": serializers.DateField(), "to": serializers.DateField()}
 
 
-class RunOutput(serializers.Serializer):
+class ReportRunOutput(serializers.Serializer):
     id = serializers.UUIDField()
     report = serializers.ChoiceField(choices=ReportKind.choices)
-    period = PeriodOutput()
+    period = ReportPeriodRangeOutput()
     format = serializers.ChoiceField(choices=ReportFormat.choices)
     generated_at = serializers.DateTimeField(help_text="The time the report states.")
     generated_by = serializers.EmailField(allow_null=True)
@@ -103,21 +103,21 @@ class RunOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class SignOffOutput(serializers.Serializer):
+class AccessReviewSignOffOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    period = PeriodOutput()
+    period = ReportPeriodRangeOutput()
     checksum = serializers.CharField()
     signed_by = serializers.EmailField()
     signed_at = serializers.DateTimeField()
     note = serializers.CharField(allow_blank=True)
 
 
-class OrganizationOutput(serializers.Serializer):
+class ReportOrganizationOutput(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
 
 
-class ReportPeriodOutput(PeriodOutput):
+class ReportPeriodOutput(ReportPeriodRangeOutput):
     def get_fields(self) -> dict:
         return {**super().get_fields(), "timezone": serializers.CharField()}
 
@@ -125,15 +125,17 @@ class ReportPeriodOutput(PeriodOutput):
 class ReportOutput(serializers.Serializer):
     report = serializers.ChoiceField(choices=ReportKind.choices)
     title = serializers.CharField()
-    organization = OrganizationOutput()
+    organization = ReportOrganizationOutput()
     period = ReportPeriodOutput()
     generated_at = serializers.DateTimeField()
     checksum = serializers.CharField(help_text="SHA-256 of the report's data, as every file states it.")
     columns = serializers.ListField(child=serializers.CharField())
     rows = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
     summary = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
-    run = RunOutput()
-    sign_offs = SignOffOutput(many=True, help_text="The access review's sign-offs of this period; empty otherwise.")
+    run = ReportRunOutput()
+    sign_offs = AccessReviewSignOffOutput(
+        many=True, help_text="The access review's sign-offs of this period; empty otherwise."
+    )
 
 
 class ReportApi(TenantAPIView):
@@ -193,7 +195,7 @@ class ReportApi(TenantAPIView):
 class ReportRunApi(TenantAPIView):
     allowed_roles = FINANCE_ROLES
 
-    @extend_schema(operation_id="report_runs_retrieve", responses={200: RunOutput, **error_responses(404)})
+    @extend_schema(operation_id="report_runs_retrieve", responses={200: ReportRunOutput, **error_responses(404)})
     def get(self, request, run_id):
         run = self.get_scoped(selectors.report_runs(organization=self.organization), run_id)
         return Response(run_representation(run))
@@ -204,13 +206,13 @@ class AccessReviewSignOffApi(TenantAPIView):
 
     @extend_schema(
         operation_id="access_review_sign_offs_create",
-        request=SignOffInput,
-        responses={201: SignOffOutput, **error_responses(400, 409)},
+        request=AccessReviewSignOffInput,
+        responses={201: AccessReviewSignOffOutput, **error_responses(400, 409)},
         description="An org admin signs off the access review of an ended period, naming the checksum they "
         "read: 409 if the review reads differently now, or was already signed off at that checksum.",
     )
     def post(self, request):
-        data = validated(SignOffInput, request.data)
+        data = validated(AccessReviewSignOffInput, request.data)
         sign_off = services.access_review_sign_off(
             actor=request.user,
             period=_period(data, self.organization),
