@@ -5,7 +5,7 @@ from collections.abc import Callable
 from apps.tenancy.models import Organization
 from ledgerx.errors import InvalidInput
 
-from .access_review import access_review, mfa_state  # noqa: F401
+from .access_review import access_review
 from .changes import limit_and_policy_changes
 from .models import AccessReviewSignOff, ReportKind, ReportRun
 from .periods import Period

@@ -129,6 +129,14 @@ def test_an_org_admin_signs_off_the_access_review_once_per_checksum(month):
     assert selectors.access_review_sign_offs(organization=month.organization, period=month.period()) == [sign_off]
 
 
+def test_a_sign_off_is_evidence_and_cannot_be_edited(month):
+    sign_off = services.access_review_sign_off(
+        actor=month.admin, period=month.period(), checksum=current_checksum(month)
+    )
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AccessReviewSignOff.objects.filter(id=sign_off.id).delete()
+
+
 def test_only_an_org_admin_signs_off(month):
     for user in (month.finance, month.employee):
         with pytest.raises(Forbidden):
