@@ -1,12 +1,17 @@
 """The five reports on a generated month (conftest.generate_month), at the selector level."""
 
 from collections import Counter
+from datetime import UTC, datetime
 
+import time_machine
 from django.db.models import Sum
 
 from apps.ledger.models import Entry
 from apps.reports import selectors
+from apps.reports.periods import period_parse
 from apps.reports.segregation import LIMIT_CHANGER, MANAGER_CHAIN, POLICY_CHANGER, REVERSED_APPROVED, SELF_APPROVAL
+from tests.conftest import Tenant
+from tests.spends import spend_settled
 
 from .conftest import NEXT_MONTH
 
@@ -100,3 +105,20 @@ def test_the_access_review_reads_roles_and_grants_from_the_audit_log(month):
     assert rows[month.head.email]["status"] == "active"  # frozen and lifted within the month
     assert rows[month.head.email]["department"] == "Engineering"
     assert {row["last login"] for row in rows.values()} == {"never"}
+
+
+def test_a_month_is_the_organizations_month(transactional_db):
+    """Half past ten in the evening of 31 March in New York is 1 April in UTC: March's tie-out counts it."""
+
+    with time_machine.travel(datetime(2025, 3, 20, 12, 0, tzinfo=UTC), tick=True):
+        tenant = Tenant("Eastern")
+        tenant.organization.timezone = "America/New_York"
+        tenant.organization.save(update_fields=["timezone"])
+    with time_machine.travel(datetime(2025, 4, 1, 2, 30, tzinfo=UTC), tick=True):
+        spend_settled(tenant.employee, "40.00")
+    march, april = (period_parse(organization=tenant.organization, month=month) for month in ("2025-03", "2025-04"))
+    assert march.ends_at == datetime(2025, 4, 1, 4, 0, tzinfo=UTC)
+    march_rows = as_dicts(selectors.ledger_tie_out(organization=tenant.organization, period=march))
+    april_rows = as_dicts(selectors.ledger_tie_out(organization=tenant.organization, period=april))
+    assert [row["debits"] for row in march_rows if row["kind"] == "expense"] == ["40.00"]
+    assert [(row["opening"], row["debits"]) for row in april_rows if row["kind"] == "expense"] == [("40.00", "0.00")]
