@@ -74,6 +74,7 @@ def _money(spend: Transaction) -> str:
 
 def segregation_of_duties(*, organization: Organization, period: Period) -> Report:
     tree = department_tree_at(organization=organization, moment=period.ends_at)
+    names = {str(id_): name for id_, name in Department.objects.of(organization).values_list("id", "name")}
     when = period.timezone_name
     changes = audit_events_between(
         organization=organization,
@@ -111,7 +112,8 @@ def segregation_of_duties(*, organization: Organization, period: Period) -> Repo
         if approver.id == spend.employee_id:
             findings.append((SELF_APPROVAL, approver.email, what, at, str(spend.id), evidence))
         elif str(approver.id) in heads:
-            head_of = f"{evidence}; head of department {heads[str(approver.id)]}"
+            department = heads[str(approver.id)]
+            head_of = f"{evidence}; head of {names.get(department, '')} ({department})"
             findings.append((MANAGER_CHAIN, approver.email, what, at, str(spend.id), head_of))
         # A limit of the spend's department or of one above it, changed before this approval.
         limit_events = sorted(

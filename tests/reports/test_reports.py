@@ -10,6 +10,7 @@ from apps.ledger.models import Entry
 from apps.reports import selectors
 from apps.reports.periods import period_parse
 from apps.reports.segregation import LIMIT_CHANGER, MANAGER_CHAIN, POLICY_CHANGER, REVERSED_APPROVED, SELF_APPROVAL
+from apps.tenancy.services import department_set_head
 from tests.conftest import Tenant
 from tests.spends import spend_settled
 
@@ -53,6 +54,8 @@ def test_the_tie_out_balances_every_account_and_the_ledger(month):
 
 
 def test_the_segregation_report_finds_the_conflicting_approvals_and_reversal(month):
+    # Today's head is someone else: March is read with March's tree, from the audit log.
+    department_set_head(actor=month.admin, department=month.engineering, head=month.finance)
     report = selectors.segregation_of_duties(organization=month.organization, period=month.period())
     findings = as_dicts(report)
     kinds = Counter((row["finding"], row["who"]) for row in findings)
@@ -62,11 +65,14 @@ def test_the_segregation_report_finds_the_conflicting_approvals_and_reversal(mon
     # Finance set March's limit on the 5th and signed the 700.00 spend's second step that day.
     assert kinds[(LIMIT_CHANGER, finance)] == 1
     assert kinds[(REVERSED_APPROVED, finance)] == 1
+    assert not kinds[(MANAGER_CHAIN, finance)]
     assert not kinds[(POLICY_CHANGER, month.admin.email)]
     self_approval = next(row for row in findings if row["finding"] == SELF_APPROVAL)
     assert self_approval["spend"] == str(month.self_approved.id)
     assert "800.00 USD" in self_approval["what"]
     assert dict(report.summary)["findings"] == str(len(findings))
+    chain = next(row for row in findings if row["finding"] == MANAGER_CHAIN)
+    assert f"head of Engineering ({month.engineering.id})" in chain["evidence"]
 
 
 def test_the_changes_report_lists_limits_and_rules_with_their_actor(month):
