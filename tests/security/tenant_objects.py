@@ -1,7 +1,9 @@
 """Objects of one tenant that security tests name by id, made through the real services, fresh
 each call (a request may consume what it names). The caller's test must commit (transaction=True)."""
 
+import datetime
 import uuid
+from decimal import Decimal
 
 from django.db import transaction
 
@@ -9,6 +11,7 @@ from apps.approvals import services as approval_services
 from apps.approvals.models import ApprovalPolicy
 from apps.controls import services as control_services
 from apps.fraud.models import FraudAlert
+from apps.fx import services as fx_services
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
 from apps.webhooks import services as webhook_services
@@ -37,6 +40,16 @@ def spend_rule(tenant: Tenant):
         ),
     )
     return rule
+
+
+def fx_rate(tenant: Tenant):
+    return fx_services.fx_rate_set(
+        actor=tenant.finance,
+        organization=tenant.organization,
+        currency="GBP",
+        rate_date=datetime.date(2026, 12, 1),
+        rate=Decimal("1.27"),
+    )
 
 
 def waiting_approval(tenant: Tenant):
