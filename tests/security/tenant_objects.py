@@ -96,4 +96,5 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "alert_id": str(open_alert(tenant).id),
         "endpoint_id": str(delivery.endpoint_id),
         "delivery_id": str(delivery.id),
+        "rate_id": str(fx_rate(tenant).id),
     }
