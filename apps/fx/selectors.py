@@ -49,6 +49,17 @@ def fx_rates(
     return rates.order_by("-created_at", "-id")
 
 
+def fx_currencies_priced(*, organization: Organization, day: date) -> list[str]:
+    """The currencies a spend on `day` can be made in besides the base: those with a rate in force then."""
+    oldest = day - timedelta(days=settings.FX_RATE_MAX_AGE_DAYS)
+    return sorted(
+        FxRate.objects.of(organization)
+        .filter(rate_date__lte=day, rate_date__gte=oldest)
+        .values_list("currency", flat=True)
+        .distinct()
+    )
+
+
 @dataclass(frozen=True)
 class Conversion:
     """A spend's amount in the organization's base currency, and the rate that made it (1 and no date

@@ -13,6 +13,15 @@ def money(minor: int, currency: str) -> str:
     return format_money(minor, currency)
 
 
+@register.filter
+def spend_amount(transaction) -> str:
+    """The base amount, and the amount as spent beside it when that was another currency: "$133.78 (€123.45)"."""
+    base = format_money(transaction.amount_minor, transaction.currency)
+    if transaction.original_currency == transaction.currency:
+        return base
+    return f"{base} ({format_money(transaction.original_amount_minor, transaction.original_currency)})"
+
+
 @register.inclusion_tag("web/_budget_card.html")
 def budget_card(period, currency: str, heading_level: int = 3, depth: int = 0) -> dict:
     percent = period.used_percent
