@@ -24,7 +24,7 @@ from .models import FxRate
 _RATE_PATTERN = re.compile(r"(0|[1-9][0-9]{0,11})(\.[0-9]{1,12})?")
 
 
-class RateInput(serializers.Serializer):
+class FxRateInput(serializers.Serializer):
     currency = CurrencyField(help_text="The currency quoted, not the organization's base currency.")
     date = serializers.DateField(help_text="The day the rate is for, in the organization's timezone.")
     rate = StrictCharField(
@@ -39,13 +39,13 @@ class RateInput(serializers.Serializer):
         return Decimal(value)
 
 
-class RateFilters(QueryFilters):
+class FxRateFilters(QueryFilters):
     currency = CurrencyField(required=False)
     since = serializers.DateField(required=False, help_text="Rates for this day or later.")
     until = serializers.DateField(required=False, help_text="Rates for this day or earlier.")
 
 
-class EcbImportInput(serializers.Serializer):
+class FxEcbImportInput(serializers.Serializer):
     file = serializers.FileField(help_text="eurofxref.csv, eurofxref-hist-90d.csv or another file of that layout.")
 
 
@@ -62,7 +62,7 @@ def rate_representation(rate: FxRate) -> dict:
     }
 
 
-class RateOutput(serializers.Serializer):
+class FxRateOutput(serializers.Serializer):
     id = serializers.IntegerField()
     currency = serializers.CharField()
     date = serializers.DateField()
@@ -73,7 +73,7 @@ class RateOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class EcbImportOutput(serializers.Serializer):
+class FxEcbImportOutput(serializers.Serializer):
     checksum = serializers.CharField(help_text="SHA-256 of the file.")
     added = serializers.IntegerField(help_text="Rates added.")
     unchanged = serializers.IntegerField(help_text="Rates equal to the one already in force for their day.")
@@ -84,13 +84,13 @@ class EcbImportOutput(serializers.Serializer):
 
 class FxRateListCreateApi(TenantAPIView):
     allowed_roles = {"GET": TENANT_ROLES, "POST": FINANCE_ROLES}
-    filters_class = RateFilters
+    filters_class = FxRateFilters
     paginator_class = NewestFirst
 
     @extend_schema(
         operation_id="fx_rates_list",
-        parameters=[RateFilters, *CURSOR_PARAMETERS],
-        responses={200: cursor_page("FxRatePage", RateOutput), **error_responses(400)},
+        parameters=[FxRateFilters, *CURSOR_PARAMETERS],
+        responses={200: cursor_page("FxRatePage", FxRateOutput), **error_responses(400)},
         description="Every rate entered, corrections included, newest entry first; the newest entry of a "
         "currency and day is that day's rate.",
     )
@@ -106,12 +106,12 @@ class FxRateListCreateApi(TenantAPIView):
 
     @extend_schema(
         operation_id="fx_rates_create",
-        request=RateInput,
-        responses={201: RateOutput, **error_responses(400)},
+        request=FxRateInput,
+        responses={201: FxRateOutput, **error_responses(400)},
         description="Set a currency's rate for a day; a rate set before for that day stays in the history.",
     )
     def post(self, request):
-        data = validated(RateInput, request.data)
+        data = validated(FxRateInput, request.data)
         rate = services.fx_rate_set(
             actor=request.user,
             organization=self.organization,
@@ -125,7 +125,7 @@ class FxRateListCreateApi(TenantAPIView):
 class FxRateDetailApi(TenantAPIView):
     allowed_roles = TENANT_ROLES
 
-    @extend_schema(operation_id="fx_rates_retrieve", responses={200: RateOutput, **error_responses(404)})
+    @extend_schema(operation_id="fx_rates_retrieve", responses={200: FxRateOutput, **error_responses(404)})
     def get(self, request, rate_id):
         return Response(rate_representation(self.get_scoped(FxRate.objects, rate_id)))
 
@@ -136,13 +136,13 @@ class FxEcbImportApi(TenantAPIView):
 
     @extend_schema(
         operation_id="fx_rates_ecb_import",
-        request={"multipart/form-data": EcbImportInput},
-        responses={201: EcbImportOutput, **error_responses(400)},
+        request={"multipart/form-data": FxEcbImportInput},
+        responses={201: FxEcbImportOutput, **error_responses(400)},
         description="Import the ECB's euro reference rates file (multipart, field `file`), as cross rates "
         "against the organization's base currency. A malformed file imports nothing.",
     )
     def post(self, request):
-        data = validated(EcbImportInput, request.data)
+        data = validated(FxEcbImportInput, request.data)
         upload = data["file"]
         try:
             content = upload.read()

@@ -178,6 +178,7 @@ SPECTACULAR_SETTINGS = {
         "RuleKindEnum": "apps.controls.models.RuleKind",
         # An employee limit may name one of the organization's roles: the tenant roles, not all of Role.
         "SpendRuleRoleEnum": "apps.controls.services.LIMITED_ROLES",
+        "FxRateSourceEnum": "apps.fx.models.FxRate.Source",
     },
 }
 
