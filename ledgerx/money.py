@@ -76,6 +76,15 @@ def format_money(minor: int, currency: str) -> str:
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
 
 
+def format_money_as_spent(minor: int, currency: str, original_minor: int, original_currency: str) -> str:
+    """For people: the base amount, and the amount as spent beside it where that was another currency:
+    "$133.78 (€123.45)"."""
+    base = format_money(minor, currency)
+    if original_currency == currency:
+        return base
+    return f"{base} ({format_money(original_minor, original_currency)})"
+
+
 # An FX rate is the base currency's major units per one major unit of another currency, held exactly as
 # NUMERIC(RATE_MAX_DIGITS, RATE_DECIMAL_PLACES): 1 VND is about 0.0000123 KWD, which keeps 7 significant
 # digits at 12 places, and 1 KWD is about 81,000 VND, far below 12 integer digits.

@@ -33,7 +33,7 @@ class FxRateInput(serializers.Serializer):
         help_text="Base currency units per one unit of `currency`, as a decimal string such as \"0.92\".",
     )
 
-    def validate_rate(self, value: str):
+    def validate_rate(self, value: str) -> Decimal:
         if not _RATE_PATTERN.fullmatch(value):
             raise serializers.ValidationError("A decimal string such as \"0.92\": at most 12 places.")
         return Decimal(value)

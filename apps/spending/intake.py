@@ -87,6 +87,7 @@ def transaction_submit(
     converted: list[Conversion] = []
 
     def admission() -> None:
+        _spend_gates(user)
         # Converted here, where a refusal (no rate for the day) still lets a replay answer with its spend.
         try:
             conversion = spend_conversion(
@@ -106,7 +107,7 @@ def transaction_submit(
             created_at=now,
             budget_month=budget_month,
         )
-        _spend_admission(user, facts)
+        policy_check_at_acceptance(organization=organization, spend=facts)
 
     def create(request_fingerprint: str) -> tuple[Transaction, bool]:
         # One INSERT, committed on its own: no budget row is touched on the way in.
@@ -154,14 +155,13 @@ def transaction_submit(
     )
 
 
-def _spend_admission(user: User, facts: SpendFacts) -> None:
-    """Refuse a new spend of a frozen user, over the user's rate limit (replays count too), while
-    settlement is behind, or that breaks a rule of the spend policy by itself."""
+def _spend_gates(user: User) -> None:
+    """Refuse a new spend of a frozen user, over the user's rate limit (replays count too), or while
+    settlement is behind; before its conversion and the spend policy, which read the database."""
     if user.frozen_at is not None:
         raise Forbidden(spending_frozen_refusal(email=user.email, reason=user.frozen_reason))
     rate_limit_hit(Hit("spend", str(user.id), Limit(*settings.RATE_LIMIT_SPEND_PER_USER)))
     _check_backlog()
-    policy_check_at_acceptance(organization=user.organization, spend=facts)
 
 
 _TRANSACTION_FIELDS = Transaction._meta.concrete_fields

@@ -1,6 +1,6 @@
 from django import template
 
-from ledgerx.money import format_money
+from ledgerx.money import format_money, format_money_as_spent
 
 register = template.Library()
 
@@ -16,10 +16,12 @@ def money(minor: int, currency: str) -> str:
 @register.filter
 def spend_amount(transaction) -> str:
     """The base amount, and the amount as spent beside it when that was another currency: "$133.78 (€123.45)"."""
-    base = format_money(transaction.amount_minor, transaction.currency)
-    if transaction.original_currency == transaction.currency:
-        return base
-    return f"{base} ({format_money(transaction.original_amount_minor, transaction.original_currency)})"
+    return format_money_as_spent(
+        transaction.amount_minor,
+        transaction.currency,
+        transaction.original_amount_minor,
+        transaction.original_currency,
+    )
 
 
 @register.inclusion_tag("web/_budget_card.html")
