@@ -26,10 +26,11 @@ ENV = {
 }
 
 SPENDS_SQL = """
-INSERT INTO ledger_transaction (id, organization_id, kind, status, amount_minor, currency, merchant, category,
-    description, department_id, employee_id, created_by_id, budget_month, idempotency_key, request_fingerprint,
-    created_at, processed_at, rejection_reason, reason)
-SELECT gen_random_uuid(), %(organization)s, 'spend', 'posted', 100 + i %% 900, 'USD', 'Bench', 'equipment', '',
+INSERT INTO ledger_transaction (id, organization_id, kind, status, amount_minor, currency, original_amount_minor,
+    original_currency, fx_rate, merchant, category, description, department_id, employee_id, created_by_id,
+    budget_month, idempotency_key, request_fingerprint, created_at, processed_at, rejection_reason, reason)
+SELECT gen_random_uuid(), %(organization)s, 'spend', 'posted', 100 + i %% 900, 'USD', 100 + i %% 900, 'USD', 1,
+    'Bench', 'equipment', '',
     %(department)s, %(user)s, %(user)s, %(month)s, 'bench-' || i, 'bench',
     now() - interval '1 hour' + i * interval '1 us', now(), '', ''
 FROM generate_series(1, %(spends)s) i

@@ -35,6 +35,8 @@ APPEND_ONLY_TABLES = (
     "audit_auditevent",
     # A settled spend records the policy version it was decided on: that version must stay as it was.
     "controls_spendpolicyversion",
+    # A correction is a new rate; the rate a spend was converted at stays as it was entered.
+    "fx_fxrate",
 )
 # Written by migrate alone, as the owner.
 OWNER_WRITTEN_TABLES = ("django_migrations",)

@@ -34,6 +34,13 @@ class InvalidInput(LedgerXError):
     code = "invalid"
 
 
+class FxRateMissing(LedgerXError):
+    """A spend in another currency whose day has no rate in the organization's table: refused, never guessed."""
+
+    status = 400
+    code = "fx_rate_missing"
+
+
 class Unauthenticated(LedgerXError):
     status = 401
     code = "unauthenticated"

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = [
     {"tenancy"},
     {"audit"},
-    {"ledger", "budgets", "webhooks"},
+    {"ledger", "budgets", "webhooks", "fx"},
     {"approvals", "controls", "fraud"},
     {"spending"},
     {"nlq", "system", "reports"},

@@ -1,10 +1,11 @@
 import uuid
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.tenancy.scoping import TenantQuerySet
+from ledgerx.money import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 
 
 class Account(models.Model):
@@ -67,8 +68,16 @@ class Transaction(models.Model):
     )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SPEND)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    # The amount in the organization's base currency: what the ledger, budgets, tallies and limits count.
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
+    # The amount as spent, and the rate that converted it (base units per unit of it, rounded half-even
+    # once: ledgerx.money.convert_minor) with the day of that rate. A spend in the base currency has
+    # the same amount, rate 1 and no rate date; a reversal carries its original's, never today's.
+    original_amount_minor = models.BigIntegerField()
+    original_currency = models.CharField(max_length=3)
+    fx_rate = models.DecimalField(max_digits=RATE_MAX_DIGITS, decimal_places=RATE_DECIMAL_PLACES)
+    fx_rate_date = models.DateField(null=True, blank=True)
     merchant = models.CharField(max_length=200)
     category = models.CharField(max_length=64)
     description = models.TextField(blank=True, default="")
@@ -106,6 +115,17 @@ class Transaction(models.Model):
                 fields=["organization", "idempotency_key"], name="transaction_idempotency_key_per_organization"
             ),
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="transaction_amount_positive"),
+            models.CheckConstraint(
+                condition=(
+                    Q(original_currency=F("currency"), original_amount_minor=F("amount_minor"), fx_rate=1)
+                    & Q(fx_rate_date__isnull=True)
+                )
+                | (
+                    ~Q(original_currency=F("currency"))
+                    & Q(original_amount_minor__gt=0, fx_rate__gt=0, fx_rate_date__isnull=False)
+                ),
+                name="transaction_original_amount_converted",
+            ),
             models.CheckConstraint(
                 condition=Q(kind="spend", reversal_of__isnull=True) | Q(kind="reversal", reversal_of__isnull=False),
                 name="transaction_reversal_has_original",

@@ -1,7 +1,8 @@
 """verify_ledger: every invariant the architecture promises, checked against the database.
 
 Journals (balanced, two legs that are the transaction's amount on the right accounts in its
-currency, reversals undoing their original), budgets (spent and held per department and month
+currency, reversals undoing their original), conversions (each base amount the half-even conversion of
+the amount as spent at the stored rate), budgets (spent and held per department and month
 equal to the ledger; spent within the limit, or within what was spent when a lowered limit froze
 the budget; held not negative), the spend policy's tallies (what its limits count, per employee,
 department, category and local day, equal to the spends posted or held), the guarded triggers (present,
@@ -27,6 +28,7 @@ from ledgerx.guarded_triggers import guarded_trigger_problems, guarded_triggers
 
 from .chain import chain_links_check, unsealed_check
 from .checkpoints import checkpoints_check
+from .conversions import conversion_problems
 from .models import Entry, EntrySeal, Transaction
 
 STUCK_PENDING_AFTER = timedelta(minutes=2)
@@ -106,14 +108,17 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
         f"""
         SELECT r.id, r.amount_minor, r.currency, o.id, o.amount_minor, o.currency
         FROM ledger_transaction r JOIN ledger_transaction o ON o.id = r.reversal_of_id
-        WHERE (r.amount_minor, r.currency, r.department_id, r.budget_month)
-              IS DISTINCT FROM (o.amount_minor, o.currency, o.department_id, o.budget_month) {scope.format(alias="r")}
+        WHERE (r.amount_minor, r.currency, r.department_id, r.budget_month,
+               r.original_amount_minor, r.original_currency, r.fx_rate, r.fx_rate_date)
+              IS DISTINCT FROM (o.amount_minor, o.currency, o.department_id, o.budget_month,
+               o.original_amount_minor, o.original_currency, o.fx_rate, o.fx_rate_date) {scope.format(alias="r")}
         """,
         params,
     ):
         problems.append(
             f"Reversal {reversal_id} of {amount} {currency} does not undo its original {original_id} of "
-            f"{original_amount} {original_currency} (same amount, currency, department and month)."
+            f"{original_amount} {original_currency} (same amount, currency, department and month, and the same "
+            "amount as spent at the same rate)."
         )
 
     for transaction_id, status, reversal_id in _rows(
@@ -276,6 +281,8 @@ def _verify(*, organization: Organization | None, incremental: bool, progress: P
     params = [] if organization is None else [organization.id]
     problems = journal_problems(scope=scope, params=params)
     report("journals checked against their transactions")
+    problems += conversion_problems(scope=scope, params=params)
+    report("conversions into the base currency checked against their stored rates")
     budget_period_problems, notices = budget_problems(scope=scope, params=params)
     problems += budget_period_problems
     report("budget periods checked against the ledger and their limits")

@@ -37,7 +37,19 @@ GROUP_FIELDS = {
     GroupBy.EMPLOYEE: ("employee__email",),
 }
 TIME_TRUNCATIONS = {GroupBy.DAY: TruncDay, GroupBy.WEEK: TruncWeek, GroupBy.MONTH: TruncMonth}
-EXPENSE_COLUMNS = ["id", "date", "merchant", "category", "department", "employee", "status", "amount"]
+# `original_amount`: the amount as spent with its currency ("123.45 EUR") where that was not the base
+# currency `amount` is in; null where it was.
+EXPENSE_COLUMNS = [
+    "id",
+    "date",
+    "merchant",
+    "category",
+    "department",
+    "employee",
+    "status",
+    "amount",
+    "original_amount",
+]
 BUDGET_COLUMNS = ["department", "month", "limit", "spent", "available", "used_percent"]
 ALERT_COLUMNS = ["id", "created_at", "rule", "status", "transaction", "merchant", "amount"]
 
@@ -139,8 +151,23 @@ def _expense_rows(spends: QuerySet[Transaction], spec: QuerySpec) -> QueryResult
             employee,
             status,
             to_decimal_string(amount_minor, currency),
+            None
+            if original_currency == currency
+            else f"{to_decimal_string(original_minor, original_currency)} {original_currency}",
         ]
-        for spend_id, created_at, merchant, category, department, employee, status, amount_minor, currency in (
+        for (
+            spend_id,
+            created_at,
+            merchant,
+            category,
+            department,
+            employee,
+            status,
+            amount_minor,
+            currency,
+            original_minor,
+            original_currency,
+        ) in (
             ordered.values_list(
                 "id",
                 "created_at",
@@ -151,6 +178,8 @@ def _expense_rows(spends: QuerySet[Transaction], spec: QuerySpec) -> QueryResult
                 "status",
                 "amount_minor",
                 "currency",
+                "original_amount_minor",
+                "original_currency",
             )[: spec.limit]
         )
     ]

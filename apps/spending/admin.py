@@ -25,7 +25,7 @@ from apps.tenancy.admin_scoping import (
 )
 from apps.tenancy.permissions import FINANCE_ROLES, STAFF_ROLES
 from ledgerx.errors import LedgerXError
-from ledgerx.money import format_money
+from ledgerx.money import format_money, format_money_as_spent
 
 from . import services
 
@@ -51,7 +51,12 @@ class TransactionAdmin(OrganizationScopedAdmin):
 
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, transaction: Transaction) -> str:
-        return format_money(transaction.amount_minor, transaction.currency)
+        return format_money_as_spent(
+            transaction.amount_minor,
+            transaction.currency,
+            transaction.original_amount_minor,
+            transaction.original_currency,
+        )
 
     def has_reverse_permission(self, request) -> bool:
         # A reversal belongs to one organization's books: its finance staff make it, not the platform's admins.

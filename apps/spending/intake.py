@@ -10,12 +10,13 @@ from django.utils import timezone
 from apps.budgets.services import month_start
 from apps.controls.policy import SpendFacts
 from apps.controls.selectors import policy_check_at_acceptance
+from apps.fx.selectors import Conversion, spend_conversion
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Department, Role, User
 from apps.tenancy.selectors import spending_frozen_refusal
 from ledgerx.db import prepared_cursor
 from ledgerx.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
-from ledgerx.money import MoneyError, parse_amount
+from ledgerx.money import MoneyError, currency_exponent, parse_amount
 from ledgerx.ratelimit import Hit, Limit, rate_limit_hit
 
 from .idempotency import idempotent_create, validate_key
@@ -48,20 +49,21 @@ def transaction_submit(
 
     Called outside any transaction, as the API does: the INSERT commits on its own, and the unique
     violation that finds a replay would abort a caller's transaction. Each user submits at most
-    RATE_LIMIT_SPEND_PER_USER spends a minute (replays included). A spend that breaks, by itself, a
-    rule of the organization's spend policy is refused here (PolicyRefused, 403) and nothing is written;
-    settlement decides every rule again, with the totals the limits count.
+    RATE_LIMIT_SPEND_PER_USER spends a minute (replays included). A spend in another currency than the
+    organization's is converted at the rate of its day (apps/fx), or refused (FxRateMissing) without one.
+    A spend that breaks, by itself, a rule of the organization's spend policy is refused here
+    (PolicyRefused, 403) and nothing is written; settlement decides every rule again, with the totals the
+    limits count.
     Returns the transaction and whether this was a replay of an earlier request with the same key.
     """
     organization = user.organization
     key = validate_key(idempotency_key)
-    if currency != organization.currency:
-        raise InvalidInput(
-            f"{organization.name} keeps its budgets in {organization.currency}; this spend is in '{currency}'.",
-            fields={"currency": [f"Must be {organization.currency}."]},
-        )
     try:
-        amount_minor = parse_amount(amount, currency)
+        currency_exponent(currency)
+    except MoneyError as error:
+        raise InvalidInput(str(error), fields={"currency": [str(error)]}) from None
+    try:
+        original_minor = parse_amount(amount, currency)
     except MoneyError as error:
         raise InvalidInput(str(error), fields={"amount": [str(error)]}) from None
     merchant = clean_text(merchant, field_name="merchant", max_length=200, required=True)
@@ -69,10 +71,11 @@ def transaction_submit(
     description = clean_text(description, field_name="description", max_length=1000, required=False)
     department = _spend_department(user=user, department_id=department_id)
 
+    # The request as sent, in its own currency: a replay matches it whatever the rates do since.
     request = {
         "kind": "spend",
         "user": user.id,
-        "amount_minor": amount_minor,
+        "amount_minor": original_minor,
         "currency": currency,
         "merchant": merchant,
         "category": category,
@@ -81,28 +84,46 @@ def transaction_submit(
     }
     now = timezone.now()
     budget_month = month_start(now, organization.timezone)
-    facts = SpendFacts(
-        amount_minor=amount_minor,
-        category=category,
-        merchant=merchant,
-        description=description,
-        employee_id=user.id,
-        employee_role=user.role,
-        department_id=department.id,
-        created_at=now,
-        budget_month=budget_month,
-    )
+    converted: list[Conversion] = []
+
+    def admission() -> None:
+        _spend_gates(user)
+        # Converted here, where a refusal (no rate for the day) still lets a replay answer with its spend.
+        try:
+            conversion = spend_conversion(
+                organization=organization, currency=currency, amount_minor=original_minor, at=now
+            )
+        except MoneyError as error:
+            raise InvalidInput(str(error), fields={"amount": [str(error)]}) from None
+        converted.append(conversion)
+        facts = SpendFacts(
+            amount_minor=conversion.base_minor,
+            category=category,
+            merchant=merchant,
+            description=description,
+            employee_id=user.id,
+            employee_role=user.role,
+            department_id=department.id,
+            created_at=now,
+            budget_month=budget_month,
+        )
+        policy_check_at_acceptance(organization=organization, spend=facts)
 
     def create(request_fingerprint: str) -> tuple[Transaction, bool]:
         # One INSERT, committed on its own: no budget row is touched on the way in.
+        [conversion] = converted
         spend = _insert(
             {
                 "id": uuid.uuid4(),
                 "organization_id": organization.id,
                 "kind": Transaction.Kind.SPEND.value,
                 "status": Transaction.Status.PENDING.value,
-                "amount_minor": amount_minor,
-                "currency": currency,
+                "amount_minor": conversion.base_minor,
+                "currency": organization.currency,
+                "original_amount_minor": original_minor,
+                "original_currency": currency,
+                "fx_rate": conversion.rate,
+                "fx_rate_date": conversion.rate_date,
                 "merchant": merchant,
                 "category": category,
                 "description": description,
@@ -130,18 +151,17 @@ def transaction_submit(
         key=key,
         request=request,
         create=create,
-        admission=lambda: _spend_admission(user, facts),
+        admission=admission,
     )
 
 
-def _spend_admission(user: User, facts: SpendFacts) -> None:
-    """Refuse a new spend of a frozen user, over the user's rate limit (replays count too), while
-    settlement is behind, or that breaks a rule of the spend policy by itself."""
+def _spend_gates(user: User) -> None:
+    """Refuse a new spend of a frozen user, over the user's rate limit (replays count too), or while
+    settlement is behind; before its conversion and the spend policy, which read the database."""
     if user.frozen_at is not None:
         raise Forbidden(spending_frozen_refusal(email=user.email, reason=user.frozen_reason))
     rate_limit_hit(Hit("spend", str(user.id), Limit(*settings.RATE_LIMIT_SPEND_PER_USER)))
     _check_backlog()
-    policy_check_at_acceptance(organization=user.organization, spend=facts)
 
 
 _TRANSACTION_FIELDS = Transaction._meta.concrete_fields

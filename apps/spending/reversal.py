@@ -72,6 +72,11 @@ def transaction_reverse_locked(
         status=Transaction.Status.POSTED,
         amount_minor=original.amount_minor,
         currency=original.currency,
+        # Exactly what was posted, at the original's rate: never converted again at today's.
+        original_amount_minor=original.original_amount_minor,
+        original_currency=original.original_currency,
+        fx_rate=original.fx_rate,
+        fx_rate_date=original.fx_rate_date,
         merchant=original.merchant,
         category=original.category,
         description=f"Reversal of {original.id}",

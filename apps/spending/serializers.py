@@ -13,15 +13,17 @@ from apps.fraud.serializers import (
 from apps.ledger.models import Transaction
 from apps.tenancy.models import User
 from ledgerx.fields import AmountField, CurrencyField, QueryFilters, StrictCharField
-from ledgerx.money import to_decimal_string
+from ledgerx.money import fx_representation, to_decimal_string
 
 from .filters import ORDERINGS
 from .fraud_review import FraudReview
 
 
 class TransactionSubmitInput(serializers.Serializer):
-    amount = AmountField()
-    currency = CurrencyField()
+    amount = AmountField(help_text="In `currency`.")
+    currency = CurrencyField(
+        help_text="Any ISO 4217 currency; one other than the organization's is converted at the rate of the day."
+    )
     merchant = StrictCharField(max_length=200)
     category = StrictCharField(max_length=64)
     description = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
@@ -78,6 +80,12 @@ def transaction_representation(transaction: Transaction, *, viewer: User, as_acc
         "status": Transaction.Status.PENDING.value if pending else transaction.status,
         "amount": to_decimal_string(transaction.amount_minor, transaction.currency),
         "currency": transaction.currency,
+        **fx_representation(
+            original_amount_minor=transaction.original_amount_minor,
+            original_currency=transaction.original_currency,
+            fx_rate=transaction.fx_rate,
+            fx_rate_date=transaction.fx_rate_date,
+        ),
         "merchant": transaction.merchant,
         "category": transaction.category,
         "description": transaction.description,
@@ -155,8 +163,15 @@ class TransactionOutput(serializers.Serializer):
     id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
     status = serializers.ChoiceField(choices=Transaction.Status.choices)
-    amount = serializers.CharField()
-    currency = serializers.CharField()
+    amount = serializers.CharField(help_text="In the organization's base currency: what budgets and the ledger count.")
+    currency = serializers.CharField(help_text="The organization's base currency.")
+    original_amount = serializers.CharField(help_text="The amount as spent; `amount` when in the base currency.")
+    original_currency = serializers.CharField()
+    fx_rate = serializers.CharField(
+        help_text="Base units per unit of `original_currency` the spend was converted at (rounded half-even "
+        "once); \"1\" in the base currency."
+    )
+    fx_rate_date = serializers.DateField(allow_null=True, help_text="The day of that rate; null in the base currency.")
     merchant = serializers.CharField()
     category = serializers.CharField()
     description = serializers.CharField(allow_blank=True)

@@ -4,6 +4,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
@@ -80,10 +81,15 @@ class _ClaimedSpend(NamedTuple):
     category: str
     description: str
     created_at: datetime
+    original_amount_minor: int
+    original_currency: str
+    fx_rate: Decimal
+    fx_rate_date: date | None
 
 
 _CLAIM_COLUMNS = (
-    "id, amount_minor, department_id, budget_month, employee_id, merchant, category, description, created_at"
+    "id, amount_minor, department_id, budget_month, employee_id, merchant, category, description, created_at, "
+    "original_amount_minor, original_currency, fx_rate, fx_rate_date"
 )
 # The oldest pending spends, in the order of the txn_pending_by_org_age index, which serves it.
 _CLAIM_OLDEST = f"""

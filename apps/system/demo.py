@@ -17,6 +17,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,8 @@ from apps.controls.models import SpendRule
 from apps.controls.services import RuleFields, spend_rule_create
 from apps.fraud.models import TransactionRisk
 from apps.fraud.services import transactions_score
+from apps.fx.models import FxRate
+from apps.fx.services import fx_rate_set
 from apps.ledger.chain import ledger_seal_all
 from apps.ledger.models import Transaction
 from apps.spending.drain_lease import organization_drain_lease
@@ -65,14 +68,35 @@ def seed_demo(*, history: bool = True) -> list[str]:
     founded = min(_local_moment(now, name, months_back=recorded["months"], day=1, at=FOUNDED_AT) for name in timezones)
     with time_machine.travel(founded, tick=False) as clock:
         with transaction.atomic():
-            created = _Organizations().load(rows)
+            created = _Organizations().load([row for row in rows if row["model"] != "fx.fxrate"])
         if history:
             created += _history_replay(recorded["spends"], clock=clock, now=now)
+    created += _fx_rates_today([row["fields"] for row in rows if row["model"] == "fx.fxrate"])
     if history:
         # What the sealer (a beat task) would have done by now: the replayed entries are months old.
         ledger_seal_all()
     # What the hourly rollover would have done by now: the departments were made months ago.
     budget_rollover()
+    return created
+
+
+def _fx_rates_today(rates: list[dict[str, Any]]) -> list[str]:
+    """The demo's FX rates, set for each organization's today once the clock is back, so that a spend
+    abroad converts at once. A rate already set for today is left as it is."""
+    created = []
+    for fields in rates:
+        organization = Organization.objects.get(slug=fields["organization"][0])
+        today = timezone.localdate(timezone=ZoneInfo(organization.timezone))
+        if FxRate.objects.of(organization).filter(currency=fields["currency"], rate_date=today).exists():
+            continue
+        fx_rate_set(
+            actor=None,
+            organization=organization,
+            currency=fields["currency"],
+            rate_date=today,
+            rate=Decimal(fields["rate"]),
+        )
+        created.append(f"FX rate {organization.name}/{fields['currency']} for {today}")
     return created
 
 

@@ -1,6 +1,8 @@
 """The pages. Each reads through the apps' selectors; each `*_panels` view renders the same partial
 the page includes, so the page refreshes in place from one template."""
 
+import zoneinfo
+
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,6 +12,7 @@ from apps.approvals.models import ApprovalRequest
 from apps.budgets import selectors as budget_selectors
 from apps.budgets.services import month_start
 from apps.controls import selectors as control_selectors
+from apps.fx import selectors as fx_selectors
 from apps.spending import selectors as spending_selectors
 from apps.system import selectors as system_selectors
 from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES
@@ -65,8 +68,15 @@ def _employee_context(user) -> dict:
     budget = None
     if department is not None:
         budget = budget_selectors.budget_period_for(department=department, month=_this_month(user))
+    organization = user.organization
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(organization.timezone)).date()
     return {
-        "organization": user.organization,
+        "organization": organization,
+        # The base currency first: the form's default.
+        "currencies": [
+            organization.currency,
+            *fx_selectors.fx_currencies_priced(organization=organization, day=today),
+        ],
         "department": department,
         "budget": budget,
         "spending_rules": control_selectors.spending_rules_for(user=user),

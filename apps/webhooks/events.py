@@ -5,8 +5,9 @@ Times come as ISO 8601 text: a settlement batch formats its one instant once, no
 
 import uuid
 from datetime import date
+from decimal import Decimal
 
-from ledgerx.money import to_decimal_string
+from ledgerx.money import fx_representation, to_decimal_string
 
 # Percentages of a budget period's limit whose crossing emits `budget.threshold_crossed`.
 BUDGET_THRESHOLDS = (80, 100)
@@ -18,6 +19,10 @@ def transaction_payload(
     status: str,
     amount_minor: int,
     currency: str,
+    original_amount_minor: int,
+    original_currency: str,
+    fx_rate: Decimal,
+    fx_rate_date: date | None,
     merchant: str,
     category: str,
     department_id: uuid.UUID,
@@ -33,6 +38,12 @@ def transaction_payload(
             "status": status,
             "amount": to_decimal_string(amount_minor, currency),
             "currency": currency,
+            **fx_representation(
+                original_amount_minor=original_amount_minor,
+                original_currency=original_currency,
+                fx_rate=fx_rate,
+                fx_rate_date=fx_rate_date,
+            ),
             "merchant": merchant,
             "category": category,
             "department": {"id": str(department_id), "name": department_name},

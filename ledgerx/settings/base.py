@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "apps.tenancy",
     "apps.budgets",
     "apps.ledger",
+    "apps.fx",
     "apps.approvals",
     "apps.controls",
     "apps.spending",
@@ -178,6 +179,7 @@ SPECTACULAR_SETTINGS = {
         "RuleKindEnum": "apps.controls.models.RuleKind",
         # An employee limit may name one of the organization's roles: the tenant roles, not all of Role.
         "SpendRuleRoleEnum": "apps.controls.services.LIMITED_ROLES",
+        "FxRateSourceEnum": "apps.fx.models.FxRate.Source",
     },
 }
 
@@ -274,6 +276,11 @@ APPROVAL_EXPIRY_HOURS = env.env_int("APPROVAL_EXPIRY_HOURS", 72)
 # Past this many pending spends the API answers 503 with Retry-After instead of falling over.
 INGEST_BACKLOG_LIMIT = env.env_int("INGEST_BACKLOG_LIMIT", 200_000)
 INGEST_BACKLOG_CHECK_SECONDS = 1.0
+# A spend in another currency is converted at the rate of its day in the organization's timezone or, when
+# that day has none (a weekend, a holiday: the ECB publishes on TARGET business days only), the latest
+# within this many days before it; past that it is refused, never guessed. 4 covers Easter's Good
+# Friday to Easter Monday closing.
+FX_RATE_MAX_AGE_DAYS = env.env_int("FX_RATE_MAX_AGE_DAYS", 4)
 # How long a process answers acceptance from the spend policy it read (settlement always reads it afresh).
 SPEND_POLICY_CACHE_SECONDS = env.env_int("SPEND_POLICY_CACHE_SECONDS", 5)
 

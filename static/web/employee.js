@@ -7,7 +7,7 @@
   const result = document.getElementById("spend-result");
   const button = form.querySelector('button[type="submit"]');
   const refreshPanels = startRefreshing(document.getElementById("employee-panels"));
-  const FIELDS = ["amount", "merchant", "category", "description"];
+  const FIELDS = ["amount", "currency", "merchant", "category", "description"];
   const STATUS_TEXT = {
     pending: "Pending", awaiting_approval: "Awaiting approval", posted: "Posted", rejected: "Rejected", reversed: "Reversed",
   };
@@ -34,7 +34,7 @@
   function readBody() {
     return {
       amount: form.elements.amount.value.trim(),
-      currency: form.dataset.currency,
+      currency: form.elements.currency.value,
       merchant: form.elements.merchant.value.trim(),
       category: form.elements.category.value.trim(),
       description: form.elements.description.value.trim(),
@@ -67,6 +67,11 @@
         el("span", { class: `status status-${status}` }, STATUS_TEXT[status] || status), " ",
         `${formatMoney(transaction.amount, transaction.currency)} at ${transaction.merchant}`),
     ];
+    if (transaction.original_currency !== transaction.currency) {
+      lines.push(el("p", { class: "muted" },
+        `${formatMoney(transaction.original_amount, transaction.original_currency)} at ${transaction.fx_rate} ` +
+        `${transaction.currency} per ${transaction.original_currency} (rate of ${transaction.fx_rate_date}).`));
+    }
     if (status === "pending") lines.push(el("p", { class: "muted" }, "Accepted; waiting for settlement…"));
     if (status === "awaiting_approval") {
       lines.push(el("p", {}, "It needs approval. Its amount is held from your department's budget until the approvers decide."));

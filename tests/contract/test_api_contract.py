@@ -118,7 +118,7 @@ def _get_paths(tenant) -> list[str]:
             continue
         path = "/api/v1/" + route
         for name, value in ids.items():
-            path = path.replace(f"<uuid:{name}>", value)
+            path = path.replace(f"<uuid:{name}>", value).replace(f"<int:{name}>", value)
         paths.append(path)
     return paths
 

@@ -29,6 +29,9 @@ from tests.spends import spend_reverse, spend_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# The amount as spent is edited with the base amount: in the base currency a check constraint holds them equal.
+_AMOUNT_EDIT = "UPDATE ledger_transaction SET amount_minor = %(a)s, original_amount_minor = %(a)s WHERE id = %(id)s"
+
 
 @contextmanager
 def _triggers_off(cursor, *tables: str) -> Iterator[None]:
@@ -81,7 +84,7 @@ def test_a_clean_ledger_passes_in_full_and_incrementally(tenant):
 def test_a_transaction_amount_edited(tenant):
     spend, _ = _sealed_spends(tenant, "10.00", "20.00")
     with owner_cursor() as cursor:
-        cursor.execute("UPDATE ledger_transaction SET amount_minor = 100000 WHERE id = %s", [spend.id])
+        cursor.execute(_AMOUNT_EDIT, {"a": 100000, "id": spend.id})
 
     assert (
         f"Spend {spend.id} (posted) of 100000 USD should be journaled as -100000 on card funding and 100000 on "
@@ -154,7 +157,7 @@ def test_a_chain_rehashed_consistently_in_sql(tenant):
     _, target, _ = _sealed_spends(tenant, "10.00", "20.00", "30.00")
     target_seal = EntrySeal.objects.filter(entry__transaction=target).order_by("sequence").first()
     with owner_cursor() as cursor, _triggers_off(cursor, "ledger_entry", "ledger_entryseal"):
-        cursor.execute("UPDATE ledger_transaction SET amount_minor = 200000 WHERE id = %s", [target.id])
+        cursor.execute(_AMOUNT_EDIT, {"a": 200000, "id": target.id})
         cursor.execute(
             "UPDATE ledger_entry SET amount_minor = sign(amount_minor) * 200000 WHERE transaction_id = %s",
             [target.id],
@@ -216,7 +219,7 @@ def test_a_period_spent_edited_past_its_limit(tenant):
     """A spend's amount raised with its legs, its period and its tally, so only the limit gives it away."""
     spend = spend_settled(tenant.employee, "10.00")
     with owner_cursor() as cursor, _triggers_off(cursor, "ledger_entry", "budgets_budgetperiod"):
-        cursor.execute("UPDATE ledger_transaction SET amount_minor = 6000000 WHERE id = %s", [spend.id])
+        cursor.execute(_AMOUNT_EDIT, {"a": 6000000, "id": spend.id})
         cursor.execute(
             "UPDATE ledger_entry SET amount_minor = sign(amount_minor) * 6000000 WHERE transaction_id = %s",
             [spend.id],

@@ -1,8 +1,10 @@
 """Objects of one tenant that security tests name by id, made through the real services, fresh
 each call (a request may consume what it names). The caller's test must commit (transaction=True)."""
 
+import datetime
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +16,7 @@ from apps.fraud.models import FraudAlert
 from apps.reports import selectors as report_selectors
 from apps.reports import services as report_services
 from apps.reports.periods import period_parse
+from apps.fx import services as fx_services
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
 from apps.webhooks import services as webhook_services
@@ -42,6 +45,16 @@ def spend_rule(tenant: Tenant):
         ),
     )
     return rule
+
+
+def fx_rate(tenant: Tenant):
+    return fx_services.fx_rate_set(
+        actor=tenant.finance,
+        organization=tenant.organization,
+        currency="GBP",
+        rate_date=datetime.date(2026, 12, 1),
+        rate=Decimal("1.27"),
+    )
 
 
 def waiting_approval(tenant: Tenant):
@@ -112,4 +125,5 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "endpoint_id": str(delivery.endpoint_id),
         "delivery_id": str(delivery.id),
         "run_id": str(report_run(tenant).id),
+        "rate_id": str(fx_rate(tenant).id),
     }

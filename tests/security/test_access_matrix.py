@@ -12,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.tenancy.models import Role
 from tests.conftest import Tenant, client_for
 from tests.factories import PASSWORD, UserFactory
+from tests.fx.conftest import ECB_DAILY
 from tests.security import tenant_objects
 from tests.security.routes import api_routes
 from tests.spends import spend_settled
@@ -69,6 +71,8 @@ class World:
             ids["run_id"] = str(tenant_objects.report_run(tenant).id)
         if "<uuid:alert_id>" in route:
             ids["alert_id"] = str(tenant_objects.open_alert(tenant).id)
+        if "<int:rate_id>" in route:
+            ids["rate_id"] = str(tenant_objects.fx_rate(tenant).id)
         if "<uuid:endpoint_id>" in route or "<uuid:delivery_id>" in route:
             delivery = tenant_objects.webhook_delivery(tenant)
             ids["endpoint_id"] = str(delivery.endpoint_id)
@@ -92,6 +96,8 @@ class Row:
     # Roles the view lets through although a business rule then refuses them (403 on their own
     # tenant's ids, 404 on another's, which does not exist for them). Defaults to `allowed`.
     gate: frozenset | None = None
+    # Sent as multipart/form-data (a file upload) rather than JSON.
+    multipart: bool = False
 
 
 MATRIX: dict[tuple[str, str], Row] = {
@@ -176,6 +182,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "spend-policies/rules/<uuid:rule_id>"): Row(FINANCE),
     ("PATCH", "spend-policies/rules/<uuid:rule_id>"): Row(FINANCE, body=lambda w, t: {"name": "Matrix"}),
     ("DELETE", "spend-policies/rules/<uuid:rule_id>"): Row(FINANCE),
+    ("GET", "fx-rates"): Row(TENANT),
+    ("POST", "fx-rates"): Row(FINANCE, body=lambda w, t: {"currency": "EUR", "date": "2026-12-01", "rate": "1.08"}),
+    ("GET", "fx-rates/<int:rate_id>"): Row(TENANT),
+    ("POST", "fx-rates/ecb-import"): Row(
+        FINANCE, body=lambda w, t: {"file": SimpleUploadedFile("eurofxref.csv", ECB_DAILY)}, multipart=True
+    ),
     ("GET", "fraud/alerts"): Row(FINANCE),
     ("POST", "fraud/alerts/<uuid:alert_id>/resolve"): Row(FINANCE, body=lambda w, t: {"resolution": "legitimate"}),
     ("POST", "query"): Row(TENANT, body=lambda w, t: {"q": "top expenses this month"}),
@@ -208,14 +220,14 @@ def test_every_api_route_has_a_row_and_every_row_a_route():
 def _call(world: World, method: str, route: str, row: Row, role: str, tenant: Tenant):
     path = "/api/v1/" + route
     for name, value in world.path_ids(tenant, route).items():
-        path = path.replace(f"<uuid:{name}>", value)
+        path = path.replace(f"<uuid:{name}>", value).replace(f"<int:{name}>", value)
     assert "<" not in path, f"the matrix has no id for a parameter of {route}"
     client = client_for(world.user(role))
     headers = {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex} if row.idempotent else {}
     if method == "GET":
         return client.get(path, row.query(world, tenant) if row.query else None, **headers)
     body = row.body(world, tenant) if row.body else None
-    return getattr(client, method.lower())(path, body, format="json", **headers)
+    return getattr(client, method.lower())(path, body, format="multipart" if row.multipart else "json", **headers)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,5 +1,7 @@
 """The spend endpoints of api.md: happy paths, role matrix, other tenants, bad input."""
 
+from unittest.mock import ANY
+
 import pytest
 from django.urls import set_script_prefix
 
@@ -82,7 +84,7 @@ def test_replay_returns_the_first_response_with_the_replayed_header(api, tenant)
         {"amount": 6000},
         {"amount": 60.5},
         {"currency": "XYZ"},
-        {"currency": "EUR"},
+        {"currency": "XAU"},
         {"merchant": ""},
         {"category": None},
         {"department": "not-a-uuid"},
@@ -92,6 +94,14 @@ def test_bad_input_is_400_and_writes_nothing(api, tenant, change):
     response = post_spend(api(tenant.employee), {**SPEND, **change})
     assert_error(response, 400, "invalid")
     assert response.json()["error"]["fields"]
+    assert not Transaction.objects.exists()
+
+
+def test_a_currency_without_a_rate_is_400_fx_rate_missing_and_writes_nothing(api, tenant):
+    response = post_spend(api(tenant.employee), {**SPEND, "currency": "EUR"})
+    assert_error(response, 400, "fx_rate_missing")
+    assert "No EUR to USD rate for" in response.json()["error"]["message"]
+    assert response.json()["error"]["fields"] == {"currency": [ANY]}
     assert not Transaction.objects.exists()
 
 

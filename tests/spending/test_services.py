@@ -16,6 +16,7 @@ from apps.spending import intake, services, settlement
 from ledgerx.errors import (
     Conflict,
     Forbidden,
+    FxRateMissing,
     IdempotencyKeyReused,
     InvalidInput,
     NotFound,
@@ -118,9 +119,9 @@ def test_bad_amounts_are_refused_and_write_nothing(tenant, amount):
     assert not Transaction.objects.exists()
 
 
-def test_unknown_or_foreign_currency_is_refused(tenant):
-    for currency in ("XXX", "EUR", "usd"):
-        with pytest.raises(InvalidInput):
+def test_unknown_currency_or_one_without_a_rate_is_refused(tenant):
+    for currency, refusal in (("XXX", InvalidInput), ("usd", InvalidInput), ("EUR", FxRateMissing)):
+        with pytest.raises(refusal):
             services.transaction_submit(
                 user=tenant.employee,
                 idempotency_key=f"k-{currency}",

@@ -114,7 +114,7 @@ def check_fits_the_screen(page) -> None:
 
 
 def submit_spend(page, amount: str, merchant: str, category: str) -> None:
-    page.get_by_label("Amount (USD)").fill(amount)
+    page.get_by_label("Amount", exact=True).fill(amount)
     page.get_by_label("Merchant").fill(merchant)
     page.get_by_label("Category").fill(category)
     page.get_by_role("button", name="Submit spend").click()

@@ -1,6 +1,6 @@
 from django import template
 
-from ledgerx.money import format_money
+from ledgerx.money import format_money, format_money_as_spent
 
 register = template.Library()
 
@@ -11,6 +11,17 @@ WARNING_PERCENT = 80
 @register.filter
 def money(minor: int, currency: str) -> str:
     return format_money(minor, currency)
+
+
+@register.filter
+def spend_amount(transaction) -> str:
+    """The base amount, and the amount as spent beside it when that was another currency: "$133.78 (€123.45)"."""
+    return format_money_as_spent(
+        transaction.amount_minor,
+        transaction.currency,
+        transaction.original_amount_minor,
+        transaction.original_currency,
+    )
 
 
 @register.inclusion_tag("web/_budget_card.html")
