@@ -13,10 +13,10 @@ from apps.approvals import services as approval_services
 from apps.approvals.models import ApprovalPolicy
 from apps.controls import services as control_services
 from apps.fraud.models import FraudAlert
+from apps.fx import services as fx_services
 from apps.reports import selectors as report_selectors
 from apps.reports import services as report_services
 from apps.reports.periods import period_parse
-from apps.fx import services as fx_services
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
 from apps.webhooks import services as webhook_services
