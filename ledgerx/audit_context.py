@@ -168,10 +168,10 @@ def command_audit_context(execute):
     """
 
     @wraps(execute)
-    def audited_execute(command, *args, **options):
-        name = type(command).__module__.rsplit(".", 1)[-1]
+    def audited_execute(self, /, *args, **options):  # positional-only: `shell` has an option named command
+        name = type(self).__module__.rsplit(".", 1)[-1]
         with audit_context(command_actor(name, options)):
-            return execute(command, *args, **options)
+            return execute(self, *args, **options)
 
     audited_execute.audit_context = True
     return audited_execute

@@ -177,3 +177,14 @@ def test_every_user_row_written_through_the_orm_is_captured(tenant):
     user = User.objects.create_user(email="new@example.com", password="pw-123456789", organization=tenant.organization)
     [change] = _changes("tenancy_user", user.id, "INSERT")
     assert change.after["role"] == user.role and change.after["password"] == "[secret]"
+
+
+def test_a_console_change_is_recorded_as_the_shell_command(tenant):
+    call_command(
+        "shell",
+        command="from apps.tenancy.models import Department; "
+        f"Department.objects.filter(id='{tenant.department.id}').update(name='Ops')",
+    )
+
+    [change] = _changes("tenancy_department", tenant.department.id)
+    assert (change.actor, change.after) == ("command:shell", {"name": "Ops"})
