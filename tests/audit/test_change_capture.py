@@ -83,8 +83,8 @@ def test_a_command_run_as_a_user_is_recorded_as_the_command_and_that_user(tenant
 
     call_command("reverse_transaction", str(spend.id), "--reason", "duplicate", "--as", tenant.finance.email)
 
-    settled, change = _changes("ledger_transaction", spend.id)
-    assert (settled.before["status"], settled.after["status"]) == ("pending", "posted")
+    # Settlement's decision (pending to posted) is the spend's own record and the ledger's; the reversal is captured.
+    [change] = _changes("ledger_transaction", spend.id)
     assert change.actor == f"command:reverse_transaction --as {tenant.finance.email}"
     assert change.actor_user_id == tenant.finance.id
     assert (change.before["status"], change.after["status"]) == ("posted", "reversed")
@@ -188,3 +188,13 @@ def test_a_console_change_is_recorded_as_the_shell_command(tenant):
 
     [change] = _changes("tenancy_department", tenant.department.id)
     assert (change.actor, change.after) == ("command:shell", {"name": "Ops"})
+
+
+def test_a_decided_spend_changed_by_raw_sql_is_captured(tenant):
+    decided = spend_settled(tenant.employee, "30.00")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE ledger_transaction SET merchant = 'Elsewhere' WHERE id = %s", [decided.id])
+
+    [change] = _changes("ledger_transaction", decided.id)
+    assert (change.before, change.after) == ({"merchant": "Dell"}, {"merchant": "Elsewhere"})
+    assert change.actor.startswith("database:")
