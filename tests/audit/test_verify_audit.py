@@ -4,8 +4,6 @@ Each tamper is done as the database owner (tests.owner) with the triggers switch
 as tests/ledger/test_verify_tampering.py does for the ledger. Hence transaction=True.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import import_module
 from io import StringIO
 
@@ -15,22 +13,11 @@ from django.core.management import CommandError, call_command
 from apps.audit.chain import audit_seal_all
 from apps.audit.models import AuditChange, AuditCheckpoint, AuditEvent
 from apps.audit.verification import audit_verify
-from tests.owner import owner_cursor
+from tests.owner import owner_cursor, triggers_off
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CAPTURE = import_module("apps.audit.migrations.0006_audit_capture")
-
-
-@contextmanager
-def _triggers_off(cursor, *tables: str) -> Iterator[None]:
-    for table in tables:
-        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-    try:
-        yield
-    finally:
-        for table in tables:
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
 def _problems_named_by_the_command() -> list[str]:
@@ -67,7 +54,7 @@ def test_a_clean_log_passes_and_the_command_says_ok(tenant):
 
 def test_a_changed_audit_row_is_named(tenant):
     first, _ = _changes_of(tenant, "Research", "Labs")
-    with owner_cursor() as cursor, _triggers_off(cursor, "audit_auditchange"):
+    with owner_cursor() as cursor, triggers_off(cursor, "audit_auditchange"):
         cursor.execute("UPDATE audit_auditchange SET actor = 'user:nobody@example.com' WHERE id = %s", [first.id])
 
     assert f"Audit change {first.id} was changed after it was sealed: it no longer matches its hash" in " ".join(
@@ -77,7 +64,7 @@ def test_a_changed_audit_row_is_named(tenant):
 
 def test_a_deleted_audit_row_is_named(tenant):
     first, _ = _changes_of(tenant, "Research", "Labs")
-    with owner_cursor() as cursor, _triggers_off(cursor, "audit_auditchange", "audit_auditchangeseal"):
+    with owner_cursor() as cursor, triggers_off(cursor, "audit_auditchange", "audit_auditchangeseal"):
         cursor.execute("DELETE FROM audit_auditchangeseal WHERE change_id = %s", [first.id])
         cursor.execute("DELETE FROM audit_auditchange WHERE id = %s", [first.id])
 
@@ -89,7 +76,7 @@ def test_a_removed_checkpoint_is_named(tenant):
     _changes_of(tenant, "Research")
     _changes_of(tenant, "Labs")
     first = AuditCheckpoint.objects.filter(organization_id=tenant.organization.id).order_by("sequence").first()
-    with owner_cursor() as cursor, _triggers_off(cursor, "audit_auditcheckpoint"):
+    with owner_cursor() as cursor, triggers_off(cursor, "audit_auditcheckpoint"):
         cursor.execute("DELETE FROM audit_auditcheckpoint WHERE id = %s", [first.id])
 
     assert any(
@@ -119,7 +106,7 @@ def test_a_changed_or_deleted_back_office_event_is_named(tenant, api):
         assert response.status_code == 200, response.content
     audit_seal_all()
     changed, deleted = AuditEvent.objects.filter(action=AuditEvent.Action.DEPARTMENT_UPDATED).order_by("id")
-    with owner_cursor() as cursor, _triggers_off(cursor, "audit_auditevent"):
+    with owner_cursor() as cursor, triggers_off(cursor, "audit_auditevent"):
         cursor.execute('UPDATE audit_auditevent SET after = \'{"name": "Legal"}\' WHERE id = %s', [changed.id])
         cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [deleted.id])
 
