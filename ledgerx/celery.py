@@ -1,7 +1,9 @@
 import os
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import task_postrun, task_prerun
+
+from .audit_context import AuditActor, audit_context_enter, audit_context_leave, process_origin
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerx.settings.production")
 
@@ -23,3 +25,20 @@ def _fresh_database_connection(**kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+# The audit context of each running task, by task id: a task's writes are the task's (audit_context.py).
+_task_audit_contexts = {}
+
+
+@task_prerun.connect
+def _task_audit_context_enter(task_id, task, **kwargs) -> None:
+    actor = AuditActor(label=f"task:{task.name}", origin=process_origin(), context_id=task_id or "")
+    _task_audit_contexts[task_id] = audit_context_enter(actor)
+
+
+@task_postrun.connect
+def _task_audit_context_leave(task_id, **kwargs) -> None:
+    token = _task_audit_contexts.pop(task_id, None)
+    if token is not None:
+        audit_context_leave(token)

@@ -33,6 +33,9 @@ APPEND_ONLY_TABLES = (
     "ledger_entryseal",
     "ledger_chaincheckpoint",
     "audit_auditevent",
+    "audit_auditchange",
+    "audit_auditchangeseal",
+    "audit_auditcheckpoint",
     # A settled spend records the policy version it was decided on: that version must stay as it was.
     "controls_spendpolicyversion",
     # A correction is a new rate; the rate a spend was converted at stays as it was entered.

@@ -32,6 +32,8 @@ _TRIGGER = re.compile(
     r"EXECUTE\s+(?:FUNCTION|PROCEDURE)\s+(?P<function>\w+)\s*\(\s*\)\s*;",
     re.IGNORECASE | re.DOTALL,
 )
+_REFERENCING = re.compile(r"REFERENCING(?:\s+(?:OLD|NEW)\s+TABLE\s+AS\s+\w+)+", re.IGNORECASE)
+_TRANSITION_TABLE = re.compile(r"(OLD|NEW)\s+TABLE\s+AS\s+(\w+)", re.IGNORECASE)
 _FUNCTION = re.compile(
     r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(?P<name>\w+)\s*\(\s*\)\s*RETURNS\s+trigger\s+(?P<before>.*?)"
     r"AS\s+\$\$(?P<body>.*?)\$\$(?P<after>[^;]*);",
@@ -58,6 +60,9 @@ class Expected:
     initially_deferred: bool
     constraint: bool
     function_digest: str
+    # The names its transition tables have (REFERENCING OLD TABLE AS ... NEW TABLE AS ...), or None.
+    old_table: str | None = None
+    new_table: str | None = None
 
 
 def function_digest(*, body: str, language: str, security_definer: bool, config: list[str] | None) -> str:
@@ -86,7 +91,9 @@ def expected(trigger: GuardedTrigger) -> Expected:
         if event.upper() not in _EVENTS:
             raise ValueError(f"Trigger {trigger.name}: event '{event}' is not supported here.")
         tgtype |= _EVENTS[event.upper()]
-    deferral = " ".join(statement["deferral"].upper().split())
+    referencing = _REFERENCING.match(statement["deferral"].strip())
+    transition_tables = dict(_TRANSITION_TABLE.findall(referencing[0])) if referencing else {}
+    deferral = " ".join(statement["deferral"].strip()[referencing.end() if referencing else 0 :].upper().split())
     if deferral not in ("", "DEFERRABLE INITIALLY DEFERRED", "DEFERRABLE INITIALLY IMMEDIATE", "NOT DEFERRABLE"):
         raise ValueError(f"Trigger {trigger.name}: '{deferral}' is not supported here.")
 
@@ -108,6 +115,8 @@ def expected(trigger: GuardedTrigger) -> Expected:
             security_definer=re.search(r"SECURITY\s+DEFINER", options, re.IGNORECASE) is not None,
             config=None,
         ),
+        old_table={key.upper(): name for key, name in transition_tables.items()}.get("OLD"),
+        new_table={key.upper(): name for key, name in transition_tables.items()}.get("NEW"),
     )
 
 
@@ -127,7 +136,8 @@ def guarded_triggers() -> list[GuardedTrigger]:
 _CATALOG_SQL = """
 SELECT c.relname, t.tgname, t.tgenabled, t.tgtype, t.tgdeferrable, t.tginitdeferred, t.tgconstraint <> 0,
        t.tgqual IS NOT NULL OR t.tgnargs <> 0 OR cardinality(t.tgattr::int2[]) <> 0,
-       p.proname, pn.nspname = current_schema(), p.prosrc, l.lanname, p.prosecdef, p.proconfig
+       p.proname, pn.nspname = current_schema(), p.prosrc, l.lanname, p.prosecdef, p.proconfig,
+       t.tgoldtable, t.tgnewtable
 FROM pg_trigger t
 JOIN pg_class c ON c.oid = t.tgrelid AND c.relnamespace = current_schema()::regnamespace
 JOIN pg_proc p ON p.oid = t.tgfoid
@@ -150,7 +160,8 @@ def guarded_trigger_problems(triggers: list[GuardedTrigger] | None = None) -> li
         if row is None:
             problems.append(f"Trigger {trigger.name} on {trigger.table} is not installed.")
             continue
-        enabled, tgtype, deferrable, initially_deferred, constraint, narrowed, function, own_schema, *code = row
+        enabled, tgtype, deferrable, initially_deferred, constraint, narrowed, function, own_schema, *code = row[:12]
+        old_table, new_table = row[12:]
         if enabled != "O":
             mode = {"D": "disabled", "R": "enabled for replica only", "A": "enabled always"}.get(enabled, enabled)
             problems.append(
@@ -162,10 +173,10 @@ def guarded_trigger_problems(triggers: list[GuardedTrigger] | None = None) -> li
             want.initially_deferred,
             want.constraint,
             False,
-        ):
+        ) or (old_table, new_table) != (want.old_table, want.new_table):
             problems.append(
                 f"Trigger {trigger.name} on {trigger.table} is not defined as {trigger.migration} installed it "
-                "(its timing, events, level, deferral or condition changed)."
+                "(its timing, events, level, deferral, transition tables or condition changed)."
             )
         if (function, own_schema) != (trigger.function, True):
             problems.append(f"Trigger {trigger.name} runs {function}(), not {trigger.function}().")

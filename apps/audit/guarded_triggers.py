@@ -1,10 +1,30 @@
-"""The audit log's append-only triggers, checked by verify_ledger (ledgerx.guarded_triggers)."""
+"""The audit log's triggers, checked by verify_ledger and verify_audit (ledgerx.guarded_triggers):
+the append-only guards, and the capture triggers without which changes would go unrecorded.
+"""
+
+from importlib import import_module
 
 from ledgerx.guarded_triggers import GuardedTrigger
 
 APPEND_ONLY = "apps.audit.migrations.0002_audit_append_only"
+CAPTURE = "apps.audit.migrations.0007_audit_capture"
+
+_capture = import_module(CAPTURE)
 
 GUARDED_TRIGGERS = [
     GuardedTrigger("audit_event_immutable", "audit_auditevent", "audit_event_refuse_change", APPEND_ONLY),
     GuardedTrigger("audit_event_no_truncate", "audit_auditevent", "audit_event_refuse_change", APPEND_ONLY),
+    *(
+        GuardedTrigger(f"{table}_{guard}", table, "audit_change_refuse_change", CAPTURE)
+        for table in _capture.APPEND_ONLY
+        for guard in ("immutable", "no_truncate")
+    ),
+    *(
+        GuardedTrigger(_capture.capture_trigger_name(table, operation), table, "audit_change_capture", CAPTURE)
+        for table, operations in _capture.CAPTURED.items()
+        for operation in operations
+    ),
 ]
+
+# What ledgerx/audit_context.py sets the context before: {table: operations}.
+AUDITED_WRITES: dict[str, tuple[str, ...]] = dict(_capture.CAPTURED)

@@ -1,3 +1,5 @@
+import uuid
+
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
@@ -51,3 +53,101 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type} {self.target_id}"
+
+
+# The chain of changes made where no organization is involved (system admins, platform settings).
+PLATFORM_CHAIN = uuid.UUID(int=0)
+
+
+class AuditChange(models.Model):
+    """One row inserted, updated or deleted in an audited table, written by the database's own
+    triggers (migration 0006) so that no path can skip it: who (`actor`), from where (`origin`),
+    in which request, task or command (`context_id`), when, and the values before and after.
+
+    An UPDATE records only the columns it changed; a secret column is recorded as "[secret]", so
+    that a change of it shows without its value. Append-only: the database refuses UPDATE, DELETE
+    and TRUNCATE. Semantic back-office events (AuditEvent) are captured here too, as INSERTs.
+    """
+
+    class Operation(models.TextChoices):
+        INSERT = "INSERT"
+        UPDATE = "UPDATE"
+        DELETE = "DELETE"
+
+    id = models.BigAutoField(primary_key=True)
+    # Not a foreign key: the change must be writable whatever happens to its row, and a platform
+    # change belongs to PLATFORM_CHAIN. The hash chain is per organization.
+    organization_id = models.UUIDField()
+    table_name = models.CharField(max_length=63)
+    row_id = models.CharField(max_length=64)
+    operation = models.CharField(max_length=6, choices=Operation.choices)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    # "user:<email>", "task:<name>", "command:<name> --as <email>", or "database:<role>/<application>"
+    # for a change made with no context (raw SQL, a console).
+    actor = models.CharField(max_length=300)
+    actor_user_id = models.UUIDField(null=True, blank=True)
+    # The client's address and user agent for a request, the host and pid for a task or command.
+    origin = models.JSONField(default=dict, blank=True)
+    context_id = models.CharField(max_length=64, blank=True, default="", help_text="Request or task id.")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["table_name", "row_id"], name="audit_change_row"),
+            models.Index(fields=["organization_id", "id"], name="audit_change_chain"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.table_name} {self.row_id} by {self.actor}"
+
+
+class AuditChangeSeal(models.Model):
+    """A change's link in its organization's hash chain (ledgerx/hash_chain.py), written by the sealer.
+
+    Append-only: the database refuses UPDATE, DELETE and TRUNCATE.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organization_id = models.UUIDField()
+    sequence = models.BigIntegerField(help_text="1, 2, 3, ... within the organization.")
+    change = models.OneToOneField(AuditChange, on_delete=models.PROTECT, related_name="seal")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["organization_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization_id", "sequence"], name="audit_seal_sequence_per_chain"),
+            models.CheckConstraint(condition=models.Q(sequence__gte=1), name="audit_seal_sequence_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"seal {self.sequence} of change {self.change_id}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of an organization's audit chain head (ledgerx/chain_checkpoints.py).
+
+    Append-only: the database refuses UPDATE, DELETE and TRUNCATE.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    organization_id = models.UUIDField()
+    sequence = models.BigIntegerField(help_text="The last sealed link it covers.")
+    head_hash = models.CharField(max_length=64, help_text="The hash of link `sequence`.")
+    entry_count = models.BigIntegerField(help_text="How many links the chain had up to `sequence`.")
+    created_at = models.DateTimeField(default=timezone.now)
+    previous_signature = models.CharField(max_length=64, help_text="The signature of the checkpoint before it.")
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["organization_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization_id", "sequence"], name="audit_checkpoint_sequence_per_chain"),
+        ]
+
+    def __str__(self) -> str:
+        return f"audit checkpoint at link {self.sequence}"

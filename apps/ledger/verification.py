@@ -24,10 +24,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.tenancy.models import Organization
+from ledgerx.chain_checkpoints import chain_verify
 from ledgerx.guarded_triggers import guarded_trigger_problems, guarded_triggers
 
-from .chain import chain_links_check, unsealed_check
-from .checkpoints import checkpoints_check
+from .chain import LEDGER_CHAIN
 from .conversions import conversion_problems
 from .models import Entry, EntrySeal, Transaction
 
@@ -301,26 +301,16 @@ def _verify(*, organization: Organization | None, incremental: bool, progress: P
     if stuck_count:
         problems.append(f"{stuck_count} transactions have been pending for more than {STUCK_PENDING_AFTER}.")
 
-    checkpoints = recomputed = 0
     organizations = [organization] if organization else Organization.objects.order_by("slug")
-    for each in organizations:
-        label = f"organization '{each.slug}'"
-        checkpoint_report = checkpoints_check(organization_id=each.id, label=label)
-        problems += checkpoint_report.problems
-        checkpoints += checkpoint_report.checked
-        resume_after = max(checkpoint_report.good_sequence - 1, 0) if incremental else 0
-        report(f"{label}: {checkpoint_report.checked} checkpoints checked; chain from link {resume_after + 1}")
-        link_problems, links = chain_links_check(
-            organization_id=each.id, label=label, resume_after=resume_after, progress=report
-        )
-        problems += link_problems
-        recomputed += links
-
-    organization_id: uuid.UUID | None = None if organization is None else organization.id
-    unsealed_problems, unsealed_notices = unsealed_check(organization_id=organization_id)
-    problems += unsealed_problems
-    notices += unsealed_notices
-    report("entries without a seal counted")
+    chain_report = chain_verify(
+        LEDGER_CHAIN,
+        chains=[(each.id, f"organization '{each.slug}'") for each in organizations],
+        scope=None if organization is None else organization.id,
+        incremental=incremental,
+        report=report,
+    )
+    problems += chain_report.problems
+    notices += chain_report.notices
 
     def of(model):
         return model.objects.all() if organization is None else model.objects.filter(organization=organization)
@@ -334,7 +324,7 @@ def _verify(*, organization: Organization | None, incremental: bool, progress: P
             "entries": of(Entry).count(),
             "triggers": len(triggers),
             "sealed_entries": of(EntrySeal).count(),
-            "chain_links_recomputed": recomputed,
-            "checkpoints": checkpoints,
+            "chain_links_recomputed": chain_report.links_recomputed,
+            "checkpoints": chain_report.checkpoints,
         },
     }

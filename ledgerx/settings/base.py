@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who the request's writes to audited tables are by (ledgerx/audit_context.py).
+    "ledgerx.audit_context.request_audit_context",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.tenancy.middleware.login_throttle_status",
@@ -215,6 +217,7 @@ CELERY_TASK_ROUTES = {
     "apps.approvals.tasks.expire_approvals": {"queue": "default"},
     # Sealing is background work, off the payment queue.
     "apps.ledger.tasks.seal_ledger": {"queue": "default"},
+    "apps.audit.tasks.seal_audit_log": {"queue": "default"},
     "apps.budgets.tasks.*": {"queue": "default"},
     "apps.fraud.tasks.*": {"queue": "fraud"},
     # Webhook requests wait on other people's servers: they have a queue and worker of their own.
@@ -235,6 +238,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "seal-ledger": {
         "task": "apps.ledger.tasks.seal_ledger",
+        "schedule": 10.0,
+    },
+    "seal-audit-log": {
+        "task": "apps.audit.tasks.seal_audit_log",
         "schedule": 10.0,
     },
     "rollover-budgets": {

@@ -8,8 +8,6 @@ the check for its kind can name it. Hence transaction=True; what a test changes 
 
 import re
 import zoneinfo
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import import_module
 from io import StringIO
 
@@ -24,24 +22,13 @@ from apps.ledger import chain
 from apps.ledger.models import ChainCheckpoint, Entry, EntrySeal, Transaction
 from apps.ledger.verification import ledger_verify
 from tests.factories import DepartmentFactory
-from tests.owner import owner_cursor
+from tests.owner import owner_cursor, triggers_off
 from tests.spends import spend_reverse, spend_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # The amount as spent is edited with the base amount: in the base currency a check constraint holds them equal.
 _AMOUNT_EDIT = "UPDATE ledger_transaction SET amount_minor = %(a)s, original_amount_minor = %(a)s WHERE id = %(id)s"
-
-
-@contextmanager
-def _triggers_off(cursor, *tables: str) -> Iterator[None]:
-    for table in tables:
-        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-    try:
-        yield
-    finally:
-        for table in tables:
-            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
 def _problems_named_by_the_command(tenant) -> list[str]:
@@ -98,7 +85,7 @@ def test_an_entry_edited_with_its_trigger_disabled_before_the_sealer_reached_it(
     spend = spend_settled(tenant.employee, "10.00")
     sales = DepartmentFactory(organization=tenant.organization, name="Sales")
     budget_periods_open(department_ids=[sales.id], month=spend.budget_month)
-    with owner_cursor() as cursor, _triggers_off(cursor, "ledger_entry"):
+    with owner_cursor() as cursor, triggers_off(cursor, "ledger_entry"):
         cursor.execute(
             "UPDATE ledger_entry SET account_id = %s WHERE transaction_id = %s AND amount_minor > 0",
             [sales.expense_account.id, spend.id],
@@ -156,7 +143,7 @@ def test_a_chain_rehashed_consistently_in_sql(tenant):
     """A spend's amount raised everywhere (transaction, both legs, budget) and every hash after it recomputed."""
     _, target, _ = _sealed_spends(tenant, "10.00", "20.00", "30.00")
     target_seal = EntrySeal.objects.filter(entry__transaction=target).order_by("sequence").first()
-    with owner_cursor() as cursor, _triggers_off(cursor, "ledger_entry", "ledger_entryseal"):
+    with owner_cursor() as cursor, triggers_off(cursor, "ledger_entry", "ledger_entryseal"):
         cursor.execute(_AMOUNT_EDIT, {"a": 200000, "id": target.id})
         cursor.execute(
             "UPDATE ledger_entry SET amount_minor = sign(amount_minor) * 200000 WHERE transaction_id = %s",
@@ -186,7 +173,7 @@ def test_a_chain_rehashed_consistently_in_sql(tenant):
 def test_the_last_entries_deleted_with_their_seals(tenant):
     """The last spend erased: its seals, entries, row, budget share and tally, so the rest agrees."""
     _, erased = _sealed_spends(tenant, "10.00", "20.00")
-    with owner_cursor() as cursor, _triggers_off(cursor, "ledger_entry", "ledger_entryseal"):
+    with owner_cursor() as cursor, triggers_off(cursor, "ledger_entry", "ledger_entryseal"):
         cursor.execute(
             "DELETE FROM ledger_entryseal WHERE entry_id IN (SELECT id FROM ledger_entry WHERE transaction_id = %s)",
             [erased.id],
@@ -218,7 +205,7 @@ def test_the_last_entries_deleted_with_their_seals(tenant):
 def test_a_period_spent_edited_past_its_limit(tenant):
     """A spend's amount raised with its legs, its period and its tally, so only the limit gives it away."""
     spend = spend_settled(tenant.employee, "10.00")
-    with owner_cursor() as cursor, _triggers_off(cursor, "ledger_entry", "budgets_budgetperiod"):
+    with owner_cursor() as cursor, triggers_off(cursor, "ledger_entry", "budgets_budgetperiod"):
         cursor.execute(_AMOUNT_EDIT, {"a": 6000000, "id": spend.id})
         cursor.execute(
             "UPDATE ledger_entry SET amount_minor = sign(amount_minor) * 6000000 WHERE transaction_id = %s",
@@ -238,7 +225,7 @@ def test_a_period_spent_edited_past_its_limit(tenant):
 def test_a_checkpoint_rewritten(tenant):
     _sealed_spends(tenant, "10.00", "20.00")
     checkpoint = ChainCheckpoint.objects.of(tenant.organization).get()
-    with owner_cursor() as cursor, _triggers_off(cursor, "ledger_chaincheckpoint"):
+    with owner_cursor() as cursor, triggers_off(cursor, "ledger_chaincheckpoint"):
         cursor.execute("UPDATE ledger_chaincheckpoint SET entry_count = 3 WHERE id = %s", [checkpoint.id])
 
     assert _problems_named_by_the_command(tenant) == [
@@ -251,7 +238,7 @@ def test_a_checkpoint_deleted(tenant):
     _sealed_spends(tenant, "10.00")
     _sealed_spends(tenant, "20.00")
     first, second = ChainCheckpoint.objects.of(tenant.organization).order_by("sequence")
-    with owner_cursor() as cursor, _triggers_off(cursor, "ledger_chaincheckpoint"):
+    with owner_cursor() as cursor, triggers_off(cursor, "ledger_chaincheckpoint"):
         cursor.execute("DELETE FROM ledger_chaincheckpoint WHERE id = %s", [first.id])
 
     assert _problems_named_by_the_command(tenant) == [

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ledger', '0012_chain_checkpoint_triggers'),
+        ("ledger", "0012_chain_checkpoint_triggers"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='transaction',
-            name='policy_version',
+            model_name="transaction",
+            name="policy_version",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
     ]

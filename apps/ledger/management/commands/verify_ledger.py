@@ -1,9 +1,8 @@
-import json
-
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.ledger.verification import ledger_verify
 from apps.tenancy.models import Organization
+from ledgerx.verify_report import verify_report_write
 
 
 class Command(BaseCommand):
@@ -32,14 +31,4 @@ class Command(BaseCommand):
             incremental=options["incremental"],
             progress=self.stderr.write if options["progress"] else None,
         )
-        if options["json"]:
-            self.stdout.write(json.dumps(report, indent=2, default=str))
-        else:
-            for notice in report["notices"]:
-                self.stdout.write(f"notice: {notice}")
-            for problem in report["problems"]:
-                self.stdout.write(f"PROBLEM: {problem}")
-            checked = ", ".join(f"{count} {what}" for what, count in report["checked"].items())
-            self.stdout.write(f"{'OK' if report['ok'] else 'FAILED'}: checked {checked}.")
-        if not report["ok"]:
-            raise CommandError(f"{len(report['problems'])} problems found.")
+        verify_report_write(self.stdout, report, as_json=options["json"])

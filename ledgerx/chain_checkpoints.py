@@ -1,7 +1,7 @@
-"""Signed checkpoints of each organization's hash chain, and checking them.
+"""Signed checkpoints of each organization's hash chain (ledgerx/hash_chain.py), and checking them.
 
 The chain alone proves only that its links agree with each other: someone who can write the
-database can change an entry and recompute every hash after it, or delete the last links, and the
+database can change a row and recompute every hash after it, or delete the last links, and the
 chain still agrees. A checkpoint records the head (last link, its hash, how many links) under an
 HMAC whose key lives outside the database (settings.LEDGER_CHECKPOINT_KEY), and chains to the
 checkpoint before it through `previous_signature`. The sealer writes one whenever it has sealed
@@ -11,6 +11,7 @@ new links, in the same transaction as its last batch.
 import hashlib
 import hmac
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from .models import ChainCheckpoint
+from .hash_chain import HashChain, chain_links_check, unsealed_check
 
 # What the first checkpoint of an organization names as the signature before it.
 NO_PREVIOUS_SIGNATURE = "0" * 64
@@ -29,6 +30,7 @@ UNCOVERED_PROBLEM_AFTER = timedelta(minutes=5)
 
 
 def checkpoint_signature(
+    chain: HashChain,
     *,
     organization_id: uuid.UUID,
     sequence: int,
@@ -37,7 +39,7 @@ def checkpoint_signature(
     created_at: datetime,
     previous_signature: str,
 ) -> str:
-    message = "|".join(
+    message = chain.signature_domain + "|".join(
         [
             str(organization_id),
             str(sequence),
@@ -50,52 +52,53 @@ def checkpoint_signature(
     return hmac.new(settings.LEDGER_CHECKPOINT_KEY.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
-def checkpoint_write(*, organization_id: uuid.UUID, sequence: int, head_hash: str) -> ChainCheckpoint | None:
+def checkpoint_write(chain: HashChain, *, organization_id: uuid.UUID, sequence: int, head_hash: str) -> bool:
     """Sign the chain up to link `sequence` unless the latest checkpoint already covers it.
 
     The caller holds the organization's seal lock, so links 1..sequence are all there: the count
-    of links is the sequence (verify counts the links really there against it).
+    of links is the sequence (verify counts the links really there against it). Returns whether it signed.
     """
-    last = ChainCheckpoint.objects.filter(organization_id=organization_id).order_by("-sequence").first()
-    if sequence == 0 or (last is not None and last.sequence >= sequence):
-        return None
-    checkpoint = ChainCheckpoint(
-        organization_id=organization_id,
-        sequence=sequence,
-        head_hash=head_hash,
-        entry_count=sequence,
-        created_at=timezone.now(),
-        previous_signature=last.signature if last else NO_PREVIOUS_SIGNATURE,
-    )
-    checkpoint.signature = _signature_of(checkpoint)
-    checkpoint.save(force_insert=True)
-    return checkpoint
-
-
-def _signature_of(checkpoint: ChainCheckpoint) -> str:
-    return checkpoint_signature(
-        organization_id=checkpoint.organization_id,
-        sequence=checkpoint.sequence,
-        head_hash=checkpoint.head_hash,
-        entry_count=checkpoint.entry_count,
-        created_at=checkpoint.created_at,
-        previous_signature=checkpoint.previous_signature,
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT sequence, signature FROM {chain.checkpoints} WHERE organization_id = %s"
+            " ORDER BY sequence DESC LIMIT 1",
+            [organization_id],
+        )
+        last_sequence, previous_signature = cursor.fetchone() or (0, NO_PREVIOUS_SIGNATURE)
+        if sequence <= last_sequence:
+            return False
+        created_at = timezone.now()
+        signature = checkpoint_signature(
+            chain,
+            organization_id=organization_id,
+            sequence=sequence,
+            head_hash=head_hash,
+            entry_count=sequence,
+            created_at=created_at,
+            previous_signature=previous_signature,
+        )
+        cursor.execute(
+            f"INSERT INTO {chain.checkpoints}"
+            " (organization_id, sequence, head_hash, entry_count, created_at, previous_signature, signature)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [organization_id, sequence, head_hash, sequence, created_at, previous_signature, signature],
+        )
+    return True
 
 
 # Each checkpoint with the stored hash of the link it covers and how many links lie between it
 # and the checkpoint before it (an index-only range count: the ranges add up to one pass).
-CHECKPOINTS_SQL = """
+_CHECKPOINTS_SQL = """
 WITH checkpoints AS (
     SELECT c.*, lag(c.sequence, 1, 0::bigint) OVER (ORDER BY c.sequence) AS previous_sequence
-    FROM ledger_chaincheckpoint c WHERE c.organization_id = %(organization)s
+    FROM {checkpoints} c WHERE c.organization_id = %(organization)s
 )
 SELECT c.id, c.sequence, c.head_hash, c.entry_count, c.created_at, c.previous_signature, c.signature,
        s.hash,
-       (SELECT count(*) FROM ledger_entryseal r
+       (SELECT count(*) FROM {seals} r
         WHERE r.organization_id = c.organization_id AND r.sequence > c.previous_sequence AND r.sequence <= c.sequence)
 FROM checkpoints c
-LEFT JOIN ledger_entryseal s ON s.organization_id = c.organization_id AND s.sequence = c.sequence
+LEFT JOIN {seals} s ON s.organization_id = c.organization_id AND s.sequence = c.sequence
 ORDER BY c.sequence
 """
 
@@ -109,14 +112,16 @@ class CheckpointReport:
     good_sequence: int
 
 
-def checkpoints_check(*, organization_id: uuid.UUID, label: str) -> CheckpointReport:
+def checkpoints_check(chain: HashChain, *, organization_id: uuid.UUID, label: str) -> CheckpointReport:
     """Check every checkpoint of the organization against its signature, its predecessor and the chain.
 
     A head that equals the stored hash of its link equals the recomputed chain there too whenever
-    the link check (chain.py) finds nothing: together they say the chain is still the one signed.
+    the link check (hash_chain.py) finds nothing: together they say the chain is still the one signed.
     """
     with connection.cursor() as cursor:
-        cursor.execute(CHECKPOINTS_SQL, {"organization": organization_id})
+        cursor.execute(
+            _CHECKPOINTS_SQL.format(checkpoints=chain.checkpoints, seals=chain.seals), {"organization": organization_id}
+        )
         rows = cursor.fetchall()
     problems: list[str] = []
     previous_signature, links, good_sequence = NO_PREVIOUS_SIGNATURE, 0, 0
@@ -126,6 +131,7 @@ def checkpoints_check(*, organization_id: uuid.UUID, label: str) -> CheckpointRe
         signed = hmac.compare_digest(
             signature,
             checkpoint_signature(
+                chain,
                 organization_id=organization_id,
                 sequence=sequence,
                 head_hash=head,
@@ -142,7 +148,7 @@ def checkpoints_check(*, organization_id: uuid.UUID, label: str) -> CheckpointRe
         if not follows:
             problems.append(f"{where} does not follow the checkpoint before it: a checkpoint was removed or added.")
         if stored_hash is None:
-            problems.append(f"{where} covers a link that no longer exists: sealed entries were deleted.")
+            problems.append(f"{where} covers a link that no longer exists: sealed {chain.nouns} were deleted.")
         elif stored_hash != head:
             problems.append(
                 f"{where} signed a different chain: link {sequence} was re-hashed after it was checkpointed."
@@ -152,14 +158,15 @@ def checkpoints_check(*, organization_id: uuid.UUID, label: str) -> CheckpointRe
         if follows and stored_hash == head and links == entry_count:
             good_sequence = sequence
 
-    problems += _uncovered_links(organization_id=organization_id, label=label, covered=rows[-1][1] if rows else 0)
+    covered = rows[-1][1] if rows else 0
+    problems += _uncovered_links(chain, organization_id=organization_id, label=label, covered=covered)
     return CheckpointReport(problems=problems, checked=len(rows), good_sequence=good_sequence)
 
 
-def _uncovered_links(*, organization_id: uuid.UUID, label: str, covered: int) -> list[str]:
+def _uncovered_links(chain: HashChain, *, organization_id: uuid.UUID, label: str, covered: int) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT min(sequence), max(sequence) FROM ledger_entryseal"
+            f"SELECT min(sequence), max(sequence) FROM {chain.seals}"
             " WHERE organization_id = %s AND sequence > %s AND sealed_at < %s",
             [organization_id, covered, timezone.now() - UNCOVERED_PROBLEM_AFTER],
         )
@@ -170,3 +177,42 @@ def _uncovered_links(*, organization_id: uuid.UUID, label: str, covered: int) ->
         f"Links {first} to {last} of {label}, sealed more than {UNCOVERED_PROBLEM_AFTER} ago, are covered by no "
         "checkpoint: checkpoints were deleted, or the sealer stopped before writing one."
     ]
+
+
+@dataclass
+class ChainReport:
+    problems: list[str]
+    notices: list[str]
+    checkpoints: int
+    links_recomputed: int
+
+
+def chain_verify(
+    chain: HashChain,
+    *,
+    chains: list[tuple[uuid.UUID, str]],
+    scope: uuid.UUID | None,
+    incremental: bool,
+    report: Callable[[str], None],
+) -> ChainReport:
+    """Check the checkpoints and recompute the links of each (organization id, label) in `chains`,
+    then count the rows without a seal (of organization `scope`, or of all).
+
+    `incremental` recomputes each chain only after its latest checkpoint that still holds.
+    """
+    problems: list[str] = []
+    checkpoints = recomputed = 0
+    for organization_id, label in chains:
+        checkpoint_report = checkpoints_check(chain, organization_id=organization_id, label=label)
+        problems += checkpoint_report.problems
+        checkpoints += checkpoint_report.checked
+        resume_after = max(checkpoint_report.good_sequence - 1, 0) if incremental else 0
+        report(f"{label}: {checkpoint_report.checked} checkpoints checked; chain from link {resume_after + 1}")
+        link_problems, links = chain_links_check(
+            chain, organization_id=organization_id, label=label, resume_after=resume_after, progress=report
+        )
+        problems += link_problems
+        recomputed += links
+    unsealed_problems, notices = unsealed_check(chain, organization_id=scope)
+    report(f"{chain.nouns} without a seal counted")
+    return ChainReport(problems + unsealed_problems, notices, checkpoints, recomputed)
