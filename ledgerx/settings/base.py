@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "apps.web",
     "apps.nlq",
     "apps.audit",
+    "apps.reimbursements",
 ]
 
 MIDDLEWARE = [
