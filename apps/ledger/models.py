@@ -158,6 +158,15 @@ class Transaction(models.Model):
         return f"{self.kind} {self.id}"
 
 
+# The account a spend's journal credits, by the spend's kind (a reversal's is its original's): a card spend
+# is paid from card funding, a reimbursement claim is owed to its employee. The one statement of it: the
+# journal writer (services.credit_account_kind) and verify_ledger both read it.
+CREDIT_ACCOUNT_OF_KIND = {
+    Transaction.Kind.SPEND: Account.Kind.CARD_FUNDING,
+    Transaction.Kind.REIMBURSEMENT: Account.Kind.EMPLOYEE_PAYABLE,
+}
+
+
 class Entry(models.Model):
     """One leg of a journal. Append-only: the database refuses UPDATE, DELETE and TRUNCATE."""
 

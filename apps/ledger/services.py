@@ -9,7 +9,7 @@ from django.db import connection
 from apps.tenancy.models import Department, Organization, User
 from ledgerx.db import json_rows
 
-from .models import Account, Transaction
+from .models import CREDIT_ACCOUNT_OF_KIND, Account, Transaction
 
 
 def account_open_card_funding(*, organization: Organization) -> Account:
@@ -32,12 +32,8 @@ def account_open_expense(*, department: Department) -> Account:
 
 
 def credit_account_kind(transaction_kind: str) -> str:
-    """The account a spend's journal credits, by the spend's kind: the one place the two kinds differ in the
-    books. A card spend is paid from card funding; a reimbursement claim is owed to its employee."""
-    return {
-        Transaction.Kind.SPEND: Account.Kind.CARD_FUNDING,
-        Transaction.Kind.REIMBURSEMENT: Account.Kind.EMPLOYEE_PAYABLE,
-    }[transaction_kind]
+    """The account a spend's journal credits, by the spend's kind (models.CREDIT_ACCOUNT_OF_KIND)."""
+    return CREDIT_ACCOUNT_OF_KIND[transaction_kind]
 
 
 @dataclass
