@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("apps.nlq.urls")),
     path("", include("apps.fraud.urls")),
     path("", include("apps.audit.urls")),
+    path("", include("apps.reimbursements.urls")),
 ]
 
 urlpatterns = [

@@ -19,7 +19,7 @@ LAYERS = [
     {"ledger", "budgets", "webhooks"},
     {"approvals", "controls", "fraud"},
     {"spending"},
-    {"nlq", "system"},
+    {"nlq", "system", "reimbursements"},
     {"web"},
 ]
 LAYER_OF = {app: depth for depth, apps in enumerate(LAYERS) for app in apps}

@@ -42,6 +42,9 @@ def _rows(sql: str, params: list[Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
+_CREDIT_NAMES = {"card_funding": "card funding", "employee_payable": "its employee's payable"}
+
+
 def _credit_account_case(kind_sql: str) -> str:
     """CREDIT_ACCOUNT_OF_KIND as SQL: the account kind the journal of a spend of kind `kind_sql` credits."""
     whens = " ".join(f"WHEN '{kind}' THEN '{account}'" for kind, account in CREDIT_ACCOUNT_OF_KIND.items())
@@ -57,10 +60,10 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
     # the employee's payable for a reimbursement claim) to the department's expenses (back, for a
     # reversal) in the transaction's currency. A paid claim has two legs more: its payable debited and
     # payout clearing credited by its amount.
-    for transaction_id, kind, status, amount, currency, entry_count, total, paid_legs, fits in _rows(
+    for transaction_id, kind, status, amount, currency, credit, entry_count, total, paid_legs, fits in _rows(
         f"""
         SELECT * FROM (
-            SELECT t.id, t.kind, t.status, t.amount_minor, t.currency, count(e.id) AS entry_count,
+            SELECT t.id, t.kind, t.status, t.amount_minor, t.currency, leg.credit, count(e.id) AS entry_count,
                    coalesce(sum(e.amount_minor), 0) AS total,
                    count(*) FILTER (WHERE a.kind = 'payout_clearing') AS paid_legs,
                    count(*) FILTER (
@@ -108,7 +111,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
             leg = -amount if kind == "reversal" else amount
             misjournaled[transaction_id] = (
                 f"{kind.capitalize()} {transaction_id} ({status}) of {amount} {currency} should be journaled as "
-                f"{-leg} on the account its kind credits and {leg} on its department's expenses"
+                f"{-leg} on {_CREDIT_NAMES[credit]} and {leg} on its department's expenses"
                 + (", then paid out from the employee's payable to payout clearing" if paid_legs else "")
                 + f", in {currency}; its entries are "
             )
