@@ -42,7 +42,7 @@ def batch_export_lines(batch: PayoutBatch) -> Iterator[str]:
     payees = (
         PayoutLine.objects.filter(batch=batch)
         .values("employee_id", "employee_email")
-        .annotate(total=Sum("amount_minor"), claims=StringAgg(Cast("claim_id", TextField()), ";", ordering="claim_id"))
+        .annotate(total=Sum("amount_minor"), claims=StringAgg(Cast("claim_id", TextField()), ";", order_by="claim_id"))
         .order_by("employee_email", "employee_id")
     )
     for number, payee in enumerate(payees.iterator(), start=1):

@@ -7,6 +7,7 @@ import pytest
 
 from apps.approvals import services as approval_services
 from apps.approvals.models import ApprovalRequest
+from apps.budgets.services import budget_period_set_limit
 from apps.ledger.models import Account, Entry, Transaction
 from apps.ledger.selectors import ledger_verify
 from apps.reimbursements import selectors, services
@@ -82,8 +83,9 @@ def test_a_claim_without_approval_posts_at_settlement_and_counts_in_the_spend_ta
 
 
 def test_a_claim_over_an_ancestors_limit_is_rejected_and_nothing_is_owed(tenant):
-    tenant.department.monthly_limit_minor = 1_000_000
-    tenant.department.save()
+    budget_period_set_limit(
+        actor=None, department=tenant.department, month=period_now(tenant.department).month, limit_minor=1_000_000
+    )
     team = DepartmentFactory(
         organization=tenant.organization, name="Platform", parent=tenant.department, monthly_limit_minor=5_000_000
     )
