@@ -69,6 +69,7 @@ class ClaimListCreateApi(TenantAPIView):
             category=data["category"],
             incurred_on=data["incurred_on"],
             description=data["description"],
+            department_id=data["department"],
             receipt=data.get("receipt"),
         )
         headers = {"Location": reverse("reimbursement-detail", args=[claim.id])}

@@ -17,6 +17,9 @@ class ClaimSubmitInput(serializers.Serializer):
     category = StrictCharField(max_length=64)
     incurred_on = serializers.DateField(help_text="The day you paid, in your organization's timezone.")
     description = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
+    department = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="Your own unless given; employees claim from theirs."
+    )
     receipt = serializers.FileField(
         required=False, allow_empty_file=False, help_text="A photo (JPEG, PNG, HEIC, WebP) or PDF of the receipt."
     )

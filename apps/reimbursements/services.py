@@ -22,7 +22,7 @@ from apps.tenancy.models import Organization, User
 from apps.webhooks.models import EventType
 from apps.webhooks.services import outbox_emit, outbox_emit_many
 from ledgerx.db import run_serializable
-from ledgerx.errors import Conflict, InvalidInput
+from ledgerx.errors import Conflict, InvalidInput, NotFound
 
 from . import events
 from .export import batch_export_sha256
@@ -44,13 +44,15 @@ def claim_submit(
     category: str,
     incurred_on: date,
     description: str,
+    department_id: uuid.UUID | None,
     receipt: UploadedFile | None,
     receipts: ReceiptPort = RECEIPTS,
 ) -> tuple[Transaction, bool]:
     """Accept an out-of-pocket expense claim as a pending `reimbursement` through the spend intake.
 
     Same Idempotency-Key rules, admission (frozen spender, rate limit, spend policy) and settlement as a
-    spend. The receipt is attached by `receipts` in the transaction of the claim's INSERT, and
+    spend, from the same department (the claimant's own unless named; employees only their own). The
+    receipt is attached by `receipts` in the transaction of the claim's INSERT, and
     `reimbursement.submitted` is emitted there too. Returns the claim and whether this was a replay.
     """
     today = local_today(user.organization)
@@ -78,6 +80,7 @@ def claim_submit(
         merchant=merchant,
         category=category,
         description=description,
+        department_id=department_id,
         kind=Transaction.Kind.REIMBURSEMENT,
         incurred_on=incurred_on,
         on_accept=on_accept,
@@ -90,9 +93,9 @@ def batch_create(
 ) -> PayoutBatch:
     """Gather approved, unpaid claims into a draft batch: the ones named, or all approved up to a day.
 
-    A claim named that is not an approved (posted) claim of this organization, or is already in a batch,
-    is refused (400 naming it). Each claim is locked while it is gathered, and is on one line ever
-    (PayoutLine.claim is unique), so two batches made at once never share a claim.
+    A claim named that is not this organization's is not found (404); one that is not approved (posted),
+    or is already in a batch, is refused (400 naming it). Each claim is locked while it is gathered, and
+    is on one line ever (PayoutLine.claim is unique), so two batches made at once never share a claim.
     """
     if (claim_ids is None) == (approved_until is None):
         raise InvalidInput(
@@ -113,6 +116,13 @@ def _batch_create(
         kind=Transaction.Kind.REIMBURSEMENT, status=Transaction.Status.POSTED, payout_line__isnull=True
     )
     if claim_ids is not None:
+        known = set(
+            Transaction.objects.of(organization)
+            .filter(id__in=claim_ids, kind=Transaction.Kind.REIMBURSEMENT)
+            .values_list("id", flat=True)
+        )
+        if set(claim_ids) - known:
+            raise NotFound("Claim not found.")
         claims = list(unpaid.filter(id__in=claim_ids).order_by("id").select_for_update(of=("self",)))
         unfit = sorted({str(claim_id) for claim_id in claim_ids} - {str(claim.id) for claim in claims})
         if unfit:

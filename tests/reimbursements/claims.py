@@ -28,6 +28,7 @@ def claim_submit(user, amount: str, *, merchant: str = "Taxi Co", category: str 
         category=category,
         incurred_on=selectors.local_today(user.organization),
         description="Airport taxi",
+        department_id=None,
         receipt=receipt_file(),
     )
     return claim

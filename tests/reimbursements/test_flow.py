@@ -178,6 +178,7 @@ def test_a_claim_needs_a_receipt_of_a_known_type_and_nothing_is_written_without_
                 category="travel",
                 incurred_on=selectors.local_today(tenant.organization),
                 description="",
+                department_id=None,
                 receipt=receipt,
             )
     assert not Transaction.objects.exists()
@@ -196,5 +197,6 @@ def test_a_replay_with_another_receipt_is_refused(tenant):
             category="travel",
             incurred_on=selectors.local_today(tenant.organization),
             description="Airport taxi",
+            department_id=None,
             receipt=receipt_file(content=b"\xff\xd8other\xff\xd9"),
         )

@@ -9,6 +9,7 @@ from apps.approvals import services as approval_services
 from apps.approvals.models import ApprovalPolicy
 from apps.controls import services as control_services
 from apps.fraud.models import FraudAlert
+from apps.reimbursements import services as reimbursement_services
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
 from apps.webhooks import services as webhook_services
@@ -16,7 +17,8 @@ from apps.webhooks.models import Delivery
 from tests.conftest import Tenant
 from tests.factories import UserFactory
 from tests.fraud.conftest import score
-from tests.spends import spend_settled
+from tests.reimbursements.claims import batch_of, claim_submit
+from tests.spends import settle_all, spend_settled
 
 
 def approval_policy(tenant: Tenant):
@@ -84,3 +86,19 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "endpoint_id": str(delivery.endpoint_id),
         "delivery_id": str(delivery.id),
     }
+
+
+def approved_claim(tenant: Tenant):
+    """A reimbursement claim of the tenant's employee, settled: approved and owed, in no batch."""
+    claim = claim_submit(tenant.employee, "12.00")
+    settle_all(tenant.organization)
+    return claim
+
+
+def draft_batch(tenant: Tenant):
+    """A draft payout batch of one fresh approved claim (a release or a discard consumes it)."""
+    return batch_of(tenant.finance, [approved_claim(tenant)])
+
+
+def released_batch(tenant: Tenant):
+    return reimbursement_services.batch_release(actor=tenant.finance, batch_id=draft_batch(tenant).id)

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from apps.reimbursements.selectors import local_today
 from apps.tenancy.models import Role
 from tests.conftest import Tenant, client_for
 from tests.factories import PASSWORD, UserFactory
+from tests.reimbursements.claims import receipt_file
 from tests.security import tenant_objects
 from tests.security.routes import api_routes
 from tests.spends import spend_settled
@@ -67,6 +69,12 @@ class World:
             ids["user_id"] = str(tenant_objects.frozen_employee(tenant).id)  # each unfreeze needs a frozen user
         if "<uuid:alert_id>" in route:
             ids["alert_id"] = str(tenant_objects.open_alert(tenant).id)
+        if "<uuid:claim_id>" in route:
+            ids["claim_id"] = str(tenant_objects.approved_claim(tenant).id)
+        if "<uuid:batch_id>" in route:
+            # The export needs a released batch; a release or a discard consumes a draft.
+            make = tenant_objects.released_batch if route.endswith("export.csv") else tenant_objects.draft_batch
+            ids["batch_id"] = str(make(tenant).id)
         if "<uuid:endpoint_id>" in route or "<uuid:delivery_id>" in route:
             delivery = tenant_objects.webhook_delivery(tenant)
             ids["endpoint_id"] = str(delivery.endpoint_id)
@@ -90,6 +98,8 @@ class Row:
     # Roles the view lets through although a business rule then refuses them (403 on their own
     # tenant's ids, 404 on another's, which does not exist for them). Defaults to `allowed`.
     gate: frozenset | None = None
+    # The body is multipart form data (a file upload), not JSON.
+    multipart: bool = False
 
 
 MATRIX: dict[tuple[str, str], Row] = {
@@ -178,6 +188,34 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "fraud/alerts/<uuid:alert_id>/resolve"): Row(FINANCE, body=lambda w, t: {"resolution": "legitimate"}),
     ("POST", "query"): Row(TENANT, body=lambda w, t: {"q": "top expenses this month"}),
     ("GET", "system/metrics"): Row(PLATFORM),
+    ("GET", "reimbursements"): Row(TENANT),
+    ("POST", "reimbursements"): Row(
+        TENANT,
+        body=lambda w, t: {
+            "amount": "1.00",
+            "currency": "USD",
+            "merchant": "Taxi Co",
+            "category": "travel",
+            "incurred_on": str(local_today(t.organization)),
+            "department": str(t.department.id),
+            "receipt": receipt_file(),
+        },
+        idempotent=True,
+        names_tenant_objects=True,
+        multipart=True,
+    ),
+    # An employee reads their own claims; this one is the tenant's employee's.
+    ("GET", "reimbursements/<uuid:claim_id>"): Row(TENANT),
+    ("GET", "payout-batches"): Row(FINANCE),
+    ("POST", "payout-batches"): Row(
+        FINANCE,
+        body=lambda w, t: {"claims": [str(tenant_objects.approved_claim(t).id)]},
+        names_tenant_objects=True,
+    ),
+    ("GET", "payout-batches/<uuid:batch_id>"): Row(FINANCE),
+    ("DELETE", "payout-batches/<uuid:batch_id>"): Row(FINANCE),
+    ("POST", "payout-batches/<uuid:batch_id>/release"): Row(FINANCE),
+    ("GET", "payout-batches/<uuid:batch_id>/export.csv"): Row(FINANCE),
     ("GET", "webhooks/endpoints"): Row(ADMIN),
     ("POST", "webhooks/endpoints"): Row(
         ADMIN, body=lambda w, t: {"url": "http://127.0.0.1:9/hook", "event_types": ["transaction.posted"]}
@@ -206,7 +244,7 @@ def _call(world: World, method: str, route: str, row: Row, role: str, tenant: Te
     if method == "GET":
         return client.get(path, row.query(world, tenant) if row.query else None, **headers)
     body = row.body(world, tenant) if row.body else None
-    return getattr(client, method.lower())(path, body, format="json", **headers)
+    return getattr(client, method.lower())(path, body, format="multipart" if row.multipart else "json", **headers)
 
 
 @pytest.mark.django_db(transaction=True)
