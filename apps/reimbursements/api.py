@@ -103,9 +103,9 @@ class BatchListCreateApi(TenantAPIView):
     @extend_schema(
         operation_id="payout_batches_create",
         request=BatchCreateInput,
-        responses={201: BatchOutput, **error_responses(400)},
+        responses={201: BatchOutput, **error_responses(400, 404)},
         description="A draft batch of approved claims not yet in a batch: the `claims` named, or every one "
-        "approved up to `approved_until`. No money moves until it is released.",
+        "approved up to `approved_until`. No money moves until it is released. A claim of another organization: 404.",
     )
     def post(self, request):
         data = validated(BatchCreateInput, request.data)

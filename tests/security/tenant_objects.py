@@ -85,6 +85,8 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "alert_id": str(open_alert(tenant).id),
         "endpoint_id": str(delivery.endpoint_id),
         "delivery_id": str(delivery.id),
+        "claim_id": str(approved_claim(tenant).id),
+        "batch_id": str(released_batch(tenant).id),
     }
 
 
