@@ -11,7 +11,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.ledger.models import Transaction
 from apps.tenancy.scoping import TenantQuerySet
+
+
+class Claim(Transaction):
+    """A reimbursement claim as the back office lists it: a ledger Transaction of kind `reimbursement`."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "reimbursement claim"
 
 
 class PayoutBatch(models.Model):

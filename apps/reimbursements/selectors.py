@@ -22,6 +22,14 @@ class ClaimStatus:
     REVERSED = "reversed"
     PAID = "paid"
     ALL = (SUBMITTED, AWAITING_APPROVAL, APPROVED, REJECTED, REVERSED, PAID)
+    LABELS = {
+        SUBMITTED: "Submitted",
+        AWAITING_APPROVAL: "Awaiting approval",
+        APPROVED: "Approved, to be paid",
+        REJECTED: "Rejected",
+        REVERSED: "Reversed",
+        PAID: "Paid",
+    }
 
 
 _STATUS_OF_TRANSACTION = {
@@ -37,17 +45,22 @@ def local_today(organization: Organization) -> date:
     return timezone.now().astimezone(ZoneInfo(organization.timezone)).date()
 
 
+def claim_payout_annotations() -> dict:
+    """A claim's payout batch, if it is in one: what claim_status and the claim's representation read."""
+    return {
+        "payout_batch_id": F("payout_line__batch_id"),
+        "payout_batch_status": F("payout_line__batch__status"),
+        "payout_batch_reference": F("payout_line__batch__reference"),
+    }
+
+
 def claims_visible(*, user: User) -> QuerySet[Transaction]:
     """The claims `user` may see, each with its payout batch (if any): an employee their own, finance all."""
     claims = (
         Transaction.objects.of(user.organization)
         .filter(kind=Transaction.Kind.REIMBURSEMENT)
         .select_related("department", "employee")
-        .annotate(
-            payout_batch_id=F("payout_line__batch_id"),
-            payout_batch_status=F("payout_line__batch__status"),
-            payout_batch_reference=F("payout_line__batch__reference"),
-        )
+        .annotate(**claim_payout_annotations())
     )
     if user.role == Role.EMPLOYEE:
         claims = claims.filter(employee=user)

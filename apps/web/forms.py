@@ -1,3 +1,6 @@
+import uuid
+
+from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -24,3 +27,22 @@ class EmailLoginForm(ThrottleMessageMixin, AuthenticationForm):
 
 class BackOfficeLoginForm(ThrottleMessageMixin, AdminAuthenticationForm):
     pass
+
+
+class ClaimForm(forms.Form):
+    """The employee's "Claim an expense" form; the claim service checks every field again.
+
+    `request_id` is made with the page and sent back as the claim's Idempotency-Key, so submitting the
+    same page twice makes one claim.
+    """
+
+    request_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    amount = forms.CharField(max_length=40, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    merchant = forms.CharField(max_length=200)
+    category = forms.CharField(max_length=64)
+    incurred_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    description = forms.CharField(max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # accept= lets a phone offer its camera as well as its files (capture= would rule out a PDF).
+    receipt = forms.FileField(
+        required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"})
+    )

@@ -1,4 +1,4 @@
-"""Payout batches and their lines (apps/reimbursements/models.py)."""
+"""Payout batches, their lines, and the claims proxy the back office lists (apps/reimbursements/models.py)."""
 
 import django.db.models.deletion
 import django.utils.timezone
@@ -18,6 +18,18 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.CreateModel(
+            name='Claim',
+            fields=[
+            ],
+            options={
+                'verbose_name': 'reimbursement claim',
+                'proxy': True,
+                'indexes': [],
+                'constraints': [],
+            },
+            bases=('ledger.transaction',),
+        ),
         migrations.CreateModel(
             name='PayoutBatch',
             fields=[
