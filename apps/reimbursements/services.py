@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from apps.budgets.locks import organization_settlement_lock
 from apps.ledger.models import Transaction
 from apps.ledger.selectors import claims_paid_out
 from apps.ledger.services import Payout, payout_journal_write
@@ -173,16 +174,23 @@ def batch_release(*, actor: User, batch_id: uuid.UUID) -> PayoutBatch:
     """Pay a draft batch of the actor's organization: write each claim's payout in the ledger, mark the
     batch released, emit the events.
 
-    In one SERIALIZABLE transaction with the batch and its claims locked (claims in id order, the order
-    batch_create locks them in): a batch is released once (a second release is a 409), and a claim
-    reversed since the batch was drafted stops the release (409) rather than paying what is not owed.
+    Under the organization's settlement lock, in one SERIALIZABLE transaction with the batch and its
+    claims locked (claims in id order, the order batch_create locks them in): a batch is released once
+    (a second release is a 409), and a claim reversed since the batch was drafted stops the release
+    (409) rather than paying what is not owed.
     """
-    return run_serializable(lambda: _batch_release(actor=actor, batch_id=batch_id))
+    # Under the settlement lock, as a reversal is: one of the two runs first and the other sees what it
+    # wrote (a paid claim is not reversed; a reversed claim is not paid), not a snapshot from before.
+    with organization_settlement_lock(actor.organization_id):
+        return run_serializable(lambda: _batch_release(actor=actor, batch_id=batch_id))
 
 
 def _batch_release(*, actor: User, batch_id: uuid.UUID) -> PayoutBatch:
     batch = (
-        PayoutBatch.objects.of(actor.organization).select_for_update().select_related("organization").get(id=batch_id)
+        PayoutBatch.objects.of(actor.organization)
+        .select_related("organization")
+        .select_for_update(of=("self",))
+        .get(id=batch_id)
     )
     if batch.status != PayoutBatch.Status.DRAFT:
         raise Conflict(f"Payout batch {batch.reference} was already released on {batch.released_at:%Y-%m-%d}.")

@@ -53,11 +53,10 @@ def transaction_submit(
     """Accept a spend as `pending` (one INSERT) and queue its settlement after commit.
 
     `kind` is `spend` (a card spend) or `reimbursement` (an employee's claim, apps/reimbursements, with the
-    day it was `incurred_on`): both
-    take this one path and are settled alike. `on_accept(transaction)` runs in the transaction of the
-    INSERT, for what must be written with a new spend or not at all (a claim's receipt and its event);
-    `fingerprint_extra` joins what a replay must repeat (a claim's receipt digest) to the request's
-    fingerprint.
+    day it was `incurred_on`): both take this one path and are settled alike. `on_accept(transaction)`
+    runs in the transaction of the INSERT, for what must be written with a new spend or not at all (a
+    claim's receipt and its event); `fingerprint_extra` joins what a replay must repeat (a claim's
+    receipt digest) to the request's fingerprint.
 
     Called outside any transaction, as the API does: the INSERT commits on its own, and the unique
     violation that finds a replay would abort a caller's transaction. Each user submits at most

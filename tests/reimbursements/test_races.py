@@ -6,14 +6,14 @@ transaction=True: every contender commits for real.
 
 import pytest
 
-from apps.ledger.models import Account, Entry
+from apps.ledger.models import Account, Entry, Transaction
 from apps.ledger.selectors import ledger_verify
 from apps.reimbursements import services
 from apps.reimbursements.models import PayoutBatch, PayoutLine
 from ledgerx.errors import Conflict, InvalidInput
 from tests.conftest import run_in_threads
 from tests.reimbursements.claims import batch_of, batch_of_all, claim_submit
-from tests.spends import settle_all
+from tests.spends import refreshed, settle_all, spend_reverse
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -77,5 +77,27 @@ def test_overlapping_batches_made_and_released_at_once_pay_each_claim_once(tenan
         run_in_threads(2 * len(batches), release)
     assert set(PayoutBatch.objects.values_list("status", flat=True)) == {PayoutBatch.Status.RELEASED}
     assert _payout_legs_per_claim() == {claim.id: 1 for claim in claims}
+    report = ledger_verify()
+    assert report["ok"], report["problems"]
+
+
+def test_a_release_and_a_reversal_of_its_claim_at_once_do_one_or_the_other(tenant):
+    for _ in range(5):
+        claim = _approved_claims(tenant, 1)[0]
+        batch = batch_of(tenant.finance, [claim])
+
+        def contend(index, claim, batch):
+            try:
+                if index == 0:
+                    services.batch_release(actor=tenant.finance, batch_id=batch.id)
+                else:
+                    spend_reverse(tenant.finance, refreshed(claim))
+            except Conflict:
+                return "refused"
+            return "done"
+
+        assert sorted(run_in_threads(2, contend, claim, batch)) == ["done", "refused"]
+        paid = PayoutBatch.objects.get(id=batch.id).status == PayoutBatch.Status.RELEASED
+        assert refreshed(claim).status == (Transaction.Status.POSTED if paid else Transaction.Status.REVERSED)
     report = ledger_verify()
     assert report["ok"], report["problems"]
