@@ -33,15 +33,15 @@ class _Ref(serializers.Serializer):
     id = serializers.UUIDField()
 
 
-class _DepartmentRef(_Ref):
+class _ClaimDepartment(_Ref):
     name = serializers.CharField()
 
 
-class _EmployeeRef(_Ref):
+class _ClaimEmployee(_Ref):
     email = serializers.EmailField()
 
 
-class _BatchRef(_Ref):
+class _ClaimPayoutBatch(_Ref):
     reference = serializers.CharField()
 
 
@@ -56,12 +56,12 @@ class ClaimOutput(serializers.Serializer):
     category = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
     incurred_on = serializers.DateField()
-    department = _DepartmentRef()
-    employee = _EmployeeRef()
+    department = _ClaimDepartment()
+    employee = _ClaimEmployee()
     created_at = serializers.DateTimeField()
     processed_at = serializers.DateTimeField(allow_null=True)
     rejection_reason = serializers.CharField(allow_blank=True)
-    payout_batch = _BatchRef(allow_null=True)
+    payout_batch = _ClaimPayoutBatch(allow_null=True)
 
 
 def claim_representation(claim: Transaction, *, as_accepted: bool = False) -> dict:
@@ -97,7 +97,7 @@ class BatchCreateInput(serializers.Serializer):
 
 class _LineOutput(serializers.Serializer):
     claim = serializers.UUIDField()
-    employee = _EmployeeRef()
+    employee = _ClaimEmployee()
     amount = serializers.CharField()
 
 
