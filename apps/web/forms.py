@@ -36,13 +36,19 @@ class ClaimForm(forms.Form):
     same page twice makes one claim.
     """
 
+    # Labels of their own: the page's spend form has an Amount, a Merchant and a Category too.
     request_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
-    amount = forms.CharField(max_length=40, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
-    merchant = forms.CharField(max_length=200)
-    category = forms.CharField(max_length=64)
-    incurred_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
-    description = forms.CharField(max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    amount = forms.CharField(label="Amount paid", max_length=40, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    merchant = forms.CharField(label="Paid to", max_length=200)
+    category = forms.CharField(label="Kind of expense", max_length=64)
+    incurred_on = forms.DateField(label="Date of purchase", widget=forms.DateInput(attrs={"type": "date"}))
+    description = forms.CharField(
+        label="What it was for", max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     # accept= lets a phone offer its camera as well as its files (capture= would rule out a PDF).
     receipt = forms.FileField(
-        required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"})
+        label="Receipt", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"})
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, auto_id="claim-%s", **kwargs)
