@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("apps.fraud.urls")),
     path("", include("apps.audit.urls")),
     path("", include("apps.reports.urls")),
+    path("", include("apps.reimbursements.urls")),
 ]
 
 urlpatterns = [

@@ -19,7 +19,7 @@ LAYERS = [
     {"ledger", "budgets", "webhooks", "fx"},
     {"approvals", "controls", "fraud"},
     {"spending"},
-    {"nlq", "system", "reports"},
+    {"nlq", "system", "reports", "reimbursements"},
     {"web"},
 ]
 LAYER_OF = {app: depth for depth, apps in enumerate(LAYERS) for app in apps}

@@ -8,9 +8,9 @@ from .models import Account, Entry
 
 @admin.register(Account)
 class AccountAdmin(OrganizationScopedAdmin):
-    list_display = ("name", "kind", "department", "currency", "organization")
+    list_display = ("name", "kind", "department", "employee", "currency", "organization")
     list_filter = ("kind",)
-    list_select_related = ("department", "organization")
+    list_select_related = ("department", "employee", "organization")
     search_fields = ("name",)
 
 

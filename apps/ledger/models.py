@@ -12,12 +12,21 @@ class Account(models.Model):
     class Kind(models.TextChoices):
         CARD_FUNDING = "card_funding", "Card funding"
         EXPENSE = "expense", "Expense"
+        # What the organization owes one employee for the reimbursement claims it approved and has not paid.
+        EMPLOYEE_PAYABLE = "employee_payable", "Employee payable"
+        # Where released payouts wait for the bank to pay them out (one per organization).
+        PAYOUT_CLEARING = "payout_clearing", "Payout clearing"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="accounts")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     department = models.OneToOneField(
         "tenancy.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="expense_account"
+    )
+    # The payee of an employee_payable account; it belongs to the account's organization (composite key
+    # account_employee_in_organization, migration 0014).
+    employee = models.ForeignKey(
+        "tenancy.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     name = models.CharField(max_length=200)
     currency = models.CharField(max_length=3)
@@ -34,10 +43,26 @@ class Account(models.Model):
             ),
             # The target of the entries' composite foreign key (migration 0010).
             models.UniqueConstraint(fields=["organization", "id"], name="account_unique_in_organization"),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(kind="payout_clearing"),
+                name="account_one_payout_clearing_per_organization",
+            ),
+            models.UniqueConstraint(
+                fields=["employee"],
+                condition=Q(kind="employee_payable"),
+                name="account_one_payable_per_employee",
+            ),
+            # An expense account is a department's, a payable an employee's, the others the organization's.
             models.CheckConstraint(
-                condition=(Q(kind="expense") & Q(department__isnull=False))
-                | (Q(kind="card_funding") & Q(department__isnull=True)),
-                name="account_expense_has_department",
+                condition=(Q(kind="expense") & Q(department__isnull=False) & Q(employee__isnull=True))
+                | (Q(kind="employee_payable") & Q(department__isnull=True) & Q(employee__isnull=False))
+                | (
+                    Q(kind__in=["card_funding", "payout_clearing"])
+                    & Q(department__isnull=True)
+                    & Q(employee__isnull=True)
+                ),
+                name="account_owner_fits_kind",
             ),
         ]
 
@@ -49,6 +74,8 @@ class Transaction(models.Model):
     class Kind(models.TextChoices):
         SPEND = "spend", "Spend"
         REVERSAL = "reversal", "Reversal"
+        # An employee's out-of-pocket expense claimed back: settled as a spend, owed to the employee.
+        REIMBURSEMENT = "reimbursement", "Reimbursement"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -66,7 +93,7 @@ class Transaction(models.Model):
     organization = models.ForeignKey(
         "tenancy.Organization", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SPEND)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SPEND)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     # The amount in the organization's base currency: what the ledger, budgets, tallies and limits count.
     amount_minor = models.BigIntegerField()
@@ -105,6 +132,8 @@ class Transaction(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
     reason = models.TextField(blank=True, default="", help_text="Why a reversal was made.")
+    # A reimbursement claim's day of purchase, as the employee states it; None for any other kind.
+    incurred_on = models.DateField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -127,7 +156,8 @@ class Transaction(models.Model):
                 name="transaction_original_amount_converted",
             ),
             models.CheckConstraint(
-                condition=Q(kind="spend", reversal_of__isnull=True) | Q(kind="reversal", reversal_of__isnull=False),
+                condition=Q(kind__in=["spend", "reimbursement"], reversal_of__isnull=True)
+                | Q(kind="reversal", reversal_of__isnull=False),
                 name="transaction_reversal_has_original",
             ),
         ]
@@ -146,6 +176,15 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id}"
+
+
+# The account a spend's journal credits, by the spend's kind (a reversal's is its original's): a card spend
+# is paid from card funding, a reimbursement claim is owed to its employee. The one statement of it: the
+# journal writer (services.credit_account_kind) and verify_ledger both read it.
+CREDIT_ACCOUNT_OF_KIND = {
+    Transaction.Kind.SPEND: Account.Kind.CARD_FUNDING,
+    Transaction.Kind.REIMBURSEMENT: Account.Kind.EMPLOYEE_PAYABLE,
+}
 
 
 class Entry(models.Model):

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from apps.tenancy.models import Organization
 
-from .models import Entry
+from .models import Account, Entry
 
 # Kept here for the callers that read the ledger through its selectors (the verify API, tests).
 from .verification import ledger_verify as ledger_verify
@@ -60,3 +60,12 @@ def account_postings(*, organization: Organization, starts_at: datetime, ends_at
             {"organization": organization.id, "start": starts_at, "ends_at": ends_at},
         )
         return [AccountPostings(*row) for row in cursor.fetchall()]
+
+
+def claims_paid_out(*, claim_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """The reimbursement claims among these that a payout has paid: their journal has a payout clearing leg."""
+    return set(
+        Entry.objects.filter(transaction_id__in=claim_ids, account__kind=Account.Kind.PAYOUT_CLEARING)
+        .values_list("transaction_id", flat=True)
+        .distinct()
+    )

@@ -1,8 +1,9 @@
 """verify_ledger: every invariant the architecture promises, checked against the database.
 
 Journals (balanced, two legs that are the transaction's amount on the right accounts in its
-currency, reversals undoing their original), conversions (each base amount the half-even conversion of
-the amount as spent at the stored rate), budgets (spent and held per department and month
+currency, two more for a paid reimbursement claim, reversals undoing their original), conversions (each
+base amount the half-even conversion of the amount as spent at the stored rate), employee payables (what
+each is owed equal to the approved claims not paid out), budgets (spent and held per department and month
 equal to the ledger; spent within the limit, or within what was spent when a lowered limit froze
 the budget; held not negative), the spend policy's tallies (what its limits count, per employee,
 department, category and local day, equal to the spends posted or held), the guarded triggers (present,
@@ -29,7 +30,8 @@ from ledgerx.guarded_triggers import guarded_trigger_problems, guarded_triggers
 
 from .chain import LEDGER_CHAIN
 from .conversions import conversion_problems
-from .models import Entry, EntrySeal, Transaction
+from .models import CREDIT_ACCOUNT_OF_KIND, Entry, EntrySeal, Transaction
+from .payables import payable_problems
 
 STUCK_PENDING_AFTER = timedelta(minutes=2)
 
@@ -42,48 +44,78 @@ def _rows(sql: str, params: list[Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
+_CREDIT_NAMES = {"card_funding": "card funding", "employee_payable": "its employee's payable"}
+
+
+def _credit_account_case(kind_sql: str) -> str:
+    """CREDIT_ACCOUNT_OF_KIND as SQL: the account kind the journal of a spend of kind `kind_sql` credits."""
+    whens = " ".join(f"WHEN '{kind}' THEN '{account}'" for kind, account in CREDIT_ACCOUNT_OF_KIND.items())
+    return f"CASE {kind_sql} {whens} END"
+
+
 def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
     """Each journal against its transaction. `scope` is `AND {alias}.organization_id = %s` or empty."""
     problems: list[str] = []
     misjournaled: dict[uuid.UUID, str] = {}
     # One pass over the transactions and their entries: a journal balances, has two legs exactly when
-    # posted or reversed, and those move the amount from card funding to the department's expenses
-    # (back, for a reversal) in the transaction's currency.
-    for transaction_id, kind, status, amount, currency, entry_count, total, fits in _rows(
+    # posted or reversed, and those move the amount from the account its kind credits (card funding, or
+    # the employee's payable for a reimbursement claim) to the department's expenses (back, for a
+    # reversal) in the transaction's currency. A paid claim has two legs more: its payable debited and
+    # payout clearing credited by its amount.
+    for transaction_id, kind, status, amount, currency, credit, entry_count, total, paid_legs, fits in _rows(
         f"""
         SELECT * FROM (
-            SELECT t.id, t.kind, t.status, t.amount_minor, t.currency, count(e.id) AS entry_count,
+            SELECT t.id, t.kind, t.status, t.amount_minor, t.currency, leg.credit, count(e.id) AS entry_count,
                    coalesce(sum(e.amount_minor), 0) AS total,
-                   count(*) FILTER (WHERE a.kind = 'card_funding' AND e.amount_minor = -leg.expense) = 1
+                   count(*) FILTER (WHERE a.kind = 'payout_clearing') AS paid_legs,
+                   count(*) FILTER (
+                       WHERE a.kind = leg.credit AND a.employee_id IS NOT DISTINCT FROM leg.payee
+                       AND e.amount_minor = -leg.expense
+                   ) = 1
                    AND count(*) FILTER (
                        WHERE a.kind = 'expense' AND a.department_id = t.department_id AND e.amount_minor = leg.expense
                    ) = 1
+                   AND count(*) FILTER (WHERE a.kind = 'payout_clearing' AND e.amount_minor = -t.amount_minor)
+                   = count(*) FILTER (
+                       WHERE t.kind = 'reimbursement' AND a.kind = 'employee_payable'
+                       AND a.employee_id = t.employee_id AND e.amount_minor = t.amount_minor
+                   )
                    AND NOT coalesce(bool_or(
                        e.currency <> t.currency OR a.currency <> t.currency OR e.organization_id <> t.organization_id
                    ), false) AS fits
             FROM ledger_transaction t
+            LEFT JOIN ledger_transaction o ON o.id = t.reversal_of_id
             CROSS JOIN LATERAL (
-                SELECT CASE t.kind WHEN 'reversal' THEN -t.amount_minor ELSE t.amount_minor END AS expense
+                SELECT CASE t.kind WHEN 'reversal' THEN -t.amount_minor ELSE t.amount_minor END AS expense,
+                       {_credit_account_case("coalesce(o.kind, t.kind)")} AS credit,
+                       CASE coalesce(o.kind, t.kind) WHEN 'reimbursement' THEN t.employee_id END AS payee
             ) leg
             LEFT JOIN ledger_entry e ON e.transaction_id = t.id
             LEFT JOIN ledger_account a ON a.id = e.account_id
             WHERE true {scope.format(alias="t")}
-            GROUP BY t.id, leg.expense
+            GROUP BY t.id, leg.expense, leg.credit, leg.payee
         ) journal
-        WHERE total <> 0 OR entry_count <> CASE WHEN status IN ('posted', 'reversed') THEN 2 ELSE 0 END
-           OR (entry_count = 2 AND NOT fits)
+        WHERE total <> 0
+           OR entry_count <> CASE WHEN status IN ('posted', 'reversed') THEN 2 ELSE 0 END + 2 * paid_legs
+           OR (paid_legs > 0 AND NOT (kind = 'reimbursement' AND status = 'posted' AND paid_legs = 1))
+           OR (entry_count >= 2 AND NOT fits)
         """,
         params,
     ):
+        expected = (2 if status in ("posted", "reversed") else 0) + 2 * paid_legs
         if total:
             problems.append(f"Journal of transaction {transaction_id} sums to {total}, not zero.")
-        if entry_count != (2 if status in ("posted", "reversed") else 0):
+        if paid_legs and not (kind == "reimbursement" and status == "posted" and paid_legs == 1):
+            problems.append(f"{kind.capitalize()} {transaction_id} ({status}) has {paid_legs} payout legs.")
+        elif entry_count != expected:
             problems.append(f"{kind.capitalize()} {transaction_id} ({status}) has {entry_count} entries.")
-        elif entry_count == 2 and not fits:
+        elif entry_count >= 2 and not fits:
             leg = -amount if kind == "reversal" else amount
             misjournaled[transaction_id] = (
                 f"{kind.capitalize()} {transaction_id} ({status}) of {amount} {currency} should be journaled as "
-                f"{-leg} on card funding and {leg} on its department's expenses, in {currency}; its entries are "
+                f"{-leg} on {_CREDIT_NAMES[credit]} and {leg} on its department's expenses"
+                + (", then paid out from the employee's payable to payout clearing" if paid_legs else "")
+                + f", in {currency}; its entries are "
             )
     if misjournaled:
         for transaction_id, legs in _rows(
@@ -91,12 +123,15 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
             SELECT e.transaction_id,
                    string_agg(e.amount_minor || ' ' || e.currency || ' on '
                        || CASE a.kind WHEN 'card_funding' THEN 'card funding'
+                          WHEN 'payout_clearing' THEN 'payout clearing'
+                          WHEN 'employee_payable' THEN 'the payable to ' || coalesce(u.email, '?')
                           ELSE 'the expenses of ''' || coalesce(d.name, '?') || '''' END
                        || CASE WHEN a.currency <> e.currency THEN ' (a ' || a.currency || ' account)' ELSE '' END,
                        ', ' ORDER BY e.id)
             FROM ledger_entry e
             JOIN ledger_account a ON a.id = e.account_id
             LEFT JOIN tenancy_department d ON d.id = a.department_id
+            LEFT JOIN tenancy_user u ON u.id = a.employee_id
             WHERE e.transaction_id = ANY(%s)
             GROUP BY e.transaction_id
             """,
@@ -125,7 +160,8 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
         f"""
         SELECT t.id, t.status, r.id FROM ledger_transaction t
         LEFT JOIN ledger_transaction r ON r.reversal_of_id = t.id
-        WHERE t.kind = 'spend' AND ((t.status = 'reversed') <> (r.id IS NOT NULL)) {scope.format(alias="t")}
+        WHERE t.kind IN ('spend', 'reimbursement') AND ((t.status = 'reversed') <> (r.id IS NOT NULL))
+              {scope.format(alias="t")}
         """,
         params,
     ):
@@ -233,7 +269,8 @@ def tally_problems(*, scope: str, params: list[Any]) -> list[str]:
                 SELECT t.organization_id, t.employee_id, t.department_id, t.category,
                        (t.created_at AT TIME ZONE o.timezone)::date AS day, sum(t.amount_minor) AS total
                 FROM ledger_transaction t JOIN tenancy_organization o ON o.id = t.organization_id
-                WHERE t.kind = 'spend' AND t.status IN ('posted', 'awaiting_approval') {scope.format(alias="t")}
+                WHERE t.kind IN ('spend', 'reimbursement') AND t.status IN ('posted', 'awaiting_approval')
+                      {scope.format(alias="t")}
                 GROUP BY 1, 2, 3, 4, 5
             ),
             kept AS (
@@ -288,6 +325,8 @@ def _verify(*, organization: Organization | None, incremental: bool, progress: P
     report("budget periods checked against the ledger and their limits")
     problems += tally_problems(scope=scope, params=params)
     report("spend policy tallies checked against the spends")
+    problems += payable_problems(scope=scope, params=params)
+    report("employee payables checked against the claims and their payouts")
     triggers = guarded_triggers()
     problems += guarded_trigger_problems(triggers)
     report(f"{len(triggers)} guarded triggers checked")

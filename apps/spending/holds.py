@@ -37,7 +37,9 @@ def transaction_post_held(*, spend: Transaction) -> None:
     totals.post_held(keys, spend.amount_minor, department_names=names, currency=spend.currency)
     now = timezone.now()
     journal_write(
-        organization=spend.organization, journals=[Journal(spend.id, spend.department_id, spend.amount_minor)], now=now
+        organization=spend.organization,
+        journals=[Journal(spend.id, spend.department_id, spend.amount_minor, spend.kind, spend.employee_id)],
+        now=now,
     )
     totals.write(now=now)
     spend.status = Transaction.Status.POSTED

@@ -2,6 +2,8 @@
 
 import time
 import uuid
+from collections.abc import Callable
+from datetime import date
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, transaction
@@ -44,8 +46,18 @@ def transaction_submit(
     category: str,
     description: str = "",
     department_id: uuid.UUID | None = None,
+    kind: str = Transaction.Kind.SPEND,
+    incurred_on: date | None = None,
+    on_accept: Callable[[Transaction], None] | None = None,
+    fingerprint_extra: dict | None = None,
 ) -> tuple[Transaction, bool]:
     """Accept a spend as `pending` (one INSERT) and queue its settlement after commit.
+
+    `kind` is `spend` (a card spend) or `reimbursement` (an employee's claim, apps/reimbursements, with the
+    day it was `incurred_on`): both take this one path and are settled alike. `on_accept(transaction)`
+    runs in the transaction of the INSERT, for what must be written with a new spend or not at all (a
+    claim's receipt and its event); `fingerprint_extra` joins what a replay must repeat (a claim's
+    receipt digest) to the request's fingerprint.
 
     Called outside any transaction, as the API does: the INSERT commits on its own, and the unique
     violation that finds a replay would abort a caller's transaction. Each user submits at most
@@ -71,9 +83,12 @@ def transaction_submit(
     description = clean_text(description, field_name="description", max_length=1000, required=False)
     department = _spend_department(user=user, department_id=department_id)
 
+    if kind not in (Transaction.Kind.SPEND, Transaction.Kind.REIMBURSEMENT):
+        raise ValueError(f"a {kind} is not submitted")
     # The request as sent, in its own currency: a replay matches it whatever the rates do since.
     request = {
-        "kind": "spend",
+        **(fingerprint_extra or {}),
+        "kind": kind,
         "user": user.id,
         "amount_minor": original_minor,
         "currency": currency,
@@ -81,6 +96,7 @@ def transaction_submit(
         "category": category,
         "description": description,
         "department": department.id,
+        **({"incurred_on": incurred_on} if incurred_on is not None else {}),
     }
     now = timezone.now()
     budget_month = month_start(now, organization.timezone)
@@ -110,13 +126,23 @@ def transaction_submit(
         policy_check_at_acceptance(organization=organization, spend=facts)
 
     def create(request_fingerprint: str) -> tuple[Transaction, bool]:
-        # One INSERT, committed on its own: no budget row is touched on the way in.
+        # One INSERT, committed on its own (with what on_accept writes): no budget row is touched on the way in.
+        if on_accept is not None:
+            with transaction.atomic():
+                spend = insert_row(request_fingerprint)
+                on_accept(spend)
+        else:
+            spend = insert_row(request_fingerprint)
+        transaction.on_commit(lambda: settlement_request_after_accept(organization_id=organization.id))
+        return spend, False
+
+    def insert_row(request_fingerprint: str) -> Transaction:
         [conversion] = converted
-        spend = _insert(
+        return _insert(
             {
                 "id": uuid.uuid4(),
                 "organization_id": organization.id,
-                "kind": Transaction.Kind.SPEND.value,
+                "kind": Transaction.Kind(kind).value,
                 "status": Transaction.Status.PENDING.value,
                 "amount_minor": conversion.base_minor,
                 "currency": organization.currency,
@@ -139,12 +165,11 @@ def transaction_submit(
                 "policy_version": None,
                 "reversal_of_id": None,
                 "reason": "",
+                "incurred_on": incurred_on,
             },
             department=department,
             employee=user,
         )
-        transaction.on_commit(lambda: settlement_request_after_accept(organization_id=organization.id))
-        return spend, False
 
     return idempotent_create(
         organization=organization,

@@ -17,6 +17,17 @@ _EVENT_OF_STATUS = {
     Transaction.Status.REVERSED: EventType.TRANSACTION_REVERSED,
     Transaction.Status.AWAITING_APPROVAL: EventType.APPROVAL_REQUESTED,
 }
+# A reimbursement claim's own events where its state says more than a spend's would; its approval request
+# and reversal are a spend's.
+_REIMBURSEMENT_EVENT_OF_STATUS = {
+    **_EVENT_OF_STATUS,
+    Transaction.Status.POSTED: EventType.REIMBURSEMENT_APPROVED,
+    Transaction.Status.REJECTED: EventType.REIMBURSEMENT_REJECTED,
+}
+
+
+def _event_of(kind: str, status: str) -> EventType:
+    return (_REIMBURSEMENT_EVENT_OF_STATUS if kind == Transaction.Kind.REIMBURSEMENT else _EVENT_OF_STATUS)[status]
 
 
 def money_events_emit(
@@ -45,7 +56,7 @@ def money_events_emit(
     )
     events = [
         (
-            _EVENT_OF_STATUS[status],
+            _event_of(spend.kind, status),
             {
                 **transaction_payload(
                     transaction_id=spend.id,

@@ -1,4 +1,4 @@
-"""Reversal: a posted spend undone by a compensating journal, its budget released."""
+"""Reversal: a posted spend (or unpaid reimbursement claim) undone by a compensating journal, its budget released."""
 
 import uuid
 
@@ -9,6 +9,7 @@ from apps.audit.services import audit_record
 from apps.budgets.locks import organization_settlement_lock
 from apps.controls.services import spend_tally_release
 from apps.ledger.models import Transaction
+from apps.ledger.selectors import claims_paid_out
 from apps.ledger.services import Journal, journal_write
 from apps.tenancy.models import User
 from ledgerx.db import run_serializable
@@ -61,9 +62,16 @@ def transaction_reverse_locked(
     lock, in a SERIALIZABLE transaction: transaction_reverse, or a fraud review reversing beside its
     verdict (fraud_review)."""
     original = Transaction.objects.select_for_update().get(id=original_id)
-    if original.kind != Transaction.Kind.SPEND or original.status != Transaction.Status.POSTED:
+    if original.kind == Transaction.Kind.REVERSAL or original.status != Transaction.Status.POSTED:
         state = "already reversed" if original.status == Transaction.Status.REVERSED else original.status
         raise Conflict(f"Only a posted spend can be reversed; this one is {state}.")
+    if original.kind == Transaction.Kind.REIMBURSEMENT and claims_paid_out(claim_ids=[original.id]):
+        # Its money has left for the employee: undoing the expense would leave a payable the books
+        # say is owed back, which only a recovery from the employee (not built) could settle.
+        raise Conflict(
+            "This reimbursement claim has been paid out in a payout batch and cannot be reversed; "
+            "recover the amount from the employee outside LedgerX."
+        )
     totals, keys, _ = spend_totals(original)
     now = timezone.now()
     reversal = Transaction.objects.create(
@@ -93,7 +101,9 @@ def transaction_reverse_locked(
     )
     journal_write(
         organization=original.organization,
-        journals=[Journal(reversal.id, original.department_id, -original.amount_minor)],
+        journals=[
+            Journal(reversal.id, original.department_id, -original.amount_minor, original.kind, original.employee_id)
+        ],
         now=now,
     )
     totals.unpost(keys, original.amount_minor)

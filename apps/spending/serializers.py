@@ -73,7 +73,7 @@ def _reversed_by_id(transaction: Transaction) -> str | None:
 def transaction_representation(transaction: Transaction, *, viewer: User, as_accepted: bool = False) -> dict:
     """The api.md shape, as `viewer` may see it (its fraud detail is finance's). `as_accepted` renders it
     exactly as the 202 answer showed it, for replays."""
-    pending = as_accepted and transaction.kind == Transaction.Kind.SPEND
+    pending = as_accepted and transaction.kind != Transaction.Kind.REVERSAL
     return {
         "id": str(transaction.id),
         "kind": transaction.kind,

@@ -73,6 +73,7 @@ def settlement_run(*, organization_id: uuid.UUID, batch_size: int | None = None)
 
 class _ClaimedSpend(NamedTuple):
     id: uuid.UUID
+    kind: str
     amount_minor: int
     department_id: uuid.UUID
     budget_month: date
@@ -88,13 +89,14 @@ class _ClaimedSpend(NamedTuple):
 
 
 _CLAIM_COLUMNS = (
-    "id, amount_minor, department_id, budget_month, employee_id, merchant, category, description, created_at, "
+    "id, kind, amount_minor, department_id, budget_month, employee_id, merchant, category, description, created_at, "
     "original_amount_minor, original_currency, fx_rate, fx_rate_date"
 )
-# The oldest pending spends, in the order of the txn_pending_by_org_age index, which serves it.
+# The oldest pending spends and reimbursement claims, which settle alike, in the order of the
+# txn_pending_by_org_age index, which serves it.
 _CLAIM_OLDEST = f"""
     SELECT {_CLAIM_COLUMNS} FROM ledger_transaction
-    WHERE organization_id = %s AND status = 'pending' AND kind = 'spend'
+    WHERE organization_id = %s AND status = 'pending' AND kind IN ('spend', 'reimbursement')
     ORDER BY created_at, id LIMIT %s FOR UPDATE SKIP LOCKED
 """  # noqa: S608 - constant column names
 
@@ -208,7 +210,7 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
             result.awaiting_approval.append(spend.id)
             continue
         totals.post(keys, amount)
-        journals.append(Journal(spend.id, spend.department_id, amount))
+        journals.append(Journal(spend.id, spend.department_id, amount, spend.kind, spend.employee_id))
         statuses.append(Transaction.Status.POSTED)
         result.posted.append(spend.id)
 

@@ -1,3 +1,6 @@
+import uuid
+
+from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -24,3 +27,28 @@ class EmailLoginForm(ThrottleMessageMixin, AuthenticationForm):
 
 class BackOfficeLoginForm(ThrottleMessageMixin, AdminAuthenticationForm):
     pass
+
+
+class ClaimForm(forms.Form):
+    """The employee's "Claim an expense" form; the claim service checks every field again.
+
+    `request_id` is made with the page and sent back as the claim's Idempotency-Key, so submitting the
+    same page twice makes one claim.
+    """
+
+    # Labels of their own: the page's spend form has an Amount, a Merchant and a Category too.
+    request_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    amount = forms.CharField(label="Amount paid", max_length=40, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    merchant = forms.CharField(label="Paid to", max_length=200)
+    category = forms.CharField(label="Kind of expense", max_length=64)
+    incurred_on = forms.DateField(label="Date of purchase", widget=forms.DateInput(attrs={"type": "date"}))
+    description = forms.CharField(
+        label="What it was for", max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    # accept= lets a phone offer its camera as well as its files (capture= would rule out a PDF).
+    receipt = forms.FileField(
+        label="Receipt", required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, auto_id="claim-%s", **kwargs)

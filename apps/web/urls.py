@@ -7,6 +7,7 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("panels/home", views.employee_panels, name="home-panels"),
+    path("claims/", views.claim_submit, name="claim-submit"),
     path("finance/", views.finance_dashboard, name="finance-dashboard"),
     path("finance/panels", views.finance_panels, name="finance-panels"),
     path("approvals/", views.approvals, name="approvals"),

@@ -5,7 +5,9 @@ import zoneinfo
 
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from apps.approvals import selectors as approval_selectors
 from apps.approvals.models import ApprovalRequest
@@ -13,16 +15,20 @@ from apps.budgets import selectors as budget_selectors
 from apps.budgets.services import month_start
 from apps.controls import selectors as control_selectors
 from apps.fx import selectors as fx_selectors
+from apps.reimbursements import selectors as reimbursement_selectors
+from apps.reimbursements import services as reimbursement_services
 from apps.spending import selectors as spending_selectors
 from apps.system import selectors as system_selectors
 from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES
+from ledgerx.errors import LedgerXError
 from ledgerx.money import format_money, to_decimal_string
 
 from .access import EMPLOYEE_ROLES, landing_url, navigation, role_required
-from .forms import EmailLoginForm
+from .forms import ClaimForm, EmailLoginForm
 
 RECENT_TRANSACTIONS = 10
 OWN_TRANSACTIONS = 20
+OWN_CLAIMS = 20
 RECENT_DECISIONS = 10
 DECIDED = (ApprovalRequest.Status.APPROVED, ApprovalRequest.Status.REJECTED, ApprovalRequest.Status.EXPIRED)
 
@@ -38,8 +44,13 @@ class LogoutView(auth_views.LogoutView):
     next_page = "login"
 
 
-def _page(request, template: str, url_name: str, title: str, context: dict):
-    return render(request, template, {**context, "navigation": navigation(request.user, url_name), "page_title": title})
+def _page(request, template: str, url_name: str, title: str, context: dict, status: int = 200):
+    return render(
+        request,
+        template,
+        {**context, "navigation": navigation(request.user, url_name), "page_title": title},
+        status=status,
+    )
 
 
 def _this_month(user):
@@ -55,7 +66,41 @@ def home(request):
 
 @role_required(*EMPLOYEE_ROLES)
 def employee_home(request):
-    return _page(request, "web/employee_home.html", "home", "My spend", _employee_context(request.user))
+    context = {**_employee_context(request.user), "claim_form": ClaimForm(), "claimed": "claimed" in request.GET}
+    return _page(request, "web/employee_home.html", "home", "My spend", context)
+
+
+@role_required(*EMPLOYEE_ROLES)
+@require_POST
+def claim_submit(request):
+    """The "Claim an expense" form: a claim through the reimbursement service, then back to the page; a
+    refusal shows the page again with the form as filled in and the reason by its field (400)."""
+    form = ClaimForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            reimbursement_services.claim_submit(
+                user=request.user,
+                idempotency_key=str(data["request_id"]),
+                amount=data["amount"],
+                currency=request.user.organization.currency,
+                merchant=data["merchant"],
+                category=data["category"],
+                incurred_on=data["incurred_on"],
+                description=data["description"],
+                department_id=None,
+                receipt=data["receipt"],
+            )
+        except LedgerXError as error:
+            named = {name: messages for name, messages in error.fields.items() if name in form.fields}
+            for name, messages in named.items():
+                form.add_error(name, list(messages))
+            if not named:
+                form.add_error(None, error.message)
+        else:
+            return redirect(f"{reverse('home')}?claimed=1#own-claims")
+    context = {**_employee_context(request.user), "claim_form": form, "claimed": False}
+    return _page(request, "web/employee_home.html", "home", "My spend", context, status=400)
 
 
 @role_required(*EMPLOYEE_ROLES)
@@ -81,6 +126,11 @@ def _employee_context(user) -> dict:
         "budget": budget,
         "spending_rules": control_selectors.spending_rules_for(user=user),
         "transactions": spending_selectors.transaction_list(user=user, employee_id=user.id)[:OWN_TRANSACTIONS],
+        "claims": [
+            (claim, status, reimbursement_selectors.ClaimStatus.LABELS[status])
+            for claim in reimbursement_selectors.claim_list(user=user)[:OWN_CLAIMS]
+            for status in [reimbursement_selectors.claim_status(claim)]
+        ],
     }
 
 

@@ -17,6 +17,11 @@ class EventType(models.TextChoices):
     APPROVAL_DECIDED = "approval.decided"
     FRAUD_ALERT_CREATED = "fraud.alert.created"
     BUDGET_THRESHOLD_CROSSED = "budget.threshold_crossed"
+    REIMBURSEMENT_SUBMITTED = "reimbursement.submitted"
+    REIMBURSEMENT_APPROVED = "reimbursement.approved"
+    REIMBURSEMENT_REJECTED = "reimbursement.rejected"
+    REIMBURSEMENT_PAID = "reimbursement.paid"
+    PAYOUT_BATCH_RELEASED = "payout_batch.released"
 
 
 class WebhookEndpoint(models.Model):

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "apps.nlq",
     "apps.audit",
     "apps.reports",
+    "apps.reimbursements",
 ]
 
 MIDDLEWARE = [

@@ -14,6 +14,7 @@ from apps.approvals.models import ApprovalPolicy
 from apps.controls import services as control_services
 from apps.fraud.models import FraudAlert
 from apps.fx import services as fx_services
+from apps.reimbursements import services as reimbursement_services
 from apps.reports import selectors as report_selectors
 from apps.reports import services as report_services
 from apps.reports.periods import period_parse
@@ -24,7 +25,8 @@ from apps.webhooks.models import Delivery
 from tests.conftest import Tenant
 from tests.factories import UserFactory
 from tests.fraud.conftest import score
-from tests.spends import spend_settled
+from tests.reimbursements.claims import batch_of, claim_submit
+from tests.spends import settle_all, spend_settled
 
 
 def approval_policy(tenant: Tenant):
@@ -126,4 +128,22 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "delivery_id": str(delivery.id),
         "run_id": str(report_run(tenant).id),
         "rate_id": str(fx_rate(tenant).id),
+        "claim_id": str(approved_claim(tenant).id),
+        "batch_id": str(released_batch(tenant).id),
     }
+
+
+def approved_claim(tenant: Tenant):
+    """A reimbursement claim of the tenant's employee, settled: approved and owed, in no batch."""
+    claim = claim_submit(tenant.employee, "12.00")
+    settle_all(tenant.organization)
+    return claim
+
+
+def draft_batch(tenant: Tenant):
+    """A draft payout batch of one fresh approved claim (a release or a discard consumes it)."""
+    return batch_of(tenant.finance, [approved_claim(tenant)])
+
+
+def released_batch(tenant: Tenant):
+    return reimbursement_services.batch_release(actor=tenant.finance, batch_id=draft_batch(tenant).id)

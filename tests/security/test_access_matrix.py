@@ -14,10 +14,12 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from apps.reimbursements.selectors import local_today
 from apps.tenancy.models import Role
 from tests.conftest import Tenant, client_for
 from tests.factories import PASSWORD, UserFactory
 from tests.fx.conftest import ECB_DAILY
+from tests.reimbursements.claims import receipt_file
 from tests.security import tenant_objects
 from tests.security.routes import api_routes
 from tests.spends import spend_settled
@@ -73,6 +75,12 @@ class World:
             ids["alert_id"] = str(tenant_objects.open_alert(tenant).id)
         if "<int:rate_id>" in route:
             ids["rate_id"] = str(tenant_objects.fx_rate(tenant).id)
+        if "<uuid:claim_id>" in route:
+            ids["claim_id"] = str(tenant_objects.approved_claim(tenant).id)
+        if "<uuid:batch_id>" in route:
+            # The export needs a released batch; a release or a discard consumes a draft.
+            make = tenant_objects.released_batch if route.endswith("export.csv") else tenant_objects.draft_batch
+            ids["batch_id"] = str(make(tenant).id)
         if "<uuid:endpoint_id>" in route or "<uuid:delivery_id>" in route:
             delivery = tenant_objects.webhook_delivery(tenant)
             ids["endpoint_id"] = str(delivery.endpoint_id)
@@ -199,6 +207,34 @@ MATRIX: dict[tuple[str, str], Row] = {
         ADMIN, body=lambda w, t: tenant_objects.access_review_sign_off_body(t)
     ),
     ("GET", "system/metrics"): Row(PLATFORM),
+    ("GET", "reimbursements"): Row(TENANT),
+    ("POST", "reimbursements"): Row(
+        TENANT,
+        body=lambda w, t: {
+            "amount": "1.00",
+            "currency": "USD",
+            "merchant": "Taxi Co",
+            "category": "travel",
+            "incurred_on": str(local_today(t.organization)),
+            "department": str(t.department.id),
+            "receipt": receipt_file(),
+        },
+        idempotent=True,
+        names_tenant_objects=True,
+        multipart=True,
+    ),
+    # An employee reads their own claims; this one is the tenant's employee's.
+    ("GET", "reimbursements/<uuid:claim_id>"): Row(TENANT),
+    ("GET", "payout-batches"): Row(FINANCE),
+    ("POST", "payout-batches"): Row(
+        FINANCE,
+        body=lambda w, t: {"claims": [str(tenant_objects.approved_claim(t).id)]},
+        names_tenant_objects=True,
+    ),
+    ("GET", "payout-batches/<uuid:batch_id>"): Row(FINANCE),
+    ("DELETE", "payout-batches/<uuid:batch_id>"): Row(FINANCE),
+    ("POST", "payout-batches/<uuid:batch_id>/release"): Row(FINANCE),
+    ("GET", "payout-batches/<uuid:batch_id>/export.csv"): Row(FINANCE),
     ("GET", "webhooks/endpoints"): Row(ADMIN),
     ("POST", "webhooks/endpoints"): Row(
         ADMIN, body=lambda w, t: {"url": "http://127.0.0.1:9/hook", "event_types": ["transaction.posted"]}
