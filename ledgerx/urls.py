@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("apps.ledger.urls")),
     path("", include("apps.approvals.urls")),
     path("", include("apps.controls.urls")),
+    path("", include("apps.receipts.urls")),
     path("webhooks/", include("apps.webhooks.urls")),
     path("", include("apps.system.urls")),
     path("", include("apps.nlq.urls")),

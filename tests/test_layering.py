@@ -18,7 +18,7 @@ LAYERS = [
     {"audit"},
     {"ledger", "budgets", "webhooks"},
     {"approvals", "controls", "fraud"},
-    {"spending"},
+    {"spending", "receipts"},
     {"nlq", "system"},
     {"web"},
 ]

@@ -17,6 +17,7 @@ class EventType(models.TextChoices):
     APPROVAL_DECIDED = "approval.decided"
     FRAUD_ALERT_CREATED = "fraud.alert.created"
     BUDGET_THRESHOLD_CROSSED = "budget.threshold_crossed"
+    RECEIPT_MISSING = "receipt.missing"
 
 
 class WebhookEndpoint(models.Model):
