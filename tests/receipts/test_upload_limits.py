@@ -2,6 +2,7 @@
 multipart framing; every other route keeps the general limit. The processing task, run directly."""
 
 import pytest
+from celery.exceptions import Retry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.test.client import MULTIPART_CONTENT, encode_multipart
@@ -72,8 +73,12 @@ def test_the_task_makes_the_thumbnail_once(tenant, spend, receipts_storage):
 def test_a_task_whose_retries_are_spent_leaves_the_receipt_without_a_preview(tenant, spend, receipts_storage):
     receipt = upload(tenant.employee, spend, png())
     (receipts_storage / receipt.file_name).unlink()  # storage lost the file: every attempt fails
-    with pytest.raises(OSError):
-        # Eagerly, each retry runs at once: five more attempts, then the failure.
+    # A storage error is retried, the receipt still processing...
+    with pytest.raises(Retry):
         tasks.process_receipt.apply(args=[str(receipt.id)], throw=True)
+    assert Receipt.objects.get().status == Receipt.Status.PROCESSING
+    # ...until the retries are spent.
+    with pytest.raises(OSError):
+        tasks.process_receipt.apply(args=[str(receipt.id)], throw=True, retries=tasks.process_receipt.max_retries)
     failed = Receipt.objects.get()
     assert failed.status == Receipt.Status.FAILED and "FileNotFoundError" in failed.failure
