@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.ledger.models import Transaction
 from apps.tenancy.scoping import TenantQuerySet
 
 
@@ -67,3 +68,13 @@ class ReceiptReminder(models.Model):
 
     def __str__(self) -> str:
         return f"reminder {self.sent_count} of {self.transaction_id}"
+
+
+class SpendMissingReceipt(Transaction):
+    """The back office's list of posted spends missing the receipt their policy asks for
+    (selectors.spends_missing_receipts); no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "spend missing a receipt"
+        verbose_name_plural = "spends missing a receipt"

@@ -89,6 +89,10 @@ def spends_missing_receipts(
     return spends.select_related("employee", "department").order_by("created_at", "id")
 
 
+def organizations_requiring_receipts() -> list[uuid.UUID]:
+    return control_selectors.organizations_requiring_receipts()
+
+
 def receipt_required_above(*, spend: Transaction) -> int | None:
     """The amount above which this spend's policy version asks for a receipt; None when it asks none."""
     if spend.policy_version is None:
