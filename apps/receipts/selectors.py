@@ -3,7 +3,7 @@
 import uuid
 
 from django.core.files.storage import Storage, storages
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from apps.approvals import selectors as approval_selectors
 from apps.approvals.models import ApprovalRequest
@@ -62,6 +62,11 @@ def receipt_visible_to(*, user: User, receipt: Receipt) -> bool:
 
 def receipts_of_spend(*, user: User, transaction_id: uuid.UUID) -> QuerySet[Receipt]:
     return receipts_visible(user=user).filter(transaction_id=transaction_id)
+
+
+def with_receipt_counts(spends: QuerySet[Transaction]) -> QuerySet[Transaction]:
+    """The spends, each with `receipt_count`."""
+    return spends.annotate(receipt_count=Count("receipts"))
 
 
 def spends_missing_receipts(

@@ -1,12 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import receipt_views, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("panels/home", views.employee_panels, name="home-panels"),
+    path("spends/<uuid:transaction_id>/receipts", receipt_views.spend_receipts, name="spend-receipts"),
+    path(
+        "spends/<uuid:transaction_id>/receipts/panel", receipt_views.spend_receipts_panel, name="spend-receipts-panel"
+    ),
     path("finance/", views.finance_dashboard, name="finance-dashboard"),
     path("finance/panels", views.finance_panels, name="finance-panels"),
     path("approvals/", views.approvals, name="approvals"),

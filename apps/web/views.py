@@ -10,6 +10,7 @@ from apps.approvals.models import ApprovalRequest
 from apps.budgets import selectors as budget_selectors
 from apps.budgets.services import month_start
 from apps.controls import selectors as control_selectors
+from apps.receipts import selectors as receipt_selectors
 from apps.spending import selectors as spending_selectors
 from apps.system import selectors as system_selectors
 from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES
@@ -70,7 +71,14 @@ def _employee_context(user) -> dict:
         "department": department,
         "budget": budget,
         "spending_rules": control_selectors.spending_rules_for(user=user),
-        "transactions": spending_selectors.transaction_list(user=user, employee_id=user.id)[:OWN_TRANSACTIONS],
+        "transactions": receipt_selectors.with_receipt_counts(
+            spending_selectors.transaction_list(user=user, employee_id=user.id)
+        )[:OWN_TRANSACTIONS],
+        "missing_receipts": list(
+            receipt_selectors.spends_missing_receipts(organization_id=user.organization_id, employee_id=user.id)[
+                :OWN_TRANSACTIONS
+            ]
+        ),
     }
 
 
