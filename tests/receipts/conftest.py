@@ -1,12 +1,11 @@
-"""Receipt files made here (a photo with EXIF GPS, a PNG, a HEIC, a PDF, impostors), stored under a
-folder of each test's own, and spends to attach them to."""
+"""Receipt files made here (a photo with EXIF GPS, a PNG, a HEIC, a PDF), and spends to attach them to.
+Each test stores receipts in a folder of its own (tests/conftest.py, receipts_storage)."""
 
 import io
 
 import pillow_heif
 import pypdfium2
 import pytest
-from django.conf import settings as django_settings
 from PIL import Image
 
 from apps.approvals import services as approval_services
@@ -19,18 +18,6 @@ from tests.factories import UserFactory
 from tests.spends import settle_all, spend_submit
 
 GPS_LATITUDE = (48.0, 51.0, 24.0)
-
-
-@pytest.fixture(autouse=True)
-def receipts_storage(settings, tmp_path):
-    """The receipts storage of this test: a FileSystemStorage in its own folder."""
-    storages = dict(django_settings.STORAGES)
-    storages["receipts"] = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path / "receipts"), "base_url": None},
-    }
-    settings.STORAGES = storages
-    return tmp_path / "receipts"
 
 
 def stored_files(root) -> list[str]:

@@ -1,14 +1,18 @@
 """Objects of one tenant that security tests name by id, made through the real services, fresh
 each call (a request may consume what it names). The caller's test must commit (transaction=True)."""
 
+import io
 import uuid
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from PIL import Image
 
 from apps.approvals import services as approval_services
 from apps.approvals.models import ApprovalPolicy
 from apps.controls import services as control_services
 from apps.fraud.models import FraudAlert
+from apps.receipts import services as receipt_services
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
 from apps.webhooks import services as webhook_services
@@ -84,3 +88,22 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "endpoint_id": str(delivery.endpoint_id),
         "delivery_id": str(delivery.id),
     }
+
+
+def receipt_upload_file() -> SimpleUploadedFile:
+    """A PNG unlike any other: a spend takes each file once."""
+    return SimpleUploadedFile("receipt.png", png_unique(), "image/png")
+
+
+def png_unique() -> bytes:
+    output = io.BytesIO()
+    Image.new("RGB", (8, 8), tuple(uuid.uuid4().bytes[:3])).save(output, "PNG")
+    return output.getvalue()
+
+
+def receipt(tenant: Tenant, spend):
+    """A receipt of the tenant's spend, attached by its spender, with its thumbnail made."""
+    attached = receipt_services.receipt_upload(
+        actor=spend.employee, transaction_id=spend.id, data=png_unique(), original_name="receipt.png"
+    )
+    return receipt_services.receipt_process(receipt_id=attached.id)

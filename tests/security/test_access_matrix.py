@@ -67,6 +67,8 @@ class World:
             ids["user_id"] = str(tenant_objects.frozen_employee(tenant).id)  # each unfreeze needs a frozen user
         if "<uuid:alert_id>" in route:
             ids["alert_id"] = str(tenant_objects.open_alert(tenant).id)
+        if "<uuid:receipt_id>" in route:
+            ids["receipt_id"] = str(tenant_objects.receipt(tenant, spend).id)  # fresh: a DELETE consumes it
         if "<uuid:endpoint_id>" in route or "<uuid:delivery_id>" in route:
             delivery = tenant_objects.webhook_delivery(tenant)
             ids["endpoint_id"] = str(delivery.endpoint_id)
@@ -90,6 +92,8 @@ class Row:
     # Roles the view lets through although a business rule then refuses them (403 on their own
     # tenant's ids, 404 on another's, which does not exist for them). Defaults to `allowed`.
     gate: frozenset | None = None
+    # The body is multipart/form-data (a file upload), not JSON.
+    multipart: bool = False
 
 
 MATRIX: dict[tuple[str, str], Row] = {
@@ -144,6 +148,19 @@ MATRIX: dict[tuple[str, str], Row] = {
         names_tenant_objects=True,
     ),
     ("GET", "transactions/<uuid:transaction_id>"): Row(TENANT),
+    ("GET", "transactions/<uuid:transaction_id>/receipts"): Row(TENANT),
+    # Only the spender (the matrix's employee) attaches; finance and admins read it and are refused by the service.
+    ("POST", "transactions/<uuid:transaction_id>/receipts"): Row(
+        frozenset({Role.EMPLOYEE}),
+        body=lambda w, t: {"file": tenant_objects.receipt_upload_file()},
+        multipart=True,
+        gate=TENANT,
+    ),
+    ("GET", "receipts/missing"): Row(FINANCE),
+    ("GET", "receipts/<uuid:receipt_id>"): Row(TENANT),
+    ("DELETE", "receipts/<uuid:receipt_id>"): Row(frozenset({Role.EMPLOYEE}), gate=TENANT),
+    ("GET", "receipts/<uuid:receipt_id>/file"): Row(TENANT),
+    ("GET", "receipts/<uuid:receipt_id>/thumbnail"): Row(TENANT),
     ("POST", "transactions/<uuid:transaction_id>/reverse"): Row(
         FINANCE, body=lambda w, t: {"reason": "Matrix"}, idempotent=True
     ),
@@ -206,7 +223,7 @@ def _call(world: World, method: str, route: str, row: Row, role: str, tenant: Te
     if method == "GET":
         return client.get(path, row.query(world, tenant) if row.query else None, **headers)
     body = row.body(world, tenant) if row.body else None
-    return getattr(client, method.lower())(path, body, format="json", **headers)
+    return getattr(client, method.lower())(path, body, format="multipart" if row.multipart else "json", **headers)
 
 
 @pytest.mark.django_db(transaction=True)

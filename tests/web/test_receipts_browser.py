@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
-from tests.receipts.conftest import photo_jpeg, receipts_storage  # noqa: F401 - the test's own storage
+from tests.receipts.conftest import photo_jpeg
 from tests.spends import spend_submit
 from tests.web.test_browser import (  # noqa: F401 - fixtures and markers shared with the other browser tests
     PHONE,
@@ -26,7 +26,6 @@ def test_an_employee_attaches_a_receipt_from_a_phone_and_sees_its_thumbnail(
     live_server,
     settlement_worker,
     tenant,
-    receipts_storage,  # noqa: F811
     tmp_path,
 ):
     spend_submit(tenant.employee, "84.50", merchant="Hilton", category="travel")

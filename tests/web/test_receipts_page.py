@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apps.receipts import services
 from apps.receipts.models import Receipt
 from tests.controls.conftest import rule
-from tests.receipts.conftest import photo_jpeg, png, receipts_storage, stored_files, upload  # noqa: F401
+from tests.receipts.conftest import photo_jpeg, png, stored_files, upload
 from tests.spends import spend_settled, spend_submit
 from tests.web.test_pages import logged_in, text_of
 
@@ -53,7 +53,7 @@ def test_the_spender_attaches_a_photo_and_sees_it_processing_then_its_thumbnail(
         (b"", "empty.jpg", "The file is empty."),
     ],
 )
-def test_a_bad_file_is_refused_on_the_page_and_nothing_is_stored(tenant, spend, receipts_storage, data, name, says):  # noqa: F811
+def test_a_bad_file_is_refused_on_the_page_and_nothing_is_stored(tenant, spend, receipts_storage, data, name, says):
     response = logged_in(tenant.employee).post(page_url(spend), {"file": SimpleUploadedFile(name, data, "image/jpeg")})
     assert response.status_code == 400
     assert says in text_of(response.content.decode())
