@@ -12,6 +12,7 @@ from apps.approvals import services as approval_services
 from apps.approvals.models import ApprovalPolicy
 from apps.controls import services as control_services
 from apps.fraud.models import FraudAlert
+from apps.ledger.models import Transaction
 from apps.receipts import services as receipt_services
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
@@ -87,6 +88,7 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "alert_id": str(open_alert(tenant).id),
         "endpoint_id": str(delivery.endpoint_id),
         "delivery_id": str(delivery.id),
+        "receipt_id": str(receipt(tenant, Transaction.objects.get(id=transaction_id)).id),
     }
 
 
