@@ -116,6 +116,13 @@ def test_a_bad_file_is_refused_by_its_content_and_nothing_is_stored(
 
 
 @pytest.mark.django_db
+def test_the_uploaded_name_is_kept_for_people_only(api, tenant, spend, receipts_storage):
+    created = post_file(api(tenant.employee), spend, png(), name="../../etc/hotel\x07.png").json()
+    assert created["original_name"] == "hotel.png"
+    assert stored_files(receipts_storage) == [f"{tenant.organization.id}/{created['id']}/receipt.png"]
+
+
+@pytest.mark.django_db
 def test_no_file_an_unknown_field_or_json_is_refused(api, tenant, spend):
     client = api(tenant.employee)
     assert "file" in assert_error(client.post(receipts_url(spend), {}, format="multipart"), 400, "invalid")["fields"]
