@@ -38,7 +38,7 @@ def test_an_employee_attaches_a_receipt_from_a_phone_and_sees_its_thumbnail(
     page.get_by_label("Email").fill(tenant.employee.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Receipts of Hilton $84.50").click()
+    page.get_by_role("link", name="Add a receipt to Hilton $84.50").click()
 
     expect(page.get_by_role("heading", name="Receipts", exact=True)).to_be_visible()
     page.get_by_label("Photo or PDF of the receipt").set_input_files(str(photo))
