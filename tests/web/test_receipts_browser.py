@@ -4,9 +4,10 @@ sees its thumbnail, made by a real Celery worker behind a live server."""
 import pytest
 from playwright.sync_api import expect
 
+from tests.controls.conftest import rule
 from tests.factories import PASSWORD
 from tests.receipts.conftest import photo_jpeg
-from tests.spends import spend_submit
+from tests.spends import settle_all, spend_submit
 from tests.web.test_browser import (  # noqa: F401 - fixtures and markers shared with the other browser tests
     PHONE,
     _orm_beside_playwright,
@@ -28,7 +29,9 @@ def test_an_employee_attaches_a_receipt_from_a_phone_and_sees_its_thumbnail(
     tenant,
     tmp_path,
 ):
+    rule(tenant, "receipt_required_above", amount_minor=5_000)
     spend_submit(tenant.employee, "84.50", merchant="Hilton", category="travel")
+    settle_all(tenant.organization)
     photo = tmp_path / "IMG_0042.jpg"
     photo.write_bytes(photo_jpeg(size=(1200, 900), orientation=6))  # stored sideways, as phones do
 
@@ -38,7 +41,12 @@ def test_an_employee_attaches_a_receipt_from_a_phone_and_sees_its_thumbnail(
     page.get_by_label("Email").fill(tenant.employee.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("link", name="Add a receipt to Hilton $84.50").click()
+    banner = page.locator("#missing-receipts")
+    expect(banner).to_contain_text("Receipts missing (1)")
+    check_accessible(page)
+    check_fits_the_screen(page)
+    screenshot(page, "receipt-missing-phone")
+    banner.get_by_role("link", name="$84.50 at Hilton").click()
 
     expect(page.get_by_role("heading", name="Receipts", exact=True)).to_be_visible()
     page.get_by_label("Photo or PDF of the receipt").set_input_files(str(photo))
@@ -55,4 +63,8 @@ def test_an_employee_attaches_a_receipt_from_a_phone_and_sees_its_thumbnail(
     check_fits_the_screen(page)
     check_accessible(page)
     screenshot(page, "receipt-phone")
+
+    page.get_by_role("link", name="Back to my spend").click()
+    expect(page.get_by_role("link", name="1 attached: receipts of Hilton $84.50")).to_be_visible()
+    expect(banner).to_be_hidden()
     context.close()
