@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("apps.approvals.urls")),
     path("", include("apps.controls.urls")),
     path("", include("apps.fx.urls")),
+    path("", include("apps.receipts.urls")),
     path("webhooks/", include("apps.webhooks.urls")),
     path("", include("apps.system.urls")),
     path("", include("apps.nlq.urls")),

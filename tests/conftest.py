@@ -24,6 +24,19 @@ def _clean_redis():
     yield
 
 
+@pytest.fixture(autouse=True)
+def receipts_storage(settings, tmp_path):
+    """Receipts go to a folder of the test's own (a FileSystemStorage), never the checkout's var/."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "receipts": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "receipts"), "base_url": None},
+        },
+    }
+    return tmp_path / "receipts"
+
+
 class Tenant:
     """One organization with a department and a user of every role."""
 

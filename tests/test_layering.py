@@ -18,7 +18,7 @@ LAYERS = [
     {"audit"},
     {"ledger", "budgets", "webhooks", "fx"},
     {"approvals", "controls", "fraud"},
-    {"spending"},
+    {"spending", "receipts"},
     {"nlq", "system", "reports", "reimbursements"},
     {"web"},
 ]

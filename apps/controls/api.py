@@ -56,7 +56,7 @@ class RuleInput(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
-        help_text="employee_limit, category_limit (a month), description_required_above.",
+        help_text="employee_limit, category_limit (a month), description_required_above, receipt_required_above.",
     )
     period = serializers.ChoiceField(
         choices=LimitPeriod.choices, required=False, default="", help_text="employee_limit."

@@ -22,6 +22,7 @@ class RuleKind(models.TextChoices):
     CATEGORY_LIMIT = "category_limit", "Department category limit"
     ALLOWED_HOURS = "allowed_hours", "Allowed hours"
     DESCRIPTION_REQUIRED_ABOVE = "description_required_above", "Description required"
+    RECEIPT_REQUIRED_ABOVE = "receipt_required_above", "Receipt required"
 
 
 class LimitPeriod(models.TextChoices):
@@ -44,8 +45,8 @@ KIND_FIELDS = {
     RuleKind.EMPLOYEE_LIMIT: KindFields(frozenset({"amount", "period"}), frozenset({"role", "employee"})),
     RuleKind.CATEGORY_LIMIT: KindFields(frozenset({"category", "department", "amount"})),
     RuleKind.ALLOWED_HOURS: KindFields(frozenset({"start", "end", "weekdays"})),
-    # A receipt requirement, once spends carry receipts, would be a kind of its own with the same field.
     RuleKind.DESCRIPTION_REQUIRED_ABOVE: KindFields(frozenset({"amount"})),
+    RuleKind.RECEIPT_REQUIRED_ABOVE: KindFields(frozenset({"amount"})),
 }
 
 # Monday first, as datetime.weekday() counts.

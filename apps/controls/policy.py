@@ -175,6 +175,8 @@ class PolicyRule:
                 f"Spending is allowed {weekdays_text(self.weekdays)}, {minute_text(self.from_minute)}-"
                 f"{minute_text(self.until_minute)} ({timezone_name})."
             )
+        if self.kind == RuleKind.RECEIPT_REQUIRED_ABOVE:
+            return f"A receipt is required above {money}."
         return f"A description is required above {money}."
 
 
@@ -241,7 +243,12 @@ def _description_required_above(rule, policy, spend, local, totals):
     )
 
 
-# A receipt requirement would be one more kind here, enforced at settlement once spends carry receipts.
+def _receipt_required_above(rule, policy, spend, local, totals):
+    """Never refuses: a receipt comes after the spend. apps/receipts lists the posted spends above the
+    amount that still have none, and reminds their spenders."""
+    return None
+
+
 CHECKS: dict[str, Check] = {
     RuleKind.BLOCKED_CATEGORY: _blocked_category,
     RuleKind.BLOCKED_MERCHANT: _blocked_merchant,
@@ -249,6 +256,7 @@ CHECKS: dict[str, Check] = {
     RuleKind.CATEGORY_LIMIT: _category_limit,
     RuleKind.ALLOWED_HOURS: _allowed_hours,
     RuleKind.DESCRIPTION_REQUIRED_ABOVE: _description_required_above,
+    RuleKind.RECEIPT_REQUIRED_ABOVE: _receipt_required_above,
 }
 # The order rules are asked in, so a spend that breaks two always hears of the same one: what it
 # breaks by itself first, then the limits, the widest last.
@@ -257,6 +265,7 @@ KIND_ORDER = (
     RuleKind.BLOCKED_MERCHANT,
     RuleKind.ALLOWED_HOURS,
     RuleKind.DESCRIPTION_REQUIRED_ABOVE,
+    RuleKind.RECEIPT_REQUIRED_ABOVE,
     RuleKind.EMPLOYEE_LIMIT,
     RuleKind.CATEGORY_LIMIT,
 )

@@ -37,6 +37,29 @@ def policy_version_current(*, organization_id: uuid.UUID) -> SpendPolicyVersion 
     )
 
 
+def receipt_thresholds(*, organization_id: uuid.UUID) -> dict[int, int]:
+    """Per policy version that held a receipt rule, the amount above which its spends need a receipt
+    (the lowest, when it held several). A spend is held to the version it was settled on."""
+    thresholds: dict[int, int] = {}
+    versions = SpendPolicyVersion.objects.filter(
+        organization_id=organization_id, rules__contains=[{"kind": RuleKind.RECEIPT_REQUIRED_ABOVE.value}]
+    ).values_list("number", "rules")
+    for number, rules in versions:
+        thresholds[number] = min(
+            rule["amount_minor"] for rule in rules if rule["kind"] == RuleKind.RECEIPT_REQUIRED_ABOVE
+        )
+    return thresholds
+
+
+def organizations_requiring_receipts() -> list[uuid.UUID]:
+    """The organizations whose policy holds, or once held, a receipt rule."""
+    return list(
+        SpendPolicyVersion.objects.filter(rules__contains=[{"kind": RuleKind.RECEIPT_REQUIRED_ABOVE.value}])
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+
+
 def policy_for(organization: Organization) -> SpendPolicy | None:
     """The policy in force: its latest version, read now (in the caller's transaction). None if the
     organization never had a rule."""

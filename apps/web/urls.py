@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import receipt_views, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -8,6 +8,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("panels/home", views.employee_panels, name="home-panels"),
     path("claims/", views.claim_submit, name="claim-submit"),
+    path("spends/<uuid:transaction_id>/receipts", receipt_views.spend_receipts, name="spend-receipts"),
+    path(
+        "spends/<uuid:transaction_id>/receipts/panel", receipt_views.spend_receipts_panel, name="spend-receipts-panel"
+    ),
     path("finance/", views.finance_dashboard, name="finance-dashboard"),
     path("finance/panels", views.finance_panels, name="finance-panels"),
     path("approvals/", views.approvals, name="approvals"),

@@ -15,6 +15,7 @@ from apps.budgets import selectors as budget_selectors
 from apps.budgets.services import month_start
 from apps.controls import selectors as control_selectors
 from apps.fx import selectors as fx_selectors
+from apps.receipts import selectors as receipt_selectors
 from apps.reimbursements import selectors as reimbursement_selectors
 from apps.reimbursements import services as reimbursement_services
 from apps.spending import selectors as spending_selectors
@@ -125,7 +126,14 @@ def _employee_context(user) -> dict:
         "department": department,
         "budget": budget,
         "spending_rules": control_selectors.spending_rules_for(user=user),
-        "transactions": spending_selectors.transaction_list(user=user, employee_id=user.id)[:OWN_TRANSACTIONS],
+        "transactions": receipt_selectors.with_receipt_counts(
+            spending_selectors.transaction_list(user=user, employee_id=user.id)
+        )[:OWN_TRANSACTIONS],
+        "missing_receipts": list(
+            receipt_selectors.spends_missing_receipts(organization_id=user.organization_id, employee_id=user.id)[
+                :OWN_TRANSACTIONS
+            ]
+        ),
         "claims": [
             (claim, status, reimbursement_selectors.ClaimStatus.LABELS[status])
             for claim in reimbursement_selectors.claim_list(user=user)[:OWN_CLAIMS]

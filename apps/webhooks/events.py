@@ -85,3 +85,23 @@ def budget_threshold_payload(
         },
         "occurred_at": occurred_at,
     }
+
+
+def receipt_missing_payload(
+    *,
+    transaction: dict,
+    required_above_minor: int,
+    currency: str,
+    reminder_number: int,
+    occurred_at: str,
+) -> dict:
+    """A posted spend above its policy's receipt amount still has no receipt; `transaction` is
+    transaction_payload()'s "transaction"."""
+    return {
+        "transaction": transaction,
+        "receipt": {
+            "required_above": to_decimal_string(required_above_minor, currency),
+            "reminder_number": reminder_number,
+        },
+        "occurred_at": occurred_at,
+    }

@@ -22,6 +22,7 @@ class EventType(models.TextChoices):
     REIMBURSEMENT_REJECTED = "reimbursement.rejected"
     REIMBURSEMENT_PAID = "reimbursement.paid"
     PAYOUT_BATCH_RELEASED = "payout_batch.released"
+    RECEIPT_MISSING = "receipt.missing"
 
 
 class WebhookEndpoint(models.Model):

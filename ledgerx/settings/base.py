@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "apps.approvals",
     "apps.controls",
     "apps.spending",
+    # After spending: its admin adds the receipts inline to spending's transaction admin.
+    "apps.receipts",
     "apps.fraud",
     "apps.system",
     "apps.webhooks",
@@ -61,6 +63,24 @@ MIDDLEWARE = [
 # The largest request body any route accepts (413 past it, before parsing): ledgerx/body_limit.py.
 REQUEST_BODY_MAX_BYTES = env.env_int("REQUEST_BODY_MAX_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
+# Receipts (apps/receipts): the largest file, and the routes whose POST may carry one (with room for
+# the multipart framing); every other route keeps REQUEST_BODY_MAX_BYTES.
+RECEIPT_MAX_BYTES = env.env_int("RECEIPT_MAX_BYTES", 10 * 1024 * 1024)
+UPLOAD_BODY_OVERHEAD_BYTES = 64 * 1024
+UPLOAD_PATHS = (
+    r"/api/v1/transactions/[0-9a-fA-F-]{36}/receipts",
+    r"/spends/[0-9a-fA-F-]{36}/receipts",
+)
+# An image larger than this many pixels is refused before it is decoded (a decompression bomb).
+RECEIPT_MAX_PIXELS = env.env_int("RECEIPT_MAX_PIXELS", 40_000_000)
+RECEIPTS_PER_SPEND_MAX = 10
+# A spend missing its receipt is reminded of at most once in this many hours.
+RECEIPT_REMINDER_EVERY_HOURS = env.env_int("RECEIPT_REMINDER_EVERY_HOURS", 24)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "receipts": env.receipts_storage(env.RECEIPTS_STORAGE),
+}
 
 ROOT_URLCONF = "ledgerx.urls"
 WSGI_APPLICATION = "ledgerx.wsgi.application"
@@ -224,6 +244,7 @@ CELERY_TASK_ROUTES = {
     # Webhook requests wait on other people's servers: they have a queue and worker of their own.
     "apps.webhooks.tasks.deliver": {"queue": "webhooks"},
     "apps.tenancy.tasks.*": {"queue": "default"},
+    "apps.receipts.tasks.*": {"queue": "default"},
 }
 # A message unacked this long is redelivered; settlement is idempotent, so that is safe.
 # A broker that cannot be reached fails a publish within seconds; the sweeps queue the work later.
@@ -260,6 +281,14 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-unscored-transactions": {
         "task": "apps.fraud.tasks.sweep_unscored_transactions",
         "schedule": 30.0,
+    },
+    "remind-missing-receipts": {
+        "task": "apps.receipts.tasks.remind_missing_receipts",
+        "schedule": 3600.0,
+    },
+    "sweep-receipts": {
+        "task": "apps.receipts.tasks.sweep_receipts",
+        "schedule": 300.0,
     },
     "prune-login-throttle": {
         "task": "apps.tenancy.tasks.prune_login_throttle",

@@ -62,6 +62,12 @@ SECRET_KEY = secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 GEMINI_API_KEY = env_str("GEMINI_API_KEY", "")
+# Where receipts are kept: "filesystem" (RECEIPTS_DIR) or "s3" (an S3-compatible bucket, django-storages).
+RECEIPTS_STORAGE = env_str("RECEIPTS_STORAGE", "filesystem")
+RECEIPTS_DIR = Path(os.environ.get("RECEIPTS_DIR") or VAR_DIR / "receipts")
+RECEIPTS_S3_BUCKET = env_str("RECEIPTS_S3_BUCKET", "")
+RECEIPTS_S3_ENDPOINT_URL = env_str("RECEIPTS_S3_ENDPOINT_URL", "")
+RECEIPTS_S3_REGION = env_str("RECEIPTS_S3_REGION", "")
 
 
 def celery_broker_url(redis_url: str) -> str:
@@ -75,3 +81,28 @@ def celery_broker_url(redis_url: str) -> str:
         if key == "db" and value:
             db = value
     return f"redis+socket://{path}?virtual_host={db}"
+
+
+def receipts_storage(kind: str) -> dict:
+    """The STORAGES entry of the receipts. Never a public URL: files are served by an authorised view,
+    and the S3 backend signs no URL for anyone (querystring_auth is off; nothing links to the bucket)."""
+    if kind == "filesystem":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(RECEIPTS_DIR), "base_url": None, "file_permissions_mode": 0o640},
+        }
+    if kind == "s3":
+        # Credentials come from the environment as boto3 reads them (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+        # or the instance's role); this module never holds them.
+        return {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": RECEIPTS_S3_BUCKET,
+                "endpoint_url": RECEIPTS_S3_ENDPOINT_URL or None,
+                "region_name": RECEIPTS_S3_REGION or None,
+                "default_acl": "private",
+                "querystring_auth": False,
+                "file_overwrite": False,
+            },
+        }
+    raise ValueError(f"RECEIPTS_STORAGE is filesystem or s3, not {kind!r}")

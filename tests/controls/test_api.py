@@ -18,6 +18,7 @@ VALID = {
     "category_limit": {"category": "travel", "amount": "10000.00"},  # plus the department, below
     "allowed_hours": {"start": "08:00", "end": "24:00", "weekdays": ["fri", "mon"]},
     "description_required_above": {"amount": "250.00"},
+    "receipt_required_above": {"amount": "75.00"},
 }
 
 

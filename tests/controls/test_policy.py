@@ -201,6 +201,13 @@ def test_a_description_is_required_only_above_the_amount():
     )
 
 
+def test_a_receipt_rule_never_refuses_a_spend_and_reads_as_a_requirement():
+    rules = policy(snapshot("receipt_required_above", "Receipts", amount_minor=7_500))
+    assert reason(rules, spend(1_000_000)) is None
+    assert rules.refusal(spend(1_000_000), PolicyTotals(parents=PARENTS)) is None
+    assert rules.rules[0].text(currency="USD", timezone_name="UTC") == "A receipt is required above $75."
+
+
 def test_a_spend_that_breaks_two_rules_always_hears_of_the_same_one_first():
     rules = policy(
         snapshot("employee_limit", "A per spend", amount_minor=100, period="spend"),

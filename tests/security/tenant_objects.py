@@ -2,12 +2,15 @@
 each call (a request may consume what it names). The caller's test must commit (transaction=True)."""
 
 import datetime
+import io
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
 from apps.approvals import services as approval_services
 from apps.approvals.models import ApprovalPolicy
@@ -18,6 +21,8 @@ from apps.reimbursements import services as reimbursement_services
 from apps.reports import selectors as report_selectors
 from apps.reports import services as report_services
 from apps.reports.periods import period_parse
+from apps.ledger.models import Transaction
+from apps.receipts import services as receipt_services
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
 from apps.webhooks import services as webhook_services
@@ -130,6 +135,7 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "rate_id": str(fx_rate(tenant).id),
         "claim_id": str(approved_claim(tenant).id),
         "batch_id": str(released_batch(tenant).id),
+        "receipt_id": str(receipt(tenant, Transaction.objects.get(id=transaction_id)).id),
     }
 
 
@@ -147,3 +153,22 @@ def draft_batch(tenant: Tenant):
 
 def released_batch(tenant: Tenant):
     return reimbursement_services.batch_release(actor=tenant.finance, batch_id=draft_batch(tenant).id)
+
+
+def receipt_upload_file() -> SimpleUploadedFile:
+    """A PNG unlike any other: a spend takes each file once."""
+    return SimpleUploadedFile("receipt.png", png_unique(), "image/png")
+
+
+def png_unique() -> bytes:
+    output = io.BytesIO()
+    Image.new("RGB", (8, 8), tuple(uuid.uuid4().bytes[:3])).save(output, "PNG")
+    return output.getvalue()
+
+
+def receipt(tenant: Tenant, spend):
+    """A receipt of the tenant's spend, attached by its spender, with its thumbnail made."""
+    attached = receipt_services.receipt_upload(
+        actor=spend.employee, transaction_id=spend.id, data=png_unique(), original_name="receipt.png"
+    )
+    return receipt_services.receipt_process(receipt_id=attached.id)

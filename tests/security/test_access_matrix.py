@@ -81,6 +81,8 @@ class World:
             # The export needs a released batch; a release or a discard consumes a draft.
             make = tenant_objects.released_batch if route.endswith("export.csv") else tenant_objects.draft_batch
             ids["batch_id"] = str(make(tenant).id)
+        if "<uuid:receipt_id>" in route:
+            ids["receipt_id"] = str(tenant_objects.receipt(tenant, spend).id)  # fresh: a DELETE consumes it
         if "<uuid:endpoint_id>" in route or "<uuid:delivery_id>" in route:
             delivery = tenant_objects.webhook_delivery(tenant)
             ids["endpoint_id"] = str(delivery.endpoint_id)
@@ -160,6 +162,19 @@ MATRIX: dict[tuple[str, str], Row] = {
         names_tenant_objects=True,
     ),
     ("GET", "transactions/<uuid:transaction_id>"): Row(TENANT),
+    ("GET", "transactions/<uuid:transaction_id>/receipts"): Row(TENANT),
+    # Only the spender (the matrix's employee) attaches; finance and admins read it and are refused by the service.
+    ("POST", "transactions/<uuid:transaction_id>/receipts"): Row(
+        frozenset({Role.EMPLOYEE}),
+        body=lambda w, t: {"file": tenant_objects.receipt_upload_file()},
+        multipart=True,
+        gate=TENANT,
+    ),
+    ("GET", "receipts/missing"): Row(FINANCE),
+    ("GET", "receipts/<uuid:receipt_id>"): Row(TENANT),
+    ("DELETE", "receipts/<uuid:receipt_id>"): Row(frozenset({Role.EMPLOYEE}), gate=TENANT),
+    ("GET", "receipts/<uuid:receipt_id>/file"): Row(TENANT),
+    ("GET", "receipts/<uuid:receipt_id>/thumbnail"): Row(TENANT),
     ("POST", "transactions/<uuid:transaction_id>/reverse"): Row(
         FINANCE, body=lambda w, t: {"reason": "Matrix"}, idempotent=True
     ),

@@ -1,0 +1,70 @@
+"""In Debian's Chromium at a phone's width: an employee attaches a photo of a receipt to a spend and
+sees its thumbnail, made by a real Celery worker behind a live server."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.controls.conftest import rule
+from tests.factories import PASSWORD
+from tests.receipts.conftest import photo_jpeg
+from tests.spends import settle_all, spend_submit
+from tests.web.test_browser import (  # noqa: F401 - fixtures and markers shared with the other browser tests
+    PHONE,
+    _orm_beside_playwright,
+    browser,
+    check_accessible,
+    check_fits_the_screen,
+    pytestmark,
+    screenshot,
+)
+
+THUMBNAIL_WITHIN_MS = 30_000
+
+
+@pytest.mark.django_db(transaction=True)  # the live server and the worker see only committed rows
+def test_an_employee_attaches_a_receipt_from_a_phone_and_sees_its_thumbnail(
+    browser,  # noqa: F811
+    live_server,
+    settlement_worker,
+    tenant,
+    tmp_path,
+):
+    rule(tenant, "receipt_required_above", amount_minor=5_000)
+    spend_submit(tenant.employee, "84.50", merchant="Hilton", category="travel")
+    settle_all(tenant.organization)
+    photo = tmp_path / "IMG_0042.jpg"
+    photo.write_bytes(photo_jpeg(size=(1200, 900), orientation=6))  # stored sideways, as phones do
+
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Email").fill(tenant.employee.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    banner = page.locator("#missing-receipts")
+    expect(banner).to_contain_text("Receipts missing (1)")
+    check_accessible(page)
+    check_fits_the_screen(page)
+    screenshot(page, "receipt-missing-phone")
+    banner.get_by_role("link", name="$84.50 at Hilton").click()
+
+    expect(page.get_by_role("heading", name="Receipts", exact=True)).to_be_visible()
+    page.get_by_label("Photo or PDF of the receipt").set_input_files(str(photo))
+    page.get_by_role("button", name="Attach receipt").click()
+
+    thumbnail = page.get_by_role("img", name="Receipt IMG_0042.jpg")
+    expect(thumbnail).to_be_visible(timeout=THUMBNAIL_WITHIN_MS)
+    # Drawn, not a broken image: the authorised view served a JPEG the browser decoded, upright.
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0 && img.naturalHeight > img.naturalWidth",
+        arg=thumbnail.element_handle(),
+    )
+    expect(page.locator("#receipt-list")).to_contain_text("Attached (1)")
+    check_fits_the_screen(page)
+    check_accessible(page)
+    screenshot(page, "receipt-phone")
+
+    page.get_by_role("link", name="Back to my spend").click()
+    expect(page.get_by_role("link", name="1 attached: receipts of Hilton $84.50")).to_be_visible()
+    expect(banner).to_be_hidden()
+    context.close()
