@@ -17,12 +17,12 @@ from apps.approvals.models import ApprovalPolicy
 from apps.controls import services as control_services
 from apps.fraud.models import FraudAlert
 from apps.fx import services as fx_services
+from apps.ledger.models import Transaction
+from apps.receipts import services as receipt_services
 from apps.reimbursements import services as reimbursement_services
 from apps.reports import selectors as report_selectors
 from apps.reports import services as report_services
 from apps.reports.periods import period_parse
-from apps.ledger.models import Transaction
-from apps.receipts import services as receipt_services
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
 from apps.webhooks import services as webhook_services
