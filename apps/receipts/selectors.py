@@ -39,10 +39,11 @@ def _spends_whose_receipts_show(user: User, prefix: str = "") -> Q:
 
 
 def spends_with_visible_receipts(*, user: User) -> QuerySet[Transaction]:
-    """The spends of the user's organization whose receipts the user may see (and so the spends themselves)."""
+    """The spends and reimbursement claims of the user's organization whose receipts the user may see (and so
+    the spends themselves)."""
     return (
         Transaction.objects.of(user.organization)
-        .filter(_spends_whose_receipts_show(user), kind=Transaction.Kind.SPEND)
+        .filter(_spends_whose_receipts_show(user), kind__in=(Transaction.Kind.SPEND, Transaction.Kind.REIMBURSEMENT))
         .distinct()
         .select_related("employee", "department")
     )

@@ -21,7 +21,7 @@ class ClaimSubmitInput(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text="Your own unless given; employees claim from theirs."
     )
     receipt = serializers.FileField(
-        required=False, allow_empty_file=False, help_text="A photo (JPEG, PNG, HEIC, WebP) or PDF of the receipt."
+        required=False, allow_empty_file=False, help_text="A photo (JPEG, PNG, HEIC) or PDF of the receipt; every claim needs one."
     )
 
 

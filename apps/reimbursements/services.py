@@ -28,7 +28,7 @@ from ledgerx.errors import Conflict, InvalidInput, NotFound
 from . import events
 from .export import batch_export_sha256
 from .models import PayoutBatch, PayoutLine
-from .receipts import RECEIPTS, ReceiptPort, receipt_digest
+from .receipts import claim_receipt_attach, receipt_digest
 from .selectors import local_today
 
 # How old a purchase may be when it is claimed.
@@ -47,13 +47,12 @@ def claim_submit(
     description: str,
     department_id: uuid.UUID | None,
     receipt: UploadedFile | None,
-    receipts: ReceiptPort = RECEIPTS,
 ) -> tuple[Transaction, bool]:
     """Accept an out-of-pocket expense claim as a pending `reimbursement` through the spend intake.
 
     Same Idempotency-Key rules, admission (frozen spender, rate limit, spend policy) and settlement as a
     spend, from the same department (the claimant's own unless named; employees only their own). The
-    receipt is attached by `receipts` in the transaction of the claim's INSERT, and
+    receipt is kept by the receipts app (every claim needs one) in the transaction of the claim's INSERT, and
     `reimbursement.submitted` is emitted there too. Returns the claim and whether this was a replay.
     """
     today = local_today(user.organization)
@@ -66,12 +65,13 @@ def claim_submit(
         )
 
     def on_accept(claim: Transaction) -> None:
-        receipts.attach(actor=user, claim=claim, upload=receipt)
         outbox_emit(
             organization_id=claim.organization_id,
             event_type=EventType.REIMBURSEMENT_SUBMITTED,
             payload=events.claim_payload(claim, status=Transaction.Status.PENDING, occurred_at=claim.created_at),
         )
+        # Last: its file is stored before its row, and only a failed commit after this would leave it orphaned.
+        claim_receipt_attach(actor=user, claim=claim, upload=receipt)
 
     return transaction_submit(
         user=user,

@@ -70,6 +70,8 @@ UPLOAD_BODY_OVERHEAD_BYTES = 64 * 1024
 UPLOAD_PATHS = (
     r"/api/v1/transactions/[0-9a-fA-F-]{36}/receipts",
     r"/spends/[0-9a-fA-F-]{36}/receipts",
+    r"/api/v1/reimbursements",
+    r"/claims/",
 )
 # An image larger than this many pixels is refused before it is decoded (a decompression bomb).
 RECEIPT_MAX_PIXELS = env.env_int("RECEIPT_MAX_PIXELS", 40_000_000)

@@ -1,20 +1,26 @@
 """Reimbursement claims made through the real services, and the receipts they carry."""
 
+import io
 import uuid
 from datetime import date
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from apps.ledger.models import Transaction
 from apps.reimbursements import selectors, services
 from apps.reimbursements.models import PayoutBatch
 
-# The smallest JPEG header: enough for a file of type image/jpeg.
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+
+def photo_jpeg() -> bytes:
+    """A small real photo, of a colour of its own."""
+    output = io.BytesIO()
+    Image.new("RGB", (40, 60), tuple(uuid.uuid4().bytes[:3])).save(output, "JPEG")
+    return output.getvalue()
 
 
-def receipt_file(name: str = "receipt.jpg", content: bytes = JPEG_BYTES, content_type: str = "image/jpeg"):
-    return SimpleUploadedFile(name, content, content_type=content_type)
+def receipt_file(name: str = "receipt.jpg", content: bytes | None = None, content_type: str = "image/jpeg"):
+    return SimpleUploadedFile(name, photo_jpeg() if content is None else content, content_type=content_type)
 
 
 def claim_submit(user, amount: str, *, merchant: str = "Taxi Co", category: str = "travel", key=None) -> Transaction:

@@ -16,13 +16,17 @@ from apps.reimbursements.models import PayoutBatch
 from apps.reimbursements.selectors import local_today
 from apps.tenancy.models import Role
 from tests.factories import DepartmentFactory
-from tests.reimbursements.claims import batch_of, claim_submit, receipt_file
+from tests.reimbursements.claims import batch_of, claim_submit, photo_jpeg, receipt_file
 from tests.spends import settle_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CLAIMS = "/api/v1/reimbursements"
 BATCHES = "/api/v1/payout-batches"
+
+
+# The same photo in every body, so that a replay of a claim is the same request.
+PHOTO = photo_jpeg()
 
 
 def claim_body(tenant, **changes) -> dict:
@@ -33,7 +37,7 @@ def claim_body(tenant, **changes) -> dict:
         "category": "Travel",
         "incurred_on": str(local_today(tenant.organization)),
         "description": "Airport to office",
-        "receipt": receipt_file(),
+        "receipt": receipt_file(content=PHOTO),
     }
     body.update(changes)
     return {key: value for key, value in body.items() if value is not None}

@@ -10,12 +10,15 @@ from apps.approvals.models import ApprovalRequest
 from apps.budgets.services import budget_period_set_limit
 from apps.ledger.models import Account, Entry, Transaction
 from apps.ledger.selectors import ledger_verify
+from apps.receipts import selectors as receipt_selectors
+from apps.receipts.models import Receipt
 from apps.reimbursements import selectors, services
 from apps.reimbursements.models import PayoutBatch
 from apps.spending import services as spending_services
 from apps.webhooks.models import OutboxEvent
 from ledgerx.errors import Conflict, IdempotencyKeyReused, InvalidInput
 from tests.factories import DepartmentFactory, UserFactory
+from tests.receipts.conftest import stored_files
 from tests.reimbursements.claims import batch_of, batch_of_all, claim_submit, receipt_file, status_of
 from tests.spends import period_now, refreshed, settle_all, spend_reverse
 
@@ -163,10 +166,10 @@ def test_a_claim_is_in_one_batch_at_most(tenant):
         batch_of_all(tenant.finance)
 
 
-def test_a_claim_needs_a_receipt_of_a_known_type_and_nothing_is_written_without_one(tenant):
+def test_a_claim_needs_a_receipt_of_a_known_type_and_nothing_is_written_without_one(tenant, receipts_storage):
     for receipt, message in (
         (None, "needs its receipt"),
-        (receipt_file("r.txt", b"hi", "text/plain"), "photo or a PDF"),
+        (receipt_file("r.jpg", b"taxi to the airport", "image/jpeg"), "is not a"),
     ):
         with pytest.raises(InvalidInput, match=message):
             services.claim_submit(
@@ -183,6 +186,18 @@ def test_a_claim_needs_a_receipt_of_a_known_type_and_nothing_is_written_without_
             )
     assert not Transaction.objects.exists()
     assert not OutboxEvent.objects.exists()
+    assert not Receipt.objects.exists()
+    assert not stored_files(receipts_storage)
+
+
+def test_a_claims_receipt_is_kept_as_a_receipt_of_its_transaction_that_finance_sees(tenant, receipts_storage):
+    claim = claim_submit(tenant.employee, "10.00")
+    [receipt] = Receipt.objects.filter(transaction=claim)
+    assert receipt.uploaded_by == tenant.employee
+    assert receipt.content_type == "image/jpeg"
+    assert stored_files(receipts_storage) == [receipt.file_name]
+    assert receipt_selectors.receipt_visible_to(user=tenant.finance, receipt=receipt)
+    assert not receipt_selectors.receipt_visible_to(user=UserFactory(organization=tenant.organization), receipt=receipt)
 
 
 def test_a_replay_with_another_receipt_is_refused(tenant):

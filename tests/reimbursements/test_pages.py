@@ -10,7 +10,7 @@ from django.test import Client
 from apps.ledger.models import Transaction
 from apps.reimbursements.models import PayoutBatch
 from apps.reimbursements.selectors import local_today
-from tests.reimbursements.claims import batch_of, claim_submit, receipt_file
+from tests.reimbursements.claims import batch_of, claim_submit, photo_jpeg, receipt_file
 from tests.spends import settle_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,6 +22,10 @@ def logged_in(user) -> Client:
     return client
 
 
+# The same photo on every form, so that the same page sent twice is the same claim.
+PHOTO = photo_jpeg()
+
+
 def claim_form(tenant, **changes) -> dict:
     form = {
         "request_id": "6a1f7c3e-0d4b-4a8e-9c21-5f0e8b7d6c11",
@@ -30,7 +34,7 @@ def claim_form(tenant, **changes) -> dict:
         "category": "travel",
         "incurred_on": str(local_today(tenant.organization)),
         "description": "Client visit",
-        "receipt": receipt_file(),
+        "receipt": receipt_file(content=PHOTO),
     }
     form.update(changes)
     return {key: value for key, value in form.items() if value is not None}
