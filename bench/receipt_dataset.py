@@ -63,8 +63,8 @@ def installed_fonts() -> dict[str, list[tuple[Path, Path]]]:
     return found
 
 
-def generate(count: int, seed: int) -> Iterator[LabelledReceipt]:
-    """`count` receipts, the layouts in turn, everything else drawn from `seed`."""
+def generate(count: int, seed: int, variants: list[str] = VARIANTS) -> Iterator[LabelledReceipt]:
+    """`count` receipts, the layouts in turn, everything else drawn from `seed` (the variant from `variants`)."""
     fonts = installed_fonts()
     rng = random.Random(seed)
     layouts = list(LAYOUTS.items())
@@ -78,7 +78,7 @@ def generate(count: int, seed: int) -> Iterator[LabelledReceipt]:
         else:
             receipt = Receipt.random(rng, locale, kind, spent_on, tip=tip)
         sheet = draw(rng, receipt, Fonts(regular, bold, rng.choice([22, 24, 26, 28])))
-        variant = rng.choice(VARIANTS)
+        variant = rng.choice(variants)
         yield LabelledReceipt(
             image=sheet.finished(variant, rng),
             total_minor=receipt.total_minor,

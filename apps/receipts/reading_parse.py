@@ -65,7 +65,18 @@ def lines_of(text: str) -> list[TextLine]:
     return [TextLine(line.strip()) for line in text.splitlines() if line.strip()]
 
 
-# --- amounts ---------------------------------------------------------------------------------------
+# --- currencies and amounts ----------------------------------------------------------------------
+
+_PREFIXED_DOLLARS = {"US$": "USD", "CA$": "CAD", "C$": "CAD", "A$": "AUD", "AU$": "AUD", "NZ$": "NZD",
+                     "HK$": "HKD", "S$": "SGD", "R$": "BRL"}
+_SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY", "円": "JPY", "₹": "INR", "$": "USD"}
+_CODES = re.compile(r"(?<![A-Za-z])(" + "|".join(CURRENCY_EXPONENTS) + r")(?![A-Za-z])")
+_SYMBOL = re.compile(
+    "|".join(re.escape(symbol) for symbol in sorted([*_PREFIXED_DOLLARS, *_SYMBOLS], key=len, reverse=True))
+)
+_CODE_BEFORE_DIGIT = re.compile(r"(?<![A-Za-z])(" + "|".join(CURRENCY_EXPONENTS) + r")(?=\d)")
+_SWISS_FRANCS = re.compile(r"(?<![A-Za-z])(sfr|fr)\.\s*\d")
+
 
 # A number grouped in thousands (by , . ' or a space) with optional decimals, or a plain one.
 _NUMBER = re.compile(
@@ -84,13 +95,15 @@ def amounts_in(text: str, *, exponent: int | None = None) -> list[Amount]:
     the decimal point ("1.234,56", "1,234.56", "1 234,56", "1'234.50"). A space groups thousands only
     before a decimal comma, where the French write it; elsewhere "2 120.00" is a count and a price.
     """
-    text = _TIME.sub(" ", _remove_dates(text))
+    text = _CODE_BEFORE_DIGIT.sub(r"\1 ", _TIME.sub(" ", _remove_dates(text)))
     found = []
     for match in _NUMBER.finditer(text):
         number, group = match.group("number"), match.group("group")
-        if group in (" ", "\u00a0") and not re.search(r",\d{2}$", number):
-            number = number.rsplit(group, 1)[1]
         negative = text[: match.start()].rstrip(" $€£¥").endswith("-")
+        if group in (" ", "\u00a0") and not re.search(r",\d{2}$", number):
+            *counts, number = number.split(group)
+            found += [Amount(whole=count.lstrip("0") or "0", fraction="") for count in counts]
+            group = None
         found.append(_split(number, group, exponent, negative))
     return found
 
@@ -106,18 +119,6 @@ def _split(number: str, group: str | None, exponent: int | None, negative: bool)
         if not is_grouping:
             fraction, number = digits, number[: decimal_match.start()]
     return Amount(whole=re.sub(r"\D", "", number).lstrip("0") or "0", fraction=fraction, negative=negative)
-
-
-# --- currency --------------------------------------------------------------------------------------
-
-_PREFIXED_DOLLARS = {"US$": "USD", "CA$": "CAD", "C$": "CAD", "A$": "AUD", "AU$": "AUD", "NZ$": "NZD",
-                     "HK$": "HKD", "S$": "SGD", "R$": "BRL"}
-_SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY", "円": "JPY", "₹": "INR", "$": "USD"}
-_CODES = re.compile(r"(?<![A-Za-z])(" + "|".join(CURRENCY_EXPONENTS) + r")(?![A-Za-z])")
-_SYMBOL = re.compile(
-    "|".join(re.escape(symbol) for symbol in sorted([*_PREFIXED_DOLLARS, *_SYMBOLS], key=len, reverse=True))
-)
-_SWISS_FRANCS = re.compile(r"(?<![A-Za-z])(sfr|fr)\.\s*\d")
 
 
 def currencies_in(text: str) -> list[str]:
@@ -154,7 +155,7 @@ def find_currency(lines: list[TextLine], total_line: TextLine | None) -> Found |
 _TOTAL = r"t[o0]ta[l1i|]"
 # The lines that name what was paid in all, strongest first; "total" alone comes after these.
 _TOTAL_LABELS = [
-    (re.compile(rf"grand\s*{_TOTAL}|{_TOTAL}\s*(due|to\s*pay|paid|ttc|payable|amount|eur|usd|gbp|chf|jpy)"
+    (re.compile(rf"grand\s*{_TOTAL}|{_TOTAL}\s*(due|to\s*pay|paid|charged|ttc|payable|amount|eur|usd|gbp|chf|jpy)"
                 r"|amount\s*(due|paid|payable)|balance\s*due|gesamtbetrag|zu\s*zahlen|montant\s*(ttc|total|d[uû])"
                 r"|importe\s*total|totale|\bsumme\b|\bgesamt\b|net\s*[àa]\s*payer|[àa]\s*payer"), 3),
     (re.compile(rf"{_TOTAL}|\bamount\b|\bbetrag\b"), 2),
@@ -165,6 +166,7 @@ _NOT_TOTAL = re.compile(
     r"|mwst|\bust\b|\biva\b|\btip\b|gratuity|trinkgeld|pourboire|service\s*charge|\bitems?\b|\bqty\b|savings"
     r"|discount|rabatt|change|cash|tendered|r[uü]ckgeld|bar\b|payments?\b|deposit|points|before|rounding"
 )
+_TIP = re.compile(r"\btip\b|gratuity|trinkgeld|pourboire")
 # "Total incl. VAT" is the total, not the tax.
 _INCLUDED_TAX = re.compile(r"(incl\.?|inkl\.?|including|included|tax\s*incl\.?|ttc)\s*(\w+\.?)?", re.IGNORECASE)
 
@@ -178,11 +180,14 @@ def total_label_strength(text: str) -> int:
 
 
 def find_total(lines: list[TextLine], *, exponent: int | None = None) -> Found | None:
-    """The amount on the strongest total line (the lowest of equals: a tip is added below the first
-    total); a label whose amount is on the next line takes that line's. Without any label, the
-    largest amount with decimals in the bottom half, less surely."""
-    best: tuple[int, int, Found] | None = None
+    """The amount on the strongest total line, the lowest of equals; a total below a tip line wins
+    over those above it (they are before the tip). A label whose amount is on the next line takes
+    that line's. Without any label, the largest amount with decimals in the bottom half, less surely."""
+    candidates: list[tuple[int, int, Found]] = []
+    tip_index = -1
     for index, line in enumerate(lines):
+        if _TIP.search(line.text.lower()) and _payable(amounts_in(line.text, exponent=exponent)):
+            tip_index = index
         strength = total_label_strength(line.text)
         if not strength:
             continue
@@ -191,22 +196,22 @@ def find_total(lines: list[TextLine], *, exponent: int | None = None) -> Found |
         if not amounts and index + 1 < len(lines) and _is_bare_amount(lines[index + 1].text):
             amount_line = lines[index + 1]
             amounts = _payable(amounts_in(amount_line.text, exponent=exponent))
-        if amounts and (best is None or (strength, index) >= best[:2]):
-            certainty = 0.95 if strength == 3 else 0.85
-            best = (strength, index, Found(amounts[-1], certainty, amount_line))
-    if best:
-        return best[2]
+        if amounts:
+            candidates.append((strength, index, Found(amounts[-1], 0.95 if strength == 3 else 0.85, amount_line)))
+    after_tip = [candidate for candidate in candidates if candidate[1] > tip_index]
+    if after_tip or candidates:
+        return max(after_tip or candidates, key=lambda candidate: candidate[:2])[2]
     bottom = lines[len(lines) // 2 :]
-    candidates = [
+    fallback = [
         (amount, line)
         for line in bottom
         if not re.search(r"change|cash|tendered|r[uü]ckgeld", line.text.lower())
         for amount in _payable(amounts_in(line.text, exponent=exponent))
         if amount.fraction or exponent == 0
     ]
-    if not candidates:
+    if not fallback:
         return None
-    amount, line = max(candidates, key=lambda candidate: int(candidate[0].whole + candidate[0].fraction.ljust(3, "0")))
+    amount, line = max(fallback, key=lambda candidate: int(candidate[0].whole + candidate[0].fraction.ljust(3, "0")))
     return Found(amount, 0.4, line)
 
 
@@ -324,7 +329,7 @@ _NOT_MERCHANT = re.compile(
     r"|\b\d{4,5}\s+[A-Za-zÀ-ÿ]+|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|\b[A-Z]{2}\s+\d{5}\b",
     re.IGNORECASE,
 )
-_GREETING = re.compile(r"^\s*(welcome\s+to|willkommen\s+(bei|im)|bienvenue\s+(chez|à))\s+", re.IGNORECASE)
+_GREETING = re.compile(r"^\s*(welcome\s+to|willkommen\s+(bei|im)|bienvenue\s+(chez|à))\b\s*", re.IGNORECASE)
 # How many of the receipt's first lines may hold its name.
 _MERCHANT_LINES = 6
 
