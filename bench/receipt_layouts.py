@@ -83,8 +83,12 @@ class Sheet:
 
     def line(self, left: str = "", right: str = "", *, center: bool = False, bold: bool = False, scale: float = 1.0,
              at: float = 0.0) -> None:  # fmt: skip
-        """One line: `left` at the margin (or `at` of the width, or centred), `right` flush right."""
+        """One line: `left` at the margin (or `at` of the width, or centred), `right` flush right; a
+        line too long for the paper is set smaller, as a printer would."""
         font = self.font(bold, scale)
+        while scale > 0.5 and self.draw.textlength(f"{left}  {right}", font=font) > self.width - 2 * self.margin:
+            scale -= 0.05
+            font = self.font(bold, scale)
         if center:
             self.draw.text(((self.width - self.draw.textlength(left, font=font)) / 2, self.y), left, self.ink, font)
         elif left:
@@ -215,8 +219,8 @@ def invoice(rng: random.Random, receipt: Receipt, fonts: Fonts) -> Sheet:
     sheet.columns([(locale.subtotal_label, 0.55), (locale.money(net), 1.0)])
     sheet.columns([(locale.tax_label.format(rate=rate), 0.55), (locale.money(receipt.tax_minor), 1.0)])
     label = rng.choice(["Total", "Amount due", "Total due", "TOTAL", *locale.total_labels])
-    sheet.columns([(label, 0.55), (locale.money(total, symbol=rng.random() < 0.6, code=rng.random() < 0.4), 1.0)],
-                  bold=True)  # fmt: skip
+    by_code = rng.random() < 0.4
+    sheet.columns([(label, 0.55), (locale.money(total, symbol=not by_code, code=by_code), 1.0)], bold=True)
     sheet.gap()
     sheet.line(f"Payment within {rng.choice([14, 30])} days. IBAN GB29 NWBK 6016 1331 9268 19")
     return sheet

@@ -238,12 +238,12 @@ _MONTHS = {
     "nov": 11, "dec": 12, "déc": 12, "dez": 12,
 }  # fmt: skip
 _ISO = re.compile(r"(?<!\d)(20\d{2})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
-_NUMERIC = re.compile(r"(?<![\d.,])(\d{1,2})\s?([/.-])\s?(\d{1,2})\s?\2\s?(\d{4}|\d{2})(?![\d,]|\.\d)")
+_NUMERIC = re.compile(r"(?<![\d.,])(\d{1,2})\s?([/.-])\s?(\d{1,2})\s?\2\s?(20\d{2}|\d{2})(?![\d,]|\.\d)")
 _MONTH_WORD = r"([A-Za-zÀ-ÿ]{3,9})\.?"
 _DAY_MONTH_YEAR = re.compile(
-    rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\.?[\s-]*{_MONTH_WORD}[\s,-]*'?(\d{{4}}|\d{{2}})(?!\d)"
+    rf"(?<!\d)(\d{{1,2}})(?:st|nd|rd|th)?\.?[\s-]*{_MONTH_WORD}[\s,-]*'?(20\d{{2}}|\d{{2}})(?!\d)"
 )
-_MONTH_DAY_YEAR = re.compile(rf"{_MONTH_WORD}\s*(\d{{1,2}})(?:st|nd|rd|th)?,?\s*'?(\d{{4}})(?!\d)")
+_MONTH_DAY_YEAR = re.compile(rf"{_MONTH_WORD}\s*(\d{{1,2}})(?:st|nd|rd|th)?,?\s*'?(20\d{{2}})(?!\d)")
 # The date a receipt is dated by is labelled so; departure ends a hotel stay; a due or arrival date is another date.
 _DATE_LABEL = re.compile(r"\bdate\b|datum|dated|issued|fecha|\bdata\b|rechnungsdatum")
 _END_LABEL = re.compile(r"departure|check[\s-]*out|abreise|d[ée]part")
