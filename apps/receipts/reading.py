@@ -19,11 +19,16 @@ from ledgerx.money import MoneyError, currency_exponent, format_money, parse_amo
 # Tesseract reads best with capital letters 30-40 px tall; a phone photo or a scan at 150 dpi is
 # upscaled to about this width first (a till slip is narrow, so it gains most).
 TARGET_WIDTH_PX = 1600
-# psm 4: one column of text of varying sizes, which is what a receipt is; it keeps a label and its
-# amount on one line even when a gap separates them (psm 3 splits them into blocks). Threshold 2 is
-# Sauvola's, which binarizes each neighbourhood by its own light: a photo lit unevenly, which one
-# global (Otsu) threshold turns half black, is read (bench/receipt_reading.py measured both).
-TESSERACT_CONFIG = "--psm 4 -c thresholding_method=2"
+# Two readings, measured on the generated receipts (bench/receipt_reading.py). The body is read as
+# one uniform block (psm 6), which keeps each label with its amount however far apart; one column of
+# varying sizes (psm 4) cut lines short at the edge of a ruled line printed narrower than the text.
+# The header, where the merchant's name is printed large, is read with psm 4, which reads large
+# lines that psm 6 garbles. Threshold 2 is Sauvola's, which binarizes each neighbourhood by its own
+# light: a photo lit unevenly, which one global (Otsu) threshold turns half black, is read.
+BODY_CONFIG = "--psm 6 -c thresholding_method=2"
+HEADER_CONFIG = "--psm 4 -c thresholding_method=2"
+# The part of the receipt, from the top, read for the merchant's name.
+HEADER_SHARE = 0.4
 TESSERACT_TIMEOUT_SECONDS = 60
 
 
@@ -62,15 +67,16 @@ class ReadingMismatch:
 
 def read_receipt(image: Image.Image) -> ReceiptReading:
     """Tesseract's reading of a receipt image, parsed. Raises ReadingUnavailable without Tesseract."""
-    lines = ocr_lines(prepared(image))
-    return reading_of(lines)
+    image = prepared(image)
+    header = image.crop((0, 0, image.width, max(1, round(image.height * HEADER_SHARE))))
+    return reading_of(ocr_lines(image, BODY_CONFIG), header=ocr_lines(header, HEADER_CONFIG))
 
 
 def prepared(image: Image.Image) -> Image.Image:
     """Grey, upright as the camera meant, specks removed, small images upscaled, contrast stretched.
 
     The specks go before upscaling, while they are a pixel wide. Binarizing is left to Tesseract
-    (TESSERACT_CONFIG): a global threshold of our own read the generated set worse.
+    (BODY_CONFIG): a global threshold of our own read the generated set worse.
     """
     grey = ImageOps.exif_transpose(image).convert("L").filter(ImageFilter.MedianFilter(3))
     if grey.width < TARGET_WIDTH_PX:
@@ -79,13 +85,13 @@ def prepared(image: Image.Image) -> Image.Image:
     return ImageOps.autocontrast(grey, cutoff=1)
 
 
-def ocr_lines(image: Image.Image) -> list[parse.TextLine]:
+def ocr_lines(image: Image.Image, config: str) -> list[parse.TextLine]:
     """Tesseract's lines in reading order, each with its words' mean confidence and median height."""
     try:
         data = pytesseract.image_to_data(
             image,
             lang="eng",
-            config=TESSERACT_CONFIG,
+            config=config,
             output_type=pytesseract.Output.DICT,
             timeout=TESSERACT_TIMEOUT_SECONDS,
         )
@@ -113,8 +119,9 @@ def ocr_lines(image: Image.Image) -> list[parse.TextLine]:
     return lines
 
 
-def reading_of(lines: list[parse.TextLine]) -> ReceiptReading:
-    """The fields found in a receipt's lines (read from an image, or from text in tests)."""
+def reading_of(lines: list[parse.TextLine], *, header: list[parse.TextLine] | None = None) -> ReceiptReading:
+    """The fields found in a receipt's lines (read from an image, or from text in tests); the merchant
+    from the `header`'s lines when it names one, else from the receipt's."""
     total = parse.find_total(lines)
     currency = parse.find_currency(lines, total.line if total else None)
     exponent = _exponent(currency.value) if currency else None
@@ -132,7 +139,7 @@ def reading_of(lines: list[parse.TextLine]) -> ReceiptReading:
             total_minor = amount.minor(len(amount.fraction))
     month_first = currency is not None and currency.value == "USD"
     found_date = parse.find_date(lines, month_first=month_first)
-    merchant = parse.find_merchant(lines)
+    merchant = (parse.find_merchant(header) if header else None) or parse.find_merchant(lines)
     return ReceiptReading(
         total_minor=total_minor,
         total_decimal=total.value.decimal if total else None,

@@ -237,7 +237,7 @@ _MONTHS = {
     "mai": 5, "jun": 6, "jui": 6, "jul": 7, "aug": 8, "aoû": 8, "aou": 8, "sep": 9, "oct": 10, "okt": 10,
     "nov": 11, "dec": 12, "déc": 12, "dez": 12,
 }  # fmt: skip
-_ISO = re.compile(r"(?<!\d)(20\d{2})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+_ISO = re.compile(r"(?<!\d)(20\d{2})\s?([-/.])\s?(\d{1,2})\s?\2\s?(\d{1,2})(?!\d)")
 _NUMERIC = re.compile(r"(?<![\d.,])(\d{1,2})\s?([/.-])\s?(\d{1,2})\s?\2\s?(20\d{2}|\d{2})(?![\d,]|\.\d)")
 _MONTH_WORD = r"([A-Za-zÀ-ÿ]{3,9})\.?"
 _DAY_MONTH_YEAR = re.compile(
@@ -276,7 +276,7 @@ def _date_matches(text: str, month_first: bool) -> list[tuple[int, int, date]]:
             return
 
     for match in _ISO.finditer(text):
-        add(match.start(), match.end(), int(match[1]), int(match[2]), int(match[3]))
+        add(match.start(), match.end(), int(match[1]), int(match[3]), int(match[4]))
     for match in _NUMERIC.finditer(text):
         first, separator, second, year = int(match[1]), match[2], int(match[3]), int(match[4])
         day_first = separator == "." or first > 12 or (second <= 12 and not month_first)
@@ -325,7 +325,8 @@ _NOT_MERCHANT = re.compile(
     r"|\b(tel|phone|fax|telefon|t[ée]l)\b|\+\d|\(\d{3}\)|\d{3}[-. ]\d{3,4}[-. ]\d{3,4}"
     r"|www\.|https?:|\.(com|de|fr|co\.uk|ch|jp|it|net|org)\b|@"
     r"|\b(vat|tax\s*id|ust|siret|tva|abn|gst|reg|invoice|rechnung|facture|receipt|quittung|beleg|folio|table"
-    r"|tisch|server|cashier|kasse|order|check|guest|room|store\s*#|terminal|trans|page|copy|thank|danke|merci)\b"
+    r"|tisch|server|cashier|kasse|order|check|guest|room|store\s*#|terminal|trans|page|copy|thank|danke|merci"
+    r"|description|qty|quantity|unit\s*price)\b"
     r"|\b\d{4,5}\s+[A-Za-zÀ-ÿ]+|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b|\b[A-Z]{2}\s+\d{5}\b",
     re.IGNORECASE,
 )

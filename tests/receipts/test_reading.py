@@ -139,6 +139,13 @@ def test_the_tallest_line_at_the_top_is_the_merchant():
     assert find_merchant(lines).value == "MAISON DUPONT"
 
 
+def test_the_merchant_is_taken_from_the_header_reading_when_it_names_one():
+    body = lines_of("Date Description Amount\nCrown Hotels Ltd\nRoom charge 120.00\nTotal $120.00")
+    assert reading_of(body, header=lines_of("The Crown Hotel\n12 High Street")).merchant == "The Crown Hotel"
+    # A table's heading is not a name.
+    assert reading_of(body, header=lines_of("12 High Street")).merchant == "Crown Hotels Ltd"
+
+
 def test_names_are_compared_without_case_accents_or_punctuation():
     assert normalized_name("Café  de l'Ouest") == normalized_name("CAFE DE LOUEST")
 
