@@ -170,10 +170,12 @@ def reading_mismatches(
     period_start: date,
     period_end: date,
     tolerance_percent: int | None = None,
+    tolerance_minor: int | None = None,
     date_tolerance_days: int | None = None,
 ) -> list[ReadingMismatch]:
     """Where the receipt disagrees with the spend: a different amount (by more than the larger of
-    `tolerance_percent` of the spend and one unit of its currency), a different currency, a date
+    `tolerance_percent` of the spend and `tolerance_minor`, by default one unit of its currency, so
+    that a receipt rounded to the unit is not flagged), a different currency, a date
     outside the period (inclusive) or further than `date_tolerance_days` from the spend. A field
     that was not read disagrees with nothing. Flags for a person; nothing is refused."""
     if tolerance_percent is None:
@@ -189,7 +191,9 @@ def reading_mismatches(
         )
     else:
         receipt_minor = _receipt_minor(reading, currency)
-        tolerance = max(amount_minor * tolerance_percent // 100, 10 ** currency_exponent(currency))
+        if tolerance_minor is None:
+            tolerance_minor = 10 ** currency_exponent(currency)
+        tolerance = max(amount_minor * tolerance_percent // 100, tolerance_minor)
         if receipt_minor is not None and abs(receipt_minor - amount_minor) > tolerance:
             mismatches.append(
                 ReadingMismatch(

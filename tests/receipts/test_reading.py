@@ -204,6 +204,9 @@ def test_a_small_amount_may_differ_by_one_unit_of_its_currency():
     small = {**SPEND, "amount_minor": 300}
     assert reading_mismatches(_reading("Total $4.00"), **small) == []
     assert [m.code for m in reading_mismatches(_reading("Total $4.01"), **small)] == ["amount_differs"]
+    assert [m.code for m in reading_mismatches(_reading("Total $3.10"), **small, tolerance_minor=5)] == [
+        "amount_differs"
+    ]
 
 
 def test_the_tolerance_is_a_setting(settings):
