@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from PIL import Image
+
 from bench.receipt_layouts import LAYOUTS, Fonts, Receipt, hotel_receipt
 
 FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation"),
@@ -38,7 +40,7 @@ class FontsMissing(RuntimeError):
 
 @dataclass(frozen=True)
 class LabelledReceipt:
-    image: object  # PIL.Image.Image
+    image: Image.Image
     total_minor: int
     currency: str
     date: date

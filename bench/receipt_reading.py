@@ -15,7 +15,8 @@ from collections import defaultdict
 
 import django
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerx.settings.test")
+# Reading needs no database or broker: the base settings, for the error classes it raises.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerx.settings.base")
 
 HELD_OUT_SEED = 2026
 FIELDS = ["total_found", "total", "currency", "date", "merchant"]

@@ -168,13 +168,12 @@ _NOT_TOTAL = re.compile(
 )
 _TIP = re.compile(r"\btip\b|gratuity|trinkgeld|pourboire")
 # "Total incl. VAT" is the total, not the tax.
-_INCLUDED_TAX = re.compile(r"(incl\.?|inkl\.?|including|included|tax\s*incl\.?|ttc)\s*(\w+\.?)?", re.IGNORECASE)
+_INCLUDED_TAX = re.compile(r"(incl\.?|inkl\.?|including|included|tax\s*incl\.?|ttc)\s*(\w+\.?)?")
 
 
 def total_label_strength(text: str) -> int:
     """3 for a label that names the amount paid, 2 for a plain total, 0 for anything else."""
-    label = _INCLUDED_TAX.sub(" ", text.lower()) if not re.search(r"\bttc\b", text.lower()) else text.lower()
-    if _NOT_TOTAL.search(label):
+    if _NOT_TOTAL.search(_INCLUDED_TAX.sub(" ", text.lower())):
         return 0
     return next((strength for pattern, strength in _TOTAL_LABELS if pattern.search(text.lower())), 0)
 
