@@ -162,9 +162,9 @@ _TOTAL_LABELS = [
 ]
 # A "total" of something else: before tax or tip, the tax itself, a count, the change given, a payment.
 _NOT_TOTAL = re.compile(
-    rf"sub\s*-?\s*{_TOTAL}|zwischensumme|sous[\s-]*{_TOTAL}|\bht\b|\bnet\b|netto|excl|exkl|\btax\b|\bvat\b|\btva\b"
+    rf"sub\s*-?\s*{_TOTAL}|zwischensumme|sous[\s-]*{_TOTAL}|\bht\b|\bnet\b(?!\s*[àa]\s*payer)|netto|excl|exkl|\btax\b|\bvat\b|\btva\b"
     r"|mwst|\bust\b|\biva\b|\btip\b|gratuity|trinkgeld|pourboire|service\s*charge|\bitems?\b|\bqty\b|savings"
-    r"|discount|rabatt|change|cash|tendered|r[uü]ckgeld|bar\b|payments?\b|deposit|points|before|rounding"
+    r"|discount|rabatt|change|cash|tendered|r[uü]ckgeld|\bbar\b|payments?\b|deposit|points|before|rounding"
 )
 _TIP = re.compile(r"\btip\b|gratuity|trinkgeld|pourboire")
 # "Total incl. VAT" is the total, not the tax.

@@ -99,6 +99,7 @@ def test_the_total_is_preferred_to_the_subtotal_and_the_tax():
     [
         ("Total HT 100,00\nTVA 20% 20,00\nTOTAL TTC 120,00", Amount("120", "00")),
         ("Zwischensumme 10,00\nSumme 11,90 EUR", Amount("11", "90")),
+        ("Total HT 10,00\nNet à payer 12,00 €\nEspèces 20,00", Amount("12", "00")),
         ("Total 50.00\nTotal incl. VAT 60.00\nTotal items 4", Amount("60", "00")),
         ("Total charges 512.00\nPayment Visa -512.00\nBalance 0.00", Amount("512", "00")),
         ("Amount due\n£1,200.00\nThank you", Amount("1200", "00")),
