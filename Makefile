@@ -17,7 +17,7 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/ledgerx
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: demo test screenshots lint bench services chromium clean
+.PHONY: demo test screenshots lint bench bench-receipts services chromium tesseract clean
 
 # pip's output condensed to a count of the packages fetched (one updating line on a terminal, every
 # tenth in a log) and the install; its warnings and errors (stderr) pass through as they are.
@@ -44,7 +44,12 @@ services:
 chromium:
 	deploy/ensure_chromium.sh
 
-test: $(STAMP) chromium
+# Receipt reading runs Debian's Tesseract, and its tests render receipts in Debian's fonts: installed
+# here when missing; when they cannot be, the reading tests are skipped.
+tesseract:
+	deploy/ensure_tesseract.sh
+
+test: $(STAMP) chromium tesseract
 	$(TEST_ENV) deploy/ensure_services.sh $(BIN)/pytest --create-db $(PYTEST_ARGS)
 
 # The browser tests again, saving their screenshots over the ones the README shows.
@@ -60,6 +65,11 @@ clean:
 
 bench: $(STAMP) services
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Receipt reading's accuracy on generated receipts (bench/receipt_reading.py); needs no servers.
+# `make bench-receipts RECEIPT_BENCH_ARGS="--seed 1 --misses"`: options from `python -m bench.receipt_reading --help`.
+bench-receipts: $(STAMP) tesseract
+	$(BIN)/python -m bench.receipt_reading $(RECEIPT_BENCH_ARGS)
 
 spike: $(STAMP) services
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-load.txt

@@ -358,6 +358,11 @@ FRAUD_SWEEP_AFTER_SECONDS = env.env_int("FRAUD_SWEEP_AFTER_SECONDS", 30)
 FRAUD_SWEEP_LOOKBACK_HOURS = env.env_int("FRAUD_SWEEP_LOOKBACK_HOURS", 48)
 FRAUD_SWEEP_LIMIT = 5000
 
+# Receipt reading (apps/receipts/reading.py) flags a total further from the spend than this percent
+# (or one unit of the currency, whichever is larger), and a date further than this many days from it.
+RECEIPT_AMOUNT_TOLERANCE_PERCENT = env.env_int("RECEIPT_AMOUNT_TOLERANCE_PERCENT", 1)
+RECEIPT_DATE_TOLERANCE_DAYS = env.env_int("RECEIPT_DATE_TOLERANCE_DAYS", 7)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
