@@ -21,7 +21,9 @@ class ClaimSubmitInput(serializers.Serializer):
         required=False, allow_null=True, default=None, help_text="Your own unless given; employees claim from theirs."
     )
     receipt = serializers.FileField(
-        required=False, allow_empty_file=False, help_text="A photo (JPEG, PNG, HEIC) or PDF of the receipt; every claim needs one."
+        required=False,
+        allow_empty_file=False,
+        help_text="A photo (JPEG, PNG, HEIC) or PDF of the receipt; every claim needs one.",
     )
 
 
