@@ -6,7 +6,7 @@ previews and files are the API's authorised views, which finance and org admins 
 
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from apps.ledger.models import Transaction
 from apps.tenancy.admin_scoping import OrganizationScopedAdmin, role_in
@@ -15,7 +15,7 @@ from apps.tenancy.permissions import FINANCE_ROLES, STAFF_ROLES
 from ledgerx.money import format_money
 
 from . import selectors
-from .models import Receipt, SpendMissingReceipt
+from .models import ReadingStatus, Receipt, SpendMissingReceipt
 
 
 def _preview(receipt: Receipt) -> str:
@@ -31,9 +31,43 @@ def _preview(receipt: Receipt) -> str:
     )
 
 
+def _reading(receipt: Receipt) -> str:
+    """What was read, and each disagreement with the spend on a line of its own, flagged."""
+    if receipt.reading_status != ReadingStatus.READ:
+        return receipt.get_reading_status_display()
+    read = " · ".join(
+        str(part)
+        for part in (
+            f"{receipt.read_total} {receipt.read_currency}".strip(),
+            receipt.read_date or "",
+            receipt.read_merchant,
+        )
+        if part
+    )
+    flags = format_html_join(
+        "", '<br><strong class="errornote">⚠ {}</strong>', ((m["message"],) for m in receipt.mismatches)
+    )
+    return format_html("{}{}", read or "Nothing read", flags)
+
+
+class ReadingDisagrees(admin.SimpleListFilter):
+    title = "reading"
+    parameter_name = "reading"
+
+    def lookups(self, request, model_admin):
+        return (("disagrees", "Disagrees with its spend"), ("agrees", "Agrees"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "disagrees":
+            return queryset.exclude(mismatches=[])
+        if self.value() == "agrees":
+            return queryset.filter(reading_status=ReadingStatus.READ, mismatches=[])
+        return queryset
+
+
 class ReceiptInline(admin.TabularInline):
     model = Receipt
-    fields = ("preview", "original_name", "content_type", "size", "status", "uploaded_by", "created_at")
+    fields = ("preview", "original_name", "content_type", "size", "status", "reading", "uploaded_by", "created_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -41,6 +75,10 @@ class ReceiptInline(admin.TabularInline):
     @admin.display(description="Receipt")
     def preview(self, receipt: Receipt) -> str:
         return _preview(receipt)
+
+    @admin.display(description="Read on it")
+    def reading(self, receipt: Receipt) -> str:
+        return _reading(receipt)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return role_in(request, FINANCE_ROLES)
@@ -59,8 +97,8 @@ _transaction_admin.inlines = (*_transaction_admin.inlines, ReceiptInline)
 @admin.register(Receipt)
 class ReceiptAdmin(OrganizationScopedAdmin):
     view_roles = FINANCE_ROLES
-    list_display = ("created_at", "preview", "spend", "uploaded_by", "content_type", "size", "status")
-    list_filter = ("status", "content_type", "created_at")
+    list_display = ("created_at", "preview", "spend", "uploaded_by", "content_type", "size", "status", "reading")
+    list_filter = (ReadingDisagrees, "status", "content_type", "created_at")
     list_select_related = ("transaction", "uploaded_by")
     search_fields = ("=id", "=transaction__id", "original_name", "uploaded_by__email", "transaction__merchant")
     date_hierarchy = "created_at"
@@ -69,6 +107,10 @@ class ReceiptAdmin(OrganizationScopedAdmin):
     @admin.display(description="Receipt")
     def preview(self, receipt: Receipt) -> str:
         return _preview(receipt)
+
+    @admin.display(description="Read on it")
+    def reading(self, receipt: Receipt) -> str:
+        return _reading(receipt)
 
     @admin.display(description="Spend")
     def spend(self, receipt: Receipt) -> str:

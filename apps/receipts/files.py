@@ -25,6 +25,8 @@ JPEG_QUALITY = 90
 THUMBNAIL_SIZE = (320, 320)
 THUMBNAIL_QUALITY = 80
 THUMBNAIL_CONTENT_TYPE = "image/jpeg"
+# A PDF page is drawn this many pixels on its longer side to be read (about 200 dpi for A4).
+READING_SIDE = 2400
 # What each accepted image format is stored as: HEIC becomes JPEG, which every browser shows.
 STORED_AS = {
     "JPEG": ("JPEG", "image/jpeg", "jpg"),
@@ -128,8 +130,21 @@ def thumbnail_of(data: bytes, content_type: str) -> bytes:
 
     Raises ValueError when the stored file cannot be drawn.
     """
+    picture = receipt_picture(data, content_type, longest_side=max(THUMBNAIL_SIZE))
+    picture.thumbnail(THUMBNAIL_SIZE)
+    output = io.BytesIO()
+    picture.save(output, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
+    return output.getvalue()
+
+
+def receipt_picture(data: bytes, content_type: str, *, longest_side: int) -> Image.Image:
+    """A stored receipt as an RGB picture on white: the image itself, or the first page of a PDF drawn with
+    its longer side about `longest_side` (the thumbnail's, or enough for its text to be read).
+
+    Raises ValueError when the stored file cannot be drawn.
+    """
     if content_type == "application/pdf":
-        picture = _pdf_first_page(data)
+        picture = _pdf_first_page(data, longest_side=longest_side)
     else:
         try:
             picture = Image.open(io.BytesIO(data), formats=["JPEG", "PNG"])
@@ -140,16 +155,11 @@ def thumbnail_of(data: bytes, content_type: str) -> bytes:
         picture = picture.convert("RGBA")
         background = Image.new("RGB", picture.size, "white")
         background.paste(picture, mask=picture.getchannel("A"))
-        picture = background
-    elif picture.mode != "RGB":
-        picture = picture.convert("RGB")
-    picture.thumbnail(THUMBNAIL_SIZE)
-    output = io.BytesIO()
-    picture.save(output, "JPEG", quality=THUMBNAIL_QUALITY, optimize=True)
-    return output.getvalue()
+        return background
+    return picture if picture.mode == "RGB" else picture.convert("RGB")
 
 
-def _pdf_first_page(data: bytes) -> Image.Image:
+def _pdf_first_page(data: bytes, *, longest_side: int) -> Image.Image:
     try:
         document = pypdfium2.PdfDocument(data)
     except pypdfium2.PdfiumError as error:
@@ -157,8 +167,8 @@ def _pdf_first_page(data: bytes) -> Image.Image:
     try:
         page = document[0]
         width, height = page.get_size()
-        # Rendered at about the thumbnail's size: a scale fitting the longer side, never above 2x.
-        scale = min(2.0, max(THUMBNAIL_SIZE) / max(width, height, 1))
+        # A scale fitting the longer side, never above 4x (a tiny page stays a small picture).
+        scale = min(4.0, longest_side / max(width, height, 1))
         return page.render(scale=scale).to_pil()
     finally:
         document.close()

@@ -15,6 +15,13 @@ from apps.ledger.models import Transaction
 from apps.tenancy.scoping import TenantQuerySet
 
 
+class ReadingStatus(models.TextChoices):
+    PENDING = "pending", "Not read yet"
+    READ = "read", "Read"
+    # Tesseract missing or failing on the worker, or the file cannot be drawn: nothing was read.
+    UNAVAILABLE = "unavailable", "Could not be read"
+
+
 class Receipt(models.Model):
     class Status(models.TextChoices):
         # The file is stored and checked; its thumbnail is being made.
@@ -37,6 +44,15 @@ class Receipt(models.Model):
     failure = models.TextField(blank=True, default="", help_text="Why no thumbnail could be made.")
     created_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # What Tesseract read on it (apps/receipts/reading.py), after the thumbnail; each None when not found.
+    reading_status = models.CharField(max_length=12, choices=ReadingStatus.choices, default=ReadingStatus.PENDING)
+    read_total = models.CharField(max_length=32, blank=True, default="", help_text="A decimal, as read.")
+    read_currency = models.CharField(max_length=3, blank=True, default="")
+    read_date = models.DateField(null=True, blank=True)
+    read_merchant = models.CharField(max_length=200, blank=True, default="")
+    # Where the reading disagrees with its spend: [{"code", "message"}], for a reviewer; never blocks anything.
+    mismatches = models.JSONField(default=list, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 

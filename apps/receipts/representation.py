@@ -6,7 +6,7 @@ from rest_framework import serializers
 from apps.ledger.models import Transaction
 from ledgerx.money import to_decimal_string
 
-from .models import Receipt
+from .models import ReadingStatus, Receipt
 
 
 def receipt_representation(receipt: Receipt) -> dict:
@@ -22,6 +22,14 @@ def receipt_representation(receipt: Receipt) -> dict:
         "created_at": receipt.created_at.isoformat(),
         "file_url": reverse("receipt-file", args=[receipt.id]),
         "thumbnail_url": reverse("receipt-thumbnail", args=[receipt.id]) if receipt.thumbnail_name else None,
+        "reading": {
+            "status": receipt.reading_status,
+            "total": receipt.read_total or None,
+            "currency": receipt.read_currency or None,
+            "date": receipt.read_date.isoformat() if receipt.read_date else None,
+            "merchant": receipt.read_merchant or None,
+            "mismatches": receipt.mismatches,
+        },
     }
 
 
@@ -42,6 +50,22 @@ def missing_representation(spend: Transaction) -> dict:
 # The shapes above, for the OpenAPI schema.
 
 
+class MismatchOutput(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=["amount_differs", "currency_differs", "date_outside_period", "date_far_from_spend"]
+    )
+    message = serializers.CharField()
+
+
+class ReadingOutput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ReadingStatus.choices, help_text="pending, then read or unavailable.")
+    total = serializers.CharField(allow_null=True, help_text="A decimal, as read.")
+    currency = serializers.CharField(allow_null=True)
+    date = serializers.DateField(allow_null=True)
+    merchant = serializers.CharField(allow_null=True)
+    mismatches = MismatchOutput(many=True, help_text="For a reviewer: a reading never blocks or changes a spend.")
+
+
 class ReceiptOutput(serializers.Serializer):
     id = serializers.UUIDField()
     transaction = serializers.UUIDField()
@@ -56,6 +80,7 @@ class ReceiptOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
     file_url = serializers.CharField()
     thumbnail_url = serializers.CharField(allow_null=True)
+    reading = ReadingOutput(help_text="What was read on the receipt, and where it disagrees with the spend.")
 
 
 class SpendMissingReceiptOutput(serializers.Serializer):

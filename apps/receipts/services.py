@@ -2,11 +2,13 @@
 
 The one writer of Receipt and ReceiptReminder. The file is checked and re-encoded (apps/receipts/files.py)
 before anything is stored; the row and the file are written together, and a file written for a row
-that does not commit is removed again. Processing (the thumbnail) runs in a Celery task after commit.
+that does not commit is removed again. Processing (the thumbnail) runs in a Celery task after commit, and
+reading (apps/receipts/reading.py, slower) in another after it.
 """
 
 import logging
 import uuid
+import zoneinfo
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,8 +25,9 @@ from apps.webhooks.services import outbox_emit
 from ledgerx.errors import Conflict, Forbidden, NotFound
 
 from . import selectors
-from .files import receipt_file_check, thumbnail_of
-from .models import Receipt, ReceiptReminder
+from .files import READING_SIDE, receipt_file_check, receipt_picture, thumbnail_of
+from .models import ReadingStatus, Receipt, ReceiptReminder
+from .reading import ReadingUnavailable, read_receipt, reading_mismatches
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +131,8 @@ def receipt_process(*, receipt_id: uuid.UUID | str) -> Receipt | None:
     storage = selectors.receipt_storage()
     with storage.open(receipt.file_name, "rb") as stored:
         data = stored.read()
+    # Read next, whatever the thumbnail's fate: a file that cannot be drawn is marked unread there.
+    transaction.on_commit(lambda: _read_request(receipt.id))
     try:
         thumbnail = thumbnail_of(data, receipt.content_type)
     except ValueError as error:
@@ -137,6 +142,68 @@ def receipt_process(*, receipt_id: uuid.UUID | str) -> Receipt | None:
     storage.delete(name)
     thumbnail_name = storage.save(name, ContentFile(thumbnail))
     return _processed(receipt, status=Receipt.Status.READY, thumbnail_name=thumbnail_name)
+
+
+def _read_request(receipt_id: uuid.UUID) -> None:
+    """Queue the reading. If the broker is unreachable, the sweep queues it later."""
+    from .tasks import read_receipt_text
+
+    try:
+        read_receipt_text.delay(str(receipt_id))
+    except Exception as error:  # noqa: BLE001 - any broker failure leaves the work to the sweep
+        logger.warning("could not queue the reading of receipt %s, the sweep will: %s", receipt_id, error)
+
+
+def receipt_read(*, receipt_id: uuid.UUID | str) -> Receipt | None:
+    """Read the receipt's total, currency, date and merchant, and flag where they disagree with its spend
+    (the amount as spent, in its currency; the day of the spend, or of the claimed purchase; its budget month).
+
+    For a reviewer only: a reading never blocks or changes the spend, and nothing leaves the machine.
+    Idempotent: a receipt already read is left as it is. Without Tesseract, or for a file that cannot be
+    drawn, the receipt is marked unavailable. A storage error propagates, so the task retries.
+    """
+    receipt = (
+        Receipt.objects.select_related("transaction__organization")
+        .filter(id=receipt_id, reading_status=ReadingStatus.PENDING)
+        .first()
+    )
+    if receipt is None:
+        return None
+    with selectors.receipt_storage().open(receipt.file_name, "rb") as stored:
+        data = stored.read()
+    try:
+        reading = read_receipt(receipt_picture(data, receipt.content_type, longest_side=READING_SIDE))
+    except (ReadingUnavailable, ValueError) as error:
+        logger.warning("receipt %s could not be read: %s", receipt.id, error)
+        return _read(receipt, status=ReadingStatus.UNAVAILABLE)
+    spend = receipt.transaction
+    zone = zoneinfo.ZoneInfo(spend.organization.timezone)
+    period_end = (spend.budget_month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    mismatches = reading_mismatches(
+        reading,
+        amount_minor=spend.original_amount_minor,
+        currency=spend.original_currency,
+        spent_on=spend.incurred_on or spend.created_at.astimezone(zone).date(),
+        period_start=spend.budget_month,
+        period_end=period_end,
+    )
+    return _read(
+        receipt,
+        status=ReadingStatus.READ,
+        read_total=reading.total_decimal or "",
+        read_currency=reading.currency or "",
+        read_date=reading.date,
+        read_merchant=(reading.merchant or "")[:200],
+        mismatches=[{"code": mismatch.code, "message": mismatch.message} for mismatch in mismatches],
+    )
+
+
+def _read(receipt: Receipt, *, status: str, **reading) -> Receipt:
+    Receipt.objects.filter(id=receipt.id, reading_status=ReadingStatus.PENDING).update(
+        reading_status=status, read_at=timezone.now(), **reading
+    )
+    receipt.refresh_from_db()
+    return receipt
 
 
 def _processed(receipt: Receipt, *, status: str, thumbnail_name: str = "", failure: str = "") -> Receipt:
@@ -157,15 +224,25 @@ def receipt_processing_failed(*, receipt_id: uuid.UUID | str, reason: str) -> No
 
 
 def receipts_sweep(*, older_than: timedelta = timedelta(minutes=10)) -> int:
-    """Queue again the receipts still processing long after their upload (a lost message)."""
+    """Queue again the receipts still processing, or processed but not read, long after their upload (a lost
+    message)."""
+    since = timezone.now() - older_than
     stuck = list(
-        Receipt.objects.filter(status=Receipt.Status.PROCESSING, created_at__lt=timezone.now() - older_than)
+        Receipt.objects.filter(status=Receipt.Status.PROCESSING, created_at__lt=since)
         .order_by("created_at")
         .values_list("id", flat=True)[:500]
     )
     for receipt_id in stuck:
         _process_request(receipt_id)
-    return len(stuck)
+    unread = list(
+        Receipt.objects.filter(reading_status=ReadingStatus.PENDING, created_at__lt=since)
+        .exclude(status=Receipt.Status.PROCESSING)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:500]
+    )
+    for receipt_id in unread:
+        _read_request(receipt_id)
+    return len(stuck) + len(unread)
 
 
 def receipt_reminders_send(*, organization_id: uuid.UUID, now: datetime | None = None) -> int:

@@ -17,6 +17,16 @@ def process_receipt(self, receipt_id: str) -> str | None:
     return receipt.status if receipt else None
 
 
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
+def read_receipt_text(self, receipt_id: str) -> str | None:
+    """Idempotent: a redelivered message finds the receipt read and leaves it. Only a storage failure retries."""
+    try:
+        receipt = services.receipt_read(receipt_id=receipt_id)
+    except OSError as error:
+        raise self.retry(exc=error, countdown=2**self.request.retries) from error
+    return receipt.reading_status if receipt else None
+
+
 @shared_task
 def sweep_receipts() -> int:
     return services.receipts_sweep()

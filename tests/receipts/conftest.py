@@ -2,11 +2,13 @@
 Each test stores receipts in a folder of its own (tests/conftest.py, receipts_storage)."""
 
 import io
+import pathlib
+import shutil
 
 import pillow_heif
 import pypdfium2
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from apps.approvals import services as approval_services
 from apps.approvals.models import ApprovalRequest
@@ -89,3 +91,25 @@ def waiting_spend(tenant, amount: str = "6000.00"):
     held = spend_submit(tenant.employee, amount, merchant="Dell", category="equipment")
     settle_all(tenant.organization)
     return ApprovalRequest.objects.select_related("transaction").get(transaction=held)
+
+
+def printed_receipt(*, merchant: str, day: str, total: str) -> bytes:
+    """A till slip as a flat-bed scan: the merchant's name, the day and a total line, large and clean (JPEG)."""
+    font_path = next(
+        (path for path in FONT_FILES if pathlib.Path(path).is_file()),
+        None,
+    )
+    if font_path is None or shutil.which("tesseract") is None:
+        pytest.skip("Tesseract and a DejaVu font are needed to read a receipt (make tesseract installs them)")
+    image = Image.new("RGB", (900, 700), "white")
+    draw = ImageDraw.Draw(image)
+    for line, (size, y) in zip(
+        (merchant, day, "Coffee 1", f"TOTAL {total}"), ((64, 40), (40, 160), (40, 300), (48, 450)), strict=True
+    ):
+        draw.text((60, y), line, fill="black", font=ImageFont.truetype(font_path, size))
+    output = io.BytesIO()
+    image.save(output, "JPEG", quality=95)
+    return output.getvalue()
+
+
+FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
