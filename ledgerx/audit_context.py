@@ -1,4 +1,4 @@
-"""Who is changing the database, for the audit log's capture triggers (apps/audit, migration 0006).
+"""Who is changing the database, for the audit log's capture triggers (apps/audit, migration 0007).
 
 The triggers read the transaction-local setting `ledgerx.audit_context` (JSON: actor, user_id,
 origin, id). It is set here, by a database execute wrapper, immediately before each statement that

@@ -61,7 +61,7 @@ PLATFORM_CHAIN = uuid.UUID(int=0)
 
 class AuditChange(models.Model):
     """One row inserted, updated or deleted in an audited table, written by the database's own
-    triggers (migration 0006) so that no path can skip it: who (`actor`), from where (`origin`),
+    triggers (migration 0007) so that no path can skip it: who (`actor`), from where (`origin`),
     in which request, task or command (`context_id`), when, and the values before and after.
 
     An UPDATE records only the columns it changed; a secret column is recorded as "[secret]", so
