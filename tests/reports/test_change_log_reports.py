@@ -26,6 +26,7 @@ from apps.budgets.models import BudgetPeriod
 from apps.reports import selectors, services
 from apps.reports.periods import period_parse
 from apps.tenancy.models import Role, User
+from apps.tenancy.services import user_freeze
 from tests.spends import period_now
 
 from .test_reports import as_dicts
@@ -165,23 +166,28 @@ def test_the_access_review_names_who_granted_a_role_by_api_and_by_command(tenant
     assert by_api["role granted at"].startswith(timezone.localdate().isoformat())
 
 
-def test_the_access_review_reads_the_role_as_of_the_period_end(tenant, api):
+def test_the_access_review_reads_role_and_freeze_as_of_the_period_end(tenant, api):
     yesterday = timezone.localdate() - timedelta(days=1)
-    period = period_parse(organization=tenant.organization, start=yesterday.isoformat(), end=yesterday.isoformat())
     User.objects.filter(id=tenant.employee.id).update(date_joined=timezone.now() - timedelta(days=2))
-    assert (
-        api(tenant.admin).patch(f"/api/v1/users/{tenant.employee.id}", {"role": "org_admin"}, format="json").status_code
-        == 200
-    )
+    promoted = api(tenant.admin).patch(f"/api/v1/users/{tenant.employee.id}", {"role": "org_admin"}, format="json")
+    assert promoted.status_code == 200, promoted.content
+    user_freeze(actor=tenant.admin, user=tenant.employee, reason="Card reported stolen.")
 
-    rows = {
-        row["email"]: row for row in as_dicts(selectors.access_review(organization=tenant.organization, period=period))
-    }
-    # Made today: yesterday the user was still an employee, whose grant (the factory's, today) is after it.
-    assert (rows[tenant.employee.email]["role"], rows[tenant.employee.email]["role granted by"]) == (
+    def employee_row(period) -> dict:
+        rows = as_dicts(selectors.access_review(organization=tenant.organization, period=period))
+        return next(row for row in rows if row["email"] == tenant.employee.email)
+
+    # Both changes were made today: yesterday the user was an employee, active, whose row (made
+    # today by the factory) records no grant before then.
+    then = employee_row(period_parse(organization=tenant.organization, start=str(yesterday), end=str(yesterday)))
+    assert (then["role"], then["status"], then["role granted by"], then["role granted at"]) == (
         "Employee",
+        "active",
         "not recorded",
+        "",
     )
+    now = employee_row(today(tenant))
+    assert (now["role"], now["status"], now["role granted by"]) == ("Org admin", "frozen", f"user:{tenant.admin.email}")
 
 
 @pytest.mark.parametrize("kind", ["limit-and-policy-changes", "access-review"])
