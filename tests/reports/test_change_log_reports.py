@@ -18,6 +18,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.approvals.models import ApprovalPolicy
@@ -210,3 +211,19 @@ def test_reports_from_the_change_log_regenerate_byte_for_byte(tenant, api, kind,
         again = generate(tenant.admin)
     assert len(first.report.rows) > 1
     assert first.content == again.content and not again.run.data_changed
+
+
+def test_the_changes_report_asks_the_same_number_of_queries_however_many_changes(tenant, api):
+    admin = api(tenant.admin)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            changes(tenant)
+        return len(captured)
+
+    assert admin.post("/api/v1/approval-policies", POLICY, format="json").status_code == 201
+    one = queries()
+    for number in range(5):
+        made = admin.post("/api/v1/approval-policies", {**POLICY, "name": f"Policy {number}"}, format="json")
+        assert made.status_code == 201
+    assert queries() == one
