@@ -1,22 +1,21 @@
 """The user access review: every user of the organization as of the period's end.
 
-Role, department and freeze come from the audit log (the last user.created / user.role_changed /
-user.frozen / user.unfrozen event before the period's end), so a closed month reads the same later.
+Role, department, active and frozen come from the database's change log of users (AuditChange),
+as they stood at the period's end, so a closed month reads the same later; who granted the role
+and when is the last change that set it before then, made by whatever path (the back office, the
+API, a command, raw SQL: the actor says which).
 """
 
-from datetime import UTC, datetime
+from collections import defaultdict
 
-from apps.audit.models import AuditEvent
-from apps.audit.selectors import audit_events_between
+from apps.audit.models import AuditChange
+from apps.audit.selectors import audit_changes_of
 from apps.tenancy.models import Department, Organization, Role, User
 
+from .change_log import last_change_of, value_as_of
 from .models import ReportKind
 from .periods import Period
 from .report import Report, moment_text
-
-_BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
-_ROLE_EVENTS = (AuditEvent.Action.USER_CREATED, AuditEvent.Action.USER_ROLE_CHANGED)
-_FREEZE_EVENTS = (AuditEvent.Action.USER_FROZEN, AuditEvent.Action.USER_UNFROZEN)
 
 COLUMNS = (
     "email",
@@ -48,28 +47,21 @@ def last_login_text(user: User, period: Period) -> str:
 def access_review(*, organization: Organization, period: Period) -> Report:
     users = list(User.objects.of(organization).filter(date_joined__lt=period.ends_at).order_by("email", "id"))
     departments = {str(id_): name for id_, name in Department.objects.of(organization).values_list("id", "name")}
-    role_event: dict[str, AuditEvent] = {}
-    frozen: dict[str, bool] = {}
-    events = audit_events_between(
-        organization=organization,
-        actions=[*_ROLE_EVENTS, *_FREEZE_EVENTS],
-        starts_at=_BEGINNING,
-        ends_at=period.ends_at,
-    ).filter(target_type=User._meta.label_lower)
-    for event in events:
-        if event.action in _ROLE_EVENTS:
-            role_event[event.target_id] = event
-        else:
-            frozen[event.target_id] = event.action == AuditEvent.Action.USER_FROZEN
+    history: dict[str, list[AuditChange]] = defaultdict(list)
+    for change in audit_changes_of(
+        organization=organization, tables=[User._meta.db_table], row_ids=[str(user.id) for user in users]
+    ):
+        history[change.row_id].append(change)
     rows = []
     for user in users:
-        event = role_event.get(str(user.id))
-        state = (event.after or {}) if event else {}
-        role = state.get("role", user.role)
-        department_id = state.get("department", str(user.department_id) if user.department_id else None)
-        if not user.is_active:
+        changes, moment = history[str(user.id)], period.ends_at
+        role = value_as_of(changes, "role", moment, user.role)
+        department_id = value_as_of(changes, "department_id", moment, user.department_id)
+        frozen_at = value_as_of(changes, "frozen_at", moment, user.frozen_at)
+        grant = last_change_of(changes, "role", moment)
+        if not value_as_of(changes, "is_active", moment, user.is_active):
             status = "inactive"
-        elif frozen.get(str(user.id), False):
+        elif frozen_at is not None:
             status = "frozen"
         else:
             status = "active"
@@ -77,12 +69,12 @@ def access_review(*, organization: Organization, period: Period) -> Report:
             (
                 user.email,
                 Role(role).label if role in Role.values else role,
-                departments.get(department_id, "") if department_id else "",
+                departments.get(str(department_id), "") if department_id else "",
                 status,
                 last_login_text(user, period),
                 mfa_state(user),
-                (event.actor_email or "platform") if event else "not recorded",
-                moment_text(event.created_at, period.timezone_name) if event else "",
+                grant.actor if grant else "not recorded",
+                moment_text(grant.changed_at, period.timezone_name) if grant else "",
             )
         )
     return Report(

@@ -6,6 +6,8 @@ their own department (manager chain); finance lowers the department's limit and 
 second step (changed a limit and approved under it) and later reverses that spend; the admin adds
 a spend rule and changes a standing limit; a role is changed and a user frozen; and one decision
 the engine would refuse (the spender approving their own spend) is inserted below the service.
+The change log is dated by PostgreSQL's clock, which does not travel: the reports read from it
+(the changes report, the access review's roles) are tested on today in test_change_log_reports.py.
 """
 
 from dataclasses import dataclass

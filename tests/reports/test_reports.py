@@ -75,16 +75,6 @@ def test_the_segregation_report_finds_the_conflicting_approvals_and_reversal(mon
     assert f"head of Engineering ({month.engineering.id})" in chain["evidence"]
 
 
-def test_the_changes_report_lists_limits_and_rules_with_their_actor(month):
-    rows = as_dicts(selectors.limit_and_policy_changes(organization=month.organization, period=month.period()))
-    assert [(row["change"], row["actor"]) for row in rows] == [
-        ("Budget limit set", month.finance.email),
-        ("Spend rule created", month.admin.email),
-        ("Department updated", month.admin.email),
-    ]
-    assert '"limit_minor":5000000' in rows[0]["before"] and '"limit_minor":4000000' in rows[0]["after"]
-
-
 def test_the_reversals_report_gives_the_reason_and_who(month):
     rows = as_dicts(selectors.reversals(organization=month.organization, period=month.period()))
     assert len(rows) == 1
@@ -97,16 +87,14 @@ def test_the_reversals_report_gives_the_reason_and_who(month):
     )
 
 
-def test_the_access_review_reads_roles_and_grants_from_the_audit_log(month):
+def test_the_access_review_lists_every_user_as_of_the_period_end(month):
+    """Roles and their granters come from the change log, dated by PostgreSQL's clock, which the travelling
+    clock does not move: they are tested in test_change_log_reports.py."""
     rows = {
         row["email"]: row
         for row in as_dicts(selectors.access_review(organization=month.organization, period=month.period()))
     }
-    auditor = rows[month.auditor.email]
-    assert (auditor["role"], auditor["role granted by"]) == ("Finance manager", month.admin.email)
-    assert auditor["role granted at"].startswith("2025-03-10T12:00")
-    assert rows[month.employee.email]["role granted at"].startswith("2025-03-01T09:00")
-    assert rows[month.admin.email]["role granted by"] == "not recorded"  # made below the services
+    assert set(rows) == {user.email for user in (month.admin, month.finance, month.head, month.employee, month.auditor)}
     assert {row["MFA"] for row in rows.values()} == {"not enrolled"}
     assert rows[month.head.email]["status"] == "active"  # frozen and lifted within the month
     assert rows[month.head.email]["department"] == "Engineering"
