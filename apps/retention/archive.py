@@ -51,10 +51,12 @@ class ArchivedChain:
 
 
 ARCHIVED_CHAINS = (
-    ArchivedChain("ledger", LEDGER_CHAIN, "ledger_entries.jsonl.gz", "ledger_entry_seals.jsonl.gz",
-                  "ledger_checkpoints.jsonl.gz"),
-    ArchivedChain("audit", AUDIT_CHAIN, "audit_changes.jsonl.gz", "audit_change_seals.jsonl.gz",
-                  "audit_checkpoints.jsonl.gz"),
+    ArchivedChain(
+        "ledger", LEDGER_CHAIN, "ledger_entries.jsonl.gz", "ledger_entry_seals.jsonl.gz", "ledger_checkpoints.jsonl.gz"
+    ),
+    ArchivedChain(
+        "audit", AUDIT_CHAIN, "audit_changes.jsonl.gz", "audit_change_seals.jsonl.gz", "audit_checkpoints.jsonl.gz"
+    ),
 )
 TRANSACTIONS_FILE = "ledger_transactions.jsonl.gz"
 EVENTS_FILE = "audit_events.jsonl.gz"
@@ -87,11 +89,14 @@ def file_digest(path: Path) -> tuple[str, int]:
 
 def _export(path: Path, sql: str, params: list[Any]) -> dict[str, Any]:
     """Stream the query's single text column into a gzip JSON Lines file (server-side cursor)."""
-    with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out:
-        with connection.chunked_cursor() as cursor:
-            cursor.execute(sql, params)
-            for (line,) in cursor:
-                out.write(line.encode() + b"\n")
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out,
+        connection.chunked_cursor() as cursor,
+    ):
+        cursor.execute(sql, params)
+        for (line,) in cursor:
+            out.write(line.encode() + b"\n")
     sha256, rows = file_digest(path)
     return {"rows": rows, "sha256": sha256}
 

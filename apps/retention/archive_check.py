@@ -22,7 +22,15 @@ from django.db import connection
 from ledgerx.chain_checkpoints import NO_PREVIOUS_SIGNATURE, checkpoint_signature
 from ledgerx.hash_chain import GENESIS_HASH, link_hash
 
-from .archive import ARCHIVE_FILES, ARCHIVED_CHAINS, MANIFEST, MANIFEST_HMAC, ArchivedChain, file_digest, manifest_signature
+from .archive import (
+    ARCHIVE_FILES,
+    ARCHIVED_CHAINS,
+    MANIFEST,
+    MANIFEST_HMAC,
+    ArchivedChain,
+    file_digest,
+    manifest_signature,
+)
 
 PAYLOAD_BATCH = 1000
 
@@ -119,7 +127,9 @@ def _chain_problems(archived: ArchivedChain, directory: Path, manifest: dict[str
             if seal[f"{archived.chain.link}"] != row["id"] or row["organization_id"] != str(organization_id):
                 problems.append(f"{noun} {row['id']} is not the row its link {sequence} seals.")
             if seal["prev_hash"] != previous:
-                problems.append(f"{noun} {row['id']}: its seal does not follow the link before it (sequence {sequence}).")
+                problems.append(
+                    f"{noun} {row['id']}: its seal does not follow the link before it (sequence {sequence})."
+                )
             head = link_hash(prev_hash=seal["prev_hash"], sequence=sequence, payload=payload)
             if head != seal["hash"]:
                 problems.append(
@@ -150,13 +160,13 @@ def archive_verify(directory: Path) -> list[str]:
     try:
         manifest = json.loads(manifest_bytes)
     except ValueError:
-        return problems + ["The manifest is not JSON."]
+        return [*problems, "The manifest is not JSON."]
     listed = manifest.get("files", {})
     if set(listed) != ARCHIVE_FILES:
-        return problems + ["The manifest does not list the archive's files."]
+        return [*problems, "The manifest does not list the archive's files."]
     missing = sorted(name for name in listed if not (directory / name).is_file())
     if missing:
-        return problems + [f"{name} is missing." for name in missing]
+        return [*problems, *(f"{name} is missing." for name in missing)]
     for name, expected in sorted(listed.items()):
         path = directory / name
         sha256, rows = file_digest(path)

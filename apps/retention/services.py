@@ -23,7 +23,8 @@ def _refuse_unless_verified(report: dict, command: str) -> None:
     if not report["ok"]:
         named = " ".join(report["problems"][:PROBLEMS_SHOWN])
         raise ArchiveRefused(
-            f"{command} finds {len(report['problems'])} problems, so nothing was archived (run it for the list): {named}"
+            f"{command} finds {len(report['problems'])} problems, so nothing was archived"
+            f" (run it for the list): {named}"
         )
 
 
@@ -34,16 +35,24 @@ def year_archive(*, actor: User | None, organization: Organization, year: int, o
     archive is read from: an archive of a ledger that does not verify is refused.
     """
     if not year_closed(organization, year, now=timezone.now()):
-        raise ArchiveRefused(f"{year} is not closed: a year may be archived once it ended more than the retention period ago.")
+        raise ArchiveRefused(
+            f"{year} is not closed: a year may be archived once it ended more than the retention period ago."
+        )
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise InvalidInput(f"{output} is not an empty directory.")
     output.mkdir(parents=True, exist_ok=True)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        _refuse_unless_verified(ledger_verify(organization=organization), "verify_ledger")
-        _refuse_unless_verified(audit_verify(), "verify_audit")
-        manifest = archive_write(organization=organization, year=year, directory=output)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            _refuse_unless_verified(ledger_verify(organization=organization), "verify_ledger")
+            _refuse_unless_verified(audit_verify(), "verify_audit")
+            manifest = archive_write(organization=organization, year=year, directory=output)
+    except BaseException:
+        # The directory was empty: what is in it now is this run's unfinished archive.
+        for path in output.iterdir():
+            path.unlink()
+        raise
     with transaction.atomic():
         archive = RetentionArchive.objects.create(
             organization=organization,

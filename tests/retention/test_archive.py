@@ -36,7 +36,11 @@ def test_a_closed_year_is_archived_recorded_audited_and_verifies(closed_year, tm
     assert record.path == str((tmp_path / "2026").resolve())
     assert f"manifest SHA-256 {record.manifest_sha256}" in printed
     event = AuditEvent.objects.get(action=AuditEvent.Action.RETENTION_YEAR_ARCHIVED)
-    assert (event.organization_id, event.actor, event.target_id) == (tenant.organization.id, tenant.finance, str(record.id))
+    assert (event.organization_id, event.actor, event.target_id) == (
+        tenant.organization.id,
+        tenant.finance,
+        str(record.id),
+    )
     assert event.after == {"year": 2026, "manifest_sha256": record.manifest_sha256, "path": record.path}
 
     manifest = json.loads((tmp_path / "2026" / "manifest.json").read_text())
@@ -172,7 +176,9 @@ def test_a_tampered_ledger_is_refused_before_archiving(closed_year, tmp_path):
     entry = Entry.objects.filter(transaction=closed_year.spends[1]).order_by("amount_minor").first()
     with owner_cursor() as cursor, triggers_off(cursor, "ledger_entry"):
         cursor.execute("UPDATE ledger_entry SET account_id = account_id WHERE id = %s", [entry.id])
-        cursor.execute("UPDATE ledger_entry SET created_at = created_at + interval '1 second' WHERE id = %s", [entry.id])
+        cursor.execute(
+            "UPDATE ledger_entry SET created_at = created_at + interval '1 second' WHERE id = %s", [entry.id]
+        )
 
     with pytest.raises(CommandError, match=r"verify_ledger finds \d+ problems, so nothing was archived.*changed after"):
         archive(closed_year, tmp_path / "2026")
@@ -184,12 +190,21 @@ def test_the_commands_errors(closed_year, tmp_path):
     tenant = closed_year.tenant
     with pytest.raises(CommandError, match="No organization 'nowhere'"):
         call_command("archive_year", "--organization", "nowhere", "--year", "2026", "--output", str(tmp_path / "a"))
-    with time_machine.travel(CLOSED_2026, tick=True):
-        with pytest.raises(CommandError, match="--as must name a finance manager or org admin"):
-            call_command(
-                "archive_year", "--organization", tenant.organization.slug, "--year", "2026",
-                "--output", str(tmp_path / "a"), "--as", tenant.employee.email,
-            )
+    with (
+        time_machine.travel(CLOSED_2026, tick=True),
+        pytest.raises(CommandError, match="--as must name a finance manager or org admin"),
+    ):
+        call_command(
+            "archive_year",
+            "--organization",
+            tenant.organization.slug,
+            "--year",
+            "2026",
+            "--output",
+            str(tmp_path / "a"),
+            "--as",
+            tenant.employee.email,
+        )
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "other").write_text("not ours")
     with pytest.raises(CommandError, match="is not an empty directory"):

@@ -7,29 +7,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenancy', '0005_user_frozen'),
+        ("tenancy", "0005_user_frozen"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RetentionArchive',
+            name="RetentionArchive",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('year', models.PositiveSmallIntegerField()),
-                ('manifest_sha256', models.CharField(help_text="SHA-256 of the archive's manifest.json.", max_length=64)),
-                ('path', models.CharField(help_text='Where the archive was written.', max_length=1000)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.organization')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("year", models.PositiveSmallIntegerField()),
+                (
+                    "manifest_sha256",
+                    models.CharField(help_text="SHA-256 of the archive's manifest.json.", max_length=64),
+                ),
+                ("path", models.CharField(help_text="Where the archive was written.", max_length=1000)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="tenancy.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organization', 'year', 'id'],
-                'indexes': [models.Index(fields=['organization', 'year'], name='retention_archive_year')],
+                "ordering": ["organization", "year", "id"],
+                "indexes": [models.Index(fields=["organization", "year"], name="retention_archive_year")],
             },
         ),
     ]
