@@ -15,6 +15,8 @@ from .archive import ArchiveRefused, archive_write
 from .models import RetentionArchive
 from .periods import year_closed
 
+# No ledger is older than the Unix epoch its chain counts time from.
+FIRST_YEAR = 1970
 # How many of verification's problems a refusal names (the command verify_* lists them all).
 PROBLEMS_SHOWN = 5
 
@@ -34,6 +36,8 @@ def year_archive(*, actor: User | None, organization: Organization, year: int, o
     The ledger (of the organization) and the audit log are verified first, in the same snapshot the
     archive is read from: an archive of a ledger that does not verify is refused.
     """
+    if not FIRST_YEAR <= year <= timezone.now().year:
+        raise InvalidInput(f"{year} is not a year of the ledger.", fields={"year": ["Give a year from 1970 on."]})
     if not year_closed(organization, year, now=timezone.now()):
         raise ArchiveRefused(
             f"{year} is not closed: a year may be archived once it ended more than the retention period ago."

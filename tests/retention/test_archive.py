@@ -205,6 +205,8 @@ def test_the_commands_errors(closed_year, tmp_path):
             "--as",
             tenant.employee.email,
         )
+    with pytest.raises(CommandError, match="99999 is not a year of the ledger"):
+        archive(closed_year, tmp_path / "a", number=99999)
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "other").write_text("not ours")
     with pytest.raises(CommandError, match="is not an empty directory"):
