@@ -12,6 +12,7 @@ import hmac
 import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice, zip_longest
 from pathlib import Path
@@ -33,6 +34,13 @@ from .archive import (
 )
 
 PAYLOAD_BATCH = 1000
+
+
+@dataclass
+class ArchiveReport:
+    problems: list[str]
+    # What was recomputed, per chain: {"ledger": {"links": n, "checkpoints": m}, ...}.
+    checked: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -71,11 +79,13 @@ class _Checkpoints:
         self.next = next(self.rows, None)
         self.previous_signature = NO_PREVIOUS_SIGNATURE
         self.last_signature: str | None = None
+        self.checked = 0
 
     def reached(self, sequence: int, head: str) -> None:
         """Check every checkpoint at link `sequence`, whose recomputed hash is `head`."""
         while self.next is not None and self.next["sequence"] <= sequence:
             checkpoint, self.next = self.next, next(self.rows, None)
+            self.checked += 1
             where = f"Checkpoint at link {checkpoint['sequence']} of the {self.archived.name} chain"
             signed = hmac.compare_digest(
                 checkpoint["signature"],
@@ -98,8 +108,8 @@ class _Checkpoints:
             self.last_signature = checkpoint["signature"]
 
 
-def _chain_problems(archived: ArchivedChain, directory: Path, manifest: dict[str, Any]) -> list[str]:
-    problems: list[str] = []
+def _chain_check(archived: ArchivedChain, directory: Path, manifest: dict[str, Any], report: ArchiveReport) -> None:
+    problems = report.problems
     boundary = manifest["chains"][archived.name]
     organization_id = uuid.UUID(manifest["organization"]["id"])
     opening, closing = boundary["opening_sequence"], boundary["closing_sequence"]
@@ -144,29 +154,29 @@ def _chain_problems(archived: ArchivedChain, directory: Path, manifest: dict[str
         problems.append(f"The {archived.name} chain's closing checkpoint is not the one the manifest names.")
     if checkpoints.next is not None:
         problems.append(f"The {archived.name} chain has checkpoints past its closing boundary.")
-    return problems
+    report.checked[archived.name] = {"links": sequence - opening, "checkpoints": checkpoints.checked}
 
 
-def archive_verify(directory: Path) -> list[str]:
-    """Every problem of the archive in `directory`; none means it is whole and as signed."""
+def archive_verify(directory: Path) -> ArchiveReport:
+    """Every problem of the archive in `directory` (none: it is whole and as signed), and what was checked."""
     try:
         manifest_bytes = (directory / MANIFEST).read_bytes()
         signature = (directory / MANIFEST_HMAC).read_text().strip()
     except OSError as error:
-        return [f"The archive's manifest cannot be read: {error.strerror} ({error.filename})."]
+        return ArchiveReport([f"The archive's manifest cannot be read: {error.strerror} ({error.filename})."])
     problems: list[str] = []
     if not hmac.compare_digest(signature, manifest_signature(manifest_bytes)):
         problems.append("The manifest does not match its HMAC: it was edited, or signed with another key.")
     try:
         manifest = json.loads(manifest_bytes)
     except ValueError:
-        return [*problems, "The manifest is not JSON."]
+        return ArchiveReport([*problems, "The manifest is not JSON."])
     listed = manifest.get("files", {})
     if set(listed) != ARCHIVE_FILES:
-        return [*problems, "The manifest does not list the archive's files."]
+        return ArchiveReport([*problems, "The manifest does not list the archive's files."])
     missing = sorted(name for name in listed if not (directory / name).is_file())
     if missing:
-        return [*problems, *(f"{name} is missing." for name in missing)]
+        return ArchiveReport([*problems, *(f"{name} is missing." for name in missing)])
     for name, expected in sorted(listed.items()):
         path = directory / name
         sha256, rows = file_digest(path)
@@ -174,6 +184,7 @@ def archive_verify(directory: Path) -> list[str]:
             problems.append(f"{name} does not match its SHA-256 in the manifest: it was changed.")
         if rows != expected["rows"]:
             problems.append(f"{name} holds {rows} rows, the manifest says {expected['rows']}.")
+    report = ArchiveReport(problems)
     for archived in ARCHIVED_CHAINS:
-        problems += _chain_problems(archived, directory, manifest)
-    return problems
+        _chain_check(archived, directory, manifest, report)
+    return report

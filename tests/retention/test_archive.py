@@ -54,8 +54,8 @@ def test_a_closed_year_is_archived_recorded_audited_and_verifies(closed_year, tm
     assert manifest["files"]["audit_changes.jsonl.gz"]["rows"] > 0
     assert manifest["chains"]["audit"]["closing_sequence"] == manifest["files"]["audit_changes.jsonl.gz"]["rows"]
 
-    assert archive_verify(tmp_path / "2026") == []
-    assert "OK:" in _verify_output(tmp_path / "2026")
+    assert archive_verify(tmp_path / "2026").problems == []
+    assert "(ledger: 6 links and 1 checkpoints recomputed; audit: " in _verify_output(tmp_path / "2026")
 
 
 def test_the_same_year_archived_twice_is_byte_identical(closed_year, tmp_path):
@@ -84,7 +84,7 @@ def test_the_command_run_twice_writes_the_same_ledger(closed_year, tmp_path):
         first, second = (tmp_path / each / f"{name}.jsonl.gz" for each in ("first", "second"))
         assert first.read_bytes() == second.read_bytes(), name
     assert RetentionArchive.objects.count() == 2
-    assert archive_verify(tmp_path / "second") == []
+    assert archive_verify(tmp_path / "second").problems == []
 
 
 def test_the_next_year_starts_where_the_closed_one_ended(closed_year, tmp_path):
@@ -98,14 +98,14 @@ def test_the_next_year_starts_where_the_closed_one_ended(closed_year, tmp_path):
     assert second["ledger"]["opening_hash"] == first["ledger"]["closing_hash"]
     assert second["ledger"]["opening_signature"] == first["ledger"]["closing_signature"]
     assert second["ledger"]["closing_sequence"] == 8  # the spend of 1 January 2027
-    assert archive_verify(tmp_path / "2027") == []
+    assert archive_verify(tmp_path / "2027").problems == []
 
 
 @pytest.fixture
 def archived(closed_year, tmp_path):
     directory = tmp_path / "2026"
     archive(closed_year, directory)
-    assert archive_verify(directory) == []
+    assert archive_verify(directory).problems == []
     return directory
 
 
@@ -116,7 +116,7 @@ def test_an_archived_entry_edited_is_detected(archived):
     lines[1] = lines[1].replace(f'"amount_minor":{row["amount_minor"]},'.encode(), b'"amount_minor":1,')
     rewrite(entries, lines)
 
-    problems = archive_verify(archived)
+    problems = archive_verify(archived).problems
     assert "ledger_entries.jsonl.gz does not match its SHA-256 in the manifest: it was changed." in problems
     assert f"Entry {row['id']} was changed after it was sealed: it no longer matches its hash (sequence 2)." in problems
     with pytest.raises(CommandError, match="problems found"):
@@ -132,11 +132,27 @@ def test_an_archived_audit_change_edited_is_detected_by_the_chain_alone(archived
     rewrite(changes, lines)
     _resign(archived)
 
-    problems = archive_verify(archived)
+    problems = archive_verify(archived).problems
     assert f"Audit change {row['id']} was changed after it was sealed: it no longer matches its hash (sequence 1)." in (
         problems
     )
     assert not any("SHA-256" in problem or "HMAC" in problem for problem in problems)
+
+
+def test_an_archived_checkpoint_rewritten_is_detected(archived):
+    """Even with the manifest re-signed, a checkpoint's signature needs the key of its own domain."""
+    checkpoints = archived / "ledger_checkpoints.jsonl.gz"
+    lines = lines_of(checkpoints)
+    row = json.loads(lines[-1])
+    lines[-1] = lines[-1].replace(f'"head_hash":"{row["head_hash"]}"'.encode(), b'"head_hash":"' + b"f" * 64 + b'"')
+    rewrite(checkpoints, lines)
+    _resign(archived)
+
+    problems = archive_verify(archived).problems
+    assert (
+        f"Checkpoint at link {row['sequence']} of the ledger chain does not match its signature: it was rewritten or forged."
+        in (problems)
+    )
 
 
 def test_an_archived_entry_removed_is_detected(archived):
@@ -145,7 +161,7 @@ def test_an_archived_entry_removed_is_detected(archived):
     rewrite(entries, lines_of(entries)[:-1])
     rewrite(seals, lines_of(seals)[:-1])
 
-    problems = archive_verify(archived)
+    problems = archive_verify(archived).problems
     assert "ledger_entries.jsonl.gz holds 5 rows, the manifest says 6." in problems
     assert "The ledger chain ends at link 5, not at its closing boundary 6." in problems
 
@@ -154,7 +170,7 @@ def test_an_edited_manifest_is_detected(archived):
     manifest = archived / "manifest.json"
     manifest.write_text(manifest.read_text().replace('"year": 2026', '"year": 2025'))
 
-    assert archive_verify(archived) == [
+    assert archive_verify(archived).problems == [
         "The manifest does not match its HMAC: it was edited, or signed with another key."
     ]
 
@@ -162,7 +178,7 @@ def test_an_edited_manifest_is_detected(archived):
 def test_a_missing_file_is_detected(archived):
     (archived / "audit_events.jsonl.gz").unlink()
 
-    assert "audit_events.jsonl.gz is missing." in archive_verify(archived)
+    assert "audit_events.jsonl.gz is missing." in archive_verify(archived).problems
 
 
 def test_an_open_year_is_refused(closed_year, tmp_path):
@@ -237,4 +253,4 @@ def _resign(directory) -> None:
 
 def test_a_copy_of_an_archive_verifies_anywhere(archived, tmp_path):
     shutil.copytree(archived, tmp_path / "copy")
-    assert archive_verify(tmp_path / "copy") == []
+    assert archive_verify(tmp_path / "copy").problems == []

@@ -16,9 +16,14 @@ class Command(BaseCommand):
         parser.add_argument("directory", type=Path)
 
     def handle(self, *args, **options) -> None:
-        problems = archive_verify(options["directory"])
+        report = archive_verify(options["directory"])
+        problems = report.problems
         for problem in problems:
             self.stdout.write(f"PROBLEM: {problem}")
         if problems:
             raise CommandError(f"{len(problems)} problems found in {options['directory']}.")
-        self.stdout.write(f"OK: {options['directory']} is whole and matches its signed chains.")
+        checked = "; ".join(
+            f"{name}: {each['links']} links and {each['checkpoints']} checkpoints recomputed"
+            for name, each in report.checked.items()
+        )
+        self.stdout.write(f"OK: {options['directory']} is whole and matches its signed chains ({checked}).")
