@@ -149,10 +149,8 @@ def test_an_archived_checkpoint_rewritten_is_detected(archived):
     _resign(archived)
 
     problems = archive_verify(archived).problems
-    assert (
-        f"Checkpoint at link {row['sequence']} of the ledger chain does not match its signature: it was rewritten or forged."
-        in (problems)
-    )
+    where = f"Checkpoint at link {row['sequence']} of the ledger chain"
+    assert f"{where} does not match its signature: it was rewritten or forged." in problems
 
 
 def test_an_archived_entry_removed_is_detected(archived):
