@@ -173,6 +173,15 @@ def test_an_edited_manifest_is_detected(archived):
     ]
 
 
+def test_an_archived_row_that_is_not_json_is_named(archived):
+    entries = archived / "ledger_entries.jsonl.gz"
+    rewrite(entries, [b"not json\n", *lines_of(entries)[1:]])
+    _resign(archived)
+
+    [problem] = archive_verify(archived).problems
+    assert problem.startswith("The ledger chain's files cannot be read as an archive:")
+
+
 def test_a_missing_file_is_detected(archived):
     (archived / "audit_events.jsonl.gz").unlink()
 
