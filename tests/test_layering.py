@@ -17,7 +17,7 @@ LAYERS = [
     {"tenancy"},
     {"audit"},
     {"ledger", "budgets", "webhooks", "fx"},
-    {"approvals", "controls", "fraud"},
+    {"approvals", "controls", "fraud", "retention"},
     {"spending", "receipts"},
     {"nlq", "system", "reports", "reimbursements"},
     {"web"},

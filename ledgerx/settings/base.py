@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.reports",
     "apps.reimbursements",
+    "apps.retention",
 ]
 
 MIDDLEWARE = [
@@ -310,6 +311,9 @@ LEDGER_CHECKPOINT_KEY = (
     env.env_str("LEDGER_CHECKPOINT_KEY", "")
     or hmac.new(SECRET_KEY.encode(), b"ledgerx ledger checkpoint key", hashlib.sha256).hexdigest()
 )
+# Financial records are kept this many years after the end of their year; a year older than that
+# may be archived by `archive_year` (docs/operations.md, Retention).
+RETENTION_YEARS = env.env_int("RETENTION_YEARS", 7)
 # A spend awaiting approval this long is rejected and its hold released.
 APPROVAL_EXPIRY_HOURS = env.env_int("APPROVAL_EXPIRY_HOURS", 72)
 # Past this many pending spends the API answers 503 with Retry-After instead of falling over.
