@@ -147,3 +147,18 @@ def spending_frozen_refusals(*, organization_id: uuid.UUID, user_ids: set[uuid.U
         user_id: spending_frozen_refusal(email=email, reason=reason)
         for user_id, email, reason in frozen.values_list("id", "email", "frozen_reason")
     }
+
+
+def organization_by_slug_or_id(*, text: str) -> Organization | None:
+    """The organization an operator names on a command line: by its id, or by its slug."""
+    try:
+        return Organization.objects.filter(id=uuid.UUID(text)).first()
+    except ValueError:
+        return Organization.objects.filter(slug=text).first()
+
+
+def finance_user_by_email(*, organization_id: uuid.UUID, email: str) -> User | None:
+    """A command's `--as`: the organization's finance manager or org admin of that email, or None."""
+    return User.objects.filter(
+        email=email.lower(), organization_id=organization_id, role__in=(Role.FINANCE_MANAGER, Role.ORG_ADMIN)
+    ).first()

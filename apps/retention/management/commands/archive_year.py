@@ -1,18 +1,15 @@
-import uuid
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.retention.services import year_archive
-from apps.tenancy.models import Organization, Role, User
+from apps.tenancy.models import Organization
+from apps.tenancy.selectors import finance_user_by_email, organization_by_slug_or_id
 from ledgerx.errors import LedgerXError
 
 
 def _organization(text: str) -> Organization:
-    try:
-        found = Organization.objects.filter(id=uuid.UUID(text)).first()
-    except ValueError:
-        found = Organization.objects.filter(slug=text).first()
+    found = organization_by_slug_or_id(text=text)
     if found is None:
         raise CommandError(f"No organization {text!r} (give its slug or id).")
     return found
@@ -35,11 +32,7 @@ class Command(BaseCommand):
         organization = _organization(options["organization"])
         actor = None  # the platform, unless --as names who asked
         if options["actor"]:
-            actor = User.objects.filter(
-                email=options["actor"].lower(),
-                organization=organization,
-                role__in=(Role.FINANCE_MANAGER, Role.ORG_ADMIN),
-            ).first()
+            actor = finance_user_by_email(organization_id=organization.id, email=options["actor"])
             if actor is None:
                 raise CommandError("--as must name a finance manager or org admin of the organization.")
         try:

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.ledger.models import Transaction
 from apps.spending.services import transaction_reverse
-from apps.tenancy.models import Role, User
+from apps.tenancy.selectors import finance_user_by_email
 from ledgerx.errors import LedgerXError
 
 
@@ -20,11 +20,7 @@ class Command(BaseCommand):
         original = Transaction.objects.filter(id=options["transaction_id"]).first()
         if original is None:
             raise CommandError("No such transaction.")
-        actor = User.objects.filter(
-            email=options["actor"].lower(),
-            organization_id=original.organization_id,
-            role__in=(Role.FINANCE_MANAGER, Role.ORG_ADMIN),
-        ).first()
+        actor = finance_user_by_email(organization_id=original.organization_id, email=options["actor"])
         if actor is None:
             raise CommandError("--as must name a finance manager or org admin of the transaction's organization.")
         try:
