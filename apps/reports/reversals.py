@@ -1,4 +1,4 @@
-"""Reversals in the period: who reversed which spend, for how much, and why."""
+"""Reversals in the period: who reversed which spend, for how much (and as spent, in another currency), and why."""
 
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Organization
@@ -17,9 +17,19 @@ COLUMNS = (
     "merchant",
     "amount",
     "currency",
+    "as spent",
     "reversed by",
     "reason",
 )
+
+
+def _as_spent(reversal: Transaction) -> str:
+    """The amount as spent where it was another currency than the base: "123.45 EUR"; else empty."""
+    if reversal.original_currency == reversal.currency:
+        return ""
+    return (
+        f"{to_decimal_string(reversal.original_amount_minor, reversal.original_currency)} {reversal.original_currency}"
+    )
 
 
 def reversals(*, organization: Organization, period: Period) -> Report:
@@ -43,6 +53,7 @@ def reversals(*, organization: Organization, period: Period) -> Report:
                 original.merchant,
                 to_decimal_string(reversal.amount_minor, reversal.currency),
                 reversal.currency,
+                _as_spent(reversal),
                 reversal.created_by.email,
                 reversal.reason,
             )
