@@ -202,6 +202,11 @@ class Entry(models.Model):
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     created_at = models.DateTimeField(default=timezone.now)
+    # The general-ledger account and cost centre of the organization's chart of accounts this line posts
+    # to, as they were at posting: a later change of the mapping does not rewrite history. Empty on the
+    # entries posted before the chart of accounts existed.
+    gl_code = models.CharField(max_length=32, blank=True, default="", db_default="")
+    cost_centre = models.CharField(max_length=32, blank=True, default="", db_default="")
 
     objects = TenantQuerySet.as_manager()
 
