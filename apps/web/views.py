@@ -15,6 +15,7 @@ from apps.budgets import selectors as budget_selectors
 from apps.budgets.services import month_start
 from apps.controls import selectors as control_selectors
 from apps.fx import selectors as fx_selectors
+from apps.ledger.models import Transaction
 from apps.receipts import selectors as receipt_selectors
 from apps.reimbursements import selectors as reimbursement_selectors
 from apps.reimbursements import services as reimbursement_services
@@ -126,8 +127,11 @@ def _employee_context(user) -> dict:
         "department": department,
         "budget": budget,
         "spending_rules": control_selectors.spending_rules_for(user=user),
+        # Claims have their own list, with their payment state: shown once, there.
         "transactions": receipt_selectors.with_receipt_counts(
-            spending_selectors.transaction_list(user=user, employee_id=user.id)
+            spending_selectors.transaction_list(user=user, employee_id=user.id).exclude(
+                kind=Transaction.Kind.REIMBURSEMENT
+            )
         )[:OWN_TRANSACTIONS],
         "missing_receipts": list(
             receipt_selectors.spends_missing_receipts(organization_id=user.organization_id, employee_id=user.id)[

@@ -57,6 +57,8 @@ def test_an_employee_claims_once_per_page_and_sees_the_claim(tenant):
     settle_all(tenant.organization)
     page = client.get("/?claimed=1").content.decode()
     assert "Claim submitted" in page and "City Parking" in page and "Approved, to be paid" in page
+    # Under "My claims" only, not again under "My transactions".
+    assert page.count("City Parking") == 1
 
 
 @pytest.mark.parametrize(
