@@ -5,16 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.reports.models import ReportFormat, ReportKind
 from apps.reports.periods import period_parse
 from apps.reports.services import report_generate
-from apps.tenancy.models import Organization
-from apps.tenancy.selectors import finance_user_by_email, organization_by_slug_or_id
+from apps.tenancy.commands import command_actor, command_organization
 from ledgerx.errors import LedgerXError
-
-
-def _organization(text: str) -> Organization:
-    found = organization_by_slug_or_id(text=text)
-    if found is None:
-        raise CommandError(f"No organization {text!r} (give its slug or id).")
-    return found
 
 
 class Command(BaseCommand):
@@ -35,12 +27,8 @@ class Command(BaseCommand):
         parser.add_argument("--as", dest="actor", help="Email of the finance manager or org admin asking for it.")
 
     def handle(self, *args, **options) -> None:
-        organization = _organization(options["organization"])
-        actor = None  # the platform, unless --as names who asked
-        if options["actor"]:
-            actor = finance_user_by_email(organization_id=organization.id, email=options["actor"])
-            if actor is None:
-                raise CommandError("--as must name a finance manager or org admin of the organization.")
+        organization = command_organization(options["organization"])
+        actor = command_actor(organization_id=organization.id, email=options["actor"])
         try:
             period = period_parse(
                 organization=organization, month=options["period"], start=options["start"], end=options["end"]

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.ledger.models import Transaction
 from apps.spending.services import transaction_reverse
-from apps.tenancy.selectors import finance_user_by_email
+from apps.tenancy.commands import command_actor
 from ledgerx.errors import LedgerXError
 
 
@@ -20,9 +20,7 @@ class Command(BaseCommand):
         original = Transaction.objects.filter(id=options["transaction_id"]).first()
         if original is None:
             raise CommandError("No such transaction.")
-        actor = finance_user_by_email(organization_id=original.organization_id, email=options["actor"])
-        if actor is None:
-            raise CommandError("--as must name a finance manager or org admin of the transaction's organization.")
+        actor = command_actor(organization_id=original.organization_id, email=options["actor"])
         try:
             reversal, _ = transaction_reverse(
                 actor=actor,
