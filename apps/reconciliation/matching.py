@@ -76,23 +76,50 @@ def _abbreviates(short: str, word: str) -> bool:
     return all(letter in letters for letter in short[1:])
 
 
+def _spells_run(short: str, run: list[str]) -> bool:
+    """Whether `short` is the words of `run` each shortened, run together: "wholefds" for whole foods (each
+    piece starts with its word's first letter, the rest of its letters in order within the word)."""
+    if not run:
+        return not short
+    word, rest = run[0], run[1:]
+    for cut in range(1, len(short) + 1):
+        piece = short[:cut]
+        letters = iter(word)
+        if piece[0] == word[0] and all(letter in letters for letter in piece) and _spells_run(short[cut:], rest):
+            return True
+    return False
+
+
+def _words_covered(short: str, words: list[str]) -> set[int]:
+    """Which of the merchant's `words` a word of the statement spells or abbreviates: one ("mkt": market), or
+    the fewest consecutive ones run together ("wholefds": whole foods)."""
+    for index, word in enumerate(words):
+        if _abbreviates(short, word) or fuzz.ratio(short, word) >= 85:
+            return {index}
+    for length in range(2, len(words) + 1):
+        for first in range(len(words) - length + 1):
+            if _spells_run(short, words[first : first + length]):
+                return set(range(first, first + length))
+    return set()
+
+
 def merchant_similarity(description: str, merchant: str) -> int:
     """0-100: how well a statement's description names the merchant of a spend.
 
-    The better of rapidfuzz's weighted ratio (spelling and word-order differences) and the share of the
-    merchant's words that a word of the description spells or abbreviates (issuers shorten and upper-case
-    names: "AMZN MKTP US" for "Amazon Marketplace").
+    The better of rapidfuzz's weighted ratio (spelling and word-order differences) and the larger share of
+    the merchant's words that a word of the description spells or abbreviates, or of the description's words
+    that spell or abbreviate one of the merchant's (issuers shorten, truncate and upper-case names: "AMZN MKTP
+    US" for "Amazon Marketplace", "WHOLEFDS MKT" for "Whole Foods Market", "DELTA AIR" for "Delta Air Lines").
     """
     fuzzy = fuzz.WRatio(description, merchant, processor=utils.default_process)
     statement_words, merchant_words = _tokens(description), _tokens(merchant)
     if not statement_words or not merchant_words:
         return round(fuzzy)
-    covered = sum(
-        1
-        for word in merchant_words
-        if any(_abbreviates(short, word) or fuzz.ratio(short, word) >= 85 for short in statement_words)
-    )
-    return round(max(fuzzy, 100 * covered / len(merchant_words)))
+    covering = [_words_covered(short, merchant_words) for short in statement_words]
+    merchant_covered = len(set().union(*covering))
+    statement_covered = sum(1 for covered in covering if covered)
+    coverage = max(merchant_covered / len(merchant_words), statement_covered / len(statement_words))
+    return round(max(fuzzy, 100 * coverage))
 
 
 def pair_score(line: LineFacts, spend: SpendFacts, *, window_days: int) -> Candidate:
