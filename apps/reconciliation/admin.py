@@ -24,11 +24,11 @@ from .models import StatementImport, StatementLine, StatementSource
 
 
 def _form_errors(form: forms.Form, error: LedgerXError) -> None:
-    """A service's refusal on the form, each problem on the field it names, or on the form."""
-    if not error.fields:
-        form.add_error(None, error.message)
+    """A service's refusal on the form: its message on top, each problem beside the field it names."""
+    form.add_error(None, error.message)
     for name, problems in error.fields.items():
-        form.add_error(name if name in form.fields else None, problems if name in form.fields else error.message)
+        if name in form.fields:
+            form.add_error(name, problems)
 
 
 def _page(model_admin, request, template: str, title: str, **context) -> TemplateResponse:
