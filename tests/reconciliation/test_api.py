@@ -175,3 +175,17 @@ def test_bad_input_is_a_400_naming_it_and_changes_nothing(api, tenant):
     assert error_of(answer, 400)["fields"] == {"category": ["This field is required."]}
     assert error_of(client.delete(f"/api/v1/statement-lines/{line.id}/match"), 409)["code"] == "conflict"
     assert not StatementMatch.objects.exists() and Transaction.objects.count() == 1
+
+
+def test_a_statement_over_the_usual_1_mib_body_limit_is_taken(api, tenant):
+    """The import route is one of UPLOAD_PATHS (ledgerx/body_limit.py): a busy card's year runs past 1 MiB."""
+    rows = [(today(), "1.00", f"MERCHANT {n:05d} " + "X" * 220, "") for n in range(5000)]
+    content = csv_bytes(rows)
+    assert len(content) > 1024 * 1024
+    response = api(tenant.finance).post(
+        imports_path(source_of(tenant.organization)),
+        {"file": SimpleUploadedFile("year.csv", content)},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content[:500]
+    assert response.json()["lines"] == 5000

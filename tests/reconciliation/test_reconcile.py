@@ -15,9 +15,12 @@ from apps.audit.models import AuditEvent
 from apps.ledger.models import Transaction
 from apps.reconciliation import selectors, services
 from apps.reconciliation.models import StatementImport, StatementLine, StatementMatch
+from apps.spending import services as spending_services
 from ledgerx.errors import Conflict, InvalidInput
 from tests.conftest import Tenant, run_in_threads
+from tests.fx.conftest import rate_set
 from tests.reconciliation.statements import NOW, csv_bytes, ofx_document, source_of, spend_on
+from tests.spends import refreshed, settle_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -271,3 +274,36 @@ def test_the_database_refuses_a_second_match_of_a_spend(june):
             score=50,
             matched_by=tenant.finance,
         )
+
+
+def test_a_spend_in_another_currency_matches_the_statement_of_that_currency_by_its_amount_as_spent():
+    with time_machine.travel(NOW, tick=True):
+        tenant = Tenant("Acme")
+        rate_set(tenant, "EUR", "1.0837")
+        spend, _ = spending_services.transaction_submit(
+            user=tenant.employee,
+            idempotency_key="abroad",
+            amount="123.45",
+            currency="EUR",
+            merchant="Hotel Adlon",
+            category="travel",
+        )
+        settle_all(tenant.organization)
+        euro_card = source_of(tenant.organization, currency="EUR")
+        dollar_card = source_of(tenant.organization)
+        today = NOW.date().isoformat()
+        # The base amount in dollars matches nothing: the card was charged in euros.
+        dollars = services.statement_import(
+            actor=tenant.finance,
+            source=dollar_card,
+            file_name="usd.csv",
+            content=csv_bytes([(today, "133.78", "HOTEL ADLON BERLIN", "")]),
+        )
+        euros = services.statement_import(
+            actor=tenant.finance,
+            source=euro_card,
+            file_name="eur.csv",
+            content=csv_bytes([(today, "123.45", "HOTEL ADLON BERLIN", "")]),
+        )
+    assert refreshed(spend).amount_minor == 13378 and dollars.matched == 0
+    assert euros.matched == 1 and StatementMatch.objects.get().transaction_id == spend.id
