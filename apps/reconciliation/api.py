@@ -20,7 +20,7 @@ from .serializers import (
     LineSpendOutput,
     MatchConfirmInput,
     MatchOutput,
-    SourceOutput,
+    SourceListOutput,
     StatementImportInput,
     import_representation,
     line_representation,
@@ -34,7 +34,7 @@ class SourceListApi(TenantAPIView):
 
     @extend_schema(
         operation_id="statement_sources_list",
-        responses={200: SourceOutput(many=True)},
+        responses={200: SourceListOutput},
         description="The organization's statement sources; each is set up, with its CSV column mapping, in the "
         "back office.",
     )

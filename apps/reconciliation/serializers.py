@@ -40,6 +40,10 @@ class SourceOutput(serializers.Serializer):
     date_window_days = serializers.IntegerField()
 
 
+class SourceListOutput(serializers.Serializer):
+    results = SourceOutput(many=True)
+
+
 class _SpendOutput(serializers.Serializer):
     id = serializers.UUIDField()
     merchant = serializers.CharField()
