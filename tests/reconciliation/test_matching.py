@@ -1,10 +1,11 @@
-"""matching.py, the one decision of what matches what, on facts alone (no database)."""
+"""matching.py, the one decision of what matches what, on facts alone (no database), and the facts of a spend."""
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
+from apps.ledger.models import Transaction
 from apps.reconciliation.matching import (
     AUTO_MATCH_SCORE,
     LineFacts,
@@ -13,6 +14,8 @@ from apps.reconciliation.matching import (
     merchant_similarity,
     pair_score,
 )
+from apps.reconciliation.selectors import spend_facts
+from apps.tenancy.models import Organization
 
 DAY = date(2026, 6, 10)
 
@@ -114,3 +117,15 @@ def test_the_closer_day_wins_between_two_like_spends():
     [match] = decide([line(2, 450, "STARBUCKS #1234")], spends, window_days=3).automatic
     assert match.transaction_id == uuid.UUID(int=1002)
     assert pair_score(line(2, 450, "STARBUCKS"), spends[1], window_days=3).score == 100
+
+
+def test_a_spends_day_is_its_day_in_the_organizations_timezone():
+    organization = Organization(timezone="America/New_York", currency="USD")
+    late_evening = Transaction(
+        id=uuid.UUID(int=1),
+        created_at=datetime(2026, 6, 11, 2, 30, tzinfo=UTC),  # 22:30 on the 10th in New York
+        original_amount_minor=100,
+        original_currency="USD",
+        merchant="Dell",
+    )
+    assert spend_facts(late_evening, organization).spent_on == date(2026, 6, 10)

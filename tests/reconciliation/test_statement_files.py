@@ -134,3 +134,20 @@ def test_an_ofx_statement_in_another_currency_than_its_sources_is_refused():
 
 def test_a_broken_ofx_file_is_refused():
     assert refusal(b"OFXHEADER:100\nnonsense", name="june.ofx").fields == {"file": ["Not a valid OFX document."]}
+
+
+@pytest.mark.parametrize(
+    ("currency", "text", "minor"),
+    [("JPY", "1,234", 1234), ("KWD", "12.345", 12345), ("USD", "(1,234.50)", -123450), ("USD", "+7", 700)],
+)
+def test_amounts_take_the_exponent_of_the_statements_currency(currency, text, minor):
+    content = f'Date,Amount,Description\n2026-06-02,"{text}",SHOP\n'.encode()
+    [line] = parse(content, currency=currency, reference_column="").lines
+    assert line.amount_minor == minor
+
+
+def test_more_decimals_than_the_currency_has_are_refused():
+    content = b"Date,Amount,Description\n2026-06-02,100.5,SHOP\n"
+    assert refusal(content, currency="JPY", reference_column="").fields == {
+        "file": ["Row 2, column 'Amount': '100.5': JPY amounts have at most 0 decimal places."]
+    }
