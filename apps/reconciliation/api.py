@@ -100,7 +100,7 @@ class StatementLineListApi(TenantAPIView):
     )
     def get(self, request, import_id):
         statement_import = _import(self, import_id)
-        suggestions = selectors.import_reconciliation(statement_import).suggestions
+        suggestions = selectors.import_suggestions(statement_import)
         lines = selectors.lines_with_state(statement_import)
         return Response({"results": [line_representation(line, suggestions.get(line.id)) for line in lines]})
 

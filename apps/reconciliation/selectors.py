@@ -78,7 +78,7 @@ def import_decision(statement_import: StatementImport) -> Decision:
         currency=statement_import.currency,
         first_day=statement_import.first_day - timedelta(days=window),
         last_day=statement_import.last_day + timedelta(days=window),
-    )
+    ).filter(original_amount_minor__in={line.amount_minor for line in lines if line.amount_minor > 0})
     return decide(
         [line_facts(line) for line in lines],
         [spend_facts(spend, organization) for spend in spends],
@@ -97,6 +97,17 @@ class Reconciliation:
     unmatched_spends: list[Transaction]
 
 
+def import_suggestions(statement_import: StatementImport) -> dict[uuid.UUID, list[tuple[Transaction, Candidate]]]:
+    """Per unmatched line id, its suggested spends with their candidacy, best first."""
+    decision = import_decision(statement_import)
+    suggested_ids = {c.transaction_id for ranked in decision.suggested.values() for c in ranked}
+    suggested_spends = Transaction.objects.select_related("employee").in_bulk(suggested_ids)
+    return {
+        line_id: [(suggested_spends[c.transaction_id], c) for c in ranked]
+        for line_id, ranked in decision.suggested.items()
+    }
+
+
 def import_reconciliation(statement_import: StatementImport) -> Reconciliation:
     matches = list(
         StatementMatch.objects.filter(line__statement_import=statement_import)
@@ -104,13 +115,7 @@ def import_reconciliation(statement_import: StatementImport) -> Reconciliation:
         .order_by("line__position")
     )
     unmatched_lines = list(statement_import.lines.filter(match__isnull=True).order_by("position"))
-    decision = import_decision(statement_import)
-    suggested_ids = {c.transaction_id for ranked in decision.suggested.values() for c in ranked}
-    suggested_spends = Transaction.objects.select_related("employee").in_bulk(suggested_ids)
-    suggestions = {
-        line_id: [(suggested_spends[c.transaction_id], c) for c in ranked]
-        for line_id, ranked in decision.suggested.items()
-    }
+    suggestions = import_suggestions(statement_import)
     unmatched_spends = list(
         spends_unmatched_between(
             organization=statement_import.organization,
