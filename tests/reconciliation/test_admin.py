@@ -90,3 +90,23 @@ def test_finance_uploads_a_statement_and_reconciles_it_on_its_page(tenant, other
     assert outsider.get(reconcile).status_code == 404
     assert outsider.get(spend_page).status_code == 404
     assert outsider.get(f"{SOURCES}{source.id}/import/").status_code == 404
+
+
+def test_only_finance_decides_on_the_reconciliation_page(tenant, system_admin):
+    spend = spend_settled(tenant.employee, "310.00", merchant="Hilton Hotels")
+    source = source_of(tenant.organization)
+    content = csv_bytes([(timezone.now().date().isoformat(), "310.00", "HLT*GARDEN", "")])
+    client = staff(tenant.finance)
+    client.post(f"{SOURCES}{source.id}/import/", {"file": SimpleUploadedFile("june.csv", content)})
+    statement = StatementImport.objects.get()
+    line = statement.lines.get()
+    reconcile = f"/admin/reconciliation/statementimport/{statement.id}/reconcile/"
+    confirm = {"operation": "confirm", "line": str(line.id), "transaction": str(spend.id)}
+
+    platform = staff(system_admin)
+    page = platform.get(reconcile)
+    assert page.status_code == 200 and 'value="Confirm"' not in page.content.decode()
+    assert platform.post(reconcile, confirm).status_code == 403
+    assert platform.get(f"{SOURCES}{source.id}/import/").status_code == 403
+    assert staff(tenant.employee).get(reconcile).status_code == 302  # not staff: to the login page
+    assert not StatementMatch.objects.exists()
