@@ -26,6 +26,10 @@ class AuditEvent(models.Model):
         SPEND_RULE_DELETED = "spend_rule.deleted", "Spend rule deleted"
         ACCESS_REVIEW_SIGNED_OFF = "access_review.signed_off", "Access review signed off"
         RETENTION_YEAR_ARCHIVED = "retention.year_archived", "Closed year archived"
+        STATEMENT_IMPORTED = "statement.imported", "Statement imported"
+        STATEMENT_MATCH_CONFIRMED = "statement_match.confirmed", "Statement line match confirmed"
+        STATEMENT_MATCH_REMOVED = "statement_match.removed", "Statement line unmatched"
+        STATEMENT_LINE_SPEND_CREATED = "statement_line.spend_created", "Spend created from a statement line"
 
     id = models.BigAutoField(primary_key=True)
     # None for platform events (a system admin creating another system admin).

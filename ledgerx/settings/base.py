@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.reports",
     "apps.reimbursements",
     "apps.retention",
+    "apps.reconciliation",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +74,9 @@ UPLOAD_PATHS = (
     r"/spends/[0-9a-fA-F-]{36}/receipts",
     r"/api/v1/reimbursements",
     r"/claims/",
+    # A statement file (apps/reconciliation): a year of a busy card runs past 1 MiB.
+    r"/api/v1/statement-sources/[0-9a-fA-F-]{36}/imports",
+    r"/admin/reconciliation/statementsource/[0-9a-fA-F-]{36}/import/",
 )
 # An image larger than this many pixels is refused before it is decoded (a decompression bomb).
 RECEIPT_MAX_PIXELS = env.env_int("RECEIPT_MAX_PIXELS", 40_000_000)

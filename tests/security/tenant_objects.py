@@ -19,6 +19,8 @@ from apps.fraud.models import FraudAlert
 from apps.fx import services as fx_services
 from apps.ledger.models import Transaction
 from apps.receipts import services as receipt_services
+from apps.reconciliation import services as reconciliation_services
+from apps.reconciliation.models import StatementLine
 from apps.reimbursements import services as reimbursement_services
 from apps.reports import selectors as report_selectors
 from apps.reports import services as report_services
@@ -27,9 +29,11 @@ from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
 from apps.webhooks import services as webhook_services
 from apps.webhooks.models import Delivery
+from ledgerx.money import to_decimal_string
 from tests.conftest import Tenant
 from tests.factories import UserFactory
 from tests.fraud.conftest import score
+from tests.reconciliation.statements import csv_bytes, source_of
 from tests.reimbursements.claims import batch_of, claim_submit
 from tests.spends import settle_all, spend_settled
 
@@ -136,6 +140,7 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "claim_id": str(approved_claim(tenant).id),
         "batch_id": str(released_batch(tenant).id),
         "receipt_id": str(receipt(tenant, Transaction.objects.get(id=transaction_id)).id),
+        **statement_ids(tenant),
     }
 
 
@@ -172,3 +177,42 @@ def receipt(tenant: Tenant, spend):
         actor=spend.employee, transaction_id=spend.id, data=png_unique(), original_name="receipt.png"
     )
     return receipt_services.receipt_process(receipt_id=attached.id)
+
+
+def statement_upload_file() -> SimpleUploadedFile:
+    """A one-line card statement unlike any other: a file is imported once."""
+    today = timezone.now().date().isoformat()
+    return SimpleUploadedFile("statement.csv", csv_bytes([(today, "3.00", f"MATRIX {uuid.uuid4().hex}", "")]))
+
+
+def statement_line_for(tenant: Tenant, spend) -> StatementLine:
+    """A new statement's one line, for the spend's money, unmatched: its description is like no merchant."""
+    source = source_of(tenant.organization)
+    amount = to_decimal_string(spend.original_amount_minor, spend.original_currency)
+    content = csv_bytes([(spend.created_at.date().isoformat(), amount, f"Q{uuid.uuid4().hex}", "")])
+    imported = reconciliation_services.statement_import(
+        actor=tenant.finance, source=source, file_name="statement.csv", content=content
+    ).statement_import
+    return imported.lines.get()
+
+
+def matched_statement_line(tenant: Tenant):
+    spend = spend_settled(tenant.employee, "2.00")
+    line = statement_line_for(tenant, spend)
+    reconciliation_services.match_confirm(actor=tenant.finance, line_id=line.id, transaction_id=spend.id)
+    return line
+
+
+def statement_ids(tenant: Tenant) -> dict[str, str]:
+    """A new statement of one line that matches nothing (no spend is made, none is settled on the way)."""
+    line = reconciliation_services.statement_import(
+        actor=tenant.finance,
+        source=source_of(tenant.organization),
+        file_name="statement.csv",
+        content=statement_upload_file().read(),
+    ).statement_import.lines.get()
+    return {
+        "source_id": str(line.source_id),
+        "import_id": str(line.statement_import_id),
+        "line_id": str(line.id),
+    }

@@ -43,6 +43,8 @@ class World:
         self.system_admin = UserFactory(role=Role.SYSTEM_ADMIN, email="root@matrix.example")
         self.own_spend = spend_settled(self.own.employee, "10.00")
         self.other_spend = spend_settled(self.other.employee, "10.00")
+        # The spend each tenant's last fresh statement line is for (a match's body names it).
+        self.line_spend = {}
 
     def user(self, role: str):
         if role == ANONYMOUS:
@@ -51,7 +53,7 @@ class World:
             return self.system_admin
         return self.own.user(role)
 
-    def path_ids(self, tenant: Tenant, route: str) -> dict[str, str]:
+    def path_ids(self, tenant: Tenant, route: str, method: str) -> dict[str, str]:
         """Ids the route needs, fresh where the request consumes what it names."""
         spend = self.own_spend if tenant is self.own else self.other_spend
         if route.endswith("/reverse") and tenant is self.own:
@@ -81,6 +83,15 @@ class World:
             # The export needs a released batch; a release or a discard consumes a draft.
             make = tenant_objects.released_batch if route.endswith("export.csv") else tenant_objects.draft_batch
             ids["batch_id"] = str(make(tenant).id)
+        if "<uuid:source_id>" in route or "<uuid:import_id>" in route:
+            ids.update(tenant_objects.statement_ids(tenant))
+        if "<uuid:line_id>" in route:
+            # Fresh: a match or a spend consumes the line; an unmatch needs a matched one.
+            if route.endswith("/match") and method == "DELETE":
+                ids["line_id"] = str(tenant_objects.matched_statement_line(tenant).id)
+            else:
+                self.line_spend[tenant] = spend_settled(tenant.employee, "2.00")
+                ids["line_id"] = str(tenant_objects.statement_line_for(tenant, self.line_spend[tenant]).id)
         if "<uuid:receipt_id>" in route:
             ids["receipt_id"] = str(tenant_objects.receipt(tenant, spend).id)  # fresh: a DELETE consumes it
         if "<uuid:endpoint_id>" in route or "<uuid:delivery_id>" in route:
@@ -250,6 +261,19 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("DELETE", "payout-batches/<uuid:batch_id>"): Row(FINANCE),
     ("POST", "payout-batches/<uuid:batch_id>/release"): Row(FINANCE),
     ("GET", "payout-batches/<uuid:batch_id>/export.csv"): Row(FINANCE),
+    ("GET", "statement-sources"): Row(FINANCE),
+    ("POST", "statement-sources/<uuid:source_id>/imports"): Row(
+        FINANCE, body=lambda w, t: {"file": tenant_objects.statement_upload_file()}, multipart=True
+    ),
+    ("GET", "statement-imports/<uuid:import_id>"): Row(FINANCE),
+    ("GET", "statement-imports/<uuid:import_id>/lines"): Row(FINANCE),
+    ("POST", "statement-lines/<uuid:line_id>/match"): Row(
+        FINANCE, body=lambda w, t: {"transaction": str(w.line_spend[t].id)}
+    ),
+    ("DELETE", "statement-lines/<uuid:line_id>/match"): Row(FINANCE),
+    ("POST", "statement-lines/<uuid:line_id>/spend"): Row(
+        FINANCE, body=lambda w, t: {"employee": str(t.employee.id), "category": "software"}
+    ),
     ("GET", "webhooks/endpoints"): Row(ADMIN),
     ("POST", "webhooks/endpoints"): Row(
         ADMIN, body=lambda w, t: {"url": "http://127.0.0.1:9/hook", "event_types": ["transaction.posted"]}
@@ -270,7 +294,7 @@ def test_every_api_route_has_a_row_and_every_row_a_route():
 
 def _call(world: World, method: str, route: str, row: Row, role: str, tenant: Tenant):
     path = "/api/v1/" + route
-    for name, value in world.path_ids(tenant, route).items():
+    for name, value in world.path_ids(tenant, route, method).items():
         path = path.replace(f"<uuid:{name}>", value).replace(f"<int:{name}>", value)
     assert "<" not in path, f"the matrix has no id for a parameter of {route}"
     client = client_for(world.user(role))
