@@ -140,7 +140,9 @@ def test_the_history_is_replayed_through_the_services_and_a_second_run_changes_n
     # Some were rejected by an approver, one for its budget, some reversed, some flagged.
     rejected_by_approver = ApprovalDecision.objects.filter(outcome=ApprovalDecision.Outcome.REJECTED)
     assert rejected_by_approver.count() >= 2
-    assert all(decision.request.transaction.status == Transaction.Status.REJECTED for decision in rejected_by_approver)
+    assert all(
+        decision.request.transaction.status == Transaction.Status.REJECTED for decision in rejected_by_approver
+    )
     assert ApprovalDecision.objects.filter(outcome=ApprovalDecision.Outcome.APPROVED).count() >= 2
     assert spends.filter(status=Transaction.Status.REJECTED, rejection_reason__contains="budget exceeded").exists()
     reversed_spends = spends.filter(status=Transaction.Status.REVERSED)

@@ -152,7 +152,8 @@ def test_techcorp_in_the_browser(browser, live_server, settlement_worker):
     bob = Session(browser, live_server, "bob@techcorp.com")
     submit_spend(bob.page, "48000.00", "Apple", "equipment")
     expect(bob.page.locator("#spend-result")).to_contain_text(
-        "Department 'Engineering' budget exceeded. Limit: $50,000, Current (spent plus held): $6,000, Requested: $48,000",
+        "Department 'Engineering' budget exceeded. Limit: $50,000, "
+        "Current (spent plus held): $6,000, Requested: $48,000",
         timeout=SETTLED_WITHIN_MS,
     )
     expect(bob.page.locator("#spend-result")).to_contain_text("Rejected")
