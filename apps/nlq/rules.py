@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import ParseFailed
+from .finance_terms import PRONOUNS, read_finance_terms, read_people_rankings
 from .spec import ME, ParseContext
 
 BARRIER = " ; "
@@ -69,7 +70,7 @@ FILLERS = frozenset(
     a an the of and or to in on at by for from with me us we our ours i you your show give tell list display
     get find fetch see view what whats what's which who is are was were be been being am did do does done has
     have had how much many all please pls plz there that those these so far any can could would will want
-    like need know let it its it's their they them where up just only currently now right each every report
+    like need know let it its it's where up just only currently now right each every report
     summary breakdown overview company organization organisation org everyone everybody whole entire money
     dollars amount amounts ones one some i'd i'm about whose
     """.split()  # noqa: SIM905 - a word list reads best as prose
@@ -89,7 +90,7 @@ GRAMMAR_WORDS = frozenset(
     my mine myself own not no without except excluding
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
-RESERVED = FILLERS | GRAMMAR_WORDS | frozenset(DIMENSIONS) | frozenset(MONTHS) | frozenset(NUMBER_WORDS)
+RESERVED = FILLERS | GRAMMAR_WORDS | PRONOUNS | frozenset(DIMENSIONS) | frozenset(MONTHS) | frozenset(NUMBER_WORDS)
 
 NAME_TOKEN = r"[a-z0-9][a-z0-9&'._-]*"
 PHRASE = rf"({NAME_TOKEN}(?:\s+{NAME_TOKEN}){{0,3}})"
@@ -219,7 +220,7 @@ class _Reading:
     def metric(self) -> str | None:
         flags = self.flags
         if "fraud" in flags:
-            return "fraud_alerts"
+            return "fraud_alert_count" if "count" in flags else "fraud_alerts"
         if "budget" in flags:
             return "budget_usage"
         for metric in ("average", "count"):
@@ -315,8 +316,7 @@ def _read_budget(r: _Reading) -> None:
         r.flags.add("budget")
 
     r.sub(
-        r"\b(?:monthly\s*)?budgets?(?:\s*(?:usage|utili[sz]ation|use|used|consumption|burn|status|left|remaining))?\b"
-        r"|\bburn\s*rate\b",
+        r"\b(?:monthly\s*)?budgets?(?:\s*(?:usage|utili[sz]ation|use|used|consumption|burn|status|left|remaining))?\b",
         budget,
     )
     if "budget" in r.flags:
@@ -593,8 +593,10 @@ PASSES = (
     _read_courtesies,
     _read_emails,
     _read_quoted,
+    read_finance_terms,
     _read_fraud,
     _read_budget,
+    read_people_rankings,
     _read_period,
     _read_amounts,
     _read_ranking,
