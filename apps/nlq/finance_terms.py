@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 TRAVEL_AND_ENTERTAINMENT = "t&e"
 NUMBER = r"(\d{1,3}|twelve|six|three|two)"
 NUMBER_WORDS = {"twelve": 12, "six": 6, "three": 3, "two": 2}
+BREAKDOWNS = {
+    "department": "department", "dept": "department", "team": "department", "category": "category",
+    "vendor": "merchant", "merchant": "merchant", "supplier": "merchant", "employee": "employee", "person": "employee",
+}  # fmt: skip
 # Pronouns stand for someone the question does not name: never a name, never filler.
 PRONOUNS = frozenset(
     {"he", "she", "him", "his", "her", "hers", "they", "them", "their", "theirs"}
@@ -23,10 +27,12 @@ PRONOUNS = frozenset(
 
 def read_finance_terms(r: "_Reading") -> None:
     """Before time, budgets and names: shorthand that would otherwise be read as something else."""
-    r.sub(
-        r"\b(?:t\s*&\s*e|t\s+and\s+e|travel\s*(?:and|&)\s*entertainment)\b",
-        lambda m: r.set_filter("category", TRAVEL_AND_ENTERTAINMENT),
-    )
+
+    def travel_and_entertainment(match: re.Match) -> None:
+        r.set_filter("category", TRAVEL_AND_ENTERTAINMENT)
+        r.flags.add("spend_verb")
+
+    r.sub(r"\b(?:t\s*&\s*e|t\s+and\s+e|travel\s*(?:and|&)\s*entertainment)\b", travel_and_entertainment)
 
     def per_month(match: re.Match) -> None:
         r.set_group("month")
@@ -39,7 +45,17 @@ def read_finance_terms(r: "_Reading") -> None:
         r"\b(?:opex|op[\s-]ex|operating\s+(?:expenses?|expenditures?|spend(?:ing)?|costs?))\b",
         lambda m: r.flags.add("spend_verb"),
     )
-    r.sub(r"\b(?:burn(?:s|ed|t|ing)?|outlays?|disbursements?)\b", lambda m: r.flags.add("spend_verb"))
+    r.sub(
+        r"\b(?:burn(?:s|ed|t|ing)?|outlays?|disbursements?|pa(?:y|id)\s+out|(?:cash\s+)?(?:went|goes|gone)\s+out"
+        r"(?:\s+the\s+door)?)\b",
+        lambda m: r.flags.add("spend_verb"),
+    )
+    r.sub(r"\bhow\s+many\s+times\b", lambda m: r.flags.add("count"))
+    r.sub(r"\bper\s+(?:transaction|expense|purchase|payment|charge|line\s*item)\b", lambda m: r.flags.add("average"))
+    r.sub(
+        r"\b(department|dept|team|category|vendor|merchant|supplier|employee|person)\s+(?:breakdown|split|mix)\b",
+        lambda m: r.set_group(BREAKDOWNS[m.group(1)]),
+    )
 
     def trailing(match: re.Match) -> None:
         number = match.group(1)
@@ -56,11 +72,15 @@ def read_finance_terms(r: "_Reading") -> None:
 
 def read_people_rankings(r: "_Reading") -> None:
     """After budgets and alerts: "who" ranks people; "fastest" ranks by how much was spent."""
-    if not r.flags & {"budget", "fraud"}:
+    ranks_others = re.search(
+        r"\b(?:vendors?|merchants?|suppliers?|payees?|departments?|teams?|categor(?:y|ies))\b", r.text
+    )
+    if not r.flags & {"budget", "fraud"} and not ranks_others:
 
         def who(match: re.Match) -> None:
             r.set_group("employee")
-            r.flags.add("singular_which")
+            if not match.group(0).endswith(("are", "have")):
+                r.flags.add("singular_which")
 
         r.sub(r"\bwho(?:'s|\s+is|\s+are|\s+has|\s+have)?\b", who)
 
@@ -68,4 +88,4 @@ def read_people_rankings(r: "_Reading") -> None:
         r.flags.add("ranking")
         r.set_order("amount", "desc")
 
-    r.sub(r"\b(?:the\s+)?(?:fastest|quickest|hardest|most\s+quickly)\b", fastest)
+    r.sub(r"\b(?:the\s+)?(?:fastest|quickest|hardest|most\s+quickly)\b|\brank(?:ed|ing)?\b", fastest)
