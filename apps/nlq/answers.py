@@ -38,6 +38,8 @@ HEADERS = {
 }
 # Identifiers mean nothing to a reader; the raw `rows` keep them for programs.
 HIDDEN_COLUMNS = frozenset({"id", "transaction"})
+# Shown only where some row has one: the amount as spent exists only for spend in another currency.
+OPTIONAL_COLUMNS = frozenset({"original_amount"})
 MONEY_COLUMNS = frozenset({"amount", "total", "average", "limit", "spent", "available"})
 LABEL_COLUMNS = frozenset({"status", "rule"})
 GROUP_NOUNS = {
@@ -130,7 +132,12 @@ def _empty_words(spec: QuerySpec) -> str:
 
 def answer_for_people(spec: QuerySpec, table: Table, *, own_spend_only: bool) -> dict[str, Any]:
     """The api.md `answer`: sentence, headers, formatted rows, `empty` words and `chart`."""
-    shown = [index for index, column in enumerate(table.columns) if column not in HIDDEN_COLUMNS]
+    shown = [
+        index
+        for index, column in enumerate(table.columns)
+        if column not in HIDDEN_COLUMNS
+        and not (column in OPTIONAL_COLUMNS and all(row[index] is None for row in table.rows))
+    ]
     headers = [HEADERS.get(table.columns[index], label_of(table.columns[index])) for index in shown]
     cells = [[_cell(table.columns[index], row[index], spec) for index in shown] for row in table.rows]
     computed = describe(spec).rstrip(".")

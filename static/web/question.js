@@ -38,23 +38,25 @@
   function showAnswer(body) {
     const answer = body.answer;
     const single = answer.value !== null;
-    box.replaceChildren(
+    box.replaceChildren(...[
       el("p", { class: single ? "answer-sentence answer-value" : "answer-sentence" }, answer.sentence),
       answer.empty ? el("p", { class: "muted" }, answer.empty) : null,
       chart(answer.chart, answer.sentence),
       !single && answer.rows.length ? table(answer.headers, answer.rows) : null,
-      el("p", { class: "muted small" }, `answered by ${body.source}${body.cached ? " (cached)" : ""}`));
+      el("p", { class: "muted small" }, `answered by ${body.source}${body.cached ? " (cached)" : ""}`),
+    ].filter(Boolean));
   }
 
   function showRefusal(answer) {
     const { message, fields } = errorMessages(answer.data, `The question could not be answered (${answer.status}).`);
     const examples = Array.isArray(fields.examples) ? fields.examples : [];
-    box.replaceChildren(
+    box.replaceChildren(...[
       el("p", { class: "reason" }, message),
       typeof fields.understood_text === "string" ? el("p", { class: "muted" }, fields.understood_text) : null,
       examples.length ? el("p", {}, "Questions like these can be answered:") : null,
       examples.length ? el("ul", { class: "examples" }, examples.map((example) => el("li", {},
-        el("button", { type: "button", class: "link-button", "data-example": example }, example)))) : null);
+        el("button", { type: "button", class: "link-button", "data-example": example }, example)))) : null,
+    ].filter(Boolean));
   }
 
   async function ask(question) {
