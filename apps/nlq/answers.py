@@ -110,7 +110,8 @@ def _chart(spec: QuerySpec, table: Table) -> dict[str, Any] | None:
 def _result_words(spec: QuerySpec, table: Table, cells: list[list[str]]) -> str:
     count = len(table.rows)
     if spec.metric in (Metric.TOTAL, Metric.COUNT, Metric.AVERAGE, Metric.FRAUD_ALERT_COUNT) and not spec.group_by:
-        return cells[0][0] if cells else "—"
+        # An average of no expenses has no value.
+        return "no expenses matched" if table.rows[0][0] is None else cells[0][0]
     if spec.group_by is not None and spec.metric != Metric.BUDGET_USAGE:
         singular, plural = GROUP_NOUNS[spec.group_by]
         if count == 1 and spec.group_by not in TIME_GROUPS:

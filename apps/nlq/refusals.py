@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-# Questions the rules answer, in the words finance people use; each runs in tests/nlq/test_phrasebook.py.
+# Questions the rules answer, in the words finance people use; each parses (tests/nlq/test_rules.py).
 EXAMPLES = (
     "Show me top expenses this month",
     "How much did Sales spend on travel last quarter?",
@@ -20,7 +20,7 @@ EXAMPLES = (
     "T&E spend MTD",
     "What is our monthly run-rate this year?",
     "Top categories by opex YTD",
-    "How many vendors did we pay last month?",
+    "Top vendors for travel last quarter",
 )
 _METRIC_WORDS = {
     "list": "a list of expenses",
