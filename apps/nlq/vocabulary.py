@@ -37,8 +37,7 @@ class UnknownValue(SpecError):
         where = " in the spend you can see" if restricted else ""
         message = f"No {kind} '{value}'{where}."
         if suggestions:
-            quoted = [f"{name}" for name in suggestions]
-            listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+            listed = suggestions[0] if len(suggestions) == 1 else ", ".join(suggestions[:-1]) + " or " + suggestions[-1]
             message += f" Did you mean {listed}?"
         super().__init__(message)
         self.kind = kind
@@ -111,7 +110,9 @@ class Vocabulary:
         return next((kind for kind in KINDS if kind not in skip and exact[kind] is not None), None)
 
     def _unknown(self, kind: str, value: str, known: tuple[str, ...] | list[str]) -> UnknownValue:
-        return UnknownValue(kind, value, closest(value, known), restricted=self.restricted)
+        # Categories and merchants are those of the spend the asker sees; departments and people the organization's.
+        restricted = self.restricted and kind in ("category", "merchant")
+        return UnknownValue(kind, value, closest(value, known), restricted=restricted)
 
     def _department(self, value: str) -> Resolved:
         name = _exact(value, self.departments)
@@ -158,9 +159,7 @@ class Vocabulary:
                 raise UnknownValue("employee", value, matches[:MAX_SUGGESTIONS], restricted=False)
             local_parts = {email.split("@")[0]: email for email in seen}
             near = closest(value, list(local_parts)) if "@" not in wanted else closest(value, seen)
-            raise UnknownValue(
-                "employee", value, [local_parts.get(name, name) for name in near], restricted=self.restricted
-            )
+            raise UnknownValue("employee", value, [local_parts.get(name, name) for name in near], restricted=False)
         email = matches[0]
         if self.visible_employees is not None and email not in self.visible_employees and email != self.asker:
             raise OutOfScope(
