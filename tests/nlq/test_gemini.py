@@ -88,6 +88,7 @@ def test_the_request_asks_for_json_under_the_draft_schema():
     assert "Today is 2026-05-14" in config.system_instruction
     assert "America/New_York" in config.system_instruction
     assert "Customer Success, Engineering, Sales" in config.system_instruction
+    assert "Its categories: equipment, meals, office supplies, software, travel." in config.system_instruction
     assert "never write SQL" in config.system_instruction
 
 

@@ -200,3 +200,5 @@ def test_the_question_box_is_on_the_finance_and_the_employee_page(tenant, role, 
 def test_every_page_links_the_favicon(client):
     page = client.get("/login/").content.decode()
     assert re.search(r'<link rel="icon" type="image/svg\+xml" href="[^"]*web/favicon\.svg">', page)
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 301 and icon["Location"].endswith("web/favicon.svg")
