@@ -63,7 +63,7 @@ def lineage_of(department_id: uuid.UUID, parents: dict[uuid.UUID, uuid.UUID | No
 def exceeded_reason(*, department_name: str, limit: int, current: int, requested: int, currency: str) -> str:
     return (
         f"Department '{department_name}' budget exceeded. Limit: {format_money(limit, currency)}, "
-        f"Current: {format_money(current, currency)}, Requested: {format_money(requested, currency)}"
+        f"Current (spent plus held): {format_money(current, currency)}, Requested: {format_money(requested, currency)}"
     )
 
 

@@ -44,6 +44,25 @@ class _InterpretationOutput(serializers.Serializer):
     summary = serializers.CharField(help_text="The interpretation in a sentence.")
 
 
+class _ChartOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["line", "bar"])
+    labels = serializers.ListField(child=serializers.CharField())
+    values = serializers.ListField(child=serializers.JSONField(allow_null=True))
+    unit = serializers.ChoiceField(choices=["money", "count", "percent"])
+
+
+class _AnswerOutput(serializers.Serializer):
+    sentence = serializers.CharField(help_text="What was computed and its result, in one sentence.")
+    headers = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="The table for people: money, dates and labels written out, no ids.",
+    )
+    value = serializers.CharField(allow_null=True, help_text="The formatted number of a one-number answer.")
+    empty = serializers.CharField(allow_null=True, help_text="Words for an answer with no rows.")
+    chart = _ChartOutput(allow_null=True, help_text="A series or a breakdown to draw; null otherwise.")
+
+
 class QueryAnswerOutput(serializers.Serializer):
     interpretation = _InterpretationOutput()
     columns = serializers.ListField(child=serializers.CharField())
@@ -51,6 +70,7 @@ class QueryAnswerOutput(serializers.Serializer):
         child=serializers.ListField(child=serializers.JSONField(allow_null=True)),
         help_text="One list per row, in the order of `columns`; money as decimal strings.",
     )
+    answer = _AnswerOutput()
     source = serializers.ChoiceField(choices=SOURCES, help_text="Which parser mapped the question.")
     cached = serializers.BooleanField()
 
@@ -65,8 +85,10 @@ class QueryApi(TenantAPIView):
         request=QueryInput,
         responses={200: QueryAnswerOutput, **error_responses(400)},
         description="A question in plain language, answered over what you may see. A question it cannot map "
-        "answers 400 (`question_not_understood`) with what it understood and examples in `fields`. "
-        "Fraud alerts are for finance managers and org admins (403).",
+        "answers 400 (`question_not_understood`) with what it understood and examples in `fields`; a name "
+        "the organization does not have answers 400 (`unknown_value`) with the closest it has. Fraud alerts "
+        "are for finance managers and org admins (403); an employee naming a department or person whose "
+        "spend she cannot see is told so (403).",
     )
     def post(self, request):
         data = validated(QueryInput, request.data)

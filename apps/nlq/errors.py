@@ -21,3 +21,9 @@ class ParseFailed(Exception):
 
 class QuestionNotUnderstood(InvalidInput):
     code = "question_not_understood"
+
+
+class UnknownValueRefused(InvalidInput):
+    """A question naming a department, category, merchant or person the organization does not have."""
+
+    code = "unknown_value"

@@ -17,30 +17,21 @@ from django.core.cache import cache
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
-from apps.tenancy.models import Department, Organization
+from apps.tenancy.models import Organization, User
+from ledgerx.errors import Forbidden
 
-from .errors import ParseFailed, QuestionNotUnderstood, SpecError
+from .errors import ParseFailed, QuestionNotUnderstood, SpecError, UnknownValueRefused
 from .gemini import GeminiParser, gemini_client
+from .refusals import examples_near, understood_in_words
 from .rules import RulesParser, normalize_question
 from .spec import ParseContext, QuerySpec, spec_from_draft
+from .vocabulary import OutOfScope, UnknownValue, vocabulary_for
 
 logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 24 * 3600
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 SOURCES = ("rules", "gemini")
-EXAMPLES = (
-    "Show me top expenses this month",
-    "How much did Sales spend on travel last quarter?",
-    "Which departments are over 80% of budget?",
-    "Top 5 merchants last month",
-    "Average expense by category this year",
-    "How many rejected transactions this week?",
-    "Expenses over $500 in the last 30 days",
-    "Monthly spend since 2026-01-01",
-    "My expenses at Delta in March",
-    "Open fraud alerts",
-)
 
 
 class QuestionParser(Protocol):
@@ -58,10 +49,16 @@ class ParsedQuestion:
     cached: bool
 
 
-def parse_context_for(*, organization: Organization, now: datetime) -> ParseContext:
-    names = Department.objects.of(organization).order_by("name").values_list("name", flat=True).distinct()
+def parse_context_for(*, user: User, now: datetime) -> ParseContext:
+    """The question's setting: the moment, the organization's settings and the names the asker may use."""
+    organization = user.organization
+    vocabulary = vocabulary_for(user=user)
     return ParseContext(
-        now=now, timezone=organization.timezone, currency=organization.currency, department_names=tuple(names)
+        now=now,
+        timezone=organization.timezone,
+        currency=organization.currency,
+        department_names=vocabulary.departments,
+        vocabulary=vocabulary,
     )
 
 
@@ -109,13 +106,16 @@ def _from_cache(entry: Any, context: ParseContext) -> ParsedQuestion | None:
 
 
 def question_parse(
-    *, question: str, organization: Organization, now: datetime, parsers: list[QuestionParser] | None = None
+    *, question: str, user: User, now: datetime, parsers: list[QuestionParser] | None = None
 ) -> ParsedQuestion:
     """The question as a validated QuerySpec, from the cache or from the first parser that manages.
 
-    Raises QuestionNotUnderstood (400) with what the last parser understood and example questions.
+    Raises QuestionNotUnderstood (400) with what the last parser understood and three example
+    questions near it; UnknownValueRefused (400) naming a value the organization does not have and
+    the closest it has; Forbidden (403) for a department or person outside what the asker may see.
     """
-    context = parse_context_for(organization=organization, now=now)
+    organization: Organization = user.organization
+    context = parse_context_for(user=user, now=now)
     parsers = configured_parsers() if parsers is None else parsers
     key = parse_cache_key(
         question=question, organization=organization, context=context, sources=[p.source for p in parsers]
@@ -124,25 +124,32 @@ def question_parse(
     if hit is not None:
         return hit
     failure = ParseFailed("No parser is configured.")
+    refusal: SpecError | None = None
     for parser in parsers:
         draft: dict[str, Any] = {}
         try:
             draft = parser.draft(question, context=context)
             spec = spec_from_draft(draft, context=context)
         except ParseFailed as error:
-            failure = error
+            failure, refusal = error, None
         except SpecError as error:
-            failure = ParseFailed(str(error), understood=draft)
+            failure, refusal = ParseFailed(str(error), understood=draft), error
         else:
             _cache_set(key, {"draft": draft, "source": parser.source})
             return ParsedQuestion(spec, parser.source, cached=False)
         logger.info("parser %s could not map the question: %s", parser.source, failure.message)
-    raise QuestionNotUnderstood(
-        failure.message,
-        fields={
-            "q": [failure.message],
-            "understood": failure.understood,
-            "unrecognized": failure.unrecognized,
-            "examples": list(EXAMPLES),
-        },
-    )
+    if isinstance(refusal, OutOfScope):
+        raise Forbidden(failure.message)
+    fields = {
+        "q": [failure.message],
+        "understood": failure.understood,
+        "understood_text": understood_in_words(failure.understood),
+        "unrecognized": failure.unrecognized,
+        "examples": examples_near(question, failure.understood),
+    }
+    if isinstance(refusal, UnknownValue):
+        raise UnknownValueRefused(
+            failure.message,
+            fields={**fields, "kind": refusal.kind, "value": refusal.value, "suggestions": refusal.suggestions},
+        )
+    raise QuestionNotUnderstood(failure.message, fields=fields)

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .errors import ParseFailed
+from .finance_terms import PRONOUNS, read_finance_terms, read_people_rankings
 from .spec import ME, ParseContext
 
 BARRIER = " ; "
@@ -69,9 +70,10 @@ FILLERS = frozenset(
     a an the of and or to in on at by for from with me us we our ours i you your show give tell list display
     get find fetch see view what whats what's which who is are was were be been being am did do does done has
     have had how much many all please pls plz there that those these so far any can could would will want
-    like need know let it its it's their they them where up just only currently now right each every report
+    like need know let it its it's where up just only currently now right each every report
     summary breakdown overview company organization organisation org everyone everybody whole entire money
-    dollars amount amounts ones one some i'd i'm about whose
+    dollars amount amounts ones one some i'd i'm about whose submit submitted incur incurred claim claimed file filed
+    rack racked
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
 # Words of the grammar itself: never read as a department, merchant, category or person.
@@ -81,7 +83,7 @@ GRAMMAR_WORDS = frozenset(
     day days daily weekly monthly ytd mtd qtd wtd since between until till through before after ever time
     over above under below more less than least most greater larger bigger higher lower smaller cheaper exceeding
     top largest biggest highest greatest smallest lowest cheapest latest newest oldest earliest first recent
-    expensive priciest costliest total totals sum average avg mean typical count number
+    expensive priciest costliest total totals sum average avg mean typical count number overall altogether combined
     spend spends spent spending expense expenses cost costs purchase purchases transaction transactions pay paid
     payment payments charge charges expenditure expenditures budget budgets fraud alert alerts suspicious flagged
     per across broken split grouped group sorted ordered order rank ranked limit
@@ -89,7 +91,7 @@ GRAMMAR_WORDS = frozenset(
     my mine myself own not no without except excluding
     """.split()  # noqa: SIM905 - a word list reads best as prose
 )
-RESERVED = FILLERS | GRAMMAR_WORDS | frozenset(DIMENSIONS) | frozenset(MONTHS) | frozenset(NUMBER_WORDS)
+RESERVED = FILLERS | GRAMMAR_WORDS | PRONOUNS | frozenset(DIMENSIONS) | frozenset(MONTHS) | frozenset(NUMBER_WORDS)
 
 NAME_TOKEN = r"[a-z0-9][a-z0-9&'._-]*"
 PHRASE = rf"({NAME_TOKEN}(?:\s+{NAME_TOKEN}){{0,3}})"
@@ -219,7 +221,7 @@ class _Reading:
     def metric(self) -> str | None:
         flags = self.flags
         if "fraud" in flags:
-            return "fraud_alerts"
+            return "fraud_alert_count" if "count" in flags else "fraud_alerts"
         if "budget" in flags:
             return "budget_usage"
         for metric in ("average", "count"):
@@ -239,7 +241,11 @@ class _Reading:
         if self.period is not None:
             draft["period"] = self.period
         order, limit = self.order, self.limit
-        if "singular_which" in self.flags and "ranking" in self.flags and limit is None:
+        if (
+            "singular_which" in self.flags
+            and "ranking" in self.flags
+            and (limit is None or "default_limit" in self.flags)
+        ):
             limit = 1
         if order is not None:
             draft["order"] = order
@@ -315,8 +321,7 @@ def _read_budget(r: _Reading) -> None:
         r.flags.add("budget")
 
     r.sub(
-        r"\b(?:monthly\s*)?budgets?(?:\s*(?:usage|utili[sz]ation|use|used|consumption|burn|status|left|remaining))?\b"
-        r"|\bburn\s*rate\b",
+        r"\b(?:monthly\s*)?budgets?(?:\s*(?:usage|utili[sz]ation|use|used|consumption|burn|status|left|remaining))?\b",
         budget,
     )
     if "budget" in r.flags:
@@ -444,13 +449,14 @@ def _read_ranking(r: _Reading) -> None:
         by, direction = orders[_spaced(match.group(word))]
         r.flags.add("ranking")
         r.set_order(by, direction)
-        following = match.string[match.end() :].split()
+        following = match.string[match.end() :].split()[:3]
         if match.group(count):
             r.limit = _number(match.group(count))
-        elif following and following[0] in SINGULAR_SPEND_NOUNS:
+        elif _singular_ahead(following):
             r.limit = 1
         elif by == "amount" and r.limit is None:
             r.limit = TOP_DEFAULT_LIMIT
+            r.flags.add("default_limit")
 
     r.sub(rf"\b(?:the\s+)?{NUM}\s+({words})\b", lambda m: ranked(m, word=2, count=1))
     r.sub(rf"\b(?:the\s+)?({words})(?:\s+{NUM})?\b", ranked)
@@ -465,6 +471,16 @@ def _read_ranking(r: _Reading) -> None:
         r.limit = _number(match.group(1))
 
     r.sub(rf"\blimit(?:ed)?\s*(?:to\s*)?{NUM}\b", limit)
+
+
+def _singular_ahead(following: list[str]) -> bool:
+    """ "largest purchase", "cheapest travel expense": one row; "lowest spend vendors": a ranking."""
+    for word in following[:2]:
+        if word in SINGULAR_SPEND_NOUNS:
+            return not (word == "spend" and following[1:2] and following[1] in DIMENSIONS)
+        if word in DIMENSIONS or word.endswith("s"):
+            return False
+    return False
 
 
 def _spaced(words: str) -> str:
@@ -540,7 +556,8 @@ def _read_people(r: _Reading) -> None:
     r.sub(r"\b(?:did|do|have|has|had)\s+(?:we|us|the\s*company|everyone|everybody|the\s*organi[sz]ation|the\s*org)\b",
           lambda m: None)  # fmt: skip
     r.sub(
-        rf"\b(?:did|does|has|have|had)\s+{PHRASE}(?=\s+(?:spend|spent|pay|paid|buy|bought|expense|charge))",
+        rf"\b(?:did|does|has|have|had)\s+{PHRASE}(?=\s+(?:spend|spent|pay|paid|buy|bought|expense|charge|have|had"
+        rf"|submit|submitted|incur|incurred|claim|claimed|file|filed|rack|racked))",
         r.name_handler("employee"),
     )
 
@@ -562,6 +579,11 @@ def _read_merchant(r: _Reading) -> None:
 
 
 def _read_category(r: _Reading) -> None:
+    # The organization's categories of several words ("lab supplies") wherever they stand.
+    known = r.context.vocabulary.categories if r.context.vocabulary else ()
+    for name in sorted((name for name in known if " " in name.strip()), key=len, reverse=True):
+        spelled = r"\s+".join(re.escape(word) for word in name.lower().split())
+        r.sub(rf"\b(?:(?:on|for|in)\s+)?{spelled}\b", lambda m, name=name: r.set_filter("category", name))
     r.sub(rf"\b(?:on|for|(?:in\s+|under\s+)?category)\s+{PHRASE}", r.name_handler("category"))
 
     def before(match: re.Match) -> Any:
@@ -593,8 +615,10 @@ PASSES = (
     _read_courtesies,
     _read_emails,
     _read_quoted,
+    read_finance_terms,
     _read_fraud,
     _read_budget,
+    read_people_rankings,
     _read_period,
     _read_amounts,
     _read_ranking,

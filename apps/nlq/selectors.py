@@ -13,7 +13,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Avg, Count, DecimalField, Q, QuerySet, Sum
+from django.db.models import Avg, Count, DecimalField, QuerySet, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -27,8 +27,10 @@ from apps.tenancy.selectors import department_subtree_ids, departments_with_spen
 from ledgerx.errors import Forbidden
 from ledgerx.money import to_decimal_string
 
+from .answers import Table, answer_for_people
 from .parsing import QuestionParser, question_parse
-from .spec import ME, TIME_GROUPS, GroupBy, Metric, QuerySpec
+from .sentences import spec_interpretation
+from .spec import ALERT_METRICS, ME, TIME_GROUPS, GroupBy, Metric, QuerySpec
 
 GROUP_FIELDS = {
     GroupBy.DEPARTMENT: ("department_id", "department__name"),
@@ -66,23 +68,27 @@ def query_answer(
     """The api.md answer to a question: interpretation, table, which parser, and whether cached."""
     if user.organization is None:
         raise Forbidden("Questions are answered within an organization.")
-    parsed = question_parse(
-        question=question, organization=user.organization, now=now or timezone.now(), parsers=parsers
-    )
+    parsed = question_parse(question=question, user=user, now=now or timezone.now(), parsers=parsers)
     result = query_execute(user=user, spec=parsed.spec)
     return {
-        "interpretation": parsed.spec.interpretation(),
+        "interpretation": spec_interpretation(parsed.spec),
         "columns": result.columns,
         "rows": result.rows,
+        "answer": answer_for_people(parsed.spec, Table(result.columns, result.rows), own_spend_only=_own_only(user)),
         "source": parsed.source,
         "cached": parsed.cached,
     }
 
 
+def _own_only(user: User) -> bool:
+    """An employee whom guardian grants no department sees her own spend and nothing else."""
+    return user.role not in FINANCE_ROLES and not departments_with_spend_view(user=user).exists()
+
+
 def query_execute(*, user: User, spec: QuerySpec) -> QueryResult:
     if spec.metric == Metric.BUDGET_USAGE:
         return _budget_usage(user=user, spec=spec)
-    if spec.metric == Metric.FRAUD_ALERTS:
+    if spec.metric in ALERT_METRICS:
         return _fraud_alerts(user=user, spec=spec)
     spends = _spends(user=user, spec=spec)
     if spec.metric == Metric.LIST:
@@ -115,17 +121,15 @@ def _spends(*, user: User, spec: QuerySpec, for_alerts: bool = False) -> QuerySe
             spends = spends.filter(created_at__gte=start, created_at__lt=end)
     if filters.department:
         spends = spends.filter(department_id__in=_department_ids(user.organization, filters.department))
+    # Names were resolved by the gate to the organization's own spellings (apps/nlq/vocabulary.py).
     if filters.category:
-        spends = spends.filter(category__iexact=filters.category)
+        spends = spends.filter(category__in=filters.categories)
     if filters.merchant:
-        spends = spends.filter(merchant__icontains=filters.merchant)
+        spends = spends.filter(merchant__in=filters.merchants)
     if filters.employee == ME:
         spends = spends.filter(employee=user)
     elif filters.employee:
-        by_email = Q(employee__email__iexact=filters.employee)
-        if "@" not in filters.employee:
-            by_email |= Q(employee__email__istartswith=f"{filters.employee}@")
-        spends = spends.filter(by_email)
+        spends = spends.filter(employee__email__iexact=filters.employee)
     if filters.amount_min_minor is not None:
         spends = spends.filter(amount_minor__gte=filters.amount_min_minor)
     if filters.amount_max_minor is not None:
@@ -321,6 +325,8 @@ def _fraud_alerts(*, user: User, spec: QuerySpec) -> QueryResult:
     start, end = spec.period.bounds(spec.timezone)
     if start is not None:
         alerts = alerts.filter(created_at__gte=start, created_at__lt=end)
+    if spec.metric == Metric.FRAUD_ALERT_COUNT:
+        return QueryResult([Metric.FRAUD_ALERT_COUNT.value], [[alerts.count()]])
     sign = "-" if spec.order.direction == "desc" else ""
     first = "transaction__amount_minor" if spec.order.by == "amount" else "created_at"
     alerts = alerts.order_by(f"{sign}{first}", f"{sign}created_at", f"{sign}pk")

@@ -14,9 +14,11 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from ledgerx.money import MoneyError, format_money, parse_amount, to_decimal_string
+from ledgerx.money import MoneyError, parse_amount
 
 from .errors import SpecError
+from .formats import format_day, format_span
+from .vocabulary import Vocabulary
 
 
 class Metric(StrEnum):
@@ -26,6 +28,7 @@ class Metric(StrEnum):
     AVERAGE = "average"
     BUDGET_USAGE = "budget_usage"
     FRAUD_ALERTS = "fraud_alerts"
+    FRAUD_ALERT_COUNT = "fraud_alert_count"
 
 
 class GroupBy(StrEnum):
@@ -40,6 +43,7 @@ class GroupBy(StrEnum):
 
 TIME_GROUPS = (GroupBy.DAY, GroupBy.WEEK, GroupBy.MONTH)
 AGGREGATES = (Metric.TOTAL, Metric.COUNT, Metric.AVERAGE)
+ALERT_METRICS = (Metric.FRAUD_ALERTS, Metric.FRAUD_ALERT_COUNT)
 TRANSACTION_STATUSES = ("posted", "pending", "rejected", "reversed", "any")
 ALERT_STATUSES = ("open", "resolved", "any")
 # The employee filter value that means "the person asking".
@@ -138,6 +142,8 @@ class ParseContext:
     timezone: str
     currency: str
     department_names: tuple[str, ...] = ()
+    # What names may be filtered on; without it a draft that names anything is refused.
+    vocabulary: Vocabulary | None = None
 
     @property
     def today(self) -> date:
@@ -178,6 +184,9 @@ class Filters:
     category: str | None = None
     merchant: str | None = None
     employee: str | None = None
+    # The organization's own categories and merchants the category and merchant filters stand for.
+    categories: tuple[str, ...] = ()
+    merchants: tuple[str, ...] = ()
     status: str | None = None
     amount_min_minor: int | None = None
     amount_max_minor: int | None = None
@@ -201,32 +210,6 @@ class QuerySpec:
     limit: int | None
     currency: str
     timezone: str
-
-    def interpretation(self) -> dict[str, Any]:
-        filters: dict[str, Any] = {
-            name: getattr(self.filters, name)
-            for name in (*TEXT_FILTERS, "status", *USAGE_FILTERS)
-            if getattr(self.filters, name) is not None
-        }
-        bounds = {"amount_min": self.filters.amount_min_minor, "amount_max": self.filters.amount_max_minor}
-        for name, minor in bounds.items():
-            if minor is not None:
-                filters[name] = to_decimal_string(minor, self.currency)
-        return {
-            "metric": self.metric.value,
-            "group_by": self.group_by.value if self.group_by else None,
-            "filters": filters,
-            "period": {
-                "label": self.period.label,
-                "start": self.period.start.isoformat() if self.period.start else None,
-                "end": self.period.end.isoformat() if self.period.end else None,
-                "timezone": self.timezone,
-            },
-            "order": {"by": self.order.by, "direction": self.order.direction} if self.order else None,
-            "limit": self.limit,
-            "currency": self.currency,
-            "summary": describe(self),
-        }
 
 
 # ---------------------------------------------------------------------------------------- dates
@@ -351,13 +334,12 @@ def period_resolve(draft: Any, *, today: date, default_kind: str) -> Period:
         start = _iso_date(draft.get("start"), "The start date")
         if start > today:
             raise SpecError("The start date is in the future.")
-        return Period(f"since {start.isoformat()}", start, today)
+        return Period(f"since {format_day(start)}", start, today)
     start = _iso_date(draft.get("start"), "The start date")
     end = _iso_date(draft.get("end"), "The end date")
     if start > end:
         raise SpecError("The start date is after the end date.")
-    label = start.isoformat() if start == end else f"{start.isoformat()} to {end.isoformat()}"
-    return Period(label, start, end)
+    return Period(format_span(start, end), start, end)
 
 
 # ------------------------------------------------------------------------------------- the gate
@@ -453,13 +435,22 @@ def spec_from_draft(draft: Any, *, context: ParseContext) -> QuerySpec:
     texts = {name: _text(raw_filters.get(name), name) for name in TEXT_FILTERS}
     if texts["employee"] is not None and texts["employee"].lower() == ME:
         texts["employee"] = ME
+    names = {name: value for name, value in texts.items() if value is not None and value != ME}
+    if names and context.vocabulary is None:
+        raise SpecError("Names in a question cannot be checked here.")
+    taken = {name for name, value in texts.items() if value is not None}
+    resolved = context.vocabulary.resolve_all(names, taken=taken) if names else {}
+    texts = {name: ME if texts[name] == ME else None for name in TEXT_FILTERS}
+    texts.update({name: found.label for name, found in resolved.items()})
+    matched = {name: resolved[name].values if name in resolved else () for name in ("category", "merchant")}
     amount_min, amount_max = _amount_range(raw_filters, currency)
     usage = {
         name: None if raw_filters.get(name) is None else _int(raw_filters[name], "A budget percentage", 0, MAX_PERCENT)
         for name in USAGE_FILTERS
     }
     status = raw_filters.get("status")
-    used = {name for name in FILTER_KEYS if raw_filters.get(name) is not None}
+    used = {name for name in FILTER_KEYS if name not in TEXT_FILTERS and raw_filters.get(name) is not None}
+    used |= {name for name in TEXT_FILTERS if texts[name] is not None}
 
     default_period = "all_time"
     if metric == Metric.BUDGET_USAGE:
@@ -472,13 +463,13 @@ def spec_from_draft(draft: Any, *, context: ParseContext) -> QuerySpec:
     else:
         if used & set(USAGE_FILTERS):
             raise SpecError("A share of budget applies to budget usage only.")
-        allowed_statuses = ALERT_STATUSES if metric == Metric.FRAUD_ALERTS else TRANSACTION_STATUSES
+        allowed_statuses = ALERT_STATUSES if metric in ALERT_METRICS else TRANSACTION_STATUSES
         if status is None:
-            status = "any" if metric == Metric.FRAUD_ALERTS else "posted"
+            status = "any" if metric in ALERT_METRICS else "posted"
         if status not in allowed_statuses:
             raise SpecError(f"Status must be one of {', '.join(allowed_statuses)}.")
-        if metric in (Metric.LIST, Metric.FRAUD_ALERTS) and group_by is not None:
-            raise SpecError(f"A list of {'alerts' if metric == Metric.FRAUD_ALERTS else 'expenses'} cannot be grouped.")
+        if metric in (Metric.LIST, *ALERT_METRICS) and group_by is not None:
+            raise SpecError(f"{'Fraud alerts' if metric in ALERT_METRICS else 'A list of expenses'} cannot be grouped.")
 
     period = period_resolve(draft.get("period"), today=context.today, default_kind=default_period)
     if metric == Metric.BUDGET_USAGE:
@@ -491,7 +482,7 @@ def spec_from_draft(draft: Any, *, context: ParseContext) -> QuerySpec:
     limit = None if raw_limit is None else _int(raw_limit, "The limit", 1, MAX_LIMIT)
     grouped = group_by is not None
     order = _order(draft.get("order"), metric=metric, grouped=grouped)
-    if metric in AGGREGATES and not grouped:
+    if metric in (*AGGREGATES, Metric.FRAUD_ALERT_COUNT) and not grouped:
         # A single number has nothing to order or cut.
         order, limit = None, None
     else:
@@ -510,6 +501,8 @@ def spec_from_draft(draft: Any, *, context: ParseContext) -> QuerySpec:
         group_by=group_by,
         filters=Filters(
             **texts,
+            categories=matched["category"],
+            merchants=matched["merchant"],
             status=status,
             amount_min_minor=amount_min,
             amount_max_minor=amount_max,
@@ -521,64 +514,3 @@ def spec_from_draft(draft: Any, *, context: ParseContext) -> QuerySpec:
         currency=currency,
         timezone=context.timezone,
     )
-
-
-# ------------------------------------------------------------------------------------- in words
-
-_METRIC_WORDS = {
-    Metric.LIST: "{status}expenses",
-    Metric.TOTAL: "total {status}spend",
-    Metric.COUNT: "number of {status}expenses",
-    Metric.AVERAGE: "average {status}expense",
-    Metric.BUDGET_USAGE: "share of budget used",
-    Metric.FRAUD_ALERTS: "{status}fraud alerts",
-}
-_ORDER_WORDS = {
-    ("amount", "desc"): "largest first",
-    ("amount", "asc"): "smallest first",
-    ("date", "desc"): "newest first",
-    ("date", "asc"): "oldest first",
-    ("value", "desc"): "highest first",
-    ("value", "asc"): "lowest first",
-    ("label", "asc"): "in order",
-    ("label", "desc"): "in reverse order",
-}
-
-
-def describe(spec: QuerySpec) -> str:
-    """The interpretation in one sentence, shown beside the answer."""
-    filters = spec.filters
-    status = "" if filters.status in (None, "any") else f"{filters.status} "
-    head = _METRIC_WORDS[spec.metric].format(status=status)
-    parts = []
-    if spec.group_by:
-        parts.append(f"per {spec.group_by.value}")
-    if filters.department:
-        parts.append(f"in department '{filters.department}'")
-    if filters.category:
-        parts.append(f"in category '{filters.category}'")
-    if filters.merchant:
-        parts.append(f"at merchants matching '{filters.merchant}'")
-    if filters.employee:
-        parts.append("yours only" if filters.employee == ME else f"by employee '{filters.employee}'")
-    if filters.amount_min_minor is not None:
-        parts.append(f"of at least {format_money(filters.amount_min_minor, spec.currency)}")
-    if filters.amount_max_minor is not None:
-        parts.append(f"of at most {format_money(filters.amount_max_minor, spec.currency)}")
-    if filters.usage_over_percent is not None:
-        parts.append(f"over {filters.usage_over_percent}% of budget")
-    if filters.usage_under_percent is not None:
-        parts.append(f"under {filters.usage_under_percent}% of budget")
-    period = spec.period
-    if period.start is None:
-        parts.append("over all time")
-    else:
-        span = period.start.isoformat()
-        if period.end != period.start:
-            span += f" to {period.end.isoformat()}"
-        parts.append(f"{period.label} ({span})" if period.label != span else span)
-    if spec.order:
-        parts.append(_ORDER_WORDS[(spec.order.by, spec.order.direction)])
-    if spec.limit:
-        parts.append(f"at most {spec.limit} row{'s' if spec.limit != 1 else ''}")
-    return head[0].upper() + head[1:] + "".join(f", {part}" for part in parts) + "."

@@ -1,7 +1,7 @@
-/* The finance dashboard: charts, fraud alerts and questions, refreshed in place. */
+/* The finance dashboard: charts and fraud alerts, refreshed in place (the question box: question.js). */
 (function () {
   "use strict";
-  const { api, el, formatMoney, readJson, errorMessages, startRefreshing } = window.LedgerX;
+  const { api, el, formatMoney, readJson, startRefreshing } = window.LedgerX;
   const { palette, draw, compactMoney } = window.LedgerXCharts;
 
   function drawCharts() {
@@ -71,53 +71,6 @@
       el("span", { class: "muted small" }, `· transaction ${String(alert.transaction).slice(0, 8)} · ${new Date(alert.created_at).toLocaleString()}`),
     ))));
   }
-
-  const nlqForm = document.getElementById("nlq-form");
-  const nlqAnswer = document.getElementById("nlq-answer");
-
-  function answerTable(columns, rows) {
-    return el("div", { class: "table-scroll answer-table", role: "region", "aria-label": "Answer", tabindex: "0" },
-      el("table", { class: "compact" },
-        el("thead", {}, el("tr", {}, columns.map((column) => el("th", { scope: "col" }, column)))),
-        el("tbody", {}, rows.map((row) => el("tr", {}, row.map((cell) => el("td", {}, cell === null ? "—" : cell)))))));
-  }
-
-  nlqForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const question = nlqForm.elements.q.value.trim();
-    if (!question) {
-      nlqAnswer.replaceChildren(el("p", { class: "reason" }, "Type a question first."));
-      return;
-    }
-    const button = nlqForm.querySelector('button[type="submit"]');
-    button.disabled = true;
-    nlqAnswer.replaceChildren(el("p", { class: "muted" }, "Working it out…"));
-    let answer;
-    try {
-      answer = await api("POST", nlqForm.dataset.api, { q: question });
-    } catch (error) {
-      nlqAnswer.replaceChildren(el("p", { class: "reason" }, "The server is out of reach; try again."));
-      return;
-    } finally {
-      button.disabled = false;
-    }
-    if (answer.status === 404) {
-      nlqAnswer.replaceChildren(el("p", { class: "unavailable" }, "Questions in plain language are not available on this installation."));
-      return;
-    }
-    if (!answer.ok) {
-      const { message, fields } = errorMessages(answer.data, `The question could not be answered (${answer.status}).`);
-      const hints = Object.values(fields).flat().filter((hint) => typeof hint === "string");
-      nlqAnswer.replaceChildren(el("p", { class: "reason" }, message),
-        hints.length ? el("ul", {}, hints.map((hint) => el("li", {}, hint))) : null);
-      return;
-    }
-    const body = answer.data;
-    nlqAnswer.replaceChildren(
-      el("p", { class: "muted small" }, `${body.rows.length} row${body.rows.length === 1 ? "" : "s"} · answered by ${body.source}${body.cached ? " (cached)" : ""}`),
-      answerTable(body.columns, body.rows),
-      el("details", {}, el("summary", {}, "How the question was understood"), el("pre", {}, JSON.stringify(body.interpretation, null, 2))));
-  });
 
   startRefreshing(document.getElementById("finance-panels"), () => { drawCharts(); loadFraudAlerts(); });
   drawCharts();

@@ -17,7 +17,7 @@ def test_happy_path_answers_in_the_api_md_shape(techcorp, api):
     response = post(client, {"q": "How much did Sales spend on travel in Q1 2026?"})
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"interpretation", "columns", "rows", "source", "cached"}
+    assert set(body) == {"interpretation", "columns", "rows", "answer", "source", "cached"}
     assert body["columns"] == ["total"]
     assert body["rows"] == [["980.00"]]
     assert body["source"] == "rules"
@@ -71,7 +71,9 @@ def test_each_tenant_sees_its_own_department_of_the_same_name(world, db, api):
     question = {"q": "How much did Sales spend in May 2026?"}
     assert post(api(world.techcorp.users["finance"]), question).json()["rows"] == [["885.50"]]
     assert post(api(world.globex.users["finance"]), question).json()["rows"] == [["9999.00"]]
-    assert post(api(world.techcorp.users["finance"]), {"q": "Research spend in May 2026"}).json()["rows"] == [["0.00"]]
+    research = post(api(world.techcorp.users["finance"]), {"q": "Research spend in May 2026"})
+    assert research.status_code == 400
+    assert research.json()["error"]["code"] == "unknown_value"
 
 
 @pytest.mark.parametrize(
@@ -107,7 +109,8 @@ def test_a_question_it_cannot_map_says_what_it_understood_and_offers_examples(te
     assert error["message"] == "I did not understand: ignore instructions."
     assert error["fields"]["understood"] == {"metric": "total", "group_by": None, "filters": {"employee": "globex"}}
     assert error["fields"]["unrecognized"] == ["ignore", "instructions"]
-    assert "Which departments are over 80% of budget?" in error["fields"]["examples"]
+    assert len(error["fields"]["examples"]) == 3
+    assert error["fields"]["understood_text"] == "Understood so far: a total, employee globex."
 
 
 @pytest.mark.django_db

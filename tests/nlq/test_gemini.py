@@ -14,7 +14,7 @@ from google import genai
 from google.genai import errors
 
 from apps.nlq import parsing
-from apps.nlq.errors import ParseFailed, QuestionNotUnderstood
+from apps.nlq.errors import ParseFailed, QuestionNotUnderstood, UnknownValueRefused
 from apps.nlq.gemini import GeminiParser, gemini_client
 from apps.nlq.parsing import configured_parsers, question_parse
 from apps.nlq.rules import RulesParser
@@ -88,6 +88,7 @@ def test_the_request_asks_for_json_under_the_draft_schema():
     assert "Today is 2026-05-14" in config.system_instruction
     assert "America/New_York" in config.system_instruction
     assert "Customer Success, Engineering, Sales" in config.system_instruction
+    assert "Its categories: equipment, meals, office supplies, software, travel." in config.system_instruction
     assert "never write SQL" in config.system_instruction
 
 
@@ -120,14 +121,13 @@ def test_unusable_answers_fail_the_adapter(name, message):
         "quota_exhausted",
     ],
 )
-def test_invalid_or_failing_output_falls_back_to_the_rules(tenant, name):
+def test_invalid_or_failing_output_falls_back_to_the_rules(techcorp, name):
     parser, client = gemini(name)
     question = client.recording["question"]
-    parsed = question_parse(
-        question=question, organization=tenant.organization, now=NOW, parsers=[parser, RulesParser()]
-    )
+    finance = techcorp.users["finance"]
+    parsed = question_parse(question=question, user=finance, now=NOW, parsers=[parser, RulesParser()])
     assert parsed.source == "rules"
-    rules_alone = question_parse(question=question, organization=tenant.organization, now=NOW, parsers=[RulesParser()])
+    rules_alone = question_parse(question=question, user=finance, now=NOW, parsers=[RulesParser()])
     assert parsed.spec == rules_alone.spec
 
 
@@ -137,24 +137,26 @@ def test_invalid_output_for_a_question_the_rules_cannot_map_is_a_400(tenant, nam
     with pytest.raises(QuestionNotUnderstood) as caught:
         question_parse(
             question=client.recording["question"],
-            organization=tenant.organization,
+            user=tenant.finance,
             now=NOW,
             parsers=[parser, RulesParser()],
         )
     assert caught.value.fields["examples"]
 
 
-def test_a_valid_answer_naming_another_tenants_department_finds_nothing(techcorp):
-    parser, _ = gemini("other_tenant_department")
-    answer = query_answer(
-        user=techcorp.users["finance"],
-        question="How much did Research spend this month?",
-        now=NOW,
-        parsers=[parser, RulesParser()],
-    )
-    assert answer["source"] == "gemini"
-    assert answer["interpretation"]["filters"]["department"] == "Research"
-    assert answer["rows"] == [["0.00"]]
+def test_a_valid_answer_naming_another_tenants_department_is_refused_at_the_gate(techcorp):
+    """Gemini's draft passes through the same name check as the rules': Research is Globex's."""
+    parser, client = gemini("other_tenant_department")
+    assert parser.draft(client.recording["question"], context=CONTEXT)["filters"]["department"] == "Research"
+    with pytest.raises(UnknownValueRefused) as caught:
+        query_answer(
+            user=techcorp.users["finance"],
+            question="How much did Research spend this month?",
+            now=NOW,
+            parsers=[parser, RulesParser()],
+        )
+    assert caught.value.fields["value"] == "research"
+    assert "research" not in [name.lower() for name in caught.value.fields["suggestions"]]
 
 
 def test_gemini_answers_are_cached_with_their_source(techcorp):

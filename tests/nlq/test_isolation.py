@@ -1,16 +1,17 @@
 """No question reaches another tenant's data, nor an employee's colleagues' spend.
 
-Each hostile question is asked by every role; it may be refused (400), but whatever it answers
-must contain nothing the asker may not see.
+Each hostile question is asked by every role; it may be refused (400, or 403 for what an employee
+may not see), but whatever it answers, or says in refusing, must contain nothing the asker may not see.
 """
 
 import json
 
 import pytest
 
+from apps.nlq.errors import UnknownValueRefused
 from apps.nlq.rules import RulesParser
 from apps.nlq.selectors import query_answer
-from ledgerx.errors import InvalidInput
+from ledgerx.errors import Forbidden, InvalidInput
 
 from .conftest import NOW
 
@@ -45,9 +46,10 @@ HOSTILE_QUESTIONS = [
 
 def _answer_or_refusal(user, question):
     try:
-        return query_answer(user=user, question=question, now=NOW, parsers=[RulesParser()])
-    except InvalidInput:
-        return None
+        answer = query_answer(user=user, question=question, now=NOW, parsers=[RulesParser()])
+    except (InvalidInput, Forbidden) as refusal:
+        return {"message": refusal.message, "fields": refusal.fields}
+    return {"rows": answer["rows"], "answer": answer["answer"]}
 
 
 def _texts_of(org, keys):
@@ -58,11 +60,10 @@ def _texts_of(org, keys):
     return texts
 
 
-def _assert_clean(answer, forbidden):
-    if answer is None:
-        return
-    body = json.dumps(answer["rows"])
-    leaked = sorted(text for text in forbidden if text in body)
+def _assert_clean(answer, forbidden, question):
+    """Nothing forbidden in the answer or the refusal, but for what the question itself typed."""
+    body = json.dumps(answer)
+    leaked = sorted(text for text in forbidden if text in body and text.lower() not in question.lower())
     assert not leaked, f"leaked {leaked}"
 
 
@@ -71,14 +72,14 @@ def _assert_clean(answer, forbidden):
 def test_techcorp_never_sees_globex(world, db, role, question):
     globex = world.globex
     forbidden = _texts_of(globex, globex.spends) | {"7777.00", "9999.00", "Research", "99.9"}
-    _assert_clean(_answer_or_refusal(world.techcorp.users[role], question), forbidden)
+    _assert_clean(_answer_or_refusal(world.techcorp.users[role], question), forbidden, question)
 
 
 @pytest.mark.parametrize("question", HOSTILE_QUESTIONS)
 def test_globex_never_sees_techcorp(world, db, question):
     techcorp = world.techcorp
     forbidden = _texts_of(techcorp, techcorp.spends) | {"Engineering", "Platform", "885.50", "4089.99"}
-    _assert_clean(_answer_or_refusal(world.globex.users["finance"], question), forbidden)
+    _assert_clean(_answer_or_refusal(world.globex.users["finance"], question), forbidden, question)
 
 
 @pytest.mark.parametrize("question", HOSTILE_QUESTIONS)
@@ -90,20 +91,26 @@ def test_an_employee_never_sees_a_colleagues_spend(world, db, question):
     forbidden = _texts_of(techcorp, colleagues) - own  # Delta Air Lines is alice's merchant too
     # Department and budget totals that include colleagues' spend.
     forbidden |= {"3789.99", "4089.99", "885.50", "300.00", "2500.00", "4975.49", "88.6", "8.2"}
-    _assert_clean(_answer_or_refusal(techcorp.users["alice"], question), forbidden)
+    _assert_clean(_answer_or_refusal(techcorp.users["alice"], question), forbidden, question)
 
 
-def test_names_of_another_tenant_narrow_to_nothing(techcorp):
+def test_names_of_another_tenant_are_names_the_organization_does_not_have(techcorp):
     finance = techcorp.users["finance"]
 
-    def ask(question):
-        return query_answer(user=finance, question=question, now=NOW, parsers=[RulesParser()])
+    def refusal(question):
+        with pytest.raises(UnknownValueRefused) as caught:
+            query_answer(user=finance, question=question, now=NOW, parsers=[RulesParser()])
+        return caught.value.fields["kind"], caught.value.fields["value"]
 
-    assert ask("How much did Research spend this month?")["rows"] == [["0.00"]]
-    assert ask("how much did dave@globex.test spend this month")["rows"] == [["0.00"]]
-    assert ask("expenses at Globex Secret Supplies")["rows"] == []
+    assert refusal("How much did Research spend this month?") == ("employee", "research")
+    assert refusal("spend in the Research department this month") == ("department", "research")
+    assert refusal("how much did dave@globex.test spend this month") == ("employee", "dave@globex.test")
+    assert refusal("expenses at Globex Secret Supplies") == ("merchant", "globex secret supplies")
     # Both tenants have a Sales department; only TechCorp's counts.
-    assert ask("How much did Sales spend this month?")["rows"] == [["885.50"]]
+    answer = query_answer(
+        user=finance, question="How much did Sales spend this month?", now=NOW, parsers=[RulesParser()]
+    )
+    assert answer["rows"] == [["885.50"]]
 
 
 def test_the_injection_from_the_issue_is_refused(techcorp):

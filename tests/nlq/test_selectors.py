@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from apps.nlq.errors import QuestionNotUnderstood
+from apps.nlq.refusals import EXAMPLES
 from apps.nlq.rules import RulesParser
 from apps.nlq.selectors import BUDGET_COLUMNS, EXPENSE_COLUMNS, query_answer
 from ledgerx.errors import Forbidden
@@ -138,9 +139,18 @@ def test_an_average_of_nothing_is_null_not_zero(techcorp):
 def test_employee_sees_only_their_own_spend(techcorp):
     alice = techcorp.users["alice"]
     assert column(ask(alice, "Show me top expenses this month"), "amount") == ["1200.00", "89.99"]
-    assert ask(alice, "how much did bob spend this month")["rows"] == [["0.00"]]
-    assert ask(alice, "How much did Engineering spend this month?")["rows"] == [["1289.99"]]
-    assert ask(alice, "spend by employee this month")["rows"] == [["alice@techcorp.test", "1289.99"]]
+    # Another person or a department she does not head: told so in words, never answered with 0.00.
+    with pytest.raises(Forbidden, match=r"^You see only your own spend, so the question about 'bob'"):
+        ask(alice, "how much did bob spend this month")
+    with pytest.raises(Forbidden, match=r"^You see only your own spend, so the question about 'Engineering'"):
+        ask(alice, "How much did Engineering spend this month?")
+    with pytest.raises(Forbidden, match="You see only your own spend"):
+        ask(alice, "What did Sales spend on travel in May 2026?")
+    mine = ask(alice, "spend by employee this month")
+    assert mine["rows"] == [["alice@techcorp.test", "1289.99"]]
+    assert mine["answer"]["sentence"].endswith(
+        "over your own spend (the only spend you can see): alice@techcorp.test ($1,289.99)."
+    )
     assert ask(alice, "Which departments are over 80% of budget?")["rows"] == []
     assert ask(alice, "budget usage this month")["rows"] == []
 
@@ -154,8 +164,11 @@ def test_a_department_head_also_sees_what_guardian_grants(techcorp):
     assert ask(alice, "Which departments are over 80% of budget?")["rows"] == [
         ["Sales", "2026-05", "1000.00", "885.50", "114.50", "88.6"]
     ]
+    assert ask(alice, "How much did Sales spend this month?")["rows"] == [["885.50"]]
     # Still none of Engineering's other members: only Sales was granted.
-    assert ask(alice, "how much did bob spend this month")["rows"] == [["0.00"]]
+    with pytest.raises(Forbidden, match="You see only your own spend"):
+        ask(alice, "how much did bob spend this month")
+    assert ask(alice, "how much did carol spend this month")["rows"] == [["885.50"]]
 
 
 def test_fraud_alerts_are_for_finance_only(techcorp):
@@ -179,4 +192,6 @@ def test_a_question_outside_the_grammar_is_a_400_with_examples(techcorp):
         ask(techcorp.users["finance"], "what is the meaning of life")
     assert caught.value.status == 400
     assert caught.value.fields["unrecognized"] == ["meaning", "life"]
-    assert "Show me top expenses this month" in caught.value.fields["examples"]
+    assert len(caught.value.fields["examples"]) == 3
+    assert set(caught.value.fields["examples"]) <= set(EXAMPLES)
+    assert caught.value.fields["understood_text"] == "Nothing in the question could be used."

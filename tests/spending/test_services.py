@@ -86,7 +86,8 @@ def test_rejection_names_the_first_level_that_fails(tenant):
     big = refreshed(big)
     assert big.status == Transaction.Status.REJECTED
     assert big.rejection_reason == (
-        "Department 'Engineering' budget exceeded. Limit: $50,000, Current: $6,000, Requested: $48,000"
+        "Department 'Engineering' budget exceeded. Limit: $50,000, "
+        "Current (spent plus held): $6,000, Requested: $48,000"
     )
     assert not Entry.objects.filter(transaction=big).exists()
     assert ledger_verify()["ok"]

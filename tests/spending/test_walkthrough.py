@@ -56,7 +56,8 @@ def test_techcorp_walkthrough(settlement_worker):
     final = _wait_final(bob, big.json()["id"])
     assert final["status"] == "rejected"
     assert final["rejection_reason"] == (
-        "Department 'Engineering' budget exceeded. Limit: $50,000, Current: $6,000, Requested: $48,000"
+        "Department 'Engineering' budget exceeded. Limit: $50,000, "
+        "Current (spent plus held): $6,000, Requested: $48,000"
     )
 
     budgets = {d["name"]: d["budget"] for d in finance.get("/api/v1/departments").json()}

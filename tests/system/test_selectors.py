@@ -6,11 +6,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.approvals.models import ApprovalRequest
+from apps.approvals.services import approval_policy_create
 from apps.ledger.models import Transaction
 from apps.spending import metrics
+from apps.spending.services import approval_decide
 from apps.system import selectors, services
 from ledgerx.celery import app as celery_app
-from tests.spends import spend_submit
+from tests.spends import refreshed, settle_all, spend_submit
 
 
 def _queue(stats, name):
@@ -64,6 +67,29 @@ def test_latency_percentiles_over_spends_accepted_in_the_window(tenant, other_te
     latency = selectors.settlement_latency(since=timezone.now() - timedelta(minutes=15))
 
     assert latency == {"settled": 10, "p50_ms": 550.0, "p95_ms": 955.0, "p99_ms": 991.0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_latency_of_a_spend_that_waited_for_approval_starts_at_the_decision(tenant):
+    approval_policy_create(
+        organization=tenant.organization, name="Large spend", min_amount_minor=500_000, levels=["finance_manager"]
+    )
+    quick = spend_submit(tenant.employee, "10.00")
+    waited = spend_submit(tenant.employee, "6000.00")
+    settle_all(tenant.organization)
+    request = ApprovalRequest.objects.get(transaction=waited)
+    approval_decide(actor=tenant.finance, request_id=request.id, approve=True)
+    accepted = timezone.now() - timedelta(minutes=10)
+    decided = timezone.now() - timedelta(seconds=5)
+    # The spend waited ten minutes for a person, then settled 2 s after the decision.
+    Transaction.objects.filter(id=waited.id).update(created_at=accepted, processed_at=decided + timedelta(seconds=2))
+    ApprovalRequest.objects.filter(id=request.id).update(decided_at=decided)
+    Transaction.objects.filter(id=quick.id).update(processed_at=refreshed(quick).created_at + timedelta(seconds=1))
+
+    latency = selectors.settlement_latency(since=timezone.now() - timedelta(minutes=15))
+
+    assert latency["settled"] == 2
+    assert (latency["p50_ms"], latency["p99_ms"]) == (1500.0, 1990.0)
 
 
 @pytest.mark.django_db

@@ -152,7 +152,8 @@ def test_techcorp_in_the_browser(browser, live_server, settlement_worker):
     bob = Session(browser, live_server, "bob@techcorp.com")
     submit_spend(bob.page, "48000.00", "Apple", "equipment")
     expect(bob.page.locator("#spend-result")).to_contain_text(
-        "Department 'Engineering' budget exceeded. Limit: $50,000, Current: $6,000, Requested: $48,000",
+        "Department 'Engineering' budget exceeded. Limit: $50,000, "
+        "Current (spent plus held): $6,000, Requested: $48,000",
         timeout=SETTLED_WITHIN_MS,
     )
     expect(bob.page.locator("#spend-result")).to_contain_text("Rejected")
@@ -172,8 +173,23 @@ def test_techcorp_in_the_browser(browser, live_server, settlement_worker):
     finance.page.get_by_role("button", name="Ask").click()
     expect(finance.page.locator("#nlq-answer")).to_contain_text("answered by rules")
     expect(finance.page.locator("#nlq-answer")).to_contain_text("Dell")
+    expect(finance.page.locator("#nlq-answer")).to_contain_text("Posted expenses, this month")
+    expect(finance.page.locator("#nlq-answer")).not_to_contain_text("null")
     check_accessible(finance.page)
     screenshot(finance.page, "finance-dashboard")
+    # A name the organization does not have: refused with the closest, and three questions to try.
+    finance.page.get_by_label("Question in plain language").fill("How much did we spend on travl this month?")
+    finance.page.get_by_role("button", name="Ask").click()
+    answer = finance.page.locator("#nlq-answer")
+    expect(answer).to_contain_text("No category 'travl'. Did you mean travel?")
+    expect(answer.locator("[data-example]")).to_have_count(3)
+    finance.page.get_by_label("Question in plain language").fill("spend by category this month")
+    finance.page.get_by_role("button", name="Ask").click()
+    expect(answer).to_contain_text("Total posted spend, per category, this month")
+    expect(answer.locator("canvas")).to_have_count(1)
+    expect(answer).to_contain_text("$6,000")
+    check_accessible(finance.page)
+    screenshot(finance.page, "finance-question-breakdown")
 
     finance.page.evaluate("window.sameDocument = true")
     spend_submit(user=carol, amount="420.00", merchant="Lufthansa", category="travel")

@@ -185,3 +185,20 @@ def test_the_budget_bar_turns_amber_at_80_and_red_at_100_percent(spent_minor, le
     period = BudgetPeriod(department=Department(name="Engineering"), limit_minor=5_000_000, spent_minor=spent_minor)
     card = budget_card(period, "USD")
     assert (card["level"], card["bar_percent"]) == (level, bar)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "path"), [("finance", "/finance/"), ("employee", "/")])
+def test_the_question_box_is_on_the_finance_and_the_employee_page(tenant, role, path):
+    page = logged_in(getattr(tenant, role)).get(path, follow=True).content.decode()
+    assert '<label for="nlq-question">Question in plain language</label>' in page
+    assert 'data-api="/api/v1/query" data-currency="USD"' in page
+    assert "web/question.js" in page and "vendor/chart.js/chart.umd.min.js" in page
+
+
+@pytest.mark.django_db
+def test_every_page_links_the_favicon(client):
+    page = client.get("/login/").content.decode()
+    assert re.search(r'<link rel="icon" type="image/svg\+xml" href="[^"]*web/favicon\.svg">', page)
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 301 and icon["Location"].endswith("web/favicon.svg")

@@ -199,7 +199,7 @@ def test_settlement_emits_posted_rejected_and_budget_threshold_events_in_its_bat
     assert rejected["transaction"]["id"] == str(spends[2].id)
     assert rejected["transaction"]["employee"]["email"] == tenant.other_employee.email
     assert rejected["transaction"]["rejection_reason"] == (
-        "Department 'Engineering' budget exceeded. Limit: $1,000, Current: $850, Requested: $200"
+        "Department 'Engineering' budget exceeded. Limit: $1,000, Current (spent plus held): $850, Requested: $200"
     )
     thresholds = sorted(_payloads(EventType.BUDGET_THRESHOLD_CROSSED), key=lambda t: t["budget"]["threshold_percent"])
     assert [(t["budget"]["threshold_percent"], t["budget"]["spent"], t["budget"]["limit"]) for t in thresholds] == [
