@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
+from django.utils import timezone
+
+from ledgerx.errors import InvalidInput
 
 # Each account's debits and credits over its entries dated at or before %(as_of)s.
 _TOTALS_SQL = """
 SELECT a.id,
-       coalesce(r.debits_minor, 0) + coalesce(sum(d.amount_minor) FILTER (WHERE d.amount_minor > 0), 0),
-       coalesce(r.credits_minor, 0) + coalesce(-sum(d.amount_minor) FILTER (WHERE d.amount_minor < 0), 0)
+       (coalesce(r.debits_minor, 0) + coalesce(sum(d.amount_minor) FILTER (WHERE d.amount_minor > 0), 0))::bigint,
+       (coalesce(r.credits_minor, 0) + coalesce(-sum(d.amount_minor) FILTER (WHERE d.amount_minor < 0), 0))::bigint
 FROM unnest(%(accounts)s::uuid[]) AS a(id)
 LEFT JOIN LATERAL (
     SELECT c.cut_at, c.upto_entry_id, c.debits_minor, c.credits_minor FROM ledger_balancecheckpoint c
@@ -81,7 +84,18 @@ def balance_summed(*, account_id: uuid.UUID, as_of: datetime) -> int:
     (its tests, and the benchmark's reference time)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT coalesce(sum(amount_minor), 0) FROM ledger_entry WHERE account_id = %s AND created_at <= %s",
+            "SELECT coalesce(sum(amount_minor), 0)::bigint FROM ledger_entry"
+            " WHERE account_id = %s AND created_at <= %s",
             [account_id, as_of],
         )
         return cursor.fetchone()[0]
+
+
+def account_balance(*, account_id: uuid.UUID, as_of: datetime) -> AccountTotals:
+    """What the balance API answers: the account's totals at an instant up to now (never a future one,
+    which later entries could still change)."""
+    if as_of > timezone.now():
+        raise InvalidInput(
+            "A balance is as of an instant up to now, not in the future.", fields={"as_of": ["In the future."]}
+        )
+    return account_totals_as_of(account_ids=[account_id], as_of=as_of)[account_id]

@@ -7,7 +7,7 @@ from datetime import datetime
 from apps.ledger.models import Account, Entry, Transaction
 
 
-def journal_insert(tenant, legs: list[tuple[Account, int]], created_at: datetime) -> list[Entry]:
+def journal_insert(tenant, legs: list[tuple[Account, int]], created_at: datetime, *, gl_code: str = "") -> list[Entry]:
     """One balanced journal (its legs sum to zero) dated `created_at`, on a transaction of its own."""
     assert sum(amount for _, amount in legs) == 0
     amount = sum(amount for _, amount in legs if amount > 0)
@@ -38,6 +38,7 @@ def journal_insert(tenant, legs: list[tuple[Account, int]], created_at: datetime
                 amount_minor=leg,
                 currency="USD",
                 created_at=created_at,
+                gl_code=gl_code,
             )
             for account, leg in legs
         ]
