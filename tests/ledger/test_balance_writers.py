@@ -3,14 +3,18 @@ was drawn before a checkpoint is covered by it once committed, never skipped."""
 
 import threading
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connections, transaction
 from django.utils import timezone
 
 from apps.ledger.balance_checkpoints import WritersInFlight, balance_checkpoints_write, settled_entry_bound
 from apps.ledger.balances import balance_as_of
 from apps.ledger.models import Account, BalanceCheckpoint
+from apps.ledger.tasks import write_balance_checkpoints
+from ledgerx.celery import app as celery_app
 from tests.ledger.balance_rows import journal_insert
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,3 +74,23 @@ def test_a_writer_that_stays_in_flight_stops_the_run(tenant):
         release.set()
         writer.join(10)
     assert not BalanceCheckpoint.objects.exists()
+
+
+def test_the_command_backfills_history_and_the_beat_task_keeps_up(tenant):
+    card = Account.objects.get(organization=tenant.organization, kind=Account.Kind.CARD_FUNDING)
+    expense = tenant.department.expense_account
+    start = timezone.now() - timedelta(days=2)
+    for hours in (0, 10, 30):
+        journal_insert(tenant, [(expense, 100), (card, -100)], start + timedelta(hours=hours))
+    out = StringIO()
+    call_command(
+        "balance_checkpoints", "--backfill-hours", "12", "--organization", tenant.organization.slug, stdout=out
+    )
+    # Cuts at 12, 24 and 36 hours and a minute ago; each account changes at the first and the third.
+    assert out.getvalue() == "4 balance checkpoints written.\n"
+    assert list(BalanceCheckpoint.objects.filter(account=expense).values_list("debits_minor", flat=True)) == [200, 300]
+    journal_insert(tenant, [(expense, 5), (card, -5)], timezone.now() - timedelta(minutes=2))
+    assert celery_app.conf.beat_schedule["write-balance-checkpoints"]["task"] == write_balance_checkpoints.name
+    assert write_balance_checkpoints.apply().get() == 2
+    with pytest.raises(CommandError, match="No organization"):
+        call_command("balance_checkpoints", "--organization", "nobody")
