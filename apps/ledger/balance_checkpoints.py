@@ -52,6 +52,7 @@ def settled_entry_bound(*, wait: timedelta = WRITERS_WAIT) -> int:
             """
             SELECT coalesce(array_agg(DISTINCT virtualtransaction), '{}') FROM pg_locks
             WHERE locktype = 'relation' AND relation = 'ledger_entry'::regclass AND mode = 'RowExclusiveLock'
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND granted AND pid <> pg_backend_pid()
             """
         )

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         AddIndexConcurrently(
             model_name="entry",
             index=models.Index(
-                fields=["account", "created_at"], include=("amount_minor",), name="entry_account_created"
+                fields=["account", "created_at"], include=("amount_minor", "id"), name="entry_account_created"
             ),
         ),
         AddIndexConcurrently(

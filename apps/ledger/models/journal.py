@@ -223,7 +223,9 @@ class Entry(models.Model):
         # after a checkpoint's last entry (apps/ledger/balances.py); the amounts ride along so that both
         # are index-only scans. They replace the plain index on account_id.
         indexes = [
-            models.Index(fields=["account", "created_at"], include=["amount_minor"], name="entry_account_created"),
+            models.Index(
+                fields=["account", "created_at"], include=["amount_minor", "id"], name="entry_account_created"
+            ),
             models.Index(fields=["account", "id"], include=["created_at", "amount_minor"], name="entry_account_id"),
         ]
 
