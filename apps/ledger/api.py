@@ -1,5 +1,3 @@
-from datetime import date
-
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -26,7 +24,7 @@ from .serializers import (
     entry_representation,
     trial_balance_representation,
 )
-from .trial_balance import trial_balance
+from .trial_balance import month_parse, trial_balance
 
 
 class EntryListApi(TenantAPIView):
@@ -101,6 +99,5 @@ class TrialBalanceApi(TenantAPIView):
         responses={200: TrialBalanceOutput, **error_responses(400)},
     )
     def get(self, request):
-        year, month = map(int, self.filters["month"].split("-"))
-        report = trial_balance(organization=self.organization, month=date(year, month, 1))
+        report = trial_balance(organization=self.organization, month=month_parse(self.filters["month"]))
         return Response(trial_balance_representation(report, self.organization.currency))

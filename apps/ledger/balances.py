@@ -18,6 +18,7 @@ from datetime import datetime
 from django.db import connection
 from django.utils import timezone
 
+from ledgerx.db import prepared_cursor
 from ledgerx.errors import InvalidInput
 
 # Each account's debits and credits over its entries dated at or before %(as_of)s.
@@ -69,7 +70,8 @@ def account_totals_as_of(*, account_ids: Iterable[uuid.UUID], as_of: datetime) -
     ids = list(account_ids)
     if not ids:
         return {}
-    with connection.cursor() as cursor:
+    # Prepared: the statement is planned once per connection, where planning it costs about what running it does.
+    with prepared_cursor() as cursor:
         cursor.execute(_TOTALS_SQL, {"accounts": ids, "as_of": as_of})
         return {account_id: AccountTotals(debits, credits) for account_id, debits, credits in cursor.fetchall()}
 

@@ -114,12 +114,12 @@ class EntryListFilters(QueryFilters):
     transaction = serializers.UUIDField(required=False)
 
 
-class _Ref(serializers.Serializer):
+class _DepartmentRef(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
 
 
-class _EmployeeRef(serializers.Serializer):
+class _PayeeRef(serializers.Serializer):
     id = serializers.UUIDField()
     email = serializers.EmailField()
 
@@ -128,8 +128,8 @@ class AccountOutput(serializers.Serializer):
     id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=Account.Kind.choices)
     name = serializers.CharField()
-    department = _Ref(allow_null=True, help_text="The department of an expense account.")
-    employee = _EmployeeRef(allow_null=True, help_text="The payee of an employee payable.")
+    department = _DepartmentRef(allow_null=True, help_text="The department of an expense account.")
+    employee = _PayeeRef(allow_null=True, help_text="The payee of an employee payable.")
     currency = serializers.CharField()
     balance = serializers.CharField(help_text="Signed decimal string: debits less credits.")
     balance_as_of = serializers.DateTimeField()
@@ -150,8 +150,8 @@ class BalanceFilters(QueryFilters):
 
 class _TrialBalanceLine(serializers.Serializer):
     account = _AccountRef()
-    department = _Ref(allow_null=True)
-    employee = _EmployeeRef(allow_null=True)
+    department = _DepartmentRef(allow_null=True)
+    employee = _PayeeRef(allow_null=True)
     gl_codes = serializers.ListField(child=serializers.CharField(), help_text="Those its entries of the month carry.")
     opening = serializers.CharField()
     debits = serializers.CharField()

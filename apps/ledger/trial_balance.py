@@ -17,6 +17,7 @@ from .models import Account
 
 # Entries are stored to the microsecond: "before the month" is at or before its start less one.
 _RESOLUTION = timedelta(microseconds=1)
+FIRST_MONTH = date(1900, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,20 @@ def month_bounds(*, month: date, timezone_name: str) -> tuple[datetime, datetime
     return datetime(month.year, month.month, 1, tzinfo=zone), datetime(following.year, following.month, 1, tzinfo=zone)
 
 
+def month_parse(text: str) -> date:
+    """A YYYY-MM month (ledgerx.fields.PeriodField) from FIRST_MONTH on, as the date of its first day."""
+    year, month = map(int, text.split("-"))
+    if (year, month) < (FIRST_MONTH.year, FIRST_MONTH.month):
+        raise InvalidInput(f"A month from {FIRST_MONTH:%Y-%m} on.", fields={"month": ["Too early."]})
+    return date(year, month, 1)
+
+
 def trial_balance(*, organization: Organization, month: date) -> TrialBalance:
     """Every account with an entry before the month's end. A month that has not started is refused."""
-    starts_at, ends_at = month_bounds(month=month, timezone_name=organization.timezone)
-    if starts_at > timezone.now():
+    this_month = timezone.localtime(timezone.now(), ZoneInfo(organization.timezone)).date().replace(day=1)
+    if month > this_month:
         raise InvalidInput("The month has not started yet.", fields={"month": ["Not started yet."]})
+    starts_at, ends_at = month_bounds(month=month, timezone_name=organization.timezone)
     accounts = list(
         Account.objects.of(organization).select_related("department", "employee").order_by("kind", "name", "id")
     )

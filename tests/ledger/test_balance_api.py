@@ -152,7 +152,10 @@ def test_the_trial_balance_of_a_month_in_the_organizations_timezone(api, tenant)
     assert [line["gl_codes"] for line in before["accounts"]] == [[], []]  # those entries carry none
 
 
-@pytest.mark.parametrize("query", ["", "?month=2026-13", "?month=2026-1", "?month=", "?month=2026-11&x=1"])
+@pytest.mark.parametrize(
+    "query",
+    ["", "?month=2026-13", "?month=2026-1", "?month=", "?month=2026-11&x=1", "?month=0000-01", "?month=1899-12"],
+)
 def test_the_trial_balance_refuses_bad_input(api, tenant, query):
     assert_error(api(tenant.finance).get(f"/api/v1/ledger/trial-balance{query}"), 400)
 
