@@ -1,15 +1,14 @@
 """verify_ledger: every invariant the architecture promises, checked against the database.
 
-Journals (balanced, two legs that are the transaction's amount on the right accounts in its
-currency, two more for a paid reimbursement claim, reversals undoing their original), conversions (each
-base amount the half-even conversion of the amount as spent at the stored rate), employee payables (what
-each is owed equal to the approved claims not paid out), balance checkpoints (each the sum of the entries it
-covers), budgets (spent and held per department and month
-equal to the ledger; spent within the limit, or within what was spent when a lowered limit froze
-the budget; held not negative), the spend policy's tallies (what its limits count, per employee,
-department, category and local day, equal to the spends posted or held), the guarded triggers (present,
-enabled, their functions unchanged), the hash chain of every organization recomputed from its
-first link, and the signed checkpoints over it.
+Journals (balanced, two legs that are the transaction's amount on the right accounts in its currency,
+two more for a paid reimbursement claim, reversals undoing their original), conversions (each base
+amount the half-even conversion of the amount as spent at the stored rate), employee payables (what each
+is owed equal to the approved claims not paid out), balance checkpoints (each the sum of the entries it
+covers), budgets (spent and held per department and month equal to the ledger; spent within the limit,
+or within what was spent when a lowered limit froze the budget; held not negative), the spend policy's
+tallies (what its limits count, per employee, department, category and local day, equal to the spends
+posted or held), the guarded triggers (present, enabled, their functions unchanged), the hash chain of
+every organization recomputed from its first link, and the signed checkpoints over it.
 
 It runs in one REPEATABLE READ, READ ONLY transaction of plain reads: one snapshot for every
 check, and no row lock that settlement could wait on. `incremental` recomputes each chain only
