@@ -58,8 +58,22 @@ class Locale:
         return self.words.get(key, key.capitalize())
 
 
-_US_PLACES = ["Blue Harbor", "Maple Street", "Golden Gate", "Redwood", "Lucky Star", "Northside", "Silver Creek",
-              "Old Town", "Sunrise", "Pine Ridge", "Union Square", "Lakeview", "Cedar Hill", "Riverside"]
+_US_PLACES = [
+    "Blue Harbor",
+    "Maple Street",
+    "Golden Gate",
+    "Redwood",
+    "Lucky Star",
+    "Northside",
+    "Silver Creek",
+    "Old Town",
+    "Sunrise",
+    "Pine Ridge",
+    "Union Square",
+    "Lakeview",
+    "Cedar Hill",
+    "Riverside",
+]
 _US_SURNAMES = ["Carter", "Nguyen", "Patel", "Brooks", "Alvarez", "Whitman", "Keller", "Okafor", "Lindqvist"]
 _UK_PLACES = ["Kings Road", "Crown", "Oakwood", "Thames", "Highgate", "Primrose", "St Albans", "Harrow", "Camden"]
 _UK_SURNAMES = ["Hughes", "Fletcher", "Okoro", "Pemberton", "Walsh", "Ashby", "Morrison", "Doyle"]

@@ -26,6 +26,7 @@ from pathlib import Path
 import orjson
 import psycopg
 
+from bench import balances
 from bench.cpu import CpuMeter, per_request_ms
 from bench.loadgen import Run, closed_loop, open_loop, percentile
 
@@ -391,7 +392,12 @@ def main() -> None:
     parser.add_argument(
         "--spend-policies", type=int, default=0, help="active spend rules (0-10) that every spend is decided against"
     )
+    # --balance-entries N: instead of the phases above, balances at an instant on a ledger of N entries.
+    balances.add_arguments(parser, prefix="balance-", entries_default=None)
     args = parser.parse_args()
+    if args.balance_entries:
+        measure_balances(args)
+        return
 
     recreate_database()
     setup_django()
@@ -417,6 +423,20 @@ def main() -> None:
         for process in processes:
             stop(process)
     report(figures, checks)
+
+
+def measure_balances(args) -> None:
+    figures = balances.run(
+        entries=args.balance_entries,
+        accounts=args.balance_accounts,
+        every_hours=args.balance_every_hours,
+        queries=args.balance_queries,
+        summed=args.balance_summed,
+        reuse=False,
+    )
+    print(json.dumps(figures, indent=2))
+    # Named apart from the throughput run's figures in the shared history.
+    benchmarks_csv_append(run_row("balances", {f"balance_{name}": value for name, value in figures.items()}))
 
 
 def report(figures: dict, checks: dict) -> None:

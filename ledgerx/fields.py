@@ -1,5 +1,6 @@
 import re
 
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -65,3 +66,31 @@ class QueryFilters(serializers.Serializer):
         if blank:
             raise serializers.ValidationError(blank)
         return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class InstantField(serializers.Field):
+    """An ISO 8601 date and time with its UTC offset (or Z), untrimmed. A time without an offset is
+    refused: which instant it means would be a guess."""
+
+    default_error_messages = {
+        "invalid": "An ISO 8601 date and time with its offset, such as 2026-11-30T18:00:00+01:00 "
+        "(in a query string, '+' is sent as %2B).",
+        "naive": "The time needs its offset from UTC, such as +01:00 or Z.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            parsed = parse_datetime(data)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.fail("invalid")
+        if parsed.tzinfo is None:
+            self.fail("naive")
+        return parsed
+
+    def to_representation(self, value):
+        return value.isoformat()

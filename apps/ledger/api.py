@@ -1,3 +1,4 @@
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -7,8 +8,23 @@ from ledgerx.pagination import OldestFirst
 from ledgerx.schema import CURSOR_PARAMETERS, cursor_page, error_responses
 
 from . import selectors
-from .models import Transaction
-from .serializers import EntryListFilters, EntryOutput, LedgerVerifyOutput, entry_representation
+from .balances import account_balance, account_totals_as_of
+from .models import Account, Transaction
+from .serializers import (
+    AccountOutput,
+    BalanceFilters,
+    BalanceOutput,
+    EntryListFilters,
+    EntryOutput,
+    LedgerVerifyOutput,
+    TrialBalanceFilters,
+    TrialBalanceOutput,
+    account_representation,
+    balance_representation,
+    entry_representation,
+    trial_balance_representation,
+)
+from .trial_balance import month_parse, trial_balance
 
 
 class EntryListApi(TenantAPIView):
@@ -36,3 +52,52 @@ class LedgerVerifyApi(TenantAPIView):
     @extend_schema(operation_id="ledger_verify", responses={200: LedgerVerifyOutput, **error_responses()})
     def get(self, request):
         return Response(selectors.ledger_verify(organization=self.organization))
+
+
+class AccountListApi(TenantAPIView):
+    allowed_roles = FINANCE_ROLES
+    paginator_class = OldestFirst
+
+    @extend_schema(
+        operation_id="ledger_accounts_list",
+        parameters=CURSOR_PARAMETERS,
+        responses={200: cursor_page("AccountPage", AccountOutput), **error_responses(400)},
+        description="By name; each with its balance now.",
+    )
+    def get(self, request):
+        paginator = self.paginator_class()
+        page = paginator.paginate_queryset(selectors.account_list(organization=self.organization), request, view=self)
+        as_of = timezone.now()
+        totals = account_totals_as_of(account_ids=[account.id for account in page], as_of=as_of)
+        return paginator.get_paginated_response(
+            [account_representation(account, totals[account.id], as_of) for account in page]
+        )
+
+
+class AccountBalanceApi(TenantAPIView):
+    allowed_roles = FINANCE_ROLES
+    filters_class = BalanceFilters
+
+    @extend_schema(
+        operation_id="ledger_account_balance",
+        parameters=[BalanceFilters],
+        responses={200: BalanceOutput, **error_responses(400, 404)},
+    )
+    def get(self, request, account_id):
+        account = self.get_scoped(Account.objects, account_id)
+        as_of = self.filters.get("as_of") or timezone.now()
+        return Response(balance_representation(account, account_balance(account_id=account.id, as_of=as_of), as_of))
+
+
+class TrialBalanceApi(TenantAPIView):
+    allowed_roles = FINANCE_ROLES
+    filters_class = TrialBalanceFilters
+
+    @extend_schema(
+        operation_id="ledger_trial_balance",
+        parameters=[TrialBalanceFilters],
+        responses={200: TrialBalanceOutput, **error_responses(400)},
+    )
+    def get(self, request):
+        report = trial_balance(organization=self.organization, month=month_parse(self.filters["month"]))
+        return Response(trial_balance_representation(report, self.organization.currency))

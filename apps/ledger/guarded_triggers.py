@@ -5,6 +5,7 @@ from ledgerx.guarded_triggers import GuardedTrigger
 ENTRIES = "apps.ledger.migrations.0003_ledger_triggers"
 SEALS = "apps.ledger.migrations.0005_entry_seal_triggers"
 CHECKPOINTS = "apps.ledger.migrations.0012_chain_checkpoint_triggers"
+BALANCE_CHECKPOINTS = "apps.ledger.migrations.0019_balance_checkpoint_triggers"
 
 GUARDED_TRIGGERS = [
     GuardedTrigger("ledger_entry_immutable", "ledger_entry", "ledger_entry_refuse_change", ENTRIES),
@@ -23,5 +24,17 @@ GUARDED_TRIGGERS = [
         "ledger_chaincheckpoint",
         "ledger_chaincheckpoint_refuse_change",
         CHECKPOINTS,
+    ),
+    GuardedTrigger(
+        "ledger_balancecheckpoint_immutable",
+        "ledger_balancecheckpoint",
+        "ledger_balancecheckpoint_refuse_change",
+        BALANCE_CHECKPOINTS,
+    ),
+    GuardedTrigger(
+        "ledger_balancecheckpoint_no_truncate",
+        "ledger_balancecheckpoint",
+        "ledger_balancecheckpoint_refuse_change",
+        BALANCE_CHECKPOINTS,
     ),
 ]

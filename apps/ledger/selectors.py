@@ -13,6 +13,11 @@ from .models import Account, Entry
 from .verification import ledger_verify as ledger_verify
 
 
+def account_list(*, organization: Organization) -> QuerySet[Account]:
+    """The organization's accounts by name, with the department or employee that owns each."""
+    return Account.objects.of(organization).select_related("department", "employee").order_by("name", "id")
+
+
 def entry_list(*, organization: Organization, transaction_id: uuid.UUID | None = None) -> QuerySet[Entry]:
     entries = Entry.objects.of(organization).select_related("account", "seal")
     if transaction_id:

@@ -1,9 +1,13 @@
+from datetime import datetime
+
 from rest_framework import serializers
 
-from ledgerx.fields import QueryFilters
+from ledgerx.fields import InstantField, PeriodField, QueryFilters
 from ledgerx.money import to_decimal_string
 
-from .models import Entry, EntrySeal
+from .balances import AccountTotals
+from .models import Account, Entry, EntrySeal
+from .trial_balance import TrialBalance
 
 
 def _sealed_hash(entry: Entry) -> str | None:
@@ -22,6 +26,68 @@ def entry_representation(entry: Entry) -> dict:
         "currency": entry.currency,
         "created_at": entry.created_at.isoformat(),
         "hash": _sealed_hash(entry),
+    }
+
+
+def _owner(account: Account) -> dict:
+    department = account.department
+    employee = account.employee
+    return {
+        "department": {"id": str(department.id), "name": department.name} if department else None,
+        "employee": {"id": str(employee.id), "email": employee.email} if employee else None,
+    }
+
+
+def account_representation(account: Account, totals: AccountTotals, as_of: datetime) -> dict:
+    return {
+        "id": str(account.id),
+        "kind": account.kind,
+        "name": account.name,
+        **_owner(account),
+        "currency": account.currency,
+        "balance": to_decimal_string(totals.balance_minor, account.currency),
+        "balance_as_of": as_of.isoformat(),
+    }
+
+
+def balance_representation(account: Account, totals: AccountTotals, as_of: datetime) -> dict:
+    money = account.currency
+    return {
+        "account": {"id": str(account.id), "name": account.name, "kind": account.kind},
+        "as_of": as_of.isoformat(),
+        "currency": money,
+        "debits": to_decimal_string(totals.debits_minor, money),
+        "credits": to_decimal_string(totals.credits_minor, money),
+        "balance": to_decimal_string(totals.balance_minor, money),
+    }
+
+
+def trial_balance_representation(report: TrialBalance, currency: str) -> dict:
+    def money(minor: int) -> str:
+        return to_decimal_string(minor, currency)
+
+    return {
+        "month": report.month.strftime("%Y-%m"),
+        "starts_at": report.starts_at.isoformat(),
+        "ends_at": report.ends_at.isoformat(),
+        "currency": currency,
+        "accounts": [
+            {
+                "account": {"id": str(line.account.id), "name": line.account.name, "kind": line.account.kind},
+                **_owner(line.account),
+                "gl_codes": line.gl_codes,
+                "opening": money(line.opening_minor),
+                "debits": money(line.debits_minor),
+                "credits": money(line.credits_minor),
+                "closing": money(line.closing_minor),
+            }
+            for line in report.lines
+        ],
+        "totals": {
+            "debits": money(report.debits_minor),
+            "credits": money(report.credits_minor),
+            "balanced": report.debits_minor == report.credits_minor,
+        },
     }
 
 
@@ -46,6 +112,70 @@ class EntryOutput(serializers.Serializer):
 
 class EntryListFilters(QueryFilters):
     transaction = serializers.UUIDField(required=False)
+
+
+class _DepartmentRef(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class _PayeeRef(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.EmailField()
+
+
+class AccountOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=Account.Kind.choices)
+    name = serializers.CharField()
+    department = _DepartmentRef(allow_null=True, help_text="The department of an expense account.")
+    employee = _PayeeRef(allow_null=True, help_text="The payee of an employee payable.")
+    currency = serializers.CharField()
+    balance = serializers.CharField(help_text="Signed decimal string: debits less credits.")
+    balance_as_of = serializers.DateTimeField()
+
+
+class BalanceOutput(serializers.Serializer):
+    account = _AccountRef()
+    as_of = serializers.DateTimeField()
+    currency = serializers.CharField()
+    debits = serializers.CharField(help_text="The sum of the positive entries up to `as_of`.")
+    credits = serializers.CharField(help_text="The sum of the negative entries up to `as_of`, as a positive amount.")
+    balance = serializers.CharField(help_text="Signed decimal string: debits less credits.")
+
+
+class BalanceFilters(QueryFilters):
+    as_of = InstantField(required=False, help_text="An instant up to now, with its offset (default: now).")
+
+
+class _TrialBalanceLine(serializers.Serializer):
+    account = _AccountRef()
+    department = _DepartmentRef(allow_null=True)
+    employee = _PayeeRef(allow_null=True)
+    gl_codes = serializers.ListField(child=serializers.CharField(), help_text="Those its entries of the month carry.")
+    opening = serializers.CharField()
+    debits = serializers.CharField()
+    credits = serializers.CharField()
+    closing = serializers.CharField()
+
+
+class _TrialBalanceTotals(serializers.Serializer):
+    debits = serializers.CharField()
+    credits = serializers.CharField()
+    balanced = serializers.BooleanField()
+
+
+class TrialBalanceOutput(serializers.Serializer):
+    month = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    currency = serializers.CharField()
+    accounts = _TrialBalanceLine(many=True)
+    totals = _TrialBalanceTotals()
+
+
+class TrialBalanceFilters(QueryFilters):
+    month = PeriodField(help_text="YYYY-MM, in the organization's timezone.")
 
 
 class LedgerVerifyOutput(serializers.Serializer):

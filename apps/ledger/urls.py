@@ -4,5 +4,8 @@ from . import api
 
 urlpatterns = [
     path("ledger/entries", api.EntryListApi.as_view(), name="ledger-entries"),
+    path("ledger/accounts", api.AccountListApi.as_view(), name="ledger-accounts"),
+    path("ledger/accounts/<uuid:account_id>/balance", api.AccountBalanceApi.as_view(), name="ledger-account-balance"),
+    path("ledger/trial-balance", api.TrialBalanceApi.as_view(), name="ledger-trial-balance"),
     path("ledger/verify", api.LedgerVerifyApi.as_view(), name="ledger-verify"),
 ]

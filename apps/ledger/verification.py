@@ -1,14 +1,14 @@
 """verify_ledger: every invariant the architecture promises, checked against the database.
 
-Journals (balanced, two legs that are the transaction's amount on the right accounts in its
-currency, two more for a paid reimbursement claim, reversals undoing their original), conversions (each
-base amount the half-even conversion of the amount as spent at the stored rate), employee payables (what
-each is owed equal to the approved claims not paid out), budgets (spent and held per department and month
-equal to the ledger; spent within the limit, or within what was spent when a lowered limit froze
-the budget; held not negative), the spend policy's tallies (what its limits count, per employee,
-department, category and local day, equal to the spends posted or held), the guarded triggers (present,
-enabled, their functions unchanged), the hash chain of every organization recomputed from its
-first link, and the signed checkpoints over it.
+Journals (balanced, two legs that are the transaction's amount on the right accounts in its currency,
+two more for a paid reimbursement claim, reversals undoing their original), conversions (each base
+amount the half-even conversion of the amount as spent at the stored rate), employee payables (what each
+is owed equal to the approved claims not paid out), balance checkpoints (each the sum of the entries it
+covers), budgets (spent and held per department and month equal to the ledger; spent within the limit,
+or within what was spent when a lowered limit froze the budget; held not negative), the spend policy's
+tallies (what its limits count, per employee, department, category and local day, equal to the spends
+posted or held), the guarded triggers (present, enabled, their functions unchanged), the hash chain of
+every organization recomputed from its first link, and the signed checkpoints over it.
 
 It runs in one REPEATABLE READ, READ ONLY transaction of plain reads: one snapshot for every
 check, and no row lock that settlement could wait on. `incremental` recomputes each chain only
@@ -28,9 +28,10 @@ from apps.tenancy.models import Organization
 from ledgerx.chain_checkpoints import chain_verify
 from ledgerx.guarded_triggers import guarded_trigger_problems, guarded_triggers
 
+from .balance_verification import balance_checkpoint_problems
 from .chain import LEDGER_CHAIN
 from .conversions import conversion_problems
-from .models import CREDIT_ACCOUNT_OF_KIND, Entry, EntrySeal, Transaction
+from .models import CREDIT_ACCOUNT_OF_KIND, BalanceCheckpoint, Entry, EntrySeal, Transaction
 from .payables import payable_problems
 
 STUCK_PENDING_AFTER = timedelta(minutes=2)
@@ -327,6 +328,8 @@ def _verify(*, organization: Organization | None, incremental: bool, progress: P
     report("spend policy tallies checked against the spends")
     problems += payable_problems(scope=scope, params=params)
     report("employee payables checked against the claims and their payouts")
+    problems += balance_checkpoint_problems(scope=scope, params=params)
+    report("balance checkpoints checked against the entries they cover")
     triggers = guarded_triggers()
     problems += guarded_trigger_problems(triggers)
     report(f"{len(triggers)} guarded triggers checked")
@@ -365,5 +368,6 @@ def _verify(*, organization: Organization | None, incremental: bool, progress: P
             "sealed_entries": of(EntrySeal).count(),
             "chain_links_recomputed": chain_report.links_recomputed,
             "checkpoints": chain_report.checkpoints,
+            "balance_checkpoints": of(BalanceCheckpoint).count(),
         },
     }

@@ -245,6 +245,7 @@ CELERY_TASK_ROUTES = {
     "apps.approvals.tasks.expire_approvals": {"queue": "default"},
     # Sealing is background work, off the payment queue.
     "apps.ledger.tasks.seal_ledger": {"queue": "default"},
+    "apps.ledger.tasks.write_balance_checkpoints": {"queue": "default"},
     "apps.audit.tasks.seal_audit_log": {"queue": "default"},
     "apps.budgets.tasks.*": {"queue": "default"},
     "apps.fraud.tasks.*": {"queue": "fraud"},
@@ -268,6 +269,11 @@ CELERY_BEAT_SCHEDULE = {
     "seal-ledger": {
         "task": "apps.ledger.tasks.seal_ledger",
         "schedule": 10.0,
+    },
+    # A minute apart, as balance_checkpoints.CUT_MARGIN: a balance reads at most a couple of minutes of entries.
+    "write-balance-checkpoints": {
+        "task": "apps.ledger.tasks.write_balance_checkpoints",
+        "schedule": 60.0,
     },
     "seal-audit-log": {
         "task": "apps.audit.tasks.seal_audit_log",

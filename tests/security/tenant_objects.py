@@ -127,6 +127,7 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
     delivery = webhook_delivery(tenant)
     return {
         "department_id": str(tenant.department.id),
+        "account_id": str(tenant.department.expense_account.id),
         "transaction_id": transaction_id,
         "user_id": str(tenant.other_employee.id),
         "policy_id": str(approval_policy(tenant).id),

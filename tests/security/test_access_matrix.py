@@ -63,6 +63,8 @@ class World:
             "transaction_id": str(spend.id),
             "user_id": str(tenant.other_employee.id),
         }
+        if "<uuid:account_id>" in route:
+            ids["account_id"] = str(tenant.department.expense_account.id)
         if "<uuid:policy_id>" in route:
             ids["policy_id"] = str(tenant_objects.approval_policy(tenant).id)
         if "<uuid:rule_id>" in route:
@@ -195,6 +197,9 @@ MATRIX: dict[tuple[str, str], Row] = {
         names_tenant_objects=True,
     ),
     ("GET", "ledger/verify"): Row(FINANCE),
+    ("GET", "ledger/accounts"): Row(FINANCE),
+    ("GET", "ledger/accounts/<uuid:account_id>/balance"): Row(FINANCE),
+    ("GET", "ledger/trial-balance"): Row(FINANCE, query=lambda w, t: {"month": tenant_objects.last_month()}),
     ("GET", "audit/events"): Row(ADMIN),
     ("GET", "approvals"): Row(TENANT),
     # Any tenant role may sign an approval step it is named for; these wait for a finance manager.
