@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("apps.audit.urls")),
     path("", include("apps.reports.urls")),
     path("", include("apps.reimbursements.urls")),
+    path("", include("apps.exports.urls")),
 ]
 
 urlpatterns = [
