@@ -19,7 +19,7 @@ for column (docs/operations.md, "Importing into an accounting package", cites ea
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -69,14 +69,9 @@ def memo(line: JournalLine) -> str:
     return f"{text}: {line.description}" if line.description else text
 
 
-def _journal_lines(organization: Organization, month: Month) -> Iterator[tuple[JournalLine, date]]:
-    zone = zoneinfo.ZoneInfo(organization.timezone)
-    for line in selectors.journal_lines(organization=organization, month=month):
-        yield line, line.posted_at.astimezone(zone).date()
-
-
 def journal_rows(organization: Organization, month: Month) -> Iterator[tuple[Cell, ...]]:
-    for line, day in _journal_lines(organization, month):
+    for line in selectors.journal_lines(organization=organization, month=month):
+        day = line.day
         yield (
             day.isoformat(),
             line.journal_id,
@@ -92,13 +87,15 @@ def journal_rows(organization: Organization, month: Month) -> Iterator[tuple[Cel
 
 
 def quickbooks_rows(organization: Organization, month: Month) -> Iterator[tuple[Cell, ...]]:
-    for line, day in _journal_lines(organization, month):
+    for line in selectors.journal_lines(organization=organization, month=month):
+        day = line.day
         yield (journal_number(line), day.strftime("%m/%d/%Y"), line.gl_code, memo(line), *_debit_credit(line))
 
 
 def xero_rows(organization: Organization, month: Month) -> Iterator[tuple[Cell, ...]]:
     tax_rate = settings.EXPORTS_XERO_TAX_RATE
-    for line, day in _journal_lines(organization, month):
+    for line in selectors.journal_lines(organization=organization, month=month):
+        day = line.day
         tracking = ("Cost centre", line.cost_centre) if line.cost_centre else ("", "")
         yield (
             f"{journal_number(line)} {memo(line)}",
@@ -114,7 +111,8 @@ def xero_rows(organization: Organization, month: Month) -> Iterator[tuple[Cell, 
 
 
 def netsuite_rows(organization: Organization, month: Month) -> Iterator[tuple[Cell, ...]]:
-    for line, day in _journal_lines(organization, month):
+    for line in selectors.journal_lines(organization=organization, month=month):
+        day = line.day
         yield (
             journal_number(line),
             day.strftime("%m/%d/%Y"),

@@ -5,6 +5,7 @@ month of any size passes through a few thousand rows of memory; the order is tot
 id), so the same data always comes out in the same order.
 """
 
+import zoneinfo
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,7 +13,7 @@ from typing import NamedTuple
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.db.models import CharField, F, Min, OuterRef, Subquery, Value, Window
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Concat, TruncDate
 from django.urls import reverse
 
 from apps.approvals.models import ApprovalDecision
@@ -34,7 +35,7 @@ class JournalLine(NamedTuple):
     journal_id: str  # the transaction's id: one journal per transaction
     # The first entry id of the journal: a short number, the same on every line of it, that never changes.
     journal_number: int
-    posted_at: datetime
+    day: date  # of its posting, in the organization's timezone
     gl_code: str
     cost_centre: str
     account: str
@@ -61,7 +62,8 @@ def journal_lines(*, organization: Organization, month: Month) -> Iterator[Journ
             "id",
             Cast("transaction_id", CharField()),
             "journal_number",
-            "created_at",
+            # The day in SQL: a date is cheaper to fetch than a timestamp to convert, a million times over.
+            TruncDate("created_at", tzinfo=zoneinfo.ZoneInfo(organization.timezone)),
             "gl_code",
             "cost_centre",
             "account__name",
