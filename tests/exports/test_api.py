@@ -5,6 +5,7 @@ import hashlib
 
 import pytest
 
+from apps.exports import writers
 from tests.conftest import client_for
 
 from .conftest import MONTH, csv_rows, xlsx_rows
@@ -80,3 +81,11 @@ def test_bad_input_is_a_400_naming_the_field(books, query, field):
 
 def test_an_unknown_export_is_a_404(books):
     error_of(client_for(books.tenant.finance).get(f"{EXPORTS}/ledger", {"month": MONTH}), 404)
+
+
+def test_a_month_too_large_for_a_worksheet_is_refused_as_xlsx_and_served_as_csv(books, monkeypatch):
+    monkeypatch.setattr(writers, "XLSX_MAX_ROWS", 9)  # the header and eight lines; the month has nine
+    client = client_for(books.tenant.finance)
+    error = error_of(client.get(f"{EXPORTS}/journal", {"month": MONTH, "format": "xlsx"}), 400)
+    assert "more than a worksheet holds" in error["message"] and "format" in error["fields"]
+    assert len(csv_rows(content_of(client.get(f"{EXPORTS}/journal", {"month": MONTH})))) == 9
