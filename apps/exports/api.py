@@ -5,7 +5,7 @@ Finance managers and org admins export their own organization's books: the rows 
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 
 from apps.tenancy.api_base import TenantAPIView
@@ -14,7 +14,6 @@ from ledgerx.fields import StrictCharField
 from ledgerx.schema import error_responses
 
 from .exporting import CHECKSUM_SUFFIX, ExportFormat, export_checksum_response, export_define, export_response
-from .layouts import ExportKind
 
 FORMATS = [*ExportFormat.values, *(f"{value}{CHECKSUM_SUFFIX}" for value in ExportFormat.values)]
 
@@ -41,8 +40,6 @@ class ExportApi(TenantAPIView):
         return renderer, renderer.media_type
 
     @extend_schema(
-        operation_id="exports_retrieve",
-        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=ExportKind.values)],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="With format=csv (the default)."),
             (
@@ -52,7 +49,7 @@ class ExportApi(TenantAPIView):
             (200, "text/plain"): OpenApiResponse(
                 OpenApiTypes.STR, description="With format=csv.sha256 or xlsx.sha256: `<sha256>  <filename>`."
             ),
-            **error_responses(400, 404),
+            **error_responses(400),
         },
         description="A month's books as a file, read from the database as it is sent. The same data gives the "
         "same bytes: a closed month's export is byte-identical every time, and its SHA-256 (the sidecar) says so.",
