@@ -4,16 +4,19 @@ A cell is a str, or a Decimal for an amount (a number in XLSX, its exact decimal
 The three accounting packages' layouts follow their own documentation of a journal import, column
 for column (docs/operations.md, "Importing into an accounting package", cites each):
 
-- QuickBooks Online: Intuit's help article "Import journal entries" (QuickBooks Online, Import data >
-  Journal Entries) lists Journal No., Journal Date, Account Name, Description, Debits, Credits; every
-  line of one entry shares its Journal No., debits and credits in their own columns, the date MM/DD/YYYY.
-- Xero: Xero Central "Enter multiple manual journals using an import template" (help.xero.com,
+- QuickBooks Online: Intuit's help article "Import journal entries" (Settings > Import data > Journal
+  entries; quickbooks.intuit.com/learn-support/en-au/help-article/import-export-files/
+  import-journal-entries-quickbooks-online/L4tQBwbs7_AU_en_AU) lists Journal No., Journal Date, Account
+  Name, Description, Debits, Credits; every line of one entry shares its Journal No., debits and
+  credits in their own columns; the date MM/DD/YYYY.
+- Xero: Xero Central, "Enter multiple manual journals using an import template" (help.xero.com/nz/
   ManualJournalsImport): Narration, Date, Description, AccountCode, TaxRate, Amount (positive a debit,
   negative a credit), TrackingName1, TrackingOption1, TrackingName2, TrackingOption2; one narration and
   date per journal; the date dd/mm/yyyy.
-- NetSuite: Oracle NetSuite help, "Journal Entry and Intercompany Journal Entry Header Fields Table" and
-  "... Line-Level Fields Table" (CSV Import Assistant, Journal Entry): header External ID, Date,
-  Currency, Memo; line Account, Debit, Credit, Department; each entry's lines share its External ID.
+- NetSuite: Oracle NetSuite help, "Journal Entry and Intercompany Journal Entry Header Fields Table"
+  and "... Line-Level Fields Table" (docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/
+  section_1534492479.html and section_1534492737.html): header External ID, Date, Currency, Memo; line
+  Account, Debit, Credit, Department; each entry's lines share its External ID.
 """
 
 import zoneinfo
@@ -71,9 +74,8 @@ def memo(line: JournalLine) -> str:
 
 def journal_rows(organization: Organization, month: Month) -> Iterator[tuple[Cell, ...]]:
     for line in selectors.journal_lines(organization=organization, month=month):
-        day = line.day
         yield (
-            day.isoformat(),
+            line.day.isoformat(),
             line.journal_id,
             journal_number(line),
             str(line.line_id),
@@ -88,18 +90,16 @@ def journal_rows(organization: Organization, month: Month) -> Iterator[tuple[Cel
 
 def quickbooks_rows(organization: Organization, month: Month) -> Iterator[tuple[Cell, ...]]:
     for line in selectors.journal_lines(organization=organization, month=month):
-        day = line.day
-        yield (journal_number(line), day.strftime("%m/%d/%Y"), line.gl_code, memo(line), *_debit_credit(line))
+        yield (journal_number(line), line.day.strftime("%m/%d/%Y"), line.gl_code, memo(line), *_debit_credit(line))
 
 
 def xero_rows(organization: Organization, month: Month) -> Iterator[tuple[Cell, ...]]:
     tax_rate = settings.EXPORTS_XERO_TAX_RATE
     for line in selectors.journal_lines(organization=organization, month=month):
-        day = line.day
         tracking = ("Cost centre", line.cost_centre) if line.cost_centre else ("", "")
         yield (
             f"{journal_number(line)} {memo(line)}",
-            day.strftime("%d/%m/%Y"),
+            line.day.strftime("%d/%m/%Y"),
             memo(line),
             line.gl_code,
             tax_rate,
@@ -112,10 +112,9 @@ def xero_rows(organization: Organization, month: Month) -> Iterator[tuple[Cell, 
 
 def netsuite_rows(organization: Organization, month: Month) -> Iterator[tuple[Cell, ...]]:
     for line in selectors.journal_lines(organization=organization, month=month):
-        day = line.day
         yield (
             journal_number(line),
-            day.strftime("%m/%d/%Y"),
+            line.day.strftime("%m/%d/%Y"),
             line.currency,
             memo(line),
             line.gl_code,
