@@ -17,7 +17,7 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/ledgerx
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: demo test screenshots lint bench bench-receipts services chromium tesseract clean
+.PHONY: demo test screenshots lint bench bench-exports bench-receipts services chromium tesseract clean
 
 # pip's output condensed to a count of the packages fetched (one updating line on a terminal, every
 # tenth in a log) and the install; its warnings and errors (stderr) pass through as they are.
@@ -65,6 +65,11 @@ clean:
 
 bench: $(STAMP) services
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The books export of a month of 100k, 500k and 1M journal lines: time and peak memory (bench/exports.py).
+# `make bench-exports EXPORTS_BENCH_ARGS="--formats csv --reuse"`: options from `python -m bench.exports --help`.
+bench-exports: $(STAMP) services
+	$(BIN)/python -m bench.exports $(EXPORTS_BENCH_ARGS)
 
 # Receipt reading's accuracy on generated receipts (bench/receipt_reading.py); needs no servers.
 # `make bench-receipts RECEIPT_BENCH_ARGS="--seed 1 --misses"`: options from `python -m bench.receipt_reading --help`.

@@ -23,6 +23,7 @@ api_v1 = [
     path("", include("apps.reports.urls")),
     path("", include("apps.reimbursements.urls")),
     path("", include("apps.reconciliation.urls")),
+    path("", include("apps.exports.urls")),
 ]
 
 urlpatterns = [

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.reports",
     "apps.reimbursements",
+    "apps.exports",
     "apps.retention",
     "apps.reconciliation",
 ]
@@ -376,6 +377,10 @@ FRAUD_SWEEP_LIMIT = 5000
 # (or one unit of the currency, whichever is larger), and a date further than this many days from it.
 RECEIPT_AMOUNT_TOLERANCE_PERCENT = env.env_int("RECEIPT_AMOUNT_TOLERANCE_PERCENT", 1)
 RECEIPT_DATE_TOLERANCE_DAYS = env.env_int("RECEIPT_DATE_TOLERANCE_DAYS", 7)
+
+# Books exports (apps/exports): the tax rate every line of the Xero manual journal file names (Xero's import
+# requires one, by its name in the organization's Xero tax settings; card spend is entered without tax).
+EXPORTS_XERO_TAX_RATE = env.env_str("EXPORTS_XERO_TAX_RATE", "Tax Exempt")
 
 LOGGING = {
     "version": 1,

@@ -237,6 +237,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "reports/access-review/sign-offs"): Row(
         ADMIN, body=lambda w, t: tenant_objects.access_review_sign_off_body(t)
     ),
+    **{
+        ("GET", f"exports/{kind}"): Row(FINANCE, query=lambda w, t: {"month": tenant_objects.last_month()})
+        for kind in ("transactions", "journal", "quickbooks", "xero", "netsuite")
+    },
     ("GET", "system/metrics"): Row(PLATFORM),
     ("GET", "reimbursements"): Row(TENANT),
     ("POST", "reimbursements"): Row(
