@@ -1,5 +1,17 @@
-"""The ledger's models, a module per part: the journal (accounts, transactions, entries and their chain)."""
+"""The ledger's models, a module per part: the journal (accounts, transactions, entries and their chain)
+and the chart of accounts (GL accounts and the rules mapping spends to them)."""
 
+from .chart import ChartOfAccounts, GLAccount, GLMapping
 from .journal import CREDIT_ACCOUNT_OF_KIND, Account, ChainCheckpoint, Entry, EntrySeal, Transaction
 
-__all__ = ["CREDIT_ACCOUNT_OF_KIND", "Account", "ChainCheckpoint", "Entry", "EntrySeal", "Transaction"]
+__all__ = [
+    "CREDIT_ACCOUNT_OF_KIND",
+    "Account",
+    "ChainCheckpoint",
+    "ChartOfAccounts",
+    "Entry",
+    "EntrySeal",
+    "GLAccount",
+    "GLMapping",
+    "Transaction",
+]
