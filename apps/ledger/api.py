@@ -8,7 +8,15 @@ from ledgerx.schema import CURSOR_PARAMETERS, cursor_page, error_responses
 
 from . import selectors
 from .models import Transaction
-from .serializers import EntryListFilters, EntryOutput, LedgerVerifyOutput, entry_representation
+from .serializers import (
+    EntryListFilters,
+    EntryOutput,
+    GLAccountListFilters,
+    GLAccountListOutput,
+    LedgerVerifyOutput,
+    entry_representation,
+    gl_account_representation,
+)
 
 
 class EntryListApi(TenantAPIView):
@@ -36,3 +44,25 @@ class LedgerVerifyApi(TenantAPIView):
     @extend_schema(operation_id="ledger_verify", responses={200: LedgerVerifyOutput, **error_responses()})
     def get(self, request):
         return Response(selectors.ledger_verify(organization=self.organization))
+
+
+class GLAccountListApi(TenantAPIView):
+    allowed_roles = FINANCE_ROLES
+    filters_class = GLAccountListFilters
+
+    @extend_schema(
+        operation_id="ledger_gl_accounts_list",
+        parameters=[GLAccountListFilters],
+        responses={200: GLAccountListOutput, **error_responses(400)},
+        description="The chart of accounts: GL accounts by code, each with the rules that map spends to it.",
+    )
+    def get(self, request):
+        accounts = selectors.gl_account_list(
+            organization=self.organization, type_=self.filters.get("type"), active=self.filters.get("active")
+        )
+        return Response(
+            {
+                "default_expense_account": selectors.chart_default_expense_code(organization=self.organization),
+                "results": [gl_account_representation(account) for account in accounts],
+            }
+        )

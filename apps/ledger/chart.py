@@ -47,7 +47,7 @@ class ChartRules:
     default_expense_code: str
     merchant_codes: dict[str, str]  # merchant in lower case -> GL code
     category_codes: dict[str, str]
-    department_rules: dict[uuid.UUID, LegCodes]  # a department rule's GL code may be "": the cost centre alone
+    department_rules: dict[uuid.UUID, LegCodes]
     parents: dict[uuid.UUID, uuid.UUID | None]  # the organization's departments, read when it has department rules
     ledger_account_codes: dict[str, str]  # Account.Kind (not expense) -> GL code
 
@@ -92,7 +92,7 @@ def chart_rules(*, organization: Organization) -> ChartRules:
         elif kind == GLMapping.Kind.CATEGORY:
             categories[category] = gl_code
         elif kind == GLMapping.Kind.DEPARTMENT:
-            departments[department_id] = LegCodes(gl_code or "", cost_centre)
+            departments[department_id] = LegCodes(gl_code, cost_centre)
         else:
             ledger_accounts[ledger_account_kind] = gl_code
     parents = (

@@ -184,6 +184,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         names_tenant_objects=True,
     ),
     ("GET", "ledger/verify"): Row(FINANCE),
+    ("GET", "ledger/gl-accounts"): Row(FINANCE),
     ("GET", "audit/events"): Row(ADMIN),
     ("GET", "approvals"): Row(TENANT),
     # Any tenant role may sign an approval step it is named for; these wait for a finance manager.

@@ -113,8 +113,6 @@ class Migration(migrations.Migration):
                 (
                     "gl_account",
                     models.ForeignKey(
-                        blank=True,
-                        null=True,
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="mappings",
                         to="ledger.glaccount",
@@ -156,7 +154,6 @@ class Migration(migrations.Migration):
                         ("kind", "merchant"),
                         ("ledger_account_kind", ""),
                         models.Q(("merchant", ""), _negated=True),
-                        ("gl_account__isnull", False),
                     ),
                     models.Q(
                         ("cost_centre", ""),
@@ -165,7 +162,6 @@ class Migration(migrations.Migration):
                         ("ledger_account_kind", ""),
                         ("merchant", ""),
                         models.Q(("category", ""), _negated=True),
-                        ("gl_account__isnull", False),
                     ),
                     models.Q(
                         ("category", ""),
@@ -173,9 +169,6 @@ class Migration(migrations.Migration):
                         ("kind", "department"),
                         ("ledger_account_kind", ""),
                         ("merchant", ""),
-                        models.Q(
-                            ("gl_account__isnull", False), models.Q(("cost_centre", ""), _negated=True), _connector="OR"
-                        ),
                     ),
                     models.Q(
                         ("category", ""),
@@ -184,7 +177,6 @@ class Migration(migrations.Migration):
                         ("kind", "ledger_account"),
                         ("merchant", ""),
                         models.Q(("ledger_account_kind", ""), _negated=True),
-                        ("gl_account__isnull", False),
                     ),
                     _connector="OR",
                 ),

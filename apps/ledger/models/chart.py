@@ -93,9 +93,8 @@ class GLMapping(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    # None only on a department rule that gives a cost centre alone.
     gl_account = models.ForeignKey(
-        GLAccount, null=True, blank=True, on_delete=models.PROTECT, related_name="mappings", verbose_name="GL account"
+        GLAccount, on_delete=models.PROTECT, related_name="mappings", verbose_name="GL account"
     )
     merchant = models.CharField(max_length=200, blank=True, default="", help_text="Matched in any letter case.")
     category = models.CharField(max_length=64, blank=True, default="", help_text="As spends give it, lower case.")
@@ -115,21 +114,15 @@ class GLMapping(models.Model):
                 condition=(
                     Q(kind="merchant", category="", department__isnull=True, ledger_account_kind="", cost_centre="")
                     & ~Q(merchant="")
-                    & Q(gl_account__isnull=False)
                 )
                 | (
                     Q(kind="category", merchant="", department__isnull=True, ledger_account_kind="", cost_centre="")
                     & ~Q(category="")
-                    & Q(gl_account__isnull=False)
                 )
-                | (
-                    Q(kind="department", merchant="", category="", department__isnull=False, ledger_account_kind="")
-                    & (Q(gl_account__isnull=False) | ~Q(cost_centre=""))
-                )
+                | Q(kind="department", merchant="", category="", department__isnull=False, ledger_account_kind="")
                 | (
                     Q(kind="ledger_account", merchant="", category="", department__isnull=True, cost_centre="")
                     & ~Q(ledger_account_kind="")
-                    & Q(gl_account__isnull=False)
                 ),
                 name="gl_mapping_fields_fit_kind",
             ),
