@@ -85,7 +85,7 @@ class LedgerVerifyOutput(serializers.Serializer):
 
 class GLAccountListFilters(QueryFilters):
     type = serializers.ChoiceField(choices=GLAccount.Type.values, required=False)
-    active = serializers.BooleanField(required=False)
+    active = serializers.BooleanField(required=False, allow_null=True)
 
 
 class _DepartmentRef(serializers.Serializer):
