@@ -7,8 +7,10 @@ transaction=True: settlement takes the organization's lock outside any transacti
 """
 
 import time
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -216,3 +218,21 @@ def test_a_first_posting_racing_a_first_back_office_edit_both_succeed():
     assert GLAccount.objects.of(tenant.organization).count() == len(DEFAULT_GL_ACCOUNTS) + 2
     for spend in spends:
         assert lines_of(spend) == {Account.Kind.EXPENSE: ("6100", ""), Account.Kind.CARD_FUNDING: ("2100", "")}
+
+
+def test_the_migration_gives_existing_organizations_the_chart_the_first_posting_would(tenant, other_tenant):
+    migration = import_module("apps.ledger.migrations.0018_default_charts")
+    chart_ensure(organization=other_tenant.organization)
+    migration.default_charts_create(apps, None)
+    migration.default_charts_create(apps, None)  # an organization with a chart is left alone
+
+    def chart_of(each) -> tuple:
+        mappings = GLMapping.objects.of(each.organization)
+        return (
+            ChartOfAccounts.objects.of(each.organization).get().default_expense_account.code,
+            sorted(GLAccount.objects.of(each.organization).values_list("code", "name", "type", "is_active")),
+            sorted(mappings.values_list("kind", "category", "ledger_account_kind", "gl_account__code")),
+        )
+
+    assert chart_of(tenant) == chart_of(other_tenant)
+    assert ChartOfAccounts.objects.count() == 2

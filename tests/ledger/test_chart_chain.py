@@ -13,7 +13,7 @@ from apps.ledger.chain import EPOCH
 from apps.ledger.models import Account, Entry, EntrySeal
 from apps.ledger.verification import ledger_verify
 from tests.owner import owner_cursor, triggers_off
-from tests.spends import spend_settled
+from tests.spends import spend_reverse, spend_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,3 +84,18 @@ def test_entries_without_codes_keep_the_payload_they_were_sealed_with(tenant):
     assert chain.entry_payload(coded).endswith("|6300|")
     seal = EntrySeal.objects.get(entry=coded)
     assert seal.hash == chain.link_hash(coded, prev_hash=seal.prev_hash, sequence=seal.sequence)
+
+
+def test_a_reversal_posted_to_other_codes_than_its_original_is_named(tenant):
+    spend = spend_settled(tenant.employee, "10.00", category="travel")
+    reversal = spend_reverse(tenant.finance, spend)
+    assert ledger_verify(organization=tenant.organization)["ok"]
+    with owner_cursor() as cursor, triggers_off(cursor, "ledger_entry"):
+        cursor.execute(
+            "UPDATE ledger_entry SET gl_code = '6000' WHERE transaction_id = %s AND gl_code = '6100'", [reversal.id]
+        )
+
+    assert (
+        f"Reversal {reversal.id} does not post to the GL codes and cost centres of its original {spend.id}."
+        in ledger_verify(organization=tenant.organization)["problems"]
+    )
