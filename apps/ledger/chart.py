@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.tenancy.models import Department, Organization
@@ -117,7 +117,7 @@ def _default_expense_code(organization: Organization) -> str | None:
 
 
 def chart_ensure(*, organization: Organization) -> None:
-    """Give the organization the default chart if it has none yet, in the caller's transaction.
+    """Give the organization the default chart if it has none yet, in the caller's transaction if any.
 
     Race-safe: the chart's row is inserted first, ON CONFLICT DO NOTHING on its organization, so of
     two transactions making it one waits for the other. Under READ COMMITTED the later one then does
@@ -130,7 +130,8 @@ def chart_ensure(*, organization: Organization) -> None:
         code: GLAccount(organization=organization, code=code, name=name, type=type_)
         for code, name, type_ in DEFAULT_GL_ACCOUNTS
     }
-    with connection.cursor() as cursor:
+    # Atomic for a caller outside a transaction: the chart's row names its default account before it exists.
+    with transaction.atomic(), connection.cursor() as cursor:
         # The default expense account is inserted below: the foreign key is checked at commit.
         cursor.execute(
             "INSERT INTO ledger_chartofaccounts (id, organization_id, default_expense_account_id, created_at)"
@@ -139,26 +140,26 @@ def chart_ensure(*, organization: Organization) -> None:
         )
         if cursor.fetchone() is None:
             return
-    GLAccount.objects.bulk_create(accounts.values())
-    GLMapping.objects.bulk_create(
-        [
-            *(
-                GLMapping(
-                    organization=organization,
-                    kind=GLMapping.Kind.CATEGORY,
-                    category=category,
-                    gl_account=accounts[code],
-                )
-                for category, code in DEFAULT_CATEGORY_CODES.items()
-            ),
-            *(
-                GLMapping(
-                    organization=organization,
-                    kind=GLMapping.Kind.LEDGER_ACCOUNT,
-                    ledger_account_kind=kind,
-                    gl_account=accounts[code],
-                )
-                for kind, code in DEFAULT_LEDGER_ACCOUNT_CODES.items()
-            ),
-        ]
-    )
+        GLAccount.objects.bulk_create(accounts.values())
+        GLMapping.objects.bulk_create(
+            [
+                *(
+                    GLMapping(
+                        organization=organization,
+                        kind=GLMapping.Kind.CATEGORY,
+                        category=category,
+                        gl_account=accounts[code],
+                    )
+                    for category, code in DEFAULT_CATEGORY_CODES.items()
+                ),
+                *(
+                    GLMapping(
+                        organization=organization,
+                        kind=GLMapping.Kind.LEDGER_ACCOUNT,
+                        ledger_account_kind=kind,
+                        gl_account=accounts[code],
+                    )
+                    for kind, code in DEFAULT_LEDGER_ACCOUNT_CODES.items()
+                ),
+            ]
+        )

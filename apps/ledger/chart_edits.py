@@ -91,12 +91,8 @@ def gl_account_save(*, organization: Organization, fields: AccountFields, accoun
     chart_ensure(organization=organization)
     cleaned = gl_account_check(organization=organization, fields=fields, account=account)
     account = account or GLAccount(organization=organization)
-    account.code, account.name, account.type, account.is_active = (
-        cleaned.code,
-        cleaned.name,
-        cleaned.type,
-        cleaned.is_active,
-    )
+    for name in ("code", "name", "type", "is_active"):
+        setattr(account, name, getattr(cleaned, name))
     account.save()
     return account
 
