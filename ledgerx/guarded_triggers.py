@@ -46,11 +46,17 @@ class GuardedTrigger:
     name: str
     table: str
     function: str
-    migration: str  # the dotted module whose INSTALL SQL creates the trigger and its function
+    migration: str  # the dotted module whose INSTALL SQL creates the trigger (and its function)
+    # The module whose INSTALL creates the function, where an earlier migration did (default: `migration`).
+    function_migration: str = ""
 
     @property
     def source(self) -> str:
         return import_module(self.migration).INSTALL
+
+    @property
+    def function_source(self) -> str:
+        return import_module(self.function_migration).INSTALL if self.function_migration else self.source
 
 
 @dataclass(frozen=True)
@@ -97,9 +103,9 @@ def expected(trigger: GuardedTrigger) -> Expected:
     if deferral not in ("", "DEFERRABLE INITIALLY DEFERRED", "DEFERRABLE INITIALLY IMMEDIATE", "NOT DEFERRABLE"):
         raise ValueError(f"Trigger {trigger.name}: '{deferral}' is not supported here.")
 
-    function = next((m for m in _FUNCTION.finditer(source) if m["name"] == trigger.function), None)
+    function = next((m for m in _FUNCTION.finditer(trigger.function_source) if m["name"] == trigger.function), None)
     if function is None:
-        raise ValueError(f"{trigger.migration} does not create function {trigger.function}().")
+        raise ValueError(f"{trigger.function_migration or trigger.migration} does not create {trigger.function}().")
     options = f"{function['before']} {function['after']}"
     language = re.search(r"LANGUAGE\s+(\w+)", options, re.IGNORECASE)
     if language is None or re.search(r"\bSET\b", options, re.IGNORECASE):

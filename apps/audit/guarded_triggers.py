@@ -8,8 +8,10 @@ from ledgerx.guarded_triggers import GuardedTrigger
 
 APPEND_ONLY = "apps.audit.migrations.0002_audit_append_only"
 CAPTURE = "apps.audit.migrations.0007_audit_capture"
+CHART_CAPTURE = "apps.audit.migrations.0010_chart_capture"
 
 _capture = import_module(CAPTURE)
+_chart_capture = import_module(CHART_CAPTURE)
 
 GUARDED_TRIGGERS = [
     GuardedTrigger("audit_event_immutable", "audit_auditevent", "audit_event_refuse_change", APPEND_ONLY),
@@ -24,7 +26,18 @@ GUARDED_TRIGGERS = [
         for table, operations in _capture.CAPTURED.items()
         for operation in operations
     ),
+    *(
+        GuardedTrigger(
+            _capture.capture_trigger_name(table, operation),
+            table,
+            "audit_change_capture",
+            CHART_CAPTURE,
+            function_migration=CAPTURE,
+        )
+        for table, operations in _chart_capture.CAPTURED.items()
+        for operation in operations
+    ),
 ]
 
 # What ledgerx/audit_context.py sets the context before: {table: operations}.
-AUDITED_WRITES: dict[str, tuple[str, ...]] = dict(_capture.CAPTURED)
+AUDITED_WRITES: dict[str, tuple[str, ...]] = {**_capture.CAPTURED, **_chart_capture.CAPTURED}

@@ -16,12 +16,15 @@ from .serializers import (
     BalanceOutput,
     EntryListFilters,
     EntryOutput,
+    GLAccountListFilters,
+    GLAccountListOutput,
     LedgerVerifyOutput,
     TrialBalanceFilters,
     TrialBalanceOutput,
     account_representation,
     balance_representation,
     entry_representation,
+    gl_account_representation,
     trial_balance_representation,
 )
 from .trial_balance import month_parse, trial_balance
@@ -101,3 +104,23 @@ class TrialBalanceApi(TenantAPIView):
     def get(self, request):
         report = trial_balance(organization=self.organization, month=month_parse(self.filters["month"]))
         return Response(trial_balance_representation(report, self.organization.currency))
+class GLAccountListApi(TenantAPIView):
+    allowed_roles = FINANCE_ROLES
+    filters_class = GLAccountListFilters
+
+    @extend_schema(
+        operation_id="ledger_gl_accounts_list",
+        parameters=[GLAccountListFilters],
+        responses={200: GLAccountListOutput, **error_responses(400)},
+        description="The chart of accounts: GL accounts by code, each with the rules that map spends to it.",
+    )
+    def get(self, request):
+        accounts = selectors.gl_account_list(
+            organization=self.organization, type_=self.filters.get("type"), active=self.filters.get("active")
+        )
+        return Response(
+            {
+                "default_expense_account": selectors.chart_default_expense_code(organization=self.organization),
+                "results": [gl_account_representation(account) for account in accounts],
+            }
+        )

@@ -2,7 +2,8 @@
 application is detectable by `verify_ledger`), and its signed checkpoints.
 
 The chain and its checkpoints are ledgerx/hash_chain.py and ledgerx/chain_checkpoints.py, shared
-with the audit log; this module says what the ledger's chain covers: every column of an entry.
+with the audit log; this module says what the ledger's chain covers: every column of an entry, its GL code and cost
+centre included.
 """
 
 import uuid
@@ -20,10 +21,14 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LEDGER_CHAIN = HashChain(
     rows="ledger_entry",
     key="r.organization_id",
-    # The time as whole microseconds since the Unix epoch, as entry_payload below writes it.
+    # The time as whole microseconds since the Unix epoch, as entry_payload below writes it. The GL code
+    # and cost centre only when either is set (concat_ws skips the NULLs): the entries sealed before the
+    # chart of accounts, which have neither, keep the payload, and the hash, they were sealed with.
     payload=(
         "r.id, r.organization_id, r.transaction_id, r.account_id, r.amount_minor, r.currency,"
-        " (extract(epoch FROM r.created_at) * 1000000)::bigint"
+        " (extract(epoch FROM r.created_at) * 1000000)::bigint,"
+        " CASE WHEN r.gl_code <> '' OR r.cost_centre <> '' THEN r.gl_code END,"
+        " CASE WHEN r.gl_code <> '' OR r.cost_centre <> '' THEN r.cost_centre END"
     ),
     created="r.created_at",
     seals="ledger_entryseal",
@@ -38,19 +43,21 @@ LEDGER_CHAIN = HashChain(
 
 def entry_payload(entry: Entry) -> str:
     """What a link's hash covers of `entry`, in the text form PostgreSQL writes (LEDGER_CHAIN.payload):
-    `|`-joined decimal integers, lower-case hyphenated UUIDs, the time in microseconds since the epoch.
+    `|`-joined decimal integers, lower-case hyphenated UUIDs, the time in microseconds since the epoch,
+    then the GL code and cost centre if either is set (a code never holds `|`: models.chart.CODE_PATTERN).
     """
-    return "|".join(
-        [
-            str(entry.id),
-            str(entry.organization_id),
-            str(entry.transaction_id),
-            str(entry.account_id),
-            str(entry.amount_minor),
-            entry.currency,
-            str((entry.created_at - EPOCH) // timedelta(microseconds=1)),
-        ]
-    )
+    fields = [
+        str(entry.id),
+        str(entry.organization_id),
+        str(entry.transaction_id),
+        str(entry.account_id),
+        str(entry.amount_minor),
+        entry.currency,
+        str((entry.created_at - EPOCH) // timedelta(microseconds=1)),
+    ]
+    if entry.gl_code or entry.cost_centre:
+        fields += [entry.gl_code, entry.cost_centre]
+    return "|".join(fields)
 
 
 def link_hash(entry: Entry, *, prev_hash: str, sequence: int) -> str:

@@ -3,11 +3,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from apps.tenancy.models import Organization
 
-from .models import Account, Entry
+from .models import Account, ChartOfAccounts, Entry, GLAccount, GLMapping
 
 # Kept here for the callers that read the ledger through its selectors (the verify API, tests).
 from .verification import ledger_verify as ledger_verify
@@ -23,6 +23,25 @@ def entry_list(*, organization: Organization, transaction_id: uuid.UUID | None =
     if transaction_id:
         entries = entries.filter(transaction_id=transaction_id)
     return entries.order_by("id")
+
+
+def gl_account_list(
+    *, organization: Organization, type_: str | None = None, active: bool | None = None
+) -> QuerySet[GLAccount]:
+    """The organization's GL accounts by code, each with the rules that map to it (`mappings`)."""
+    accounts = GLAccount.objects.of(organization).prefetch_related(
+        Prefetch("mappings", queryset=GLMapping.objects.select_related("department"))
+    )
+    if type_ is not None:
+        accounts = accounts.filter(type=type_)
+    if active is not None:
+        accounts = accounts.filter(is_active=active)
+    return accounts.order_by("code")
+
+
+def chart_default_expense_code(*, organization: Organization) -> str | None:
+    """The code of the account spends no rule maps post to; None before the organization has its chart."""
+    return ChartOfAccounts.objects.of(organization).values_list("default_expense_account__code", flat=True).first()
 
 
 @dataclass(frozen=True)

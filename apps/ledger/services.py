@@ -3,13 +3,15 @@
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection
 
 from apps.tenancy.models import Department, Organization, User
 from ledgerx.db import json_rows
 
-from .models import CREDIT_ACCOUNT_OF_KIND, Account, Transaction
+from .chart import LegCodes, chart_rules
+from .models import CREDIT_ACCOUNT_OF_KIND, Account, Entry, Transaction
 
 
 def account_open_card_funding(*, organization: Organization) -> Account:
@@ -41,7 +43,9 @@ class Journal:
     """Debit a department's expenses, credit the account of `kind` (credit_account_kind) by `amount_minor`.
 
     `kind` is the spend's kind (a reversal's is its original's), `employee_id` the spender, whose payable a
-    reimbursement credits. A reversal is a journal with a negative amount, which flips both legs.
+    reimbursement credits; `merchant` and `category` the spend's, which the chart of accounts maps. A
+    reversal is a journal with a negative amount, which flips both legs, and names the transaction it
+    `reverses`: its lines carry that transaction's GL codes and cost centres, not today's chart.
     """
 
     transaction_id: uuid.UUID
@@ -49,6 +53,9 @@ class Journal:
     amount_minor: int
     kind: str
     employee_id: uuid.UUID
+    merchant: str
+    category: str
+    reverses: uuid.UUID | None = None
 
 
 @dataclass
@@ -60,9 +67,20 @@ class Payout:
     amount_minor: int
 
 
+class Leg(NamedTuple):
+    """One entry to write: its journal, account, signed amount, and the chart's codes for it."""
+
+    transaction_id: uuid.UUID
+    account_id: uuid.UUID
+    amount_minor: int
+    gl_code: str
+    cost_centre: str
+
+
 def journal_write(*, organization: Organization, journals: list[Journal], now: datetime) -> None:
     """Insert two entries per journal in one statement: +X to the department's expenses, -X from the
-    account its kind credits (card funding, or the employee's payable, opened here on a first claim)."""
+    account its kind credits (card funding, or the employee's payable, opened here on a first claim),
+    each with its GL code and cost centre (chart.py), the chart read once for the whole call."""
     if not journals:
         return
     payables = _payable_accounts(
@@ -79,29 +97,37 @@ def journal_write(*, organization: Organization, journals: list[Journal], now: d
             card_account = account_id
         else:
             expense_accounts[department_id] = account_id
+    reversed_ids = {journal.reverses for journal in journals if journal.reverses is not None}
+    posted_codes = _posted_codes(transaction_ids=reversed_ids)
+    chart = chart_rules(organization=organization) if len(reversed_ids) < len(journals) else None
 
-    def credit_account(journal: Journal) -> uuid.UUID:
-        if credit_account_kind(journal.kind) == Account.Kind.EMPLOYEE_PAYABLE:
-            return payables[journal.employee_id]
-        return card_account
-
-    _entries_insert(
-        organization=organization,
-        legs=[
-            (journal.transaction_id, account_id, amount_minor)
-            for journal in journals
-            for account_id, amount_minor in (
-                (credit_account(journal), -journal.amount_minor),
-                (expense_accounts[journal.department_id], journal.amount_minor),
+    def legs(journal: Journal) -> tuple[Leg, Leg]:
+        credit_kind = credit_account_kind(journal.kind)
+        credit = payables[journal.employee_id] if credit_kind == Account.Kind.EMPLOYEE_PAYABLE else card_account
+        expense = expense_accounts[journal.department_id]
+        if journal.reverses is not None:
+            credit_codes = posted_codes[journal.reverses, credit]
+            expense_codes = posted_codes[journal.reverses, expense]
+        else:
+            credit_codes = chart.leg_codes(account_kind=credit_kind)
+            expense_codes = chart.leg_codes(
+                account_kind=Account.Kind.EXPENSE,
+                department_id=journal.department_id,
+                merchant=journal.merchant,
+                category=journal.category,
             )
-        ],
-        now=now,
-    )
+        return (
+            Leg(journal.transaction_id, credit, -journal.amount_minor, *credit_codes),
+            Leg(journal.transaction_id, expense, journal.amount_minor, *expense_codes),
+        )
+
+    _entries_insert(organization=organization, legs=[leg for journal in journals for leg in legs(journal)], now=now)
 
 
 def payout_journal_write(*, organization: Organization, payouts: list[Payout], now: datetime) -> None:
     """Insert two entries per payout, on the claim's own journal: +X to the employee's payable, which it
-    clears, -X from the organization's payout clearing (opened here on a first payout).
+    clears, -X from the organization's payout clearing (opened here on a first payout), each with the GL
+    code its ledger account kind maps to.
 
     The caller (apps/reimbursements batch release) has every claim locked and knows none was paid before.
     """
@@ -113,18 +139,31 @@ def payout_journal_write(*, organization: Organization, payouts: list[Payout], n
         kind=Account.Kind.PAYOUT_CLEARING,
         defaults={"name": f"{organization.name} payout clearing", "currency": organization.currency},
     )
+    chart = chart_rules(organization=organization)
+    payable_codes = chart.leg_codes(account_kind=Account.Kind.EMPLOYEE_PAYABLE)
+    clearing_codes = chart.leg_codes(account_kind=Account.Kind.PAYOUT_CLEARING)
     _entries_insert(
         organization=organization,
         legs=[
             leg
             for payout in payouts
             for leg in (
-                (payout.claim_id, payables[payout.employee_id], payout.amount_minor),
-                (payout.claim_id, clearing.id, -payout.amount_minor),
+                Leg(payout.claim_id, payables[payout.employee_id], payout.amount_minor, *payable_codes),
+                Leg(payout.claim_id, clearing.id, -payout.amount_minor, *clearing_codes),
             )
         ],
         now=now,
     )
+
+
+def _posted_codes(*, transaction_ids: set[uuid.UUID]) -> dict[tuple[uuid.UUID, uuid.UUID], LegCodes]:
+    """The GL code and cost centre each of these transactions' entries was posted with, by (transaction, account)."""
+    if not transaction_ids:
+        return {}
+    entries = Entry.objects.filter(transaction_id__in=transaction_ids).values_list(
+        "transaction_id", "account_id", "gl_code", "cost_centre"
+    )
+    return {(transaction_id, account_id): LegCodes(gl, cc) for transaction_id, account_id, gl, cc in entries}
 
 
 def _payable_accounts(*, organization: Organization, employee_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
@@ -165,18 +204,20 @@ def _payable_accounts(*, organization: Organization, employee_ids: set[uuid.UUID
     return found
 
 
-def _entries_insert(*, organization: Organization, legs: list[tuple[uuid.UUID, uuid.UUID, int]], now: datetime) -> None:
-    """The one INSERT of ledger entries: (transaction, account, amount) legs, in the organization's currency."""
+def _entries_insert(*, organization: Organization, legs: list[Leg], now: datetime) -> None:
+    """The one INSERT of ledger entries, in the organization's currency."""
     rows = [
-        {"transaction": transaction_id, "account": account_id, "amount": amount}
-        for transaction_id, account_id, amount in legs
+        {"transaction": t, "account": a, "amount": amount, "gl_code": gl, "cost_centre": cc}
+        for t, a, amount, gl, cc in legs
     ]
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO ledger_entry (organization_id, transaction_id, account_id, amount_minor, currency, created_at)
-            SELECT %s, v.transaction, v.account, v.amount, %s, %s
-            FROM json_to_recordset(%s::json) AS v(transaction uuid, account uuid, amount bigint)
+            INSERT INTO ledger_entry
+                (organization_id, transaction_id, account_id, amount_minor, currency, created_at, gl_code, cost_centre)
+            SELECT %s, v.transaction, v.account, v.amount, %s, %s, v.gl_code, v.cost_centre
+            FROM json_to_recordset(%s::json)
+                AS v(transaction uuid, account uuid, amount bigint, gl_code text, cost_centre text)
             """,
             [organization.id, organization.currency, now, json_rows(rows)],
         )

@@ -8,4 +8,5 @@ urlpatterns = [
     path("ledger/accounts/<uuid:account_id>/balance", api.AccountBalanceApi.as_view(), name="ledger-account-balance"),
     path("ledger/trial-balance", api.TrialBalanceApi.as_view(), name="ledger-trial-balance"),
     path("ledger/verify", api.LedgerVerifyApi.as_view(), name="ledger-verify"),
+    path("ledger/gl-accounts", api.GLAccountListApi.as_view(), name="ledger-gl-accounts"),
 ]

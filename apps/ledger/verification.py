@@ -1,14 +1,14 @@
 """verify_ledger: every invariant the architecture promises, checked against the database.
 
 Journals (balanced, two legs that are the transaction's amount on the right accounts in its currency,
-two more for a paid reimbursement claim, reversals undoing their original), conversions (each base
-amount the half-even conversion of the amount as spent at the stored rate), employee payables (what each
-is owed equal to the approved claims not paid out), balance checkpoints (each the sum of the entries it
-covers), budgets (spent and held per department and month equal to the ledger; spent within the limit,
-or within what was spent when a lowered limit froze the budget; held not negative), the spend policy's
-tallies (what its limits count, per employee, department, category and local day, equal to the spends
-posted or held), the guarded triggers (present, enabled, their functions unchanged), the hash chain of
-every organization recomputed from its first link, and the signed checkpoints over it.
+two more for a paid reimbursement claim, reversals undoing their original on its GL codes), conversions
+(each base amount the half-even conversion of the amount as spent at the stored rate), employee payables
+(what each is owed equal to the approved claims not paid out), balance checkpoints (each the sum of the
+entries it covers), budgets (spent and held per department and month equal to the ledger; spent within
+the limit, or within what was spent when a lowered limit froze the budget; held not negative), the spend
+policy's tallies (what its limits count, per employee, department, category and local day, equal to the
+spends posted or held), the guarded triggers (present, enabled, their functions unchanged), the hash
+chain of every organization recomputed from its first link, and the signed checkpoints over it.
 
 It runs in one REPEATABLE READ, READ ONLY transaction of plain reads: one snapshot for every
 check, and no row lock that settlement could wait on. `incremental` recomputes each chain only
@@ -155,6 +155,21 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
             f"Reversal {reversal_id} of {amount} {currency} does not undo its original {original_id} of "
             f"{original_amount} {original_currency} (same amount, currency, department and month, and the same "
             "amount as spent at the same rate)."
+        )
+
+    # A reversal posts to its original's GL codes and cost centres, whatever the chart says since (chart.py).
+    for reversal_id, original_id in _rows(
+        f"""
+        SELECT r.id, r.reversal_of_id FROM ledger_transaction r
+        WHERE r.kind = 'reversal' {scope.format(alias="r")} AND EXISTS (
+            SELECT FROM ledger_entry re WHERE re.transaction_id = r.id AND NOT EXISTS (
+                SELECT FROM ledger_entry oe WHERE oe.transaction_id = r.reversal_of_id
+                AND (oe.account_id, oe.gl_code, oe.cost_centre) = (re.account_id, re.gl_code, re.cost_centre)))
+        """,
+        params,
+    ):
+        problems.append(
+            f"Reversal {reversal_id} does not post to the GL codes and cost centres of its original {original_id}."
         )
 
     for transaction_id, status, reversal_id in _rows(

@@ -38,7 +38,17 @@ def transaction_post_held(*, spend: Transaction) -> None:
     now = timezone.now()
     journal_write(
         organization=spend.organization,
-        journals=[Journal(spend.id, spend.department_id, spend.amount_minor, spend.kind, spend.employee_id)],
+        journals=[
+            Journal(
+                transaction_id=spend.id,
+                department_id=spend.department_id,
+                amount_minor=spend.amount_minor,
+                kind=spend.kind,
+                employee_id=spend.employee_id,
+                merchant=spend.merchant,
+                category=spend.category,
+            )
+        ],
         now=now,
     )
     totals.write(now=now)

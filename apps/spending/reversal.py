@@ -102,7 +102,16 @@ def transaction_reverse_locked(
     journal_write(
         organization=original.organization,
         journals=[
-            Journal(reversal.id, original.department_id, -original.amount_minor, original.kind, original.employee_id)
+            Journal(
+                transaction_id=reversal.id,
+                department_id=original.department_id,
+                amount_minor=-original.amount_minor,
+                kind=original.kind,
+                employee_id=original.employee_id,
+                merchant=original.merchant,
+                category=original.category,
+                reverses=original.id,
+            )
         ],
         now=now,
     )

@@ -210,7 +210,17 @@ def _settle_batch(*, organization_id: uuid.UUID, batch_size: int) -> SettlementR
             result.awaiting_approval.append(spend.id)
             continue
         totals.post(keys, amount)
-        journals.append(Journal(spend.id, spend.department_id, amount, spend.kind, spend.employee_id))
+        journals.append(
+            Journal(
+                transaction_id=spend.id,
+                department_id=spend.department_id,
+                amount_minor=amount,
+                kind=spend.kind,
+                employee_id=spend.employee_id,
+                merchant=spend.merchant,
+                category=spend.category,
+            )
+        )
         statuses.append(Transaction.Status.POSTED)
         result.posted.append(spend.id)
 

@@ -37,7 +37,8 @@ from apps.fraud.services import transactions_score
 from apps.fx.models import FxRate
 from apps.fx.services import fx_rate_set
 from apps.ledger.chain import ledger_seal_all
-from apps.ledger.models import Transaction
+from apps.ledger.chart_edits import AccountFields, MappingFields, gl_account_save, gl_mapping_save
+from apps.ledger.models import GLAccount, GLMapping, Transaction
 from apps.spending.drain_lease import organization_drain_lease
 from apps.spending.services import approval_decide, settlement_run, transaction_reverse, transaction_submit
 from apps.tenancy.models import Department, Organization, Role, User
@@ -129,6 +130,8 @@ class _Organizations:
             "tenancy.user": self.user,
             "approvals.approvalpolicy": self.approval_policy,
             "controls.spendrule": self.spend_rule,
+            "ledger.glaccount": self.gl_account,
+            "ledger.glmapping": self.gl_mapping,
         }
         for row in rows:
             makers[row["model"]](**row["fields"])
@@ -210,6 +213,37 @@ class _Organizations:
             return
         spend_rule_create(actor=None, organization=owner, fields=RuleFields(name=name, kind=kind, **fields))
         self.created.append(f"spend rule {owner.name}/{name}")
+
+    def gl_account(self, *, organization: list[str], code: str, name: str, type: str) -> None:
+        owner = Organization.objects.get(slug=organization[0])
+        if GLAccount.objects.of(owner).filter(code=code).exists():
+            return
+        fields = AccountFields(code=code, name=name, type=type, is_active=True)
+        gl_account_save(organization=owner, fields=fields, account=None)
+        self.created.append(f"GL account {owner.name}/{code}")
+
+    def gl_mapping(
+        self,
+        *,
+        organization: list[str],
+        kind: str,
+        gl_account: str,
+        merchant: str = "",
+        department: list[str] | None = None,
+        cost_centre: str = "",
+    ) -> None:
+        """A rule of the organization's chart, its account named by code (the chart's default made first)."""
+        owner = Organization.objects.get(slug=organization[0])
+        department_id = _department(department).id if department else None
+        rules = GLMapping.objects.of(owner).filter(kind=kind, merchant__iexact=merchant, department_id=department_id)
+        if rules.exists():
+            return
+        account = GLAccount.objects.of(owner).get(code=gl_account)
+        fields = MappingFields(
+            kind=kind, gl_account_id=account.id, merchant=merchant, department_id=department_id, cost_centre=cost_centre
+        )
+        gl_mapping_save(organization=owner, fields=fields, mapping=None)
+        self.created.append(f"GL mapping {owner.name}/{kind} {merchant or department[1]}")
 
 
 def _department(key: list[str] | None) -> Department | None:

@@ -200,6 +200,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "ledger/accounts"): Row(FINANCE),
     ("GET", "ledger/accounts/<uuid:account_id>/balance"): Row(FINANCE),
     ("GET", "ledger/trial-balance"): Row(FINANCE, query=lambda w, t: {"month": tenant_objects.last_month()}),
+    ("GET", "ledger/gl-accounts"): Row(FINANCE),
     ("GET", "audit/events"): Row(ADMIN),
     ("GET", "approvals"): Row(TENANT),
     # Any tenant role may sign an approval step it is named for; these wait for a finance manager.

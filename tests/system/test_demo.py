@@ -18,7 +18,7 @@ from apps.budgets.services import month_start
 from apps.controls.models import SpendRule
 from apps.controls.policy import PolicyRefused
 from apps.fraud.models import FraudAlert, Rule, SpendStatistic, TransactionRisk
-from apps.ledger.models import Account, ChainCheckpoint, Entry, EntrySeal, Transaction
+from apps.ledger.models import Account, ChainCheckpoint, Entry, EntrySeal, GLMapping, Transaction
 from apps.ledger.verification import ledger_verify
 from apps.spending.services import transaction_submit
 from apps.system.demo import DEMO_PASSWORD, HISTORY_FIXTURE
@@ -39,6 +39,7 @@ def _demo_snapshot() -> dict:
         "policies": sorted(ApprovalPolicy.objects.values_list("id", "name", "min_amount_minor", "category")),
         "transactions": sorted(Transaction.objects.values_list("id", "status", "processed_at")),
         "entries": Entry.objects.count(),
+        "chart": sorted(GLMapping.objects.values_list("id", "gl_account__code", "cost_centre")),
         "seals": EntrySeal.objects.count(),
         "checkpoints": ChainCheckpoint.objects.count(),
         "budget_periods": sorted(
@@ -156,6 +157,17 @@ def test_the_history_is_replayed_through_the_services_and_a_second_run_changes_n
     rules = set(FraudAlert.objects.values_list("rule", flat=True))
     assert {Rule.DUPLICATE_CHARGE, Rule.STRUCTURING, Rule.UNUSUAL_HOURS, Rule.BLOCKED_CATEGORY} <= rules
     assert FraudAlert.objects.count() < spends.count() // 10  # a few, not noise
+
+    # TechCorp's chart: Apple and Dell capitalized, each department's cost centre on its expense lines.
+    techcorp_expenses = Entry.objects.filter(account__kind=Account.Kind.EXPENSE, account__organization__slug="techcorp")
+    capitalized = techcorp_expenses.filter(transaction__merchant__in=["Apple", "Dell"])
+    assert capitalized.exists() and set(capitalized.values_list("gl_code", flat=True)) == {"1500"}
+    for department, cost_centre in (("Engineering", "ENG-100"), ("Sales", "SLS-200")):
+        lines = techcorp_expenses.filter(account__department__name=department)
+        assert set(lines.values_list("cost_centre", flat=True)) == {cost_centre}
+    assert set(Entry.objects.filter(account__kind=Account.Kind.CARD_FUNDING).values_list("gl_code", flat=True)) == {
+        "2100"
+    }
 
     first = _demo_snapshot()
     output = StringIO()

@@ -1,7 +1,9 @@
 """The ledger's models, a module per part: the journal (accounts, transactions, entries and their chain),
-and the running balances kept over it."""
+the running balances kept over it, and the chart of accounts (GL accounts and the rules mapping spends to
+them)."""
 
 from .balances import BalanceCheckpoint
+from .chart import ChartOfAccounts, GLAccount, GLMapping
 from .journal import CREDIT_ACCOUNT_OF_KIND, Account, ChainCheckpoint, Entry, EntrySeal, Transaction
 
 __all__ = [
@@ -9,7 +11,10 @@ __all__ = [
     "Account",
     "BalanceCheckpoint",
     "ChainCheckpoint",
+    "ChartOfAccounts",
     "Entry",
     "EntrySeal",
+    "GLAccount",
+    "GLMapping",
     "Transaction",
 ]
