@@ -112,21 +112,24 @@ def forget_leases() -> None:
         _leases.clear()
 
 
-def rate_limit_hit(hit: Hit) -> None:
-    """Count the hit; past its limit raise RateLimited (429) with Retry-After."""
-    if _hit_from_lease(hit):
+def rate_limit_hit(hit: Hit, *, count: int = 1) -> None:
+    """Count the hit, `count` times at once (a batch of spends); past its limit raise RateLimited (429)
+    with Retry-After. Several hits are asked of Redis together, never of a lease, and are all refused
+    unless the window has room for all of them."""
+    if count == 1 and _hit_from_lease(hit):
         return
+    wanted = hit.limit.lease_size if count == 1 else count
     try:
         client = get_redis_connection("default")
         granted, window_ms = client.register_script(_LEASE_LUA)(
-            keys=[hit.key], args=[hit.limit.count, hit.limit.seconds, hit.limit.lease_size]
+            keys=[hit.key], args=[hit.limit.count, hit.limit.seconds, wanted]
         )
     except RedisError as error:
         logger.warning("rate limit %s not enforced, Redis unavailable: %s", hit.scope, error)
         return
-    if granted == 0:
+    if granted == 0 or (count > 1 and granted < count):
         raise RateLimited("Too many requests; slow down.", retry_after=max(math.ceil(window_ms / 1000), 1))
-    if granted > 1:
+    if count == 1 and granted > 1:
         _keep_lease(hit, granted - 1, window_ms / 1000)
 
 
