@@ -5,11 +5,14 @@ transaction=True: the races commit on connections of their own, and settlement l
 """
 
 import functools
+from decimal import Decimal
 
 import orjson
 import pytest
 from django.db import OperationalError
+from django.utils import timezone
 
+from apps.fx import services as fx_services
 from apps.ledger.models import Entry, Transaction
 from apps.ledger.selectors import ledger_verify
 from apps.spending import bulk_intake, services
@@ -18,14 +21,21 @@ from apps.spending.models import SpendBatch
 from apps.spending.serializers import transaction_representation
 from ledgerx.errors import IdempotencyKeyReused, InvalidInput
 from tests.conftest import run_in_threads
+from tests.factories import DepartmentFactory
 from tests.spends import period_now, settle_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def item(amount: str, **fields) -> services.BulkItem:
-    sent = {"amount": amount, "currency": "USD", "merchant": "Dell", "category": "equipment", **fields}
-    return services.BulkItem(sent=sent, spend=SpendInput(**sent))
+def item(amount: str, currency: str = "USD", department=None) -> services.BulkItem:
+    """An item as the API reads it: what was sent, and the spend it makes."""
+    spend = SpendInput(
+        amount=amount, currency=currency, merchant="Dell", category="equipment", department_id=department
+    )
+    sent = {"amount": amount, "currency": currency, "merchant": "Dell", "category": "equipment"}
+    if department is not None:
+        sent["department"] = str(department)
+    return services.BulkItem(sent=sent, spend=spend)
 
 
 def submit(user, items, key="batch") -> services.BulkAnswer:
@@ -55,6 +65,30 @@ def test_a_batch_that_fails_on_the_way_records_nothing_and_its_retry_completes_i
     assert not answer.replayed
     assert orjson.loads(answer.body)["accepted"] == 50
     assert Transaction.objects.count() == 50 and SpendBatch.objects.get().accepted_count == 50
+
+
+def test_a_batch_of_1000_costs_a_handful_of_queries_not_one_per_spend(tenant, django_assert_max_num_queries):
+    """Two departments and two currencies: each department and each currency's rate is read once, and
+    the 1,000 rows are one INSERT."""
+    sales = DepartmentFactory(organization=tenant.organization, name="Sales")
+    fx_services.fx_rate_set(
+        actor=tenant.finance,
+        organization=tenant.organization,
+        currency="EUR",
+        rate_date=timezone.now().date(),
+        rate=Decimal("1.08"),
+    )
+    departments = [tenant.department.id, sales.id]
+    items = [
+        item(f"{1 + n % 40}.00", currency=("USD", "EUR")[n % 2], department=departments[n % 3 == 0])
+        for n in range(1000)
+    ]
+    with django_assert_max_num_queries(12):
+        answer = orjson.loads(submit(tenant.finance, items).body)
+    assert answer["accepted"] == 1000
+    euro = Transaction.objects.filter(original_currency="EUR").order_by("created_at").first()
+    assert (euro.original_amount_minor, euro.amount_minor, euro.fx_rate) == (200, 216, Decimal("1.08"))
+    assert Transaction.objects.filter(department=sales).count() == 334
 
 
 def test_the_batch_size_is_a_rule_of_the_service(tenant):
