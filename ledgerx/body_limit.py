@@ -7,7 +7,8 @@ REQUEST_BODY_MAX_BYTES, and for a chunked body (no Content-Length; the server se
 `wsgi.input_terminated`) reads at most one byte past the limit before deciding.
 
 A POST to one of UPLOAD_PATHS (a receipt's upload) may carry a file of up to RECEIPT_MAX_BYTES,
-plus the multipart framing; every other request keeps REQUEST_BODY_MAX_BYTES.
+plus the multipart framing; one to BULK_PATHS (a batch of spends) up to BULK_BODY_MAX_BYTES; every other
+request keeps REQUEST_BODY_MAX_BYTES.
 """
 
 import functools
@@ -29,6 +30,8 @@ def _upload_path(patterns: tuple[str, ...]) -> re.Pattern:
 def _limit_for(request: HttpRequest) -> int:
     if request.method == "POST" and _upload_path(tuple(settings.UPLOAD_PATHS)).fullmatch(request.path_info):
         return settings.RECEIPT_MAX_BYTES + settings.UPLOAD_BODY_OVERHEAD_BYTES
+    if request.method == "POST" and _upload_path(tuple(settings.BULK_PATHS)).fullmatch(request.path_info):
+        return settings.BULK_BODY_MAX_BYTES
     return settings.REQUEST_BODY_MAX_BYTES
 
 

@@ -61,7 +61,9 @@ class Hit:
 
 # Leases ARGV[3] hits from KEYS[1]'s window of ARGV[2] seconds, limited to ARGV[1] hits. Answers
 # how many were granted (0 once the window is used up) and the milliseconds the window has left.
-# Atomic, so every window gets its expiry, even one an older release left without.
+# With ARGV[4] = "all", all of them or none, and none are counted when refused: a batch refused as a whole
+# does not spend the window's room on nothing. Atomic, so every window gets its expiry, even one an older
+# release left without.
 _LEASE_LUA = """
 local wanted = tonumber(ARGV[3])
 local count = redis.call('INCRBY', KEYS[1], wanted)
@@ -71,6 +73,10 @@ if window_ms < 0 then
     redis.call('PEXPIRE', KEYS[1], window_ms)
 end
 local left = tonumber(ARGV[1]) - (count - wanted)
+if ARGV[4] == 'all' and left < wanted then
+    redis.call('DECRBY', KEYS[1], wanted)
+    return {0, window_ms}
+end
 return {math.max(0, math.min(wanted, left)), window_ms}
 """
 
@@ -112,21 +118,24 @@ def forget_leases() -> None:
         _leases.clear()
 
 
-def rate_limit_hit(hit: Hit) -> None:
-    """Count the hit; past its limit raise RateLimited (429) with Retry-After."""
-    if _hit_from_lease(hit):
+def rate_limit_hit(hit: Hit, *, count: int = 1) -> None:
+    """Count the hit, `count` times at once (a batch of spends); past its limit raise RateLimited (429)
+    with Retry-After. Several hits are asked of Redis together, never of a lease: all of them are counted,
+    or, when the window has no room for all, none."""
+    if count == 1 and _hit_from_lease(hit):
         return
+    wanted = hit.limit.lease_size if count == 1 else count
     try:
         client = get_redis_connection("default")
         granted, window_ms = client.register_script(_LEASE_LUA)(
-            keys=[hit.key], args=[hit.limit.count, hit.limit.seconds, hit.limit.lease_size]
+            keys=[hit.key], args=[hit.limit.count, hit.limit.seconds, wanted, "all" if count > 1 else "lease"]
         )
     except RedisError as error:
         logger.warning("rate limit %s not enforced, Redis unavailable: %s", hit.scope, error)
         return
     if granted == 0:
         raise RateLimited("Too many requests; slow down.", retry_after=max(math.ceil(window_ms / 1000), 1))
-    if granted > 1:
+    if count == 1 and granted > 1:
         _keep_lease(hit, granted - 1, window_ms / 1000)
 
 

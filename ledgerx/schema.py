@@ -50,6 +50,7 @@ ERROR_MEANINGS = {
     403: "Your role may not do this.",
     404: "Unknown id, or another organization's.",
     409: "Conflict with the current state.",
+    413: "The request body is larger than this route accepts.",
     422: "Idempotency-Key reused with another body.",
     429: "Rate-limited; see Retry-After.",
     503: "Briefly unavailable; retry after Retry-After.",

@@ -14,17 +14,26 @@ from ledgerx.money import MAX_MINOR, MoneyError, convert_minor, format_money
 
 from .models import FxRate
 
+# The rates a batch of spends read, by currency and day (None: there was none), so that each is read once.
+RateMemo = dict[tuple[str, date], FxRate | None]
 
-def fx_rate_for(*, organization: Organization, currency: str, day: date) -> FxRate:
+
+def fx_rate_for(*, organization: Organization, currency: str, day: date, rates: RateMemo | None = None) -> FxRate:
     """The rate of `currency` on `day`: that day's, or the latest within FX_RATE_MAX_AGE_DAYS before it
-    (a weekend, a holiday); the newest entry of that day wins. None within that: FxRateMissing, never a guess."""
-    oldest = day - timedelta(days=settings.FX_RATE_MAX_AGE_DAYS)
-    rate = (
-        FxRate.objects.of(organization)
-        .filter(currency=currency, rate_date__lte=day, rate_date__gte=oldest)
-        .order_by("-rate_date", "-id")
-        .first()
-    )
+    (a weekend, a holiday); the newest entry of that day wins. None within that: FxRateMissing, never a guess.
+    `rates`, when given, answers a currency and day read before, and keeps what this read."""
+    if rates is not None and (currency, day) in rates:
+        rate = rates[currency, day]
+    else:
+        oldest = day - timedelta(days=settings.FX_RATE_MAX_AGE_DAYS)
+        rate = (
+            FxRate.objects.of(organization)
+            .filter(currency=currency, rate_date__lte=day, rate_date__gte=oldest)
+            .order_by("-rate_date", "-id")
+            .first()
+        )
+        if rates is not None:
+            rates[currency, day] = rate
     if rate is None:
         raise FxRateMissing(
             f"No {currency} to {organization.currency} rate for {day.isoformat()} or the "
@@ -70,13 +79,16 @@ class Conversion:
     rate_date: date | None
 
 
-def spend_conversion(*, organization: Organization, currency: str, amount_minor: int, at: datetime) -> Conversion:
+def spend_conversion(
+    *, organization: Organization, currency: str, amount_minor: int, at: datetime, rates: RateMemo | None = None
+) -> Conversion:
     """Convert a spend made at `at` (its day in the organization's timezone) into the base currency,
-    rounded half-even once (ledgerx.money.convert_minor). Raises FxRateMissing or MoneyError."""
+    rounded half-even once (ledgerx.money.convert_minor). Raises FxRateMissing or MoneyError. `rates`: a
+    memo that the spends of one batch share (fx_rate_for)."""
     if currency == organization.currency:
         return Conversion(base_minor=amount_minor, rate=Decimal(1), rate_date=None)
     day = at.astimezone(zoneinfo.ZoneInfo(organization.timezone)).date()
-    rate = fx_rate_for(organization=organization, currency=currency, day=day)
+    rate = fx_rate_for(organization=organization, currency=currency, day=day, rates=rates)
     base_minor = convert_minor(amount_minor, currency, rate.rate, organization.currency)
     if base_minor == 0:
         raise MoneyError(f"At {rate.rate} this is less than {format_money(1, organization.currency)}.")

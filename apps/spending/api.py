@@ -1,6 +1,7 @@
 import functools
 import uuid
 
+from django.http import HttpResponse
 from django.urls import get_script_prefix, reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -23,11 +24,14 @@ from .serializers import (
     DecisionInput,
     FraudAlertResolveInput,
     FraudReviewOutput,
+    TransactionBulkInput,
+    TransactionBulkOutput,
     TransactionListFilters,
     TransactionOutput,
     TransactionReverseInput,
     TransactionSubmitInput,
     approval_representation,
+    bulk_item,
     fraud_review_representation,
     transaction_representation,
 )
@@ -111,6 +115,34 @@ class TransactionListCreateApi(TenantAPIView):
             department_id=data["department"],
         )
         return _accepted(request, transaction, replayed=replayed, status_code=status.HTTP_202_ACCEPTED)
+
+
+class TransactionBulkSubmitApi(TenantAPIView):
+    allowed_roles = TENANT_ROLES
+
+    @extend_schema(
+        operation_id="transactions_submit_bulk",
+        parameters=[IDEMPOTENCY_KEY],
+        request=TransactionBulkInput,
+        responses={200: TransactionBulkOutput, **error_responses(400, 413, 422, 429)},
+        description="Up to 1,000 spends at once, each decided as POST /api/v1/transactions decides it and answered "
+        "at its index: 202 with the spend, or its error. The accepted ones are recorded together or not at all. "
+        "The same Idempotency-Key and body answer the same bytes again (`Idempotent-Replayed: true`); another "
+        "body, 422. A frozen spender: 403; over the rate limit (each item a spend): 429; nothing is recorded.",
+    )
+    def post(self, request):
+        data = validated(TransactionBulkInput, request.data)
+        answer = services.transaction_submit_bulk(
+            user=request.user,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            items=[bulk_item(sent) for sent in data["items"]],
+            represent=functools.partial(transaction_representation, viewer=request.user, as_accepted=True),
+        )
+        # The answer as first written, byte for byte: a replay sends the very same bytes.
+        response = HttpResponse(answer.body, content_type="application/json")
+        if answer.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
 class TransactionDetailApi(TenantAPIView):

@@ -39,7 +39,7 @@ def check_replay(*, stored_fingerprint: str, request_fingerprint: str) -> None:
         raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request.")
 
 
-def _constraint_name(error: IntegrityError) -> str | None:
+def violated_constraint(error: IntegrityError) -> str | None:
     diag = getattr(error.__cause__, "diag", None)
     return getattr(diag, "constraint_name", None)
 
@@ -85,6 +85,6 @@ def idempotent_create(
     try:
         return create(request_fingerprint)
     except IntegrityError as error:
-        if _constraint_name(error) != IDEMPOTENCY_CONSTRAINT:
+        if violated_constraint(error) != IDEMPOTENCY_CONSTRAINT:
             raise
         return replay_of(organization=organization, key=key, request_fingerprint=request_fingerprint), True

@@ -15,9 +15,9 @@ from apps.tenancy.models import User
 from ledgerx.db import run_serializable
 from ledgerx.errors import Conflict, NotFound
 
+from .acceptance import clean_text
 from .holds import spend_totals
 from .idempotency import idempotent_create, replay_of, validate_key
-from .intake import clean_text
 from .money_events import money_events_emit
 
 

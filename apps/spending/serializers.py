@@ -11,10 +11,15 @@ from apps.fraud.serializers import (
     risk_representation_unscored,
 )
 from apps.ledger.models import Transaction
+from apps.tenancy.api_base import validated
 from apps.tenancy.models import User
+from ledgerx.errors import InvalidInput
 from ledgerx.fields import AmountField, CurrencyField, QueryFilters, StrictCharField
 from ledgerx.money import fx_representation, to_decimal_string
+from ledgerx.schema import ErrorDetailOutput
 
+from .acceptance import SpendInput
+from .bulk_intake import BULK_ITEMS_MAX, BulkItem
 from .filters import ORDERINGS
 from .fraud_review import FraudReview
 
@@ -237,3 +242,47 @@ def fraud_review_representation(review: FraudReview) -> dict:
 class FraudReviewOutput(FraudAlertOutput):
     reversal = serializers.UUIDField(allow_null=True, help_text="The spend's reversal, made now or before.")
     employee_frozen = serializers.BooleanField(help_text="Whether the spender's spending is frozen now.")
+
+
+class TransactionBulkInput(serializers.Serializer):
+    items = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=BULK_ITEMS_MAX,
+        help_text="1 to 1,000 spends, each an object as POST /api/v1/transactions takes it (TransactionSubmitInput). "
+        "An item that is not one is answered, at its index, with the error the single POST would answer.",
+    )
+
+
+def bulk_item(sent: dict) -> BulkItem:
+    """A batch's item, read as POST /transactions reads its body: the same serializer, the same refusals."""
+    try:
+        data = validated(TransactionSubmitInput, sent)
+    except InvalidInput as refusal:
+        return BulkItem(sent=sent, refusal=refusal)
+    return BulkItem(
+        sent=sent,
+        spend=SpendInput(
+            amount=data["amount"],
+            currency=data["currency"],
+            merchant=data["merchant"],
+            category=data["category"],
+            description=data["description"],
+            department_id=data["department"],
+        ),
+    )
+
+
+class TransactionBulkItemOutput(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The item's place in `items`, from 0.")
+    status = serializers.IntegerField(
+        help_text="202 when accepted as pending; else the status POST /api/v1/transactions answers for that spend."
+    )
+    transaction = TransactionOutput(required=False, help_text="The accepted spend, as the single POST answers it.")
+    error = ErrorDetailOutput(required=False, help_text="Why the item was refused, in the API's error shape.")
+
+
+class TransactionBulkOutput(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    results = TransactionBulkItemOutput(many=True, help_text="One per item, in the order of `items`.")

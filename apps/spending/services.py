@@ -1,10 +1,11 @@
 """Writes of the spend workflow, as the rest of LedgerX calls them.
 
-Each lives in the module of its stage (intake, wake-ups and the drain, settlement, holds and approval
+Each lives in the module of its stage (intake, bulk intake, wake-ups and the drain, settlement, holds and approval
 requests, reversal, fraud review); this module names the ones other apps, tasks, commands and views use.
 """
 
 from .approval_requests import approval_decide, approval_expire_due
+from .bulk_intake import BulkAnswer, BulkItem, transaction_submit_bulk
 from .drain import settlement_drain, settlement_sweep
 from .fraud_review import FraudReview, fraud_alert_resolve
 from .intake import transaction_submit
@@ -13,6 +14,8 @@ from .settlement import SettlementResult, settlement_run
 from .wakeups import settlement_request
 
 __all__ = [
+    "BulkAnswer",
+    "BulkItem",
     "FraudReview",
     "SettlementResult",
     "approval_decide",
@@ -24,4 +27,5 @@ __all__ = [
     "settlement_sweep",
     "transaction_reverse",
     "transaction_submit",
+    "transaction_submit_bulk",
 ]

@@ -4,6 +4,7 @@ from . import api
 
 urlpatterns = [
     path("transactions", api.TransactionListCreateApi.as_view(), name="transaction-list"),
+    path("transactions/bulk", api.TransactionBulkSubmitApi.as_view(), name="transaction-bulk"),
     path("transactions/<uuid:transaction_id>", api.TransactionDetailApi.as_view(), name="transaction-detail"),
     path("transactions/<uuid:transaction_id>/reverse", api.TransactionReverseApi.as_view(), name="transaction-reverse"),
     path("approvals", api.ApprovalListApi.as_view(), name="approval-list"),

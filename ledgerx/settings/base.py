@@ -79,6 +79,10 @@ UPLOAD_PATHS = (
     r"/api/v1/statement-sources/[0-9a-fA-F-]{36}/imports",
     r"/admin/reconciliation/statementsource/[0-9a-fA-F-]{36}/import/",
 )
+# POST /transactions/bulk carries up to 1,000 spends: a typical one is some 150 bytes of JSON, one with
+# every field at its longest (a 1,000-character description) some 1.4 kB, so its body may be larger.
+BULK_BODY_MAX_BYTES = env.env_int("BULK_BODY_MAX_BYTES", 4 * 1024 * 1024)
+BULK_PATHS = (r"/api/v1/transactions/bulk",)
 # An image larger than this many pixels is refused before it is decoded (a decompression bomb).
 RECEIPT_MAX_PIXELS = env.env_int("RECEIPT_MAX_PIXELS", 40_000_000)
 RECEIPTS_PER_SPEND_MAX = 10

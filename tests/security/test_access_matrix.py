@@ -174,6 +174,23 @@ MATRIX: dict[tuple[str, str], Row] = {
         idempotent=True,
         names_tenant_objects=True,
     ),
+    # An item naming another tenant's department is answered 404 at its index, the batch 200
+    # (tests/spending/test_bulk_api.py): the batch names no tenant's object itself.
+    ("POST", "transactions/bulk"): Row(
+        TENANT,
+        body=lambda w, t: {
+            "items": [
+                {
+                    "amount": "1.00",
+                    "currency": "USD",
+                    "merchant": "Dell",
+                    "category": "equipment",
+                    "department": str(t.department.id),
+                }
+            ]
+        },
+        idempotent=True,
+    ),
     ("GET", "transactions/<uuid:transaction_id>"): Row(TENANT),
     ("GET", "transactions/<uuid:transaction_id>/receipts"): Row(TENANT),
     # Only the spender (the matrix's employee) attaches; finance and admins read it and are refused by the service.

@@ -195,7 +195,7 @@ def test_a_spend_that_failed_leaves_its_key_free_for_the_retry(tenant, monkeypat
     def lose_the_insert(*args, **kwargs):
         raise OperationalError("the connection was lost")
 
-    monkeypatch.setattr(intake, "_insert", lose_the_insert)
+    monkeypatch.setattr(intake, "spend_insert", lose_the_insert)
     with pytest.raises(OperationalError):
         spend_submit(tenant.employee, "1.00", key="failed-once")
     monkeypatch.undo()
