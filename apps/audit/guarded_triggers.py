@@ -9,9 +9,13 @@ from ledgerx.guarded_triggers import GuardedTrigger
 APPEND_ONLY = "apps.audit.migrations.0002_audit_append_only"
 CAPTURE = "apps.audit.migrations.0007_audit_capture"
 CHART_CAPTURE = "apps.audit.migrations.0010_chart_capture"
+RECONCILIATION_CAPTURE = "apps.audit.migrations.0011_reconciliation_capture"
 
 _capture = import_module(CAPTURE)
-_chart_capture = import_module(CHART_CAPTURE)
+# Tables captured by later migrations, with the function 0007 installed.
+_later_captures = {
+    migration: import_module(migration).CAPTURED for migration in (CHART_CAPTURE, RECONCILIATION_CAPTURE)
+}
 
 GUARDED_TRIGGERS = [
     GuardedTrigger("audit_event_immutable", "audit_auditevent", "audit_event_refuse_change", APPEND_ONLY),
@@ -31,13 +35,18 @@ GUARDED_TRIGGERS = [
             _capture.capture_trigger_name(table, operation),
             table,
             "audit_change_capture",
-            CHART_CAPTURE,
+            migration,
             function_migration=CAPTURE,
         )
-        for table, operations in _chart_capture.CAPTURED.items()
+        for migration, captured in _later_captures.items()
+        for table, operations in captured.items()
         for operation in operations
     ),
 ]
 
 # What ledgerx/audit_context.py sets the context before: {table: operations}.
-AUDITED_WRITES: dict[str, tuple[str, ...]] = {**_capture.CAPTURED, **_chart_capture.CAPTURED}
+AUDITED_WRITES: dict[str, tuple[str, ...]] = {
+    table: operations
+    for captured in (_capture.CAPTURED, *_later_captures.values())
+    for table, operations in captured.items()
+}

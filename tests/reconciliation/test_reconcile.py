@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError
 
-from apps.audit.models import AuditEvent
+from apps.audit.models import AuditChange, AuditEvent
 from apps.ledger.models import Transaction
 from apps.reconciliation import selectors, services
 from apps.reconciliation.models import StatementImport, StatementLine, StatementMatch
@@ -307,3 +307,25 @@ def test_a_spend_in_another_currency_matches_the_statement_of_that_currency_by_i
         )
     assert refreshed(spend).amount_minor == 13378 and dollars.matched == 0
     assert euros.matched == 1 and StatementMatch.objects.get().transaction_id == spend.id
+
+
+def test_sources_and_matches_are_in_the_audit_change_log(june):
+    tenant, spends = june
+    statement = _import(tenant, [("2026-06-15", "310.00", "HLT*GARDEN INN", "")])
+    [line] = statement.lines.all()
+    source = statement.source
+    source.date_window_days = 5
+    services.source_save(source=source)
+    services.match_confirm(actor=tenant.finance, line_id=line.id, transaction_id=spends[(15, "Hilton Hotels")].id)
+    services.match_remove(actor=tenant.admin, line_id=line.id)
+
+    def operations(table: str, row_id) -> list[str]:
+        return list(
+            AuditChange.objects.filter(table_name=table, row_id=str(row_id))
+            .order_by("id")
+            .values_list("operation", flat=True)
+        )
+
+    assert operations("reconciliation_statementsource", source.id) == ["INSERT", "UPDATE"]
+    [match_id] = {change.row_id for change in AuditChange.objects.filter(table_name="reconciliation_statementmatch")}
+    assert operations("reconciliation_statementmatch", match_id) == ["INSERT", "DELETE"]
