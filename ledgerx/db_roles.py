@@ -32,6 +32,7 @@ APPEND_ONLY_TABLES = (
     "ledger_entry",
     "ledger_entryseal",
     "ledger_chaincheckpoint",
+    "ledger_monthclose",
     "audit_auditevent",
     "audit_auditchange",
     "audit_auditchangeseal",

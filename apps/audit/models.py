@@ -26,6 +26,8 @@ class AuditEvent(models.Model):
         SPEND_RULE_DELETED = "spend_rule.deleted", "Spend rule deleted"
         ACCESS_REVIEW_SIGNED_OFF = "access_review.signed_off", "Access review signed off"
         RETENTION_YEAR_ARCHIVED = "retention.year_archived", "Closed year archived"
+        MONTH_CLOSED = "ledger.month_closed", "Month closed"
+        MONTH_REOPENED = "ledger.month_reopened", "Month reopened"
 
     id = models.BigAutoField(primary_key=True)
     # None for platform events (a system admin creating another system admin).

@@ -1,13 +1,14 @@
 import zoneinfo
 from datetime import date, datetime
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.tenancy.models import Department, Organization, User
-from ledgerx.db import run_serializable
-from ledgerx.errors import InvalidInput
+from ledgerx.db import MONTH_CLOSED_SQLSTATE, run_serializable
+from ledgerx.errors import Conflict, InvalidInput
 
 from .locks import organization_settlement_lock
 from .models import BudgetPeriod
@@ -68,7 +69,15 @@ def budget_period_set_limit(
         return period
 
     with organization_settlement_lock(department.organization_id):
-        period = run_serializable(set_limit)
+        try:
+            period = run_serializable(set_limit)
+        except DatabaseError as error:
+            # A closed month's budgets do not change: the database refuses it (apps/ledger migration 0018).
+            if getattr(error.__cause__, "sqlstate", None) != MONTH_CLOSED_SQLSTATE:
+                raise
+            raise Conflict(
+                f"{period_text(month)} is closed: its budgets do not change (an org admin may reopen it)."
+            ) from None
     notice = ""
     if limit_minor < period.spent_minor + period.held_minor:
         notice = (

@@ -5,6 +5,7 @@ from ledgerx.guarded_triggers import GuardedTrigger
 ENTRIES = "apps.ledger.migrations.0003_ledger_triggers"
 SEALS = "apps.ledger.migrations.0005_entry_seal_triggers"
 CHECKPOINTS = "apps.ledger.migrations.0012_chain_checkpoint_triggers"
+MONTH_CLOSE = "apps.ledger.migrations.0018_month_close_triggers"
 
 GUARDED_TRIGGERS = [
     GuardedTrigger("ledger_entry_immutable", "ledger_entry", "ledger_entry_refuse_change", ENTRIES),
@@ -23,5 +24,14 @@ GUARDED_TRIGGERS = [
         "ledger_chaincheckpoint",
         "ledger_chaincheckpoint_refuse_change",
         CHECKPOINTS,
+    ),
+    GuardedTrigger("ledger_entry_month_open", "ledger_entry", "ledger_entry_refuse_closed_month", MONTH_CLOSE),
+    GuardedTrigger("ledger_monthclose_immutable", "ledger_monthclose", "ledger_monthclose_refuse_change", MONTH_CLOSE),
+    GuardedTrigger(
+        "ledger_monthclose_no_truncate", "ledger_monthclose", "ledger_monthclose_refuse_change", MONTH_CLOSE
+    ),
+    # On the budgets' table, installed with the closes it reads (migration 0018's docstring says why).
+    GuardedTrigger(
+        "budget_period_month_open", "budgets_budgetperiod", "budget_period_refuse_closed_month", MONTH_CLOSE
     ),
 ]
