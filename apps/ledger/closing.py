@@ -37,6 +37,8 @@ MONTH_CLOSE_LOCK_CLASS = 23
 # How many of the transactions that keep a month open a refusal names.
 TRANSACTIONS_NAMED = 20
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
+# No ledger is older than the Unix epoch; the last year of the calendar has no month after its December.
+FIRST_YEAR, LAST_YEAR = 1970, 9999
 
 
 def month_parse(text: str) -> date:
@@ -44,9 +46,12 @@ def month_parse(text: str) -> date:
     try:
         if not _MONTH.fullmatch(text):
             raise ValueError(text)
-        return datetime.strptime(text, "%Y-%m").date()
+        month = datetime.strptime(text, "%Y-%m").date()
     except ValueError:
         raise InvalidInput("A month is written YYYY-MM.", fields={"month": ["Use YYYY-MM."]}) from None
+    if not FIRST_YEAR <= month.year < LAST_YEAR:
+        raise InvalidInput(f"{text} is not a month of the ledger.", fields={"month": ["Not a month of the ledger."]})
+    return month
 
 
 def month_text(month: date) -> str:
