@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.db import DatabaseError, connection
+from django.db.models import Min
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
@@ -96,6 +97,20 @@ def months_closed(*, organization: Organization, months: list[date]) -> set[date
     ):
         latest[month] = act
     return {month for month, act in latest.items() if act == MonthClose.Act.CLOSED}
+
+
+def months_first_closed_at(*, organization: Organization, months: list[date]) -> datetime | None:
+    """When these months were first all closed, if every one of them is closed now; None otherwise."""
+    if not months or set(months) - months_closed(organization=organization, months=months):
+        return None
+    firsts = (
+        MonthClose.objects.of(organization)
+        .filter(month__in=months, act=MonthClose.Act.CLOSED)
+        .values("month")
+        .annotate(first=Min("acted_at"))
+        .values_list("first", flat=True)
+    )
+    return max(firsts)
 
 
 def _entry_months(organization: Organization) -> dict[date, int]:
