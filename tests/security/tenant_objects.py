@@ -147,6 +147,7 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "rule_id": str(spend_rule(tenant).id),
         "approval_id": str(waiting_approval(tenant).id),
         "alert_id": str(open_alert(tenant).id),
+        "month": closed_month(tenant),
         "endpoint_id": str(delivery.endpoint_id),
         "delivery_id": str(delivery.id),
         "run_id": str(report_run(tenant).id),
