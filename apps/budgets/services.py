@@ -1,4 +1,6 @@
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from django.db import DatabaseError
@@ -38,6 +40,17 @@ def period_text(month: date) -> str:
     return f"{month.year:04d}-{month.month:02d}"
 
 
+@contextmanager
+def closed_month_refused() -> Iterator[None]:
+    """The database's refusal to change a closed month's budgets (apps/ledger migration 0018), as a 409."""
+    try:
+        yield
+    except DatabaseError as error:
+        if getattr(error.__cause__, "sqlstate", None) != MONTH_CLOSED_SQLSTATE:
+            raise
+        raise Conflict(f"The {error.__cause__.diag.message_primary} (an org admin may reopen it).") from None
+
+
 def budget_period_set_limit(
     *, department: Department, month: date, limit_minor: int, actor: User | None
 ) -> tuple[BudgetPeriod, str]:
@@ -68,16 +81,8 @@ def budget_period_set_limit(
         )
         return period
 
-    with organization_settlement_lock(department.organization_id):
-        try:
-            period = run_serializable(set_limit)
-        except DatabaseError as error:
-            # A closed month's budgets do not change: the database refuses it (apps/ledger migration 0018).
-            if getattr(error.__cause__, "sqlstate", None) != MONTH_CLOSED_SQLSTATE:
-                raise
-            raise Conflict(
-                f"{period_text(month)} is closed: its budgets do not change (an org admin may reopen it)."
-            ) from None
+    with organization_settlement_lock(department.organization_id), closed_month_refused():
+        period = run_serializable(set_limit)
     notice = ""
     if limit_minor < period.spent_minor + period.held_minor:
         notice = (

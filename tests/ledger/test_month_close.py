@@ -9,6 +9,7 @@ import time_machine
 from django.db import DatabaseError, connection, transaction
 
 from apps.audit.models import AuditEvent
+from apps.budgets.department_moves import department_change
 from apps.budgets.models import BudgetPeriod
 from apps.budgets.services import budget_period_set_limit
 from apps.ledger import chain
@@ -17,6 +18,7 @@ from apps.ledger.models import Entry, MonthClose, Transaction
 from apps.ledger.services import Journal, journal_write
 from apps.ledger.verification import ledger_verify
 from ledgerx.errors import Conflict, Forbidden, InvalidInput
+from tests.factories import DepartmentFactory
 from tests.owner import owner_cursor
 from tests.spends import refreshed, spend_reverse, spend_settled, spend_submit
 
@@ -118,6 +120,14 @@ def test_a_closed_months_budget_does_not_change(tenant, october):
     with pytest.raises(DatabaseError, match="2025-10 is closed"), transaction.atomic():
         BudgetPeriod.objects.filter(month=OCTOBER).update(spent_minor=0)
     budget_period_set_limit(department=tenant.department, month=NOVEMBER, limit_minor=1, actor=tenant.finance)
+
+
+def test_a_department_with_spend_in_a_closed_month_does_not_move(tenant, october):
+    company = DepartmentFactory(organization=tenant.organization, name="Company", monthly_limit_minor=10_000_000)
+    with pytest.raises(Conflict, match="The month 2025-10 is closed: its budgets do not change"):
+        department_change(actor=tenant.admin, department=tenant.department, parent_id=company.id, move=True)
+    tenant.department.refresh_from_db()
+    assert tenant.department.parent_id is None
 
 
 def test_a_month_closes_once_it_has_ended_in_the_organizations_timezone(tenant):
