@@ -27,6 +27,9 @@ from django.db.backends.utils import CursorWrapper
 logger = logging.getLogger(__name__)
 
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+# Raised by the database for an entry dated into a closed month, or a change of a closed month's budget
+# (apps/ledger migration 0023_month_close_triggers).
+MONTH_CLOSED_SQLSTATE = "LXC01"
 Result = TypeVar("Result")
 
 

@@ -33,6 +33,7 @@ APPEND_ONLY_TABLES = (
     "ledger_entryseal",
     "ledger_chaincheckpoint",
     "ledger_balancecheckpoint",
+    "ledger_monthclose",
     "audit_auditevent",
     "audit_auditchange",
     "audit_auditchangeseal",

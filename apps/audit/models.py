@@ -30,6 +30,8 @@ class AuditEvent(models.Model):
         STATEMENT_MATCH_CONFIRMED = "statement_match.confirmed", "Statement line match confirmed"
         STATEMENT_MATCH_REMOVED = "statement_match.removed", "Statement line unmatched"
         STATEMENT_LINE_SPEND_CREATED = "statement_line.spend_created", "Spend created from a statement line"
+        MONTH_CLOSED = "ledger.month_closed", "Month closed"
+        MONTH_REOPENED = "ledger.month_reopened", "Month reopened"
 
     id = models.BigAutoField(primary_key=True)
     # None for platform events (a system admin creating another system admin).

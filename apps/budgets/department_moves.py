@@ -14,7 +14,7 @@ from ledgerx.db import run_serializable
 
 from .locks import organization_settlement_lock
 from .models import BudgetPeriod
-from .services import period_text
+from .services import closed_month_refused, period_text
 from .totals import BudgetExceeded, BudgetTotals, lineage_of
 
 
@@ -31,7 +31,8 @@ def department_change(
     A department's periods count its whole subtree's spend and holds. Moving it takes those totals,
     month by month, out of the ancestors it leaves and into the ones it joins, in the transaction that
     changes the tree, under the organization's settlement lock: no settlement sees the tree half moved.
-    Refused with 409 (BudgetExceeded), changing nothing, where the money does not fit a new ancestor.
+    Refused with 409 (BudgetExceeded), changing nothing, where the money does not fit a new ancestor, and
+    with 409 where its subtree's spend is in a closed month, whose budgets do not change.
     """
     if not move:
         return tenancy_services.department_update(department=department, name=name, actor=actor)
@@ -49,7 +50,7 @@ def department_change(
         _budgets_follow_move(moved, leaving=old_above - new_above, joining=new_above - old_above)
         return moved
 
-    with organization_settlement_lock(department.organization_id):
+    with organization_settlement_lock(department.organization_id), closed_month_refused():
         return run_serializable(change)
 
 

@@ -9,7 +9,8 @@ class BudgetPeriod(models.Model):
     """One department's budget for one calendar month in the organization's timezone.
 
     `spent_minor` and `held_minor` count the department's own spend and holds and those of every
-    department below it.
+    department below it. `spent_minor` is net of reversals, so it can go below zero: a month that takes
+    the reversal of a spend from a closed month (whose budget no longer changes) is credited with it.
     """
 
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
@@ -34,7 +35,6 @@ class BudgetPeriod(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["department", "month"], name="budget_period_one_per_month"),
             models.CheckConstraint(condition=Q(limit_minor__gte=0), name="budget_limit_not_negative"),
-            models.CheckConstraint(condition=Q(spent_minor__gte=0), name="budget_spent_not_negative"),
             models.CheckConstraint(condition=Q(held_minor__gte=0), name="budget_held_not_negative"),
         ]
 

@@ -1,13 +1,16 @@
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 
+from django.db import DatabaseError
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.tenancy.models import Department, Organization, User
-from ledgerx.db import run_serializable
-from ledgerx.errors import InvalidInput
+from ledgerx.db import MONTH_CLOSED_SQLSTATE, run_serializable
+from ledgerx.errors import Conflict, InvalidInput
 
 from .locks import organization_settlement_lock
 from .models import BudgetPeriod
@@ -35,6 +38,17 @@ def parse_period(text: str) -> date:
 def period_text(month: date) -> str:
     """The inverse of parse_period. Spelled out: strftime's %Y does not pad years before 1000."""
     return f"{month.year:04d}-{month.month:02d}"
+
+
+@contextmanager
+def closed_month_refused() -> Iterator[None]:
+    """The database's refusal to change a closed month's budgets (apps/ledger migration 0018), as a 409."""
+    try:
+        yield
+    except DatabaseError as error:
+        if getattr(error.__cause__, "sqlstate", None) != MONTH_CLOSED_SQLSTATE:
+            raise
+        raise Conflict(f"The {error.__cause__.diag.message_primary} (an org admin may reopen it).") from None
 
 
 def budget_period_set_limit(
@@ -67,7 +81,7 @@ def budget_period_set_limit(
         )
         return period
 
-    with organization_settlement_lock(department.organization_id):
+    with organization_settlement_lock(department.organization_id), closed_month_refused():
         period = run_serializable(set_limit)
     notice = ""
     if limit_minor < period.spent_minor + period.held_minor:

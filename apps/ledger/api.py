@@ -2,12 +2,12 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from apps.tenancy.api_base import TenantAPIView
-from apps.tenancy.permissions import FINANCE_ROLES
+from apps.tenancy.api_base import TenantAPIView, validated
+from apps.tenancy.permissions import ADMIN_ROLES, FINANCE_ROLES
 from ledgerx.pagination import OldestFirst
 from ledgerx.schema import CURSOR_PARAMETERS, cursor_page, error_responses
 
-from . import selectors
+from . import closing, selectors
 from .balances import account_balance, account_totals_as_of
 from .models import Account, Transaction
 from .serializers import (
@@ -19,12 +19,17 @@ from .serializers import (
     GLAccountListFilters,
     GLAccountListOutput,
     LedgerVerifyOutput,
+    MonthCloseInput,
+    MonthListOutput,
+    MonthOutput,
+    MonthReopenInput,
     TrialBalanceFilters,
     TrialBalanceOutput,
     account_representation,
     balance_representation,
     entry_representation,
     gl_account_representation,
+    month_representation,
     trial_balance_representation,
 )
 from .trial_balance import month_parse, trial_balance
@@ -104,6 +109,8 @@ class TrialBalanceApi(TenantAPIView):
     def get(self, request):
         report = trial_balance(organization=self.organization, month=month_parse(self.filters["month"]))
         return Response(trial_balance_representation(report, self.organization.currency))
+
+
 class GLAccountListApi(TenantAPIView):
     allowed_roles = FINANCE_ROLES
     filters_class = GLAccountListFilters
@@ -124,3 +131,51 @@ class GLAccountListApi(TenantAPIView):
                 "results": [gl_account_representation(account) for account in accounts],
             }
         )
+
+
+def _month_state(organization, month) -> dict:
+    state = next(each for each in closing.month_list(organization=organization) if each.month == month)
+    return month_representation(state)
+
+
+class MonthListApi(TenantAPIView):
+    allowed_roles = FINANCE_ROLES
+
+    @extend_schema(
+        operation_id="ledger_months_list",
+        responses={200: MonthListOutput, **error_responses()},
+        description="Every month with entries or a close, oldest first.",
+    )
+    def get(self, request):
+        months = closing.month_list(organization=self.organization)
+        return Response({"results": [month_representation(state) for state in months]})
+
+
+class MonthCloseApi(TenantAPIView):
+    allowed_roles = FINANCE_ROLES
+
+    @extend_schema(
+        operation_id="ledger_months_close",
+        request=MonthCloseInput,
+        responses={200: MonthOutput, **error_responses(400, 409)},
+    )
+    def post(self, request, month):
+        validated(MonthCloseInput, request.data)
+        first_day = closing.month_parse(month)
+        closing.month_close(actor=request.user, month=first_day)
+        return Response(_month_state(self.organization, first_day))
+
+
+class MonthReopenApi(TenantAPIView):
+    allowed_roles = ADMIN_ROLES
+
+    @extend_schema(
+        operation_id="ledger_months_reopen",
+        request=MonthReopenInput,
+        responses={200: MonthOutput, **error_responses(400, 409)},
+    )
+    def post(self, request, month):
+        data = validated(MonthReopenInput, request.data)
+        first_day = closing.month_parse(month)
+        closing.month_reopen(actor=request.user, month=first_day, reason=data["reason"])
+        return Response(_month_state(self.organization, first_day))

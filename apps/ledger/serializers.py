@@ -247,3 +247,40 @@ class GLAccountListOutput(serializers.Serializer):
         allow_null=True, help_text="The code spends no rule maps post to; null before the chart exists."
     )
     results = GLAccountOutput(many=True)
+def month_representation(state) -> dict:
+    """One month of closing.month_list: its state is its latest act (open when it has none)."""
+    latest = state.latest
+    closed = state.closed
+    return {
+        "month": f"{state.month.year:04d}-{state.month.month:02d}",
+        "state": "closed" if closed else "open",
+        "entries": state.entry_count,
+        "closed_at": latest.acted_at.isoformat() if closed else None,
+        "closed_by": latest.acted_by.email if closed else None,
+        "reopened_at": latest.acted_at.isoformat() if latest is not None and not closed else None,
+        "reopened_by": latest.acted_by.email if latest is not None and not closed else None,
+        "reopen_reason": latest.reason if latest is not None and not closed else None,
+    }
+
+
+class MonthOutput(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM, in the organization's timezone.")
+    state = serializers.ChoiceField(choices=["open", "closed"])
+    entries = serializers.IntegerField(help_text="Entries dated into the month.")
+    closed_at = serializers.DateTimeField(allow_null=True)
+    closed_by = serializers.EmailField(allow_null=True)
+    reopened_at = serializers.DateTimeField(allow_null=True, help_text="Set while its latest act is a reopening.")
+    reopened_by = serializers.EmailField(allow_null=True)
+    reopen_reason = serializers.CharField(allow_null=True)
+
+
+class MonthListOutput(serializers.Serializer):
+    results = MonthOutput(many=True)
+
+
+class MonthCloseInput(serializers.Serializer):
+    """A close takes no fields."""
+
+
+class MonthReopenInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, help_text="Why the month is reopened; kept in its history.")

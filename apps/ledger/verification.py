@@ -5,10 +5,12 @@ two more for a paid reimbursement claim, reversals undoing their original on its
 (each base amount the half-even conversion of the amount as spent at the stored rate), employee payables
 (what each is owed equal to the approved claims not paid out), balance checkpoints (each the sum of the
 entries it covers), budgets (spent and held per department and month equal to the ledger; spent within
-the limit, or within what was spent when a lowered limit froze the budget; held not negative), the spend
-policy's tallies (what its limits count, per employee, department, category and local day, equal to the
-spends posted or held), the guarded triggers (present, enabled, their functions unchanged), the hash
-chain of every organization recomputed from its first link, and the signed checkpoints over it.
+the limit, or within what was spent when a lowered limit froze the budget; held not negative), closed
+months (nothing dated into one since its close, its totals those recorded at the close; a reversal
+counting in its original's month unless that was closed), the spend policy's tallies (what its limits
+count, per employee, department, category and local day, equal to the spends posted or held), the
+guarded triggers (present, enabled, their functions unchanged), the hash chain of every organization
+recomputed from its first link, and the signed checkpoints over it.
 
 It runs in one REPEATABLE READ, READ ONLY transaction of plain reads: one snapshot for every
 check, and no row lock that settlement could wait on. `incremental` recomputes each chain only
@@ -30,6 +32,7 @@ from ledgerx.guarded_triggers import guarded_trigger_problems, guarded_triggers
 
 from .balance_verification import balance_checkpoint_problems
 from .chain import LEDGER_CHAIN
+from .closing_verification import closed_month_problems, reversal_month_problems
 from .conversions import conversion_problems
 from .models import CREDIT_ACCOUNT_OF_KIND, BalanceCheckpoint, Entry, EntrySeal, Transaction
 from .payables import payable_problems
@@ -144,17 +147,17 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
         f"""
         SELECT r.id, r.amount_minor, r.currency, o.id, o.amount_minor, o.currency
         FROM ledger_transaction r JOIN ledger_transaction o ON o.id = r.reversal_of_id
-        WHERE (r.amount_minor, r.currency, r.department_id, r.budget_month,
+        WHERE (r.amount_minor, r.currency, r.department_id,
                r.original_amount_minor, r.original_currency, r.fx_rate, r.fx_rate_date)
-              IS DISTINCT FROM (o.amount_minor, o.currency, o.department_id, o.budget_month,
+              IS DISTINCT FROM (o.amount_minor, o.currency, o.department_id,
                o.original_amount_minor, o.original_currency, o.fx_rate, o.fx_rate_date) {scope.format(alias="r")}
         """,
         params,
     ):
         problems.append(
             f"Reversal {reversal_id} of {amount} {currency} does not undo its original {original_id} of "
-            f"{original_amount} {original_currency} (same amount, currency, department and month, and the same "
-            "amount as spent at the same rate)."
+            f"{original_amount} {original_currency} (same amount, currency and department, and the same amount "
+            "as spent at the same rate)."
         )
 
     # A reversal posts to its original's GL codes and cost centres, whatever the chart says since (chart.py).
@@ -345,6 +348,8 @@ def _verify(*, organization: Organization | None, incremental: bool, progress: P
     report("employee payables checked against the claims and their payouts")
     problems += balance_checkpoint_problems(scope=scope, params=params)
     report("balance checkpoints checked against the entries they cover")
+    problems += closed_month_problems(scope=scope, params=params) + reversal_month_problems(scope=scope, params=params)
+    report("closed months checked against their closes, and reversals against their months")
     triggers = guarded_triggers()
     problems += guarded_trigger_problems(triggers)
     report(f"{len(triggers)} guarded triggers checked")

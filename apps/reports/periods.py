@@ -5,6 +5,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from apps.ledger.closing import months_first_closed_at
 from apps.tenancy.models import Organization
 from ledgerx.errors import InvalidInput
 
@@ -71,8 +72,21 @@ def period_parse(
 
 
 def period_has_ended(*, period: Period, now: datetime) -> bool:
-    """Whether the period's report can be regenerated identically: its data no longer moves.
-
-    The one place the rule lives. Month-end close (issue 23) will make it "the month is closed".
-    """
+    """Whether the period is over: its access review can be signed off. The access review reads who could
+    do what, which a month's close does not freeze, so it waits for the period's end, not its close."""
     return now >= period.ends_at
+
+
+def period_months(period: Period) -> list[date]:
+    """The first days of the calendar months the period touches."""
+    months = [period.start.replace(day=1)]
+    while months[-1] < period.end.replace(day=1):
+        last = months[-1]
+        months.append(date(last.year + (last.month == 12), last.month % 12 + 1, 1))
+    return months
+
+
+def period_closed_since(*, organization: Organization, period: Period) -> datetime | None:
+    """Since when the period's report can be regenerated identically: its data no longer moves, every month
+    it touches having been closed by finance (month-end close, apps/ledger/closing.py). None while one is open."""
+    return months_first_closed_at(organization=organization, months=period_months(period))

@@ -1,6 +1,7 @@
 """The auditors' reports, one selector each, for one organization and one period."""
 
 from collections.abc import Callable
+from datetime import datetime
 
 from apps.tenancy.models import Organization
 from ledgerx.errors import InvalidInput
@@ -37,11 +38,13 @@ def report_build(*, kind: str, organization: Organization, period: Period) -> Re
     return REPORTS[report_kind(kind)](organization=organization, period=period)
 
 
-def report_first_run_after_period(*, organization: Organization, kind: str, period: Period) -> ReportRun | None:
-    """The first run generated once the period had ended: the one every later regeneration restates."""
+def report_first_run_since(
+    *, organization: Organization, kind: str, period: Period, since: datetime
+) -> ReportRun | None:
+    """The first run generated `since` the period was closed: the one every later regeneration restates."""
     return (
         ReportRun.objects.of(organization)
-        .filter(kind=kind, period_start=period.start, period_end=period.end, created_at__gte=period.ends_at)
+        .filter(kind=kind, period_start=period.start, period_end=period.end, created_at__gte=since)
         .order_by("created_at", "id")
         .first()
     )

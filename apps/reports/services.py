@@ -13,7 +13,7 @@ from ledgerx.errors import Conflict, Forbidden, InvalidInput
 
 from . import selectors
 from .models import AccessReviewSignOff, ReportFormat, ReportRun
-from .periods import Period, period_has_ended
+from .periods import Period, period_closed_since, period_has_ended
 from .rendering import RENDERERS, file_checksum
 from .report import Report, moment_text
 
@@ -35,9 +35,10 @@ def report_generate(
 ) -> GeneratedReport:
     """Build, render and record one report.
 
-    Once the period has ended (`period_has_ended`), the first run after that is its reference: every
-    later one states the reference's generation time, so the same data gives the same bytes, and a
-    different data checksum says the period's data changed since (`GeneratedReport.data_changed`).
+    Once every month of the period is closed (`period_closed_since`), the first run after that is its
+    reference: every later one states the reference's generation time, so the same data gives the same
+    bytes, and a different data checksum says the period's data changed since, through a month reopened
+    (`GeneratedReport.data_changed`).
     """
     if file_format not in ReportFormat.values:
         raise InvalidInput(
@@ -46,8 +47,11 @@ def report_generate(
     kind = selectors.report_kind(kind)
     now = timezone.now()
     reference = None
-    if period_has_ended(period=period, now=now):
-        reference = selectors.report_first_run_after_period(organization=organization, kind=kind, period=period)
+    closed_since = period_closed_since(organization=organization, period=period)
+    if closed_since is not None:
+        reference = selectors.report_first_run_since(
+            organization=organization, kind=kind, period=period, since=closed_since
+        )
     generated_at = reference.generated_at if reference is not None else now
     report = selectors.report_build(kind=kind, organization=organization, period=period)
     content = RENDERERS[ReportFormat(file_format)](report, generated_at)

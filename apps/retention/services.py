@@ -13,7 +13,7 @@ from ledgerx.errors import InvalidInput
 
 from .archive import ArchiveRefused, archive_write
 from .models import RetentionArchive
-from .periods import year_closed
+from .periods import year_closed, year_months_open
 
 # No ledger is older than the Unix epoch its chain counts time from.
 FIRST_YEAR = 1970
@@ -39,8 +39,10 @@ def year_archive(*, actor: User | None, organization: Organization, year: int, o
     if not FIRST_YEAR <= year <= timezone.now().year:
         raise InvalidInput(f"{year} is not a year of the ledger.", fields={"year": ["Give a year from 1970 on."]})
     if not year_closed(organization, year, now=timezone.now()):
+        still_open = ", ".join(f"{month:%Y-%m}" for month in year_months_open(organization, year))
         raise ArchiveRefused(
-            f"{year} is not closed: a year may be archived once it ended more than the retention period ago."
+            f"{year} is not closed: a year may be archived once it ended more than the retention period ago "
+            "and finance has closed every month of it" + (f" ({still_open} open)." if still_open else ".")
         )
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise InvalidInput(f"{output} is not an empty directory.")

@@ -7,7 +7,9 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.budgets.locks import organization_settlement_lock
+from apps.budgets.services import month_start
 from apps.controls.services import spend_tally_release
+from apps.ledger.closing import month_is_closed
 from apps.ledger.models import Transaction
 from apps.ledger.selectors import claims_paid_out
 from apps.ledger.services import Journal, journal_write
@@ -72,8 +74,12 @@ def transaction_reverse_locked(
             "This reimbursement claim has been paid out in a payout batch and cannot be reversed; "
             "recover the amount from the employee outside LedgerX."
         )
-    totals, keys, _ = spend_totals(original)
     now = timezone.now()
+    # Its journal is dated now, in the open month. It counts in its original's budget month, unless that
+    # month is closed: then in the month it is posted in, whose budget it credits (the closed one's stays).
+    budget_month = original.budget_month
+    if month_is_closed(organization=original.organization, month=budget_month):
+        budget_month = month_start(now, original.organization.timezone)
     reversal = Transaction.objects.create(
         organization_id=original.organization_id,
         kind=Transaction.Kind.REVERSAL,
@@ -91,7 +97,7 @@ def transaction_reverse_locked(
         department_id=original.department_id,
         employee_id=original.employee_id,
         created_by=actor,
-        budget_month=original.budget_month,
+        budget_month=budget_month,
         idempotency_key=key,
         request_fingerprint=request_fingerprint,
         created_at=now,
@@ -99,6 +105,7 @@ def transaction_reverse_locked(
         reversal_of=original,
         reason=reason,
     )
+    totals, keys, _ = spend_totals(reversal)
     journal_write(
         organization=original.organization,
         journals=[

@@ -1,5 +1,6 @@
 """A month of generated activity for the auditors' reports, made through the real services on a
-travelling clock: March 2025, long ended, so its reports are regenerable identically.
+travelling clock: March 2025, long ended and closed by finance on 2 April, so its reports are regenerable
+identically.
 
 In it: a two-step approval policy (department head, then finance); the head approves a spend of
 their own department (manager chain); finance lowers the department's limit and then signs the
@@ -20,9 +21,11 @@ from apps.approvals import services as approval_services
 from apps.approvals.models import ApprovalDecision, ApprovalRequest
 from apps.budgets.services import budget_period_set_limit
 from apps.controls import services as control_services
+from apps.ledger.closing import month_close
 from apps.ledger.models import Transaction
 from apps.reports.periods import Period, period_parse
 from apps.spending import services as spending_services
+from apps.spending.approval_requests import approval_expire_due
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Department, Organization, Role, User
 from tests.factories import PASSWORD, DepartmentFactory, OrganizationFactory, UserFactory
@@ -127,6 +130,10 @@ def generate_month(name: str = "Audited Corp") -> Month:
     with at(2, 9, month=4):
         spend_submit(employee, "50.00")
         settle_all(organization)
+    with at(2, 10, month=4):
+        # March closes once nothing counted in it waits: the self-approved spend's approval has expired.
+        approval_expire_due()
+        month_close(actor=finance, month=date(2025, 3, 1))
     return Month(
         organization=organization,
         company=company,

@@ -1,8 +1,11 @@
 """audit_report: an auditor writes a report file from the command line, identical on a second run."""
 
+from datetime import date
+
 import pytest
 from django.core.management import CommandError, call_command
 
+from apps.ledger.closing import month_close, month_reopen
 from apps.reports.models import ReportRun
 from tests.spends import settle_all, spend_submit
 
@@ -36,9 +39,11 @@ def test_the_command_writes_the_same_file_twice_and_fails_when_the_data_changed(
         month.finance.id,
         None,
     ]
+    month_reopen(actor=month.admin, month=date(2025, 3, 1), reason="Late correction")
     with at(20, 15):
         spend_submit(month.employee, "25.00")
         settle_all(month.organization)
+    month_close(actor=month.finance, month=date(2025, 3, 1))
     with pytest.raises(CommandError, match="The data of this period changed"):
         run(month, tmp_path, "changed.pdf")
     assert (tmp_path / "changed.pdf").read_bytes() != first

@@ -1,17 +1,20 @@
 """Generation, byte-identical regeneration of an ended period, and the access review's sign-off."""
 
+from datetime import date
+
 import pytest
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
+from apps.ledger.closing import month_close, month_reopen
 from apps.reports import selectors, services
 from apps.reports.models import AccessReviewSignOff, ReportRun
-from apps.reports.periods import period_has_ended, period_parse
+from apps.reports.periods import period_closed_since, period_parse
 from ledgerx.errors import Conflict, Forbidden, InvalidInput
 from tests.spends import settle_all, spend_submit
 
-from .conftest import at
+from .conftest import NEXT_MONTH, at
 
 
 def generate(month, kind: str, file_format: str, period=None, actor=None):
@@ -49,20 +52,30 @@ def test_each_file_states_the_organization_period_generation_time_and_checksum(m
 
 def test_a_change_to_the_period_data_shows_as_a_new_checksum(month):
     first = generate(month, "ledger-tie-out", "csv")
-    with at(20, 15):  # a spend dated inside the ended month, as a late correction would be
+    # A late correction: the org admin reopens March, a spend is dated inside it, and finance closes it again.
+    month_reopen(actor=month.admin, month=date(2025, 3, 1), reason="Late correction")
+    with at(20, 15):
         spend_submit(month.employee, "25.00")
         settle_all(month.organization)
+    reopened = generate(month, "ledger-tie-out", "csv")
+    assert reopened.run.regenerated_from is None  # open again: generated afresh, nothing to restate
+    month_close(actor=month.finance, month=date(2025, 3, 1))
     again = generate(month, "ledger-tie-out", "csv")
-    assert again.run.data_changed
+    assert again.run.regenerated_from == first.run and again.run.data_changed
     assert again.run.data_checksum != first.run.data_checksum
     assert again.content != first.content
     assert dict(again.report.summary)["every account ties out"] == "yes"
 
 
-def test_an_open_period_is_generated_at_each_run_and_never_called_a_regeneration(month):
+@pytest.mark.parametrize("which", ["this month", "April, ended and open", "March and April"])
+def test_a_period_not_closed_is_generated_at_each_run_and_never_called_a_regeneration(month, which):
     today = timezone.localdate()
-    period = period_parse(organization=month.organization, month=f"{today.year:04d}-{today.month:02d}")
-    assert not period_has_ended(period=period, now=timezone.now())
+    period = {
+        "this month": period_parse(organization=month.organization, month=f"{today.year:04d}-{today.month:02d}"),
+        "April, ended and open": month.period(NEXT_MONTH),
+        "March and April": period_parse(organization=month.organization, start="2025-03-01", end="2025-04-30"),
+    }[which]
+    assert period_closed_since(organization=month.organization, period=period) is None
     first = generate(month, "reversals", "csv", period=period)
     again = generate(month, "reversals", "csv", period=period)
     assert again.run.regenerated_from is None and first.run.generated_at < again.run.generated_at

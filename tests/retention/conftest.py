@@ -1,12 +1,13 @@
-"""A closed year of activity made through the real services: 2026 (the tests' own year), archived on a
-clock travelled to 2034, when it has ended more than the seven years of retention ago; and one spend
+"""A closed year of activity made through the real services: 2026 (the tests' own year), its months closed by
+finance, archived on a clock travelled to 2034, when it has ended more than the seven years of retention ago;
+and one spend
 on 1 January 2027, in the next year's chain. The database writes the audit log's times itself, so
 every audit change is of the real 2026; the ledger's entries take the travelled clock.
 """
 
 import gzip
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from io import StringIO
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from django.core.management import call_command
 
 from apps.audit.chain import audit_seal_all
 from apps.ledger import chain
+from apps.ledger.closing import month_close
 from apps.ledger.models import Transaction
 from tests.spends import spend_reverse, spend_settled
 
@@ -37,6 +39,12 @@ def seal_everything() -> None:
     audit_seal_all()
 
 
+def close_every_month(tenant, year: int) -> None:
+    """Finance closes each month of the year, in order, as month-end close has them do."""
+    for month in range(1, 13):
+        month_close(actor=tenant.finance, month=date(year, month, 1), now=datetime(year + 1, 1, 1, 9, tzinfo=UTC))
+
+
 @pytest.fixture
 def closed_year(tenant) -> Year:
     spends = [spend_settled(tenant.employee, amount) for amount in ("10.00", "20.00")]
@@ -45,6 +53,7 @@ def closed_year(tenant) -> Year:
     with time_machine.travel(datetime(2027, 1, 1, 12, 0, tzinfo=UTC), tick=True):
         next_year_spend = spend_settled(tenant.employee, "30.00")
         seal_everything()
+    close_every_month(tenant, ARCHIVED_YEAR)
     return Year(tenant, spends, next_year_spend)
 
 

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -10,13 +11,14 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, InternalError, ProgrammingError, transaction
 
 from apps.audit.models import AuditEvent
+from apps.ledger.closing import month_reopen
 from apps.ledger.models import Entry, EntrySeal
 from apps.retention.archive import archive_write
 from apps.retention.models import RetentionArchive
 from apps.retention.selectors import archive_verify
 from tests.owner import owner_cursor, triggers_off
 
-from .conftest import CLOSED_2026, CLOSED_2027, archive, lines_of, rewrite, seal_everything
+from .conftest import CLOSED_2026, CLOSED_2027, archive, close_every_month, lines_of, rewrite, seal_everything
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,6 +91,7 @@ def test_the_command_run_twice_writes_the_same_ledger(closed_year, tmp_path):
 
 def test_the_next_year_starts_where_the_closed_one_ended(closed_year, tmp_path):
     archive(closed_year, tmp_path / "2026")
+    close_every_month(closed_year.tenant, 2027)
     archive(closed_year, tmp_path / "2027", at=CLOSED_2027, number=2027)
 
     first = json.loads((tmp_path / "2026" / "manifest.json").read_text())["chains"]
@@ -192,6 +195,13 @@ def test_an_open_year_is_refused(closed_year, tmp_path):
     with pytest.raises(CommandError, match="2026 is not closed"):
         archive(closed_year, tmp_path / "2026", at=CLOSED_2027.replace(year=2033, month=12, day=31))
     assert not (tmp_path / "2026").exists()
+    assert not RetentionArchive.objects.exists()
+
+
+def test_a_year_with_a_month_open_is_refused(closed_year, tmp_path):
+    month_reopen(actor=closed_year.tenant.admin, month=date(2026, 12, 1), reason="Late invoice")
+    with pytest.raises(CommandError, match=r"2026 is not closed: .* every month of it \(2026-12 open\)"):
+        archive(closed_year, tmp_path / "2026")
     assert not RetentionArchive.objects.exists()
 
 

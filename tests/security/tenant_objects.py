@@ -3,6 +3,7 @@ each call (a request may consume what it names). The caller's test must commit (
 
 import datetime
 import io
+import itertools
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ from apps.approvals.models import ApprovalPolicy
 from apps.controls import services as control_services
 from apps.fraud.models import FraudAlert
 from apps.fx import services as fx_services
+from apps.ledger import closing as ledger_closing
 from apps.ledger.models import Transaction
 from apps.receipts import services as receipt_services
 from apps.reconciliation import services as reconciliation_services
@@ -105,6 +107,22 @@ def last_month() -> str:
     return f"{last.year:04d}-{last.month:02d}"
 
 
+_months_apart = itertools.count()
+
+
+def month_to_close() -> str:
+    """A month of 2001 onwards, later than any this run named before: long ended, with no entries, and no
+    month closed after it, so that it closes (and, once closed, reopens)."""
+    number = next(_months_apart)
+    return f"{2001 + number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def closed_month(tenant: Tenant) -> str:
+    month = month_to_close()
+    ledger_closing.month_close(actor=tenant.finance, month=ledger_closing.month_parse(month))
+    return month
+
+
 def report_run(tenant: Tenant):
     period = period_parse(organization=tenant.organization, month=last_month())
     return report_services.report_generate(
@@ -134,6 +152,7 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "rule_id": str(spend_rule(tenant).id),
         "approval_id": str(waiting_approval(tenant).id),
         "alert_id": str(open_alert(tenant).id),
+        "month": closed_month(tenant),
         "endpoint_id": str(delivery.endpoint_id),
         "delivery_id": str(delivery.id),
         "run_id": str(report_run(tenant).id),

@@ -96,6 +96,10 @@ class World:
                 ids["line_id"] = str(tenant_objects.statement_line_for(tenant, self.line_spend[tenant]).id)
         if "<uuid:receipt_id>" in route:
             ids["receipt_id"] = str(tenant_objects.receipt(tenant, spend).id)  # fresh: a DELETE consumes it
+        if "<str:month>" in route:
+            # Each close needs a month not closed yet; each reopen a month closed, the latest.
+            make = tenant_objects.closed_month if route.endswith("/reopen") else tenant_objects.month_to_close
+            ids["month"] = make(tenant) if route.endswith("/reopen") else make()
         if "<uuid:endpoint_id>" in route or "<uuid:delivery_id>" in route:
             delivery = tenant_objects.webhook_delivery(tenant)
             ids["endpoint_id"] = str(delivery.endpoint_id)
@@ -121,6 +125,8 @@ class Row:
     gate: frozenset | None = None
     # Sent as multipart/form-data (a file upload) rather than JSON.
     multipart: bool = False
+    # False when the path's parameter names no tenant's object (a month): each tenant acts on its own.
+    path_names_tenant_objects: bool = True
 
 
 MATRIX: dict[tuple[str, str], Row] = {
@@ -218,6 +224,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "ledger/accounts/<uuid:account_id>/balance"): Row(FINANCE),
     ("GET", "ledger/trial-balance"): Row(FINANCE, query=lambda w, t: {"month": tenant_objects.last_month()}),
     ("GET", "ledger/gl-accounts"): Row(FINANCE),
+    ("GET", "ledger/months"): Row(FINANCE),
+    ("POST", "ledger/months/<str:month>/close"): Row(FINANCE, path_names_tenant_objects=False),
+    ("POST", "ledger/months/<str:month>/reopen"): Row(
+        ADMIN, body=lambda w, t: {"reason": "Matrix"}, path_names_tenant_objects=False
+    ),
     ("GET", "audit/events"): Row(ADMIN),
     ("GET", "approvals"): Row(TENANT),
     # Any tenant role may sign an approval step it is named for; these wait for a finance manager.
@@ -322,7 +333,7 @@ def test_every_api_route_has_a_row_and_every_row_a_route():
 def _call(world: World, method: str, route: str, row: Row, role: str, tenant: Tenant):
     path = "/api/v1/" + route
     for name, value in world.path_ids(tenant, route, method).items():
-        path = path.replace(f"<uuid:{name}>", value).replace(f"<int:{name}>", value)
+        path = path.replace(f"<uuid:{name}>", value).replace(f"<int:{name}>", value).replace(f"<str:{name}>", value)
     assert "<" not in path, f"the matrix has no id for a parameter of {route}"
     client = client_for(world.user(role))
     headers = {"HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex} if row.idempotent else {}
@@ -338,7 +349,7 @@ def test_route_answers_each_role_as_the_matrix_says(method, route):
     row = MATRIX.get((method, route))
     assert row is not None, f"{method} /api/v1/{route} is not in MATRIX"
     world = World()
-    takes_ids = "<" in route or row.names_tenant_objects
+    takes_ids = ("<" in route and row.path_names_tenant_objects) or row.names_tenant_objects
     unexpected = []
     for role in ROLES:
         own = _call(world, method, route, row, role, world.own)

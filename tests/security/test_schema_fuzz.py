@@ -111,7 +111,8 @@ def _fuzz(loaded, user, path_parameters: dict[str, str] | None, mode: Generation
 def test_the_schema_covers_every_api_route(loaded_schema):
     documented = {(operation.method.upper(), operation.path) for operation in _operations(loaded_schema)}
     routed = {
-        (method, "/api/v1/" + re.sub(r"<(uuid|int):", "{", route).replace(">", "}")) for method, route in api_routes()
+        (method, "/api/v1/" + re.sub(r"<(uuid|int|str):", "{", route).replace(">", "}"))
+        for method, route in api_routes()
     }
     assert documented == routed
 
