@@ -2,6 +2,7 @@ from datetime import datetime
 
 from rest_framework import serializers
 
+from apps.tenancy.serializers import DepartmentRef
 from ledgerx.fields import InstantField, PeriodField, QueryFilters
 from ledgerx.money import to_decimal_string
 
@@ -142,11 +143,6 @@ class EntryListFilters(QueryFilters):
     transaction = serializers.UUIDField(required=False)
 
 
-class _DepartmentRef(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-
-
 class _PayeeRef(serializers.Serializer):
     id = serializers.UUIDField()
     email = serializers.EmailField()
@@ -156,7 +152,7 @@ class AccountOutput(serializers.Serializer):
     id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=Account.Kind.choices)
     name = serializers.CharField()
-    department = _DepartmentRef(allow_null=True, help_text="The department of an expense account.")
+    department = DepartmentRef(allow_null=True, help_text="The department of an expense account.")
     employee = _PayeeRef(allow_null=True, help_text="The payee of an employee payable.")
     currency = serializers.CharField()
     balance = serializers.CharField(help_text="Signed decimal string: debits less credits.")
@@ -178,7 +174,7 @@ class BalanceFilters(QueryFilters):
 
 class _TrialBalanceLine(serializers.Serializer):
     account = _AccountRef()
-    department = _DepartmentRef(allow_null=True)
+    department = DepartmentRef(allow_null=True)
     employee = _PayeeRef(allow_null=True)
     gl_codes = serializers.ListField(child=serializers.CharField(), help_text="Those its entries of the month carry.")
     opening = serializers.CharField()
@@ -218,17 +214,12 @@ class GLAccountListFilters(QueryFilters):
     active = serializers.BooleanField(required=False, allow_null=True)
 
 
-class _DepartmentRef(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-
-
 class GLMappingOutput(serializers.Serializer):
     id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=GLMapping.Kind.values)
     merchant = serializers.CharField(allow_null=True)
     category = serializers.CharField(allow_null=True)
-    department = _DepartmentRef(allow_null=True)
+    department = DepartmentRef(allow_null=True)
     ledger_account_kind = serializers.CharField(allow_null=True)
     cost_centre = serializers.CharField(allow_null=True)
 
@@ -247,6 +238,8 @@ class GLAccountListOutput(serializers.Serializer):
         allow_null=True, help_text="The code spends no rule maps post to; null before the chart exists."
     )
     results = GLAccountOutput(many=True)
+
+
 def month_representation(state) -> dict:
     """One month of closing.month_list: its state is its latest act (open when it has none)."""
     latest = state.latest

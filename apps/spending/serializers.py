@@ -13,6 +13,7 @@ from apps.fraud.serializers import (
 from apps.ledger.models import Transaction
 from apps.tenancy.api_base import validated
 from apps.tenancy.models import User
+from apps.tenancy.serializers import DepartmentRef
 from ledgerx.errors import InvalidInput
 from ledgerx.fields import AmountField, CurrencyField, QueryFilters, StrictCharField
 from ledgerx.money import fx_representation, to_decimal_string
@@ -146,11 +147,6 @@ def approval_representation(request: ApprovalRequest, *, viewer: User) -> dict:
 # The shapes of the representations above, for the OpenAPI schema.
 
 
-class _DepartmentRef(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-
-
 class _EmployeeRef(serializers.Serializer):
     id = serializers.UUIDField()
     email = serializers.EmailField()
@@ -174,13 +170,13 @@ class TransactionOutput(serializers.Serializer):
     original_currency = serializers.CharField()
     fx_rate = serializers.CharField(
         help_text="Base units per unit of `original_currency` the spend was converted at (rounded half-even "
-        "once); \"1\" in the base currency."
+        'once); "1" in the base currency.'
     )
     fx_rate_date = serializers.DateField(allow_null=True, help_text="The day of that rate; null in the base currency.")
     merchant = serializers.CharField()
     category = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
-    department = _DepartmentRef()
+    department = DepartmentRef()
     employee = _EmployeeRef()
     created_at = serializers.DateTimeField()
     processed_at = serializers.DateTimeField(allow_null=True)

@@ -94,3 +94,10 @@ class OrganizationOutput(serializers.Serializer):
 
 class OrganizationListOutput(serializers.Serializer):
     results = OrganizationOutput(many=True)
+
+
+class DepartmentRef(serializers.Serializer):
+    """A department named in another resource's answer: the one schema component every app uses."""
+
+    id = serializers.UUIDField()
+    name = serializers.CharField()

@@ -70,7 +70,9 @@ def test_a_close_records_the_month_and_is_audited(tenant, october):
 def test_a_closed_month_refuses_a_post_even_a_backdated_one(tenant, october):
     with at(IN_NOVEMBER):
         spend = spend_submit(tenant.employee, "5.00")
-    backdated = [Journal(spend.id, tenant.department.id, 500, spend.kind, spend.employee_id)]
+    backdated = [
+        Journal(spend.id, tenant.department.id, 500, spend.kind, spend.employee_id, spend.merchant, spend.category)
+    ]
     with pytest.raises(DatabaseError, match=r"month 2025-10 of organization .* is closed"), transaction.atomic():
         journal_write(organization=tenant.organization, journals=backdated, now=IN_OCTOBER)
     # Written directly, below every service, as the application's role.

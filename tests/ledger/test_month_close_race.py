@@ -40,7 +40,9 @@ def test_a_close_racing_postings_leaves_nothing_dated_into_the_month_after_it(te
 
     def post(index: int) -> list[str]:
         spend = spends[index]
-        journal = [Journal(spend.id, tenant.department.id, 100, spend.kind, spend.employee_id)]
+        journal = [
+            Journal(spend.id, tenant.department.id, 100, spend.kind, spend.employee_id, spend.merchant, spend.category)
+        ]
 
         def write() -> None:
             journal_write(organization=tenant.organization, journals=journal, now=BEFORE_MIDNIGHT)
