@@ -26,6 +26,11 @@ class AuditEvent(models.Model):
         SPEND_RULE_DELETED = "spend_rule.deleted", "Spend rule deleted"
         ACCESS_REVIEW_SIGNED_OFF = "access_review.signed_off", "Access review signed off"
         RETENTION_YEAR_ARCHIVED = "retention.year_archived", "Closed year archived"
+        MFA_DEVICE_ADDED = "mfa.device_added", "Second factor added"
+        MFA_DEVICE_REMOVED = "mfa.device_removed", "Second factor removed"
+        MFA_RECOVERY_CODES_GENERATED = "mfa.recovery_codes_generated", "Recovery codes generated"
+        MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used", "Recovery code used"
+        MFA_RESET = "mfa.reset", "Second factors reset"
 
     id = models.BigAutoField(primary_key=True)
     # None for platform events (a system admin creating another system admin).
