@@ -75,14 +75,3 @@ def recovery_codes_left(user: User) -> int:
     device = StaticDevice.objects.filter(user=user, name=RECOVERY_DEVICE_NAME).first()
     return device.token_set.count() if device is not None else 0
 
-
-def mfa_state(user: User) -> str:
-    """In words, for an access review: which second factors the user has, or that they have none."""
-    parts = []
-    if totp_count := totp_devices(user).count():
-        parts.append("authenticator app" if totp_count == 1 else f"{totp_count} authenticator apps")
-    if passkey_count := passkeys(user).count():
-        parts.append("passkey" if passkey_count == 1 else f"{passkey_count} passkeys")
-    if not parts:
-        return "not enrolled (required)" if mfa_required(user) else "not enrolled"
-    return f"enrolled: {', '.join(parts)}; {recovery_codes_left(user)} recovery codes left"
