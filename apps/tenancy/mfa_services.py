@@ -15,7 +15,7 @@ from ledgerx.errors import Forbidden, LedgerXError, NotFound, Unauthenticated
 # services calls this module for the token endpoint, and this one calls it to end sessions: a module
 # import, read at call time, lets each load first.
 from . import mfa, services
-from .models import User
+from .models import Role, User
 from .signals import administration_changed
 
 RECOVERY_CODES = 10
@@ -163,11 +163,18 @@ def device_remove(*, user: User, kind: str, device_id: int) -> None:
 @transaction.atomic
 def second_factors_reset(*, actor: User | None, user: User, reason: str) -> int:
     """Break glass: remove every second factor of a user who lost theirs, and end their sessions and
-    tokens. They sign in with their password and enroll again. Returns how many devices went."""
+    tokens. They sign in with their password and enroll again. Returns how many devices went.
+
+    `actor`: an org admin of the user's organization or a system admin; None when the platform acts
+    (the `reset_second_factors` command without --as, for the last admin who lost their device).
+    """
     if not reason.strip():
         raise LedgerXError("Say why the second factors are reset.")
     if actor is not None and actor.pk == user.pk:
         raise Forbidden("Another administrator resets your second factors.")
+    own_admin = actor is not None and actor.role == Role.ORG_ADMIN and actor.organization_id == user.organization_id
+    if actor is not None and not (own_admin or actor.role == Role.SYSTEM_ADMIN):
+        raise Forbidden("Only an org admin of the user's organization, or a system admin, resets second factors.")
     removed = 0
     for model in (TOTPDevice, WebAuthnCredential, StaticDevice):
         removed += model.objects.filter(user=user).delete()[1].get(model._meta.label, 0)

@@ -1,9 +1,11 @@
 """Second factors at the service level: the rule, TOTP with real codes, recovery codes, tokens, removal, reset."""
 
 from base64 import b32encode
+from io import StringIO
 
 import pyotp
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -202,3 +204,24 @@ def test_a_system_admins_factors_are_audited_on_the_platform(db):
     totp_device_for(root)
     [event] = _events("mfa.device_added")
     assert event.organization_id is None
+
+
+def test_only_an_org_admin_of_the_users_organization_or_a_system_admin_resets(tenant, other_tenant, system_admin):
+    totp_device_for(tenant.finance)
+    for actor in (tenant.employee, other_tenant.admin):
+        with pytest.raises(Forbidden):
+            mfa_services.second_factors_reset(actor=actor, user=tenant.finance, reason="Lost phone")
+    assert mfa_services.second_factors_reset(actor=system_admin, user=tenant.finance, reason="Lost phone") == 1
+
+
+def test_the_break_glass_command_resets_and_is_audited(tenant):
+    totp_device_for(tenant.admin)
+    out = StringIO()
+    call_command("reset_second_factors", tenant.admin.email, "--reason", "Ticket 42: lost phone", stdout=out)
+
+    assert "Removed 1 second factor" in out.getvalue()
+    assert mfa.second_factor_gate(tenant.admin, verified=False) is mfa.Gate.ENROLL
+    [event] = _events("mfa.reset")
+    assert (event.actor, event.after["reason"]) == (None, "Ticket 42: lost phone")
+    with pytest.raises(CommandError):
+        call_command("reset_second_factors", tenant.finance.email, "--reason", "x", "--as", tenant.employee.email)
