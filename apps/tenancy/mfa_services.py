@@ -20,6 +20,7 @@ from .signals import administration_changed
 
 RECOVERY_CODES = 10
 TOTP_DEVICE_NAME = "Authenticator app"
+TOTP_DIGITS = 6  # django-otp's TOTPDevice default, which enrollment keeps
 
 
 class SecondFactorRequired(Unauthenticated):
@@ -96,7 +97,8 @@ def second_factor_verify(*, user: User, code: str) -> Device | None:
     code = "".join(code.split()).lower()
     if not code:
         return None
-    if code.isdigit():
+    # An authenticator's code is six digits; a recovery code eight letters and digits (django-otp's tokens).
+    if code.isdigit() and len(code) == TOTP_DIGITS:
         for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("id"):
             if device.verify_token(code):
                 return device
