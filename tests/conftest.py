@@ -6,12 +6,12 @@ from django.db import connections
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
+from apps.tenancy import mfa, token_cache
 from apps.tenancy import services as tenancy_services
-from apps.tenancy import token_cache
 from apps.tenancy.models import Role
 from ledgerx import ratelimit
 from ledgerx.celery import app as celery_app
-from tests.factories import PASSWORD, DepartmentFactory, OrganizationFactory, UserFactory
+from tests.factories import PASSWORD, DepartmentFactory, OrganizationFactory, UserFactory, recovery_code_for
 
 
 @pytest.fixture(autouse=True)
@@ -74,10 +74,14 @@ def system_admin(db):
 
 
 def client_for(user) -> APIClient:
-    """An API client holding a real token, obtained through the login endpoint's service."""
+    """An API client holding a real token, obtained through the login endpoint's service: with a second
+    factor (a recovery code, good once whatever the clock) where the user's role must have one."""
     client = APIClient()
     if user is not None:
-        key, _ = tenancy_services.token_issue(email=user.email, password=PASSWORD, client_ip="127.0.0.1")
+        otp_code = recovery_code_for(user) if mfa.mfa_required(user) else None
+        key, _ = tenancy_services.token_issue(
+            email=user.email, password=PASSWORD, client_ip="127.0.0.1", otp_code=otp_code
+        )
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 

@@ -32,6 +32,11 @@ class AuditEvent(models.Model):
         STATEMENT_LINE_SPEND_CREATED = "statement_line.spend_created", "Spend created from a statement line"
         MONTH_CLOSED = "ledger.month_closed", "Month closed"
         MONTH_REOPENED = "ledger.month_reopened", "Month reopened"
+        MFA_DEVICE_ADDED = "mfa.device_added", "Second factor added"
+        MFA_DEVICE_REMOVED = "mfa.device_removed", "Second factor removed"
+        MFA_RECOVERY_CODES_GENERATED = "mfa.recovery_codes_generated", "Recovery codes generated"
+        MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used", "Recovery code used"
+        MFA_RESET = "mfa.reset", "Second factors reset"
 
     id = models.BigAutoField(primary_key=True)
     # None for platform events (a system admin creating another system admin).

@@ -36,13 +36,20 @@ class TokenApi(StrictAPIView):
     @extend_schema(
         operation_id="auth_token_issue",
         request=TokenInput,
-        responses={200: TokenOutput, **public_error_responses(400, 401, 429)},
+        responses={200: TokenOutput, **public_error_responses(400, 401, 403, 429)},
         description="Throttled before any password is checked: failures slow the (email, address) pair, "
-        "the address and, gently, the email (429 with Retry-After); see docs/operations.md.",
+        "the address and, gently, the email (429 with Retry-After); see docs/operations.md. A user with a "
+        "second factor sends otp_code (401 second_factor_required without a right one); a finance manager, "
+        "org admin or system admin who has not set one up gets 403 second_factor_enrollment_required.",
     )
     def post(self, request):
         data = validated(TokenInput, request.data)
-        key, user = services.token_issue(email=data["email"], password=data["password"], client_ip=client_ip(request))
+        key, user = services.token_issue(
+            email=data["email"],
+            password=data["password"],
+            client_ip=client_ip(request),
+            otp_code=data.get("otp_code"),
+        )
         return Response({"token": key, "user": user_representation(user)})
 
 

@@ -8,6 +8,8 @@ from .models import Role, User
 class TokenInput(serializers.Serializer):
     email = StrictCharField(max_length=254)
     password = StrictCharField(max_length=256, trim_whitespace=False)
+    # Required of a user with a second factor: a code of their authenticator app, or a recovery code.
+    otp_code = StrictCharField(max_length=32, required=False)
 
 
 class PasswordChangeInput(serializers.Serializer):

@@ -17,7 +17,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from ledgerx.money import CURRENCY_EXPONENTS
 
-from . import login_guard, selectors, token_cache
+from . import login_guard, mfa_services, selectors, token_cache
 
 # Freezing a user's spending has a module of its own; its writes are named here with the others.
 from .freezes import user_freeze, user_unfreeze  # noqa: F401
@@ -301,17 +301,25 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
     return user
 
 
-def token_issue(*, email: str, password: str, client_ip: str) -> tuple[str, User]:
+def token_issue(*, email: str, password: str, client_ip: str, otp_code: str | None = None) -> tuple[str, User]:
     """A new API token for valid credentials. The error never says which part was wrong.
 
     Asks the sign-in throttle first (429 with Retry-After, before any hashing), whether or not such
-    a user exists; the authentication backend counts the failure or records the success.
+    a user exists; the authentication backend counts the failure or records the success. A user with
+    a second factor proves it with `otp_code` (mfa_services), a wrong one counting as a failed sign-in;
+    a role that must have one and has none gets no token until it enrolls in the browser.
     """
     email = email.strip().lower()
     login_guard.login_throttle_check(email=email, client_ip=client_ip)
     user = authenticate(email=email, password=password, client_ip=client_ip)
     if user is None or not user.is_active:
         raise Unauthenticated("Invalid email or password.")
+    try:
+        mfa_services.password_login_second_factor(user=user, code=otp_code)
+    except mfa_services.SecondFactorRequired:
+        if otp_code:
+            login_guard.login_failure_record(email=email, client_ip=client_ip)
+        raise
     return token_create(user=user), user
 
 

@@ -1,8 +1,10 @@
 from django.contrib import admin
 
 from .forms import BackOfficeLoginForm
+from .second_factor import back_office_permission
 
 admin.site.site_header = "LedgerX back office"
 admin.site.site_title = "LedgerX back office"
 admin.site.index_title = "Back office"
 admin.site.login_form = BackOfficeLoginForm
+admin.site.has_permission = back_office_permission

@@ -52,3 +52,13 @@ class ClaimForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, auto_id="claim-%s", **kwargs)
+
+
+class SecondFactorCodeForm(forms.Form):
+    """A code from the authenticator app, or (on the sign-in step) a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}),
+    )

@@ -1,10 +1,27 @@
-from django.urls import path
+from django.urls import include, path
+from django_otp_webauthn import urls as webauthn_urls
 
-from . import receipt_views, views
+from . import mfa_views, receipt_views, views
+
+# The WebAuthn plugin's ceremony views, but registration through ours (audited).
+webauthn_patterns = [
+    path(
+        "registration/complete/",
+        mfa_views.PasskeyRegistrationComplete.as_view(),
+        name="credential-registration-complete",
+    ),
+    *[pattern for pattern in webauthn_urls.urlpatterns if pattern.name != "credential-registration-complete"],
+]
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("mfa/", mfa_views.mfa_settings, name="mfa-settings"),
+    path("mfa/totp/", mfa_views.mfa_totp, name="mfa-totp"),
+    path("mfa/verify/", mfa_views.mfa_verify, name="mfa-verify"),
+    path("mfa/recovery-codes/", mfa_views.mfa_recovery_codes, name="mfa-recovery-codes"),
+    path("mfa/devices/<str:kind>/<int:device_id>/remove", mfa_views.mfa_device_remove, name="mfa-device-remove"),
+    path("mfa/webauthn/", include((webauthn_patterns, "otp_webauthn"))),
     path("", views.home, name="home"),
     path("panels/home", views.employee_panels, name="home-panels"),
     path("claims/", views.claim_submit, name="claim-submit"),

@@ -26,6 +26,10 @@ INSTALLED_APPS = [
     "guardian",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "apps.tenancy",
     "apps.budgets",
     "apps.ledger",
@@ -56,6 +60,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session proved a second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
+    # A user who must prove a second factor reaches nothing else until they have (apps/web/second_factor.py).
+    "apps.web.second_factor.second_factor_gate",
     # Who the request's writes to audited tables are by (ledgerx/audit_context.py).
     "ledgerx.audit_context.request_audit_context",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -161,6 +169,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "/login/"
+# Second factors (apps/tenancy/mfa.py). The authenticator app shows this issuer beside the account.
+OTP_TOTP_ISSUER = "LedgerX"
+# Passkeys are a second factor after the password, never a way in without it.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "LedgerX"
+# The site's host name (passkeys are bound to it) and the origins a browser may present them from.
+OTP_WEBAUTHN_RP_ID = env.env_str("WEBAUTHN_RP_ID", "localhost")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.env_list("WEBAUTHN_ORIGINS", "http://localhost:8000")
 LOGIN_REDIRECT_URL = "/"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

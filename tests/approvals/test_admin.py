@@ -11,7 +11,7 @@ from django.test import Client
 from apps.approvals import services
 from apps.approvals.models import ApprovalPolicy, ApprovalRequest
 from apps.ledger.models import Transaction
-from tests.factories import DepartmentFactory
+from tests.factories import DepartmentFactory, login_verified
 from tests.spends import period_now, refreshed, settle_all, spend_submit
 
 POLICIES = "/admin/approvals/approvalpolicy/"
@@ -20,7 +20,7 @@ REQUESTS = "/admin/approvals/approvalrequest/"
 
 def admin_client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

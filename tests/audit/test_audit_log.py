@@ -14,7 +14,7 @@ from apps.tenancy import freezes
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Role
 from ledgerx.errors import Conflict
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, login_verified
 from tests.owner import owner_cursor
 from tests.spends import spend_settled
 
@@ -275,7 +275,7 @@ def test_an_admin_may_step_down_once_another_admin_exists(tenant, api):
 
 @pytest.mark.django_db
 def test_django_admin_lists_events_but_cannot_add_change_or_delete(tenant, system_admin, client):
-    client.force_login(system_admin)
+    login_verified(client, system_admin)
     assert client.get("/admin/audit/auditevent/").status_code == 200
     event = AuditEvent.objects.of(tenant.organization).first()
     assert client.get("/admin/audit/auditevent/add/").status_code == 403

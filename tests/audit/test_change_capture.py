@@ -19,7 +19,7 @@ from apps.budgets.models import BudgetPeriod
 from apps.budgets.tasks import rollover_budgets
 from apps.tenancy.models import Department, User
 from ledgerx.audit_context import AuditActor, audit_context
-from tests.factories import DepartmentFactory
+from tests.factories import DepartmentFactory, login_verified
 from tests.owner import owner_cursor
 from tests.spends import period_now, spend_settled
 
@@ -33,7 +33,7 @@ def _changes(table: str, row_id, operation: str = "UPDATE") -> list[AuditChange]
 def test_an_admin_action_is_recorded_as_its_user_with_address_agent_and_values(tenant):
     period = period_now(tenant.department)
     client = Client(REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT="Firefox/140")
-    client.force_login(tenant.finance)
+    login_verified(client, tenant.finance)
     select = {"action": "set_limit", ACTION_CHECKBOX_NAME: [str(period.pk)]}
     request_id = client.post("/admin/budgets/budgetperiod/", select).context["form"]["request_id"].value()
 

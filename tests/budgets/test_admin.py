@@ -3,12 +3,13 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 
 from apps.audit.models import AuditEvent
+from tests.factories import login_verified
 from tests.spends import period_now, spend_settled
 
 
 def admin_client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

@@ -7,6 +7,7 @@ from django.test import Client
 from apps.audit.models import AuditEvent
 from apps.controls.models import SpendPolicyVersion, SpendRule
 from tests.controls.conftest import rule
+from tests.factories import login_verified
 
 RULES = "/admin/controls/spendrule/"
 VERSIONS = "/admin/controls/spendpolicyversion/"
@@ -14,7 +15,7 @@ VERSIONS = "/admin/controls/spendpolicyversion/"
 
 def admin_client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

@@ -1,22 +1,15 @@
 """The books exports page of the back office: months with their download links, the API's bytes."""
 
-from django.test import Client
-
 from tests.conftest import client_for
+from tests.factories import signed_in_client
 
 from .conftest import MONTH
 
 PAGE = "/admin/exports/booksexport/"
 
 
-def admin_client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_finance_lists_a_month_and_downloads_the_apis_bytes(books):
-    client = admin_client(books.tenant.finance)
+    client = signed_in_client(books.tenant.finance)
     page = client.get(PAGE, {"month": MONTH})
     assert page.status_code == 200
     link = f"{PAGE}download/netsuite/{MONTH}/csv/"
@@ -29,13 +22,13 @@ def test_finance_lists_a_month_and_downloads_the_apis_bytes(books):
 
 
 def test_the_page_lists_the_last_twelve_months_and_refuses_bad_links(books):
-    client = admin_client(books.tenant.admin)
+    client = signed_in_client(books.tenant.admin)
     assert client.get(PAGE).content.decode().count("/download/journal/") == 12 * 4
     assert client.get(f"{PAGE}download/journal/2025-3/csv/").status_code == 404
     assert client.get(f"{PAGE}download/journal/{MONTH}/pdf/").status_code == 404
 
 
 def test_an_employee_cannot_reach_the_page_or_a_download(books):
-    client = admin_client(books.tenant.employee)
+    client = signed_in_client(books.tenant.employee)
     assert client.get(PAGE).status_code == 302
     assert client.get(f"{PAGE}download/journal/{MONTH}/csv/").status_code == 302

@@ -3,6 +3,7 @@
 from django.test import Client
 
 from apps.fraud.models import FraudAlert, FraudSettings
+from tests.factories import login_verified
 from tests.fraud.conftest import make_spend, score
 
 
@@ -14,7 +15,7 @@ def alert_of(tenant) -> FraudAlert:
 
 def browser(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

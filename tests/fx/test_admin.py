@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from apps.fx.models import FxRate
+from tests.factories import login_verified
 from tests.fx.conftest import ECB_DAILY, rate_set, today
 
 RATES = "/admin/fx/fxrate/"
@@ -15,7 +16,7 @@ RATES = "/admin/fx/fxrate/"
 
 def admin_client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

@@ -4,6 +4,7 @@ force, and the lists show the amount as spent beside the base amount."""
 import pytest
 from django.test import Client
 
+from tests.factories import login_verified
 from tests.fx.conftest import rate_set
 from tests.fx.test_services import spend_in
 from tests.spends import settle_all
@@ -11,7 +12,7 @@ from tests.spends import settle_all
 
 def signed_in(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

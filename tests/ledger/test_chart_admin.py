@@ -2,21 +2,15 @@
 through chart_edits, refused beside the field at fault; every change is in the audit change log."""
 
 import pytest
-from django.test import Client
 
 from apps.audit.models import AuditChange
 from apps.ledger.chart import chart_ensure
 from apps.ledger.models import ChartOfAccounts, GLAccount, GLMapping
+from tests.factories import signed_in_client
 
 ACCOUNTS = "/admin/ledger/glaccount/"
 MAPPINGS = "/admin/ledger/glmapping/"
 CHARTS = "/admin/ledger/chartofaccounts/"
-
-
-def admin_client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def form_errors(response) -> dict:
@@ -32,7 +26,7 @@ def code_of(tenant, code: str) -> GLAccount:
 @pytest.mark.django_db
 @pytest.mark.parametrize("editor", ["admin", "finance"])
 def test_finance_adds_an_account_to_their_chart_made_from_the_default_first(tenant, editor):
-    client = admin_client(getattr(tenant, editor))
+    client = signed_in_client(getattr(tenant, editor))
     assert 'name="organization"' not in client.get(f"{ACCOUNTS}add/").content.decode()
     response = client.post(f"{ACCOUNTS}add/", {"code": " 6120 ", "name": "Taxis", "type": "expense", "is_active": "on"})
 
@@ -48,7 +42,7 @@ def test_finance_adds_an_account_to_their_chart_made_from_the_default_first(tena
 )
 def test_a_bad_or_taken_code_is_refused_beside_it(tenant, code, problem):
     with_chart(tenant)
-    response = admin_client(tenant.finance).post(f"{ACCOUNTS}add/", {"code": code, "name": "X", "type": "expense"})
+    response = signed_in_client(tenant.finance).post(f"{ACCOUNTS}add/", {"code": code, "name": "X", "type": "expense"})
 
     assert problem in form_errors(response)["code"]
     assert GLAccount.objects.of(tenant.organization).count() == 15
@@ -57,7 +51,7 @@ def test_a_bad_or_taken_code_is_refused_beside_it(tenant, code, problem):
 @pytest.mark.django_db
 def test_a_mapped_account_stays_active_and_an_unmapped_one_is_deactivated(tenant):
     with_chart(tenant)
-    client = admin_client(tenant.finance)
+    client = signed_in_client(tenant.finance)
     travel = code_of(tenant, "6100")
     refused = client.post(f"{ACCOUNTS}{travel.id}/change/", {"code": "6100", "name": "Travel", "type": "expense"})
     assert "stay active" in form_errors(refused)["is_active"]
@@ -72,7 +66,7 @@ def test_a_mapped_account_stays_active_and_an_unmapped_one_is_deactivated(tenant
 @pytest.mark.django_db
 def test_finance_maps_a_merchant_and_a_department_and_the_log_records_it(tenant):
     with_chart(tenant)
-    client = admin_client(tenant.finance)
+    client = signed_in_client(tenant.finance)
     merchant = client.post(
         f"{MAPPINGS}add/", {"kind": "merchant", "merchant": "Apple", "gl_account": code_of(tenant, "6300").id}
     )
@@ -99,7 +93,7 @@ def test_finance_maps_a_merchant_and_a_department_and_the_log_records_it(tenant)
 def test_a_rule_must_point_at_an_active_account_of_its_kinds_type_in_its_own_chart(tenant, other_tenant):
     with_chart(tenant)
     with_chart(other_tenant)
-    client = admin_client(tenant.finance)
+    client = signed_in_client(tenant.finance)
     inactive = GLAccount.objects.create(
         organization=tenant.organization, code="6990", name="Old", type="expense", is_active=False
     )
@@ -119,7 +113,7 @@ def test_a_rule_must_point_at_an_active_account_of_its_kinds_type_in_its_own_cha
 @pytest.mark.django_db
 def test_merchants_are_one_rule_in_any_letter_case(tenant):
     with_chart(tenant)
-    client = admin_client(tenant.finance)
+    client = signed_in_client(tenant.finance)
     equipment = code_of(tenant, "6300").id
     first = client.post(f"{MAPPINGS}add/", {"kind": "merchant", "merchant": "Dell", "gl_account": equipment})
     assert first.status_code == 302
@@ -130,7 +124,7 @@ def test_merchants_are_one_rule_in_any_letter_case(tenant):
 @pytest.mark.django_db
 def test_a_category_rule_is_deleted_but_a_ledger_account_kinds_is_not(tenant):
     with_chart(tenant)
-    client = admin_client(tenant.finance)
+    client = signed_in_client(tenant.finance)
     rules = GLMapping.objects.of(tenant.organization)
     gifts = rules.get(kind="category", category="gifts")
     card = rules.get(kind="ledger_account", ledger_account_kind="card_funding")
@@ -143,7 +137,7 @@ def test_a_category_rule_is_deleted_but_a_ledger_account_kinds_is_not(tenant):
 @pytest.mark.django_db
 def test_the_default_expense_account_is_an_active_expense_account(tenant):
     with_chart(tenant)
-    client = admin_client(tenant.finance)
+    client = signed_in_client(tenant.finance)
     chart = ChartOfAccounts.objects.of(tenant.organization).get()
     refused = client.post(f"{CHARTS}{chart.id}/change/", {"default_expense_account": code_of(tenant, "2100").id})
     assert "expense account" in form_errors(refused)["default_expense_account"]
@@ -158,11 +152,11 @@ def test_the_default_expense_account_is_an_active_expense_account(tenant):
 def test_each_organization_sees_and_changes_only_its_own_chart(tenant, other_tenant):
     with_chart(tenant)
     with_chart(other_tenant)
-    client = admin_client(tenant.finance)
+    client = signed_in_client(tenant.finance)
     assert set(client.get(ACCOUNTS).context["cl"].queryset) == set(GLAccount.objects.of(tenant.organization))
     theirs = code_of(other_tenant, "6100")
     assert client.get(f"{ACCOUNTS}{theirs.id}/change/").status_code == 302  # not found: back to the list
-    assert admin_client(tenant.employee).get(ACCOUNTS).status_code == 302  # not staff: sign in
+    assert signed_in_client(tenant.employee).get(ACCOUNTS).status_code == 302  # not staff: sign in
 
 
 def with_chart(tenant) -> None:

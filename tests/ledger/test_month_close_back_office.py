@@ -6,21 +6,14 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.test import Client
 
 from apps.ledger.models import MonthClose
-from tests.factories import PASSWORD
+from tests.factories import signed_in_client
 from tests.spends import spend_settled, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MONTHS = "/admin/ledger/monthclose/months/"
-
-
-def admin_client(user) -> Client:
-    client = Client()
-    assert client.login(email=user.email, password=PASSWORD)
-    return client
 
 
 @pytest.fixture
@@ -30,7 +23,7 @@ def october(tenant):
 
 
 def test_finance_closes_with_confirmation_and_an_org_admin_reopens(tenant, october):
-    finance = admin_client(tenant.finance)
+    finance = signed_in_client(tenant.finance)
     page = finance.get(MONTHS).content.decode()
     assert "2025-10" in page and "I confirm" in page
     unconfirmed = finance.post(MONTHS, {"month": "2025-10", "act": "close"})
@@ -41,17 +34,17 @@ def test_finance_closes_with_confirmation_and_an_org_admin_reopens(tenant, octob
 
     refused = finance.post(MONTHS, {"month": "2025-10", "act": "reopen", "reason": "Late", "confirm": "on"})
     assert "Only an org admin reopens" in refused.content.decode()
-    reopened = admin_client(tenant.admin).post(
+    reopened = signed_in_client(tenant.admin).post(
         MONTHS, {"month": "2025-10", "act": "reopen", "reason": "Late invoice", "confirm": "on"}, follow=True
     )
     assert "2025-10 is reopened." in reopened.content.decode()
     assert [act.act for act in MonthClose.objects.order_by("id")] == ["closed", "reopened"]
-    assert "Late invoice" in admin_client(tenant.admin).get("/admin/ledger/monthclose/").content.decode()
+    assert "Late invoice" in signed_in_client(tenant.admin).get("/admin/ledger/monthclose/").content.decode()
 
 
 def test_the_page_is_finance_only(tenant, system_admin):
-    assert admin_client(tenant.finance).get(MONTHS).status_code == 200
-    assert admin_client(system_admin).get(MONTHS).status_code == 403
+    assert signed_in_client(tenant.finance).get(MONTHS).status_code == 200
+    assert signed_in_client(system_admin).get(MONTHS).status_code == 403
 
 
 def test_the_command_closes_a_month_and_names_what_keeps_it_open(tenant, october):

@@ -6,13 +6,14 @@ from django.test import Client
 
 from apps.receipts import services
 from tests.controls.conftest import rule
+from tests.factories import login_verified
 from tests.receipts.conftest import png, upload
 from tests.spends import spend_settled
 
 
 def admin_client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

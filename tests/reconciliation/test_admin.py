@@ -4,23 +4,17 @@ spend of a line; scoped to the organization. transaction=True: spends are settle
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils import timezone
 
 from apps.ledger.models import Transaction
 from apps.reconciliation.models import StatementImport, StatementLine, StatementMatch, StatementSource
+from tests.factories import signed_in_client
 from tests.reconciliation.statements import csv_bytes, source_of
 from tests.spends import spend_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SOURCES = "/admin/reconciliation/statementsource/"
-
-
-def staff(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 MAPPING = {
@@ -43,7 +37,7 @@ MAPPING = {
 
 
 def test_finance_saves_a_source_and_a_bad_mapping_is_refused_beside_its_field(tenant):
-    client = staff(tenant.finance)
+    client = signed_in_client(tenant.finance)
     refused = client.post(f"{SOURCES}add/", {**MAPPING, "credit_column": ""})
     assert refused.status_code == 200 and "Both or neither" in str(refused.context["adminform"].form.errors)
     assert client.post(f"{SOURCES}add/", MAPPING).status_code == 302
@@ -61,7 +55,7 @@ def test_finance_uploads_a_statement_and_reconciles_it_on_its_page(tenant, other
     content = csv_bytes(
         [(today, "1499.00", "DELL INC", ""), (today, "310.00", "HLT*GARDEN", ""), (today, "9.99", "ICLOUD", "")]
     )
-    client = staff(tenant.finance)
+    client = signed_in_client(tenant.finance)
     upload = client.post(
         f"{SOURCES}{source.id}/import/", {"file": SimpleUploadedFile("june.csv", content)}, follow=True
     )
@@ -86,7 +80,7 @@ def test_finance_uploads_a_statement_and_reconciles_it_on_its_page(tenant, other
     spend = StatementMatch.objects.get(line=icloud_line).transaction
     assert (spend.merchant, spend.amount_minor, spend.status) == ("ICLOUD", 999, Transaction.Status.PENDING)
 
-    outsider = staff(other_tenant.finance)
+    outsider = signed_in_client(other_tenant.finance)
     assert outsider.get(reconcile).status_code == 404
     assert outsider.get(spend_page).status_code == 404
     assert outsider.get(f"{SOURCES}{source.id}/import/").status_code == 404
@@ -96,17 +90,17 @@ def test_only_finance_decides_on_the_reconciliation_page(tenant, system_admin):
     spend = spend_settled(tenant.employee, "310.00", merchant="Hilton Hotels")
     source = source_of(tenant.organization)
     content = csv_bytes([(timezone.now().date().isoformat(), "310.00", "HLT*GARDEN", "")])
-    client = staff(tenant.finance)
+    client = signed_in_client(tenant.finance)
     client.post(f"{SOURCES}{source.id}/import/", {"file": SimpleUploadedFile("june.csv", content)})
     statement = StatementImport.objects.get()
     line = statement.lines.get()
     reconcile = f"/admin/reconciliation/statementimport/{statement.id}/reconcile/"
     confirm = {"operation": "confirm", "line": str(line.id), "transaction": str(spend.id)}
 
-    platform = staff(system_admin)
+    platform = signed_in_client(system_admin)
     page = platform.get(reconcile)
     assert page.status_code == 200 and 'value="Confirm"' not in page.content.decode()
     assert platform.post(reconcile, confirm).status_code == 403
     assert platform.get(f"{SOURCES}{source.id}/import/").status_code == 403
-    assert staff(tenant.employee).get(reconcile).status_code == 302  # not staff: to the login page
+    assert signed_in_client(tenant.employee).get(reconcile).status_code == 302  # not staff: to the login page
     assert not StatementMatch.objects.exists()

@@ -10,6 +10,7 @@ from django.test import Client
 from apps.ledger.models import Transaction
 from apps.reimbursements.models import PayoutBatch
 from apps.reimbursements.selectors import local_today
+from tests.factories import login_verified
 from tests.reimbursements.claims import batch_of, claim_submit, photo_jpeg, receipt_file
 from tests.spends import settle_all
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def logged_in(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

@@ -4,7 +4,7 @@ from django.test import Client
 
 from apps.reports.models import AccessReviewSignOff, ReportRun
 from apps.tenancy.models import Role
-from tests.factories import UserFactory
+from tests.factories import UserFactory, login_verified
 
 from .conftest import MONTH
 
@@ -13,7 +13,7 @@ PAGE = "/admin/reports/reportrun/report/"
 
 def admin_client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

@@ -28,6 +28,7 @@ from apps.reports import selectors, services
 from apps.reports.periods import period_parse
 from apps.tenancy.models import Role, User
 from apps.tenancy.services import user_freeze
+from tests.factories import login_verified
 from tests.spends import period_now
 
 from .test_reports import as_dicts
@@ -48,7 +49,7 @@ def changes(tenant) -> list[dict]:
 
 def admin_client(user) -> Client:
     client = Client(REMOTE_ADDR="203.0.113.9")
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

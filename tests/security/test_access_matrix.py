@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apps.reimbursements.selectors import local_today
 from apps.tenancy.models import Role
 from tests.conftest import Tenant, client_for
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, otp_fields
 from tests.fx.conftest import ECB_DAILY
 from tests.reimbursements.claims import receipt_file
 from tests.security import tenant_objects
@@ -130,7 +130,9 @@ class Row:
 
 
 MATRIX: dict[tuple[str, str], Row] = {
-    ("POST", "auth/token"): Row(EVERYONE, body=lambda w, t: {"email": t.admin.email, "password": PASSWORD}),
+    ("POST", "auth/token"): Row(
+        EVERYONE, body=lambda w, t: {"email": t.admin.email, "password": PASSWORD, **otp_fields(t.admin)}
+    ),
     ("DELETE", "auth/token/revoke"): Row(SIGNED_IN),
     ("POST", "auth/password"): Row(
         SIGNED_IN, body=lambda w, t: {"current_password": PASSWORD, "new_password": "another-long-passphrase"}

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def test_the_admin_login_page_is_among_the_pages():
 def test_every_post_form_on_every_page_carries_a_csrf_token(tenant, system_admin, who):
     client = Client()
     if who != "anonymous":
-        client.force_login(system_admin if who == "system_admin" else tenant.admin)
+        login_verified(client, system_admin if who == "system_admin" else tenant.admin)
     forms_seen = 0
     for path in _pages():
         response = client.get(path)
@@ -83,7 +83,7 @@ def test_the_admin_login_accepts_a_post_with_the_csrf_token(system_admin):
 
 def test_a_session_authenticated_api_write_needs_the_csrf_token(tenant):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(tenant.admin)
+    login_verified(client, tenant.admin)
     assert client.get("/api/v1/me").status_code == 200
     response = client.post(
         "/api/v1/departments", {"name": "Sales", "monthly_limit": "10.00"}, content_type="application/json"

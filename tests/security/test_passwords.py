@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from apps.tenancy import services
 from apps.tenancy.models import User
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, otp_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -17,14 +17,14 @@ PRODUCTION_HASHERS = ["ledgerx.hashers.MeasuredArgon2Hasher", "django.contrib.au
 def test_a_pbkdf2_hash_is_upgraded_to_argon2id_at_the_next_sign_in(tenant, settings):
     settings.PASSWORD_HASHERS = PRODUCTION_HASHERS
     User.objects.filter(id=tenant.admin.id).update(password=make_password(PASSWORD, hasher="pbkdf2_sha256"))
-    services.token_issue(email=tenant.admin.email, password=PASSWORD, client_ip="127.0.0.1")
+    services.token_issue(email=tenant.admin.email, password=PASSWORD, client_ip="127.0.0.1", **otp_fields(tenant.admin))
     upgraded = User.objects.get(id=tenant.admin.id).password
     assert identify_hasher(upgraded).algorithm == "argon2"
     assert upgraded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 def _token(user, client_ip="127.0.0.1") -> str:
-    key, _ = services.token_issue(email=user.email, password=PASSWORD, client_ip=client_ip)
+    key, _ = services.token_issue(email=user.email, password=PASSWORD, client_ip=client_ip, **otp_fields(user))
     return key
 
 

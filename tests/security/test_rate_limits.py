@@ -16,16 +16,17 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
-from apps.tenancy.models import LoginThrottle
-from tests.factories import PASSWORD
+from apps.tenancy.models import LoginThrottle, User
+from tests.factories import PASSWORD, otp_fields
 
 pytestmark = pytest.mark.django_db
 
 
 def _login(email: str, password: str, address: str = "10.0.0.1"):
-    return APIClient(REMOTE_ADDR=address).post(
-        "/api/v1/auth/token", {"email": email, "password": password}, format="json"
-    )
+    """A token request, with the second factor that the user, if there is one, owes after a right password."""
+    user = User.objects.filter(email=email).first()
+    body = {"email": email, "password": password, **(otp_fields(user) if user else {})}
+    return APIClient(REMOTE_ADDR=address).post("/api/v1/auth/token", body, format="json")
 
 
 def _assert_rate_limited(response) -> None:
@@ -51,7 +52,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_limited(tenant, setting
     def login(forwarded_for):
         return proxy.post(
             "/api/v1/auth/token",
-            {"email": tenant.admin.email, "password": PASSWORD},
+            {"email": tenant.admin.email, "password": PASSWORD, **otp_fields(tenant.admin)},
             format="json",
             HTTP_X_FORWARDED_FOR=forwarded_for,
         )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import ApiToken
 from apps.tenancy.selectors import token_hash
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, otp_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +22,18 @@ def _client_with(client, key):
 def test_a_token_lives_for_the_configured_ttl(tenant, settings):
     settings.API_TOKEN_TTL = timedelta(minutes=30)
     before = timezone.now()
-    key, _ = tenancy_services.token_issue(email=tenant.admin.email, password=PASSWORD, client_ip="127.0.0.1")
+    key, _ = tenancy_services.token_issue(
+        email=tenant.admin.email, password=PASSWORD, client_ip="127.0.0.1", **otp_fields(tenant.admin)
+    )
     token = ApiToken.objects.get(key_hash=token_hash(key))
     assert before + timedelta(minutes=30) <= token.expires_at <= timezone.now() + timedelta(minutes=30)
 
 
 def test_an_expired_token_is_refused(tenant, client, settings):
     settings.API_TOKEN_TTL = timedelta(seconds=1)
-    key, _ = tenancy_services.token_issue(email=tenant.admin.email, password=PASSWORD, client_ip="127.0.0.1")
+    key, _ = tenancy_services.token_issue(
+        email=tenant.admin.email, password=PASSWORD, client_ip="127.0.0.1", **otp_fields(tenant.admin)
+    )
     _client_with(client, key)
     assert client.get("/api/v1/me").status_code == 200  # and now its owner is cached
 
@@ -42,20 +46,26 @@ def test_an_expired_token_is_refused(tenant, client, settings):
 
 
 def test_a_revoked_token_is_refused(tenant, client):
-    key, _ = tenancy_services.token_issue(email=tenant.admin.email, password=PASSWORD, client_ip="127.0.0.1")
+    key, _ = tenancy_services.token_issue(
+        email=tenant.admin.email, password=PASSWORD, client_ip="127.0.0.1", **otp_fields(tenant.admin)
+    )
     _client_with(client, key)
     assert client.delete("/api/v1/auth/token/revoke").status_code == 204
     assert client.get("/api/v1/me").status_code == 401
 
 
 def test_a_deactivated_users_token_is_refused(tenant, client):
-    key, _ = tenancy_services.token_issue(email=tenant.employee.email, password=PASSWORD, client_ip="127.0.0.1")
+    key, _ = tenancy_services.token_issue(
+        email=tenant.employee.email, password=PASSWORD, client_ip="127.0.0.1", **otp_fields(tenant.employee)
+    )
     type(tenant.employee).objects.filter(id=tenant.employee.id).update(is_active=False)
     assert _client_with(client, key).get("/api/v1/me").status_code == 401
 
 
 def test_only_the_hash_of_a_token_is_stored(tenant):
-    key, _ = tenancy_services.token_issue(email=tenant.admin.email, password=PASSWORD, client_ip="127.0.0.1")
+    key, _ = tenancy_services.token_issue(
+        email=tenant.admin.email, password=PASSWORD, client_ip="127.0.0.1", **otp_fields(tenant.admin)
+    )
     assert not ApiToken.objects.filter(key_hash=key).exists()
     assert ApiToken.objects.filter(key_hash=token_hash(key)).exists()
 
@@ -82,7 +92,9 @@ SECURITY_HEADERS = {
 )
 def test_security_headers_on_pages_api_and_errors(tenant, client, path, authenticated, status):
     if authenticated:
-        key, _ = tenancy_services.token_issue(email=tenant.admin.email, password=PASSWORD, client_ip="127.0.0.1")
+        key, _ = tenancy_services.token_issue(
+            email=tenant.admin.email, password=PASSWORD, client_ip="127.0.0.1", **otp_fields(tenant.admin)
+        )
         _client_with(client, key)
     response = client.get(path)
     assert response.status_code == status

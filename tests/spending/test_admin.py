@@ -5,13 +5,13 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 
 from apps.ledger.models import Entry, Transaction
-from tests.factories import DepartmentFactory
+from tests.factories import DepartmentFactory, login_verified
 from tests.spends import spend_settled, spend_submit
 
 
 def admin_client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

@@ -17,6 +17,7 @@ from apps.fraud.detectors import Finding
 from apps.fraud.models import FraudAlert, Rule
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Role
+from tests.factories import login_verified
 from tests.fraud.conftest import make_spend, score
 from tests.spends import period_now, spend_settled, spend_submit
 
@@ -224,7 +225,7 @@ def test_only_finance_of_the_organization_reviews(api, tenant, other_tenant, sys
 
 def browser(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

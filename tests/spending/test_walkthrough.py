@@ -6,10 +6,13 @@ import pytest
 
 from apps.ledger.selectors import ledger_verify
 from apps.system.demo import DEMO_PASSWORD, seed_demo
+from apps.tenancy.models import User
+from tests.factories import otp_fields
 
 
 def _login(client, email):
-    response = client.post("/api/v1/auth/token", {"email": email, "password": DEMO_PASSWORD}, format="json")
+    body = {"email": email, "password": DEMO_PASSWORD, **otp_fields(User.objects.get(email=email))}
+    response = client.post("/api/v1/auth/token", body, format="json")
     assert response.status_code == 200, response.content
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['token']}")
     return client

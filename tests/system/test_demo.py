@@ -25,6 +25,7 @@ from apps.system.demo import DEMO_PASSWORD, HISTORY_FIXTURE
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Department, Organization, Role, User
 from apps.webhooks.models import OutboxEvent
+from tests.factories import otp_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,7 +90,10 @@ def test_without_history_it_makes_the_organizations_of_the_fixture_through_the_s
     root = User.objects.get(role=Role.SYSTEM_ADMIN)
     assert (root.email, root.organization_id, root.is_superuser) == ("root@ledgerx.local", None, True)
     for email in [*users, root.email]:
-        _, user = tenancy_services.token_issue(email=email, password=DEMO_PASSWORD, client_ip="127.0.0.1")
+        otp_code = otp_fields(User.objects.get(email=email)).get("otp_code")
+        _, user = tenancy_services.token_issue(
+            email=email, password=DEMO_PASSWORD, client_ip="127.0.0.1", otp_code=otp_code
+        )
         assert user.email == email
     # Made by the services: each department has its expense account, and the audit log says who made what.
     assert Account.objects.filter(kind=Account.Kind.EXPENSE).count() == 4
@@ -141,9 +145,7 @@ def test_the_history_is_replayed_through_the_services_and_a_second_run_changes_n
     # Some were rejected by an approver, one for its budget, some reversed, some flagged.
     rejected_by_approver = ApprovalDecision.objects.filter(outcome=ApprovalDecision.Outcome.REJECTED)
     assert rejected_by_approver.count() >= 2
-    assert all(
-        decision.request.transaction.status == Transaction.Status.REJECTED for decision in rejected_by_approver
-    )
+    assert all(decision.request.transaction.status == Transaction.Status.REJECTED for decision in rejected_by_approver)
     assert ApprovalDecision.objects.filter(outcome=ApprovalDecision.Outcome.APPROVED).count() >= 2
     assert spends.filter(status=Transaction.Status.REJECTED, rejection_reason__contains="budget exceeded").exists()
     reversed_spends = spends.filter(status=Transaction.Status.REVERSED)

@@ -4,12 +4,12 @@ import pytest
 from django.test import Client
 
 from apps.tenancy.models import Role
-from tests.factories import DepartmentFactory
+from tests.factories import DepartmentFactory, login_verified
 
 
 def admin_client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

@@ -16,7 +16,7 @@ from apps.spending import services as spending_services
 from apps.system.demo import DEMO_PASSWORD, seed_demo
 from apps.tenancy import selectors
 from apps.tenancy.models import ApiToken, Department, Organization, Role, User
-from tests.factories import PASSWORD, DepartmentFactory, UserFactory
+from tests.factories import PASSWORD, DepartmentFactory, UserFactory, otp_fields
 from tests.spends import period_now, spend_settled
 
 EMPLOYEE, FINANCE, ADMIN, SYSTEM = Role.EMPLOYEE, Role.FINANCE_MANAGER, Role.ORG_ADMIN, Role.SYSTEM_ADMIN
@@ -129,7 +129,8 @@ def test_role_matrix_put_budget(api, tenant, system_admin, role):
 
 def _revoked_key(user) -> str:
     client = APIClient()
-    key = client.post("/api/v1/auth/token", {"email": user.email, "password": PASSWORD}, format="json").json()["token"]
+    body = {"email": user.email, "password": PASSWORD, **otp_fields(user)}
+    key = client.post("/api/v1/auth/token", body, format="json").json()["token"]
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.delete("/api/v1/auth/token/revoke").status_code == 204
     return key
@@ -137,7 +138,8 @@ def _revoked_key(user) -> str:
 
 def _expired_key(user) -> str:
     client = APIClient()
-    key = client.post("/api/v1/auth/token", {"email": user.email, "password": PASSWORD}, format="json").json()["token"]
+    body = {"email": user.email, "password": PASSWORD, **otp_fields(user)}
+    key = client.post("/api/v1/auth/token", body, format="json").json()["token"]
     ApiToken.objects.filter(key_hash=selectors.token_hash(key)).update(expires_at=timezone.now() - timedelta(seconds=1))
     return key
 

@@ -12,6 +12,7 @@ from django.test import Client
 from apps.audit.models import AuditEvent
 from apps.tenancy import services as tenancy_services
 from ledgerx.errors import Forbidden, NotFound
+from tests.factories import login_verified
 
 SPEND = {"amount": "20.00", "currency": "USD", "merchant": "Dell", "category": "equipment"}
 
@@ -31,7 +32,7 @@ def unfreeze_url(user) -> str:
 
 def browser(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

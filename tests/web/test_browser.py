@@ -19,8 +19,10 @@ from apps.budgets.models import BudgetPeriod
 from apps.ledger.models import Transaction
 from apps.ledger.selectors import ledger_verify
 from apps.system.demo import DEMO_PASSWORD, seed_demo
+from apps.tenancy import mfa
 from apps.tenancy.models import Department, Organization, User
 from apps.tenancy.services import department_set_head
+from tests.factories import recovery_code_for
 from tests.spends import spend_submit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,16 +73,32 @@ def browser():
         browser.close()
 
 
+def second_factor_ahead(user) -> str | None:
+    """A recovery code for a user whose role signs in with a second factor (enrolling them first)."""
+    return recovery_code_for(user) if mfa.mfa_required(user) else None
+
+
+def prove_second_factor(page, code: str | None) -> None:
+    """The step after the password, as a person takes it: the code typed on the verification page."""
+    if code is None:
+        return
+    page.get_by_label("Code from your authenticator app, or a recovery code").fill(code)
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_load_state()
+
+
 class Session:
     def __init__(self, browser, live_server, email: str, viewport: dict = DESKTOP) -> None:
         self.context = browser.new_context(viewport=viewport)
         self.page = self.context.new_page()
         self.base = live_server.url
+        code = second_factor_ahead(User.objects.get(email=email))
         self.page.goto(f"{self.base}/login/")
         self.page.get_by_label("Email").fill(email)
         self.page.get_by_label("Password").fill(DEMO_PASSWORD)
         self.page.get_by_role("button", name="Log in").click()
         self.page.wait_for_load_state()
+        prove_second_factor(self.page, code)
 
     def open(self, path: str):
         response = self.page.goto(f"{self.base}{path}")

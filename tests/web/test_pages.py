@@ -8,13 +8,13 @@ from django.test import Client
 from apps.budgets.models import BudgetPeriod
 from apps.tenancy.models import Department, Role
 from apps.web.templatetags.web_tags import budget_card
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, login_verified
 from tests.spends import spend_submit
 
 
 def logged_in(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

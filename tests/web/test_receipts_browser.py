@@ -18,8 +18,10 @@ from tests.web.test_browser import (  # noqa: F401 - fixtures and markers shared
     browser,
     check_accessible,
     check_fits_the_screen,
+    prove_second_factor,
     pytestmark,
     screenshot,
+    second_factor_ahead,
 )
 
 THUMBNAIL_WITHIN_MS = 30_000
@@ -29,11 +31,13 @@ READ_WITHIN_SECONDS = 90
 def _logged_in(chromium, live_server, user, viewport):
     context = chromium.new_context(viewport=viewport)
     page = context.new_page()
+    code = second_factor_ahead(user)
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+    prove_second_factor(page, code)
     return context, page
 
 

@@ -12,7 +12,7 @@ from django.test import Client
 from apps.approvals import services as approval_services
 from apps.tenancy.models import Role
 from tests.controls.conftest import rule
-from tests.factories import DepartmentFactory
+from tests.factories import DepartmentFactory, login_verified
 from tests.spends import settle_all, spend_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def panel_text(user) -> str:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     html = client.get("/panels/home").content.decode()
     panel = re.search(r'<section class="panel" id="spending-rules" data-swap.*?</section>', html, re.S).group(0)
     return " ".join(re.sub(r"<[^>]+>", "", panel).split()).replace("&#x27;", "'")
@@ -81,7 +81,7 @@ def test_the_page_shows_what_a_limit_leaves_and_the_rule_that_refused_a_spend(te
     settle_all(tenant.organization)
     assert "$20 left today ($80 of $100 used)" in panel_text(tenant.employee)
     client = Client()
-    client.force_login(tenant.employee)
+    login_verified(client, tenant.employee)
     page = " ".join(re.sub(r"<[^>]+>", " ", client.get("/").content.decode()).split()).replace("&#x27;", "'")
     assert (
         "Too Much Coffee equipment $30 Rejected "

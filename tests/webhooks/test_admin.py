@@ -5,6 +5,7 @@ from django.test import Client
 
 from apps.webhooks import services
 from apps.webhooks.models import Delivery, WebhookEndpoint
+from tests.factories import login_verified
 from tests.webhooks.conftest import emit, endpoint_for
 
 DELIVERIES = "/admin/webhooks/delivery/"
@@ -25,7 +26,7 @@ def deliveries(tenant, other_tenant):
 
 def _client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 
