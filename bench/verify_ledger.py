@@ -72,11 +72,11 @@ def build(spends: int) -> None:
 
     from django.utils import timezone
 
-    from apps.budgets.services import month_start
     from apps.budgets.totals import budget_periods_open
     from apps.ledger.models import Account
     from apps.tenancy import services as tenancy_services
     from apps.tenancy.models import Role, User
+    from ledgerx.months import month_start
 
     organization = tenancy_services.organization_create(name="Bench Corp", currency="USD")
     department = tenancy_services.department_create(

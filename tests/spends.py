@@ -5,9 +5,9 @@ import uuid
 from django.utils import timezone
 
 from apps.budgets.models import BudgetPeriod
-from apps.budgets.services import month_start
 from apps.ledger.models import Transaction
 from apps.spending import services as spending_services
+from ledgerx.months import month_start
 
 
 def spend_submit(

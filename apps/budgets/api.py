@@ -12,6 +12,7 @@ from apps.tenancy.models import Department
 from apps.tenancy.permissions import ADMIN_ROLES, FINANCE_ROLES, TENANT_ROLES
 from ledgerx.errors import Forbidden, InvalidInput
 from ledgerx.money import MoneyError, parse_amount
+from ledgerx.months import month_parse, month_start
 from ledgerx.schema import error_responses
 
 from . import department_moves, selectors, services
@@ -36,7 +37,7 @@ def _money(text: str, currency: str, field_name: str) -> int:
 
 
 def _current_month(organization):
-    return services.month_start(timezone.now(), organization.timezone)
+    return month_start(timezone.now(), organization.timezone)
 
 
 class DepartmentListCreateApi(TenantAPIView):
@@ -130,7 +131,7 @@ class DepartmentBudgetApi(TenantAPIView):
     filters_class = BudgetPeriodFilters
 
     def _month(self, text: str | None):
-        return services.parse_period(text) if text else _current_month(self.organization)
+        return month_parse(text, field="period") if text else _current_month(self.organization)
 
     @extend_schema(
         operation_id="departments_budget_retrieve",

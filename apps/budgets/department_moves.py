@@ -11,10 +11,11 @@ from django.utils import timezone
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Department, User
 from ledgerx.db import run_serializable
+from ledgerx.months import month_text
 
 from .locks import organization_settlement_lock
 from .models import BudgetPeriod
-from .services import closed_month_refused, period_text
+from .services import closed_month_refused
 from .totals import BudgetExceeded, BudgetTotals, lineage_of
 
 
@@ -77,7 +78,7 @@ def _budgets_follow_move(department: Department, *, leaving: set[uuid.UUID], joi
         if failing is not None:
             refusal = totals.refusal(failing, amount=spent + held, department_name=names[failing[0]], currency=currency)
             raise BudgetExceeded(
-                f"'{department.name}' cannot move there: its {period_text(month)} spend would not fit. "
+                f"'{department.name}' cannot move there: its {month_text(month)} spend would not fit. "
                 f"{refusal.reason}",
                 key=failing,
             )

@@ -3,14 +3,14 @@ from rest_framework import serializers
 from apps.tenancy.models import Department
 from ledgerx.fields import AmountField, CurrencyField, PeriodField, QueryFilters, StrictCharField
 from ledgerx.money import to_decimal_string
+from ledgerx.months import month_text
 
 from .models import BudgetPeriod
-from .services import period_text
 
 
 def budget_representation(period: BudgetPeriod, currency: str) -> dict:
     return {
-        "period": period_text(period.month),
+        "period": month_text(period.month),
         "limit": to_decimal_string(period.limit_minor, currency),
         "spent": to_decimal_string(period.spent_minor, currency),
         "held": to_decimal_string(period.held_minor, currency),

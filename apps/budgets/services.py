@@ -1,4 +1,3 @@
-import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -11,33 +10,11 @@ from apps.audit.services import audit_record
 from apps.tenancy.models import Department, Organization, User
 from ledgerx.db import MONTH_CLOSED_SQLSTATE, run_serializable
 from ledgerx.errors import Conflict, InvalidInput
+from ledgerx.months import month_following, month_start, month_text
 
 from .locks import organization_settlement_lock
 from .models import BudgetPeriod
 from .totals import BudgetTotals, budget_periods_open
-
-
-def month_start(moment: datetime, timezone_name: str) -> date:
-    """The first day of the month `moment` falls in, in the organization's timezone."""
-    local = moment.astimezone(zoneinfo.ZoneInfo(timezone_name))
-    return local.date().replace(day=1)
-
-
-def next_month(month: date) -> date:
-    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-
-
-def parse_period(text: str) -> date:
-    try:
-        parsed = datetime.strptime(text, "%Y-%m")
-    except (TypeError, ValueError):
-        raise InvalidInput("A period is written YYYY-MM.", fields={"period": ["Use YYYY-MM."]}) from None
-    return parsed.date().replace(day=1)
-
-
-def period_text(month: date) -> str:
-    """The inverse of parse_period. Spelled out: strftime's %Y does not pad years before 1000."""
-    return f"{month.year:04d}-{month.month:02d}"
 
 
 @contextmanager
@@ -67,7 +44,7 @@ def budget_period_set_limit(
             organization_id=department.organization_id, department_ids=[department.id], months=[month]
         )
         period = totals.periods[(department.id, month)]
-        before = {"department": str(department.id), "period": period_text(month), "limit_minor": period.limit_minor}
+        before = {"department": str(department.id), "period": month_text(month), "limit_minor": period.limit_minor}
         period.limit_minor = limit_minor
         period.spent_at_limit_change_minor = period.spent_minor
         period.updated_at = period.limit_set_at = timezone.now()
@@ -95,7 +72,7 @@ def budget_period_set_limit(
 def _open_months(now: datetime, timezone_name: str) -> tuple[date, date]:
     """The months whose periods are kept open: this one and the next, in the organization's timezone."""
     this_month = month_start(now, timezone_name)
-    return this_month, next_month(this_month)
+    return this_month, month_following(this_month)
 
 
 def budget_rollover(*, now: datetime | None = None) -> int:

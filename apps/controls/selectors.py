@@ -9,9 +9,9 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apps.budgets.services import month_start
 from apps.budgets.totals import lineage_of
 from apps.tenancy.models import Department, Organization, User
+from ledgerx.months import month_start
 
 from .models import LimitPeriod, RuleKind, SpendPolicyVersion, SpendRule
 from .policy import PolicyRule, PolicyTotals, SpendFacts, SpendPolicy, TotalsNeeded

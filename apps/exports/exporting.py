@@ -18,7 +18,7 @@ from ledgerx.errors import InvalidInput
 
 from . import writers
 from .layouts import LAYOUTS, ExportKind, Layout
-from .months import Month, month_parse
+from .months import Month, export_month
 
 
 class ExportFormat(models.TextChoices):
@@ -57,7 +57,7 @@ def export_define(*, organization: Organization, kind: str, month: str, file_for
         problems["format"] = [f"One of {', '.join(ExportFormat.values)}."]
     if problems:
         raise InvalidInput("Unknown export kind or format.", fields=problems)
-    return Export(organization, LAYOUTS[kind], month_parse(organization=organization, text=month), file_format)
+    return Export(organization, LAYOUTS[kind], export_month(organization=organization, text=month), file_format)
 
 
 def csv_stream(export: Export) -> Iterator[bytes]:

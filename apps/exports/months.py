@@ -1,15 +1,10 @@
 """The month an export covers: a calendar month of whole days in the organization's timezone."""
 
-import re
-import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from apps.tenancy.models import Organization
-from ledgerx.errors import InvalidInput
-
-# Exactly as written: strptime also takes "2025-3".
-_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+from ledgerx.months import month_bounds, month_following, month_parse
 
 
 @dataclass(frozen=True)
@@ -23,17 +18,16 @@ class Month:
 
     @property
     def following_first_day(self) -> date:
-        year, month = self.first_day.year, self.first_day.month
-        return date(year + (month == 12), month % 12 + 1, 1)
+        return month_following(self.first_day)
 
     @property
     def starts_at(self) -> datetime:
-        return datetime.combine(self.first_day, time(), zoneinfo.ZoneInfo(self.timezone_name))
+        return month_bounds(self.first_day, self.timezone_name)[0]
 
     @property
     def ends_at(self) -> datetime:
         """The first instant after the month."""
-        return datetime.combine(self.following_first_day, time(), zoneinfo.ZoneInfo(self.timezone_name))
+        return month_bounds(self.first_day, self.timezone_name)[1]
 
     @property
     def stamp(self) -> datetime:
@@ -41,7 +35,5 @@ class Month:
         return datetime.combine(self.following_first_day, time(), UTC)
 
 
-def month_parse(*, organization: Organization, text: str) -> Month:
-    if not isinstance(text, str) or not _MONTH.fullmatch(text):
-        raise InvalidInput("A month is written YYYY-MM.", fields={"month": ["Use YYYY-MM."]})
-    return Month(date(int(text[:4]), int(text[5:]), 1), organization.timezone)
+def export_month(*, organization: Organization, text: str) -> Month:
+    return Month(month_parse(text), organization.timezone)

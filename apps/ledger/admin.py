@@ -14,6 +14,7 @@ from apps.tenancy.models import Role
 from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES
 from ledgerx.errors import LedgerXError
 from ledgerx.money import format_money
+from ledgerx.months import month_parse, month_text
 
 from . import chart_edits, closing
 from .models import Account, ChartOfAccounts, Entry, GLAccount, GLMapping, MonthClose
@@ -267,7 +268,7 @@ class MonthCloseAdmin(OrganizationScopedAdmin):
         form = MonthActForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                month = closing.month_parse(form.cleaned_data["month"])
+                month = month_parse(form.cleaned_data["month"])
                 if form.cleaned_data["act"] == "close":
                     closing.month_close(actor=request.user, month=month)
                 else:
@@ -276,7 +277,7 @@ class MonthCloseAdmin(OrganizationScopedAdmin):
                 form.add_error(None, " ".join([error.message, *map(str, error.fields.get("transactions", []))]))
             else:
                 done = "closed" if form.cleaned_data["act"] == "close" else "reopened"
-                messages.success(request, f"{closing.month_text(month)} is {done}.")
+                messages.success(request, f"{month_text(month)} is {done}.")
                 return HttpResponseRedirect(reverse("admin:ledger_months"))
         context = {
             **self.admin_site.each_context(request),

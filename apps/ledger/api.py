@@ -4,6 +4,7 @@ from rest_framework.response import Response
 
 from apps.tenancy.api_base import TenantAPIView, validated
 from apps.tenancy.permissions import ADMIN_ROLES, FINANCE_ROLES
+from ledgerx.months import month_parse
 from ledgerx.pagination import OldestFirst
 from ledgerx.schema import CURSOR_PARAMETERS, cursor_page, error_responses
 
@@ -32,7 +33,7 @@ from .serializers import (
     month_representation,
     trial_balance_representation,
 )
-from .trial_balance import month_parse, trial_balance
+from .trial_balance import trial_balance
 
 
 class EntryListApi(TenantAPIView):
@@ -161,7 +162,7 @@ class MonthCloseApi(TenantAPIView):
     )
     def post(self, request, month):
         validated(MonthCloseInput, request.data)
-        first_day = closing.month_parse(month)
+        first_day = month_parse(month)
         closing.month_close(actor=request.user, month=first_day)
         return Response(_month_state(self.organization, first_day))
 
@@ -176,6 +177,6 @@ class MonthReopenApi(TenantAPIView):
     )
     def post(self, request, month):
         data = validated(MonthReopenInput, request.data)
-        first_day = closing.month_parse(month)
+        first_day = month_parse(month)
         closing.month_reopen(actor=request.user, month=first_day, reason=data["reason"])
         return Response(_month_state(self.organization, first_day))

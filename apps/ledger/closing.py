@@ -12,12 +12,10 @@ A close records the organization's highest entry id and the month's totals then,
 checks the month against (closing_verification.py).
 """
 
-import re
-import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.db import DatabaseError, connection
 from django.db.models import Min
@@ -29,6 +27,7 @@ from apps.tenancy.models import Organization, Role, User
 from apps.tenancy.permissions import FINANCE_ROLES
 from ledgerx.db import run_serializable
 from ledgerx.errors import Conflict, Forbidden, InvalidInput
+from ledgerx.months import month_bounds, month_text
 
 from .models import MonthClose, Transaction
 
@@ -37,36 +36,6 @@ from .models import MonthClose, Transaction
 MONTH_CLOSE_LOCK_CLASS = 23
 # How many of the transactions that keep a month open a refusal names.
 TRANSACTIONS_NAMED = 20
-_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
-# No ledger is older than the Unix epoch; the last year of the calendar has no month after its December.
-FIRST_YEAR, LAST_YEAR = 1970, 9999
-
-
-def month_parse(text: str) -> date:
-    """A month written YYYY-MM, as its first day."""
-    try:
-        if not _MONTH.fullmatch(text):
-            raise ValueError(text)
-        month = datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        raise InvalidInput("A month is written YYYY-MM.", fields={"month": ["Use YYYY-MM."]}) from None
-    if not FIRST_YEAR <= month.year < LAST_YEAR:
-        raise InvalidInput(f"{text} is not a month of the ledger.", fields={"month": ["Not a month of the ledger."]})
-    return month
-
-
-def month_text(month: date) -> str:
-    return f"{month.year:04d}-{month.month:02d}"
-
-
-def month_following(month: date) -> date:
-    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-
-
-def month_bounds(organization: Organization, month: date) -> tuple[datetime, datetime]:
-    """The month in the organization's timezone: [start, end)."""
-    zone = zoneinfo.ZoneInfo(organization.timezone)
-    return datetime.combine(month, time(), zone), datetime.combine(month_following(month), time(), zone)
 
 
 @dataclass(frozen=True)
@@ -175,7 +144,7 @@ def _refuse_while_counted_open(organization: Organization, month: date) -> None:
 
 def _month_totals(organization: Organization, month: date) -> tuple[int, int, int, int]:
     """The organization's highest entry id (0 for none), and the month's entry count, debits and credits."""
-    start, end = month_bounds(organization, month)
+    start, end = month_bounds(month, organization.timezone)
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -196,7 +165,7 @@ def month_close(*, actor: User, month: date, now: datetime | None = None) -> Mon
         raise Forbidden("Only finance closes a month.")
     organization = actor.organization
     now = now or timezone.now()
-    _, end = month_bounds(organization, month)
+    _, end = month_bounds(month, organization.timezone)
     if now < end:
         raise InvalidInput(
             f"{month_text(month)} has not ended in {organization.timezone}: a month closes once it is over.",

@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from apps.tenancy.models import Organization
 from ledgerx.errors import InvalidInput
+from ledgerx.months import month_bounds
 
 from .balances import account_totals_as_of
 from .models import Account
 
 # Entries are stored to the microsecond: "before the month" is at or before its start less one.
 _RESOLUTION = timedelta(microseconds=1)
-FIRST_MONTH = date(1900, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -46,27 +46,12 @@ class TrialBalance:
         return sum(line.credits_minor for line in self.lines)
 
 
-def month_bounds(*, month: date, timezone_name: str) -> tuple[datetime, datetime]:
-    """The instants the month starts and ends at in the organization's timezone."""
-    zone = ZoneInfo(timezone_name)
-    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return datetime(month.year, month.month, 1, tzinfo=zone), datetime(following.year, following.month, 1, tzinfo=zone)
-
-
-def month_parse(text: str) -> date:
-    """A YYYY-MM month (ledgerx.fields.PeriodField) from FIRST_MONTH on, as the date of its first day."""
-    year, month = map(int, text.split("-"))
-    if (year, month) < (FIRST_MONTH.year, FIRST_MONTH.month):
-        raise InvalidInput(f"A month from {FIRST_MONTH:%Y-%m} on.", fields={"month": ["Too early."]})
-    return date(year, month, 1)
-
-
 def trial_balance(*, organization: Organization, month: date) -> TrialBalance:
     """Every account with an entry before the month's end. A month that has not started is refused."""
     this_month = timezone.localtime(timezone.now(), ZoneInfo(organization.timezone)).date().replace(day=1)
     if month > this_month:
         raise InvalidInput("The month has not started yet.", fields={"month": ["Not started yet."]})
-    starts_at, ends_at = month_bounds(month=month, timezone_name=organization.timezone)
+    starts_at, ends_at = month_bounds(month, organization.timezone)
     accounts = list(
         Account.objects.of(organization).select_related("department", "employee").order_by("kind", "name", "id")
     )

@@ -8,11 +8,11 @@ from datetime import date, datetime, time, timedelta
 from apps.ledger.closing import months_first_closed_at
 from apps.tenancy.models import Organization
 from ledgerx.errors import InvalidInput
+from ledgerx.months import month_following, month_parse
 
 # A longer span is refused: a report is read by people, a year of it is already long.
 MAX_DAYS = 366
 # Exactly as written: strptime and fromisoformat also take "2025-3" and "20250301".
-_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -52,13 +52,8 @@ def period_parse(
     if month and (start or end):
         raise InvalidInput("Give a period or from/to dates, not both.", fields={"period": ["Not with from/to."]})
     if month:
-        try:
-            if not _MONTH.fullmatch(month):
-                raise ValueError(month)
-            first = datetime.strptime(month, "%Y-%m").date()
-        except ValueError:
-            raise InvalidInput("A period is written YYYY-MM.", fields={"period": ["Use YYYY-MM."]}) from None
-        following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        first = month_parse(month, field="period")
+        following = month_following(first)
         return Period(first, following - timedelta(days=1), organization.timezone)
     if not (start and end):
         missing = {name: ["Required without a period."] for name, value in (("from", start), ("to", end)) if not value}

@@ -16,7 +16,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection
 
-from apps.budgets.services import month_start
 from apps.controls.policy import SpendFacts
 from apps.controls.selectors import policy_check_at_acceptance
 from apps.fx.selectors import Conversion, RateMemo, spend_conversion
@@ -26,6 +25,7 @@ from apps.tenancy.selectors import spending_frozen_refusal
 from ledgerx.db import json_rows, prepared_cursor
 from ledgerx.errors import Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from ledgerx.money import MoneyError, currency_exponent, parse_amount
+from ledgerx.months import month_start
 from ledgerx.ratelimit import Hit, Limit, rate_limit_hit
 
 SUBMITTED_KINDS = (Transaction.Kind.SPEND, Transaction.Kind.REIMBURSEMENT)

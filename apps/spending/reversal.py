@@ -7,7 +7,6 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.budgets.locks import organization_settlement_lock
-from apps.budgets.services import month_start
 from apps.controls.services import spend_tally_release
 from apps.ledger.closing import month_is_closed
 from apps.ledger.models import Transaction
@@ -16,6 +15,7 @@ from apps.ledger.services import Journal, journal_write
 from apps.tenancy.models import User
 from ledgerx.db import run_serializable
 from ledgerx.errors import Conflict, NotFound
+from ledgerx.months import month_start
 
 from .acceptance import clean_text
 from .holds import spend_totals

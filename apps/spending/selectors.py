@@ -9,13 +9,13 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from apps.budgets.services import next_month
 from apps.fraud.selectors import transaction_alerts_prefetch
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Role, User
 from apps.tenancy.selectors import departments_with_spend_view
 from ledgerx.errors import InvalidInput
 from ledgerx.money import MoneyError, parse_amount
+from ledgerx.months import month_following
 
 from .filters import TransactionFilter
 
@@ -103,7 +103,7 @@ def spend_per_day(*, user: User, month: date) -> list[dict[str, Any]]:
         .values_list("day", "total")
         .order_by()
     )
-    last_day = min(timezone.now().astimezone(zone).date(), next_month(month) - timedelta(days=1))
+    last_day = min(timezone.now().astimezone(zone).date(), month_following(month) - timedelta(days=1))
     days = [month + timedelta(days=offset) for offset in range((last_day - month).days + 1)]
     return [{"day": day, "total_minor": totals.get(day, 0)} for day in days]
 

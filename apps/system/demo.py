@@ -29,7 +29,7 @@ from django.utils import timezone
 # The spend workflow's services (bound for apps/spending) are imported here only, from where they are today.
 from apps.approvals.models import ApprovalPolicy, ApprovalRequest
 from apps.approvals.services import approval_policy_create
-from apps.budgets.services import budget_rollover, month_start
+from apps.budgets.services import budget_rollover
 from apps.controls.models import SpendRule
 from apps.controls.services import RuleFields, spend_rule_create
 from apps.fraud.models import TransactionRisk
@@ -43,6 +43,7 @@ from apps.spending.drain_lease import organization_drain_lease
 from apps.spending.services import approval_decide, settlement_run, transaction_reverse, transaction_submit
 from apps.tenancy.models import Department, Organization, Role, User
 from apps.tenancy.services import department_create, organization_create, user_create
+from ledgerx.months import month_start
 
 DEMO_PASSWORD = "ledgerx-demo"
 ORGANIZATIONS_FIXTURE = settings.BASE_DIR / "fixtures" / "demo_organizations.json"

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 from apps.approvals import selectors as approval_selectors
 from apps.approvals.models import ApprovalRequest
 from apps.budgets import selectors as budget_selectors
-from apps.budgets.services import month_start
 from apps.controls import selectors as control_selectors
 from apps.fx import selectors as fx_selectors
 from apps.ledger.models import Transaction
@@ -24,6 +23,7 @@ from apps.system import selectors as system_selectors
 from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES
 from ledgerx.errors import LedgerXError
 from ledgerx.money import format_money, to_decimal_string
+from ledgerx.months import month_start
 
 from .access import EMPLOYEE_ROLES, landing_url, navigation, role_required
 from .forms import ClaimForm, EmailLoginForm

@@ -14,13 +14,13 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 from django.utils import timezone
 
-from apps.budgets.services import month_start
 from apps.budgets.totals import budget_periods_open
 from apps.controls.services import spend_tallies_add
 from apps.ledger import chain
 from apps.ledger.models import Account, Entry, EntrySeal, Transaction
 from apps.ledger.selectors import ledger_verify
 from ledgerx.celery import app as celery_app
+from ledgerx.months import month_start
 from tests.conftest import run_in_threads
 from tests.factories import DepartmentFactory
 from tests.owner import owner_cursor

@@ -10,11 +10,12 @@ from django.utils import timezone
 from apps.approvals import services as approval_services
 from apps.budgets.department_moves import department_change
 from apps.budgets.models import BudgetPeriod
-from apps.budgets.services import budget_period_set_limit, month_start
+from apps.budgets.services import budget_period_set_limit
 from apps.budgets.totals import BudgetExceeded
 from apps.ledger.selectors import ledger_verify
 from apps.spending import services as spending_services
 from apps.tenancy.models import Department, Role
+from ledgerx.months import month_start
 from tests.factories import DepartmentFactory, UserFactory
 from tests.spends import settle_all, spend_reverse, spend_settled, spend_submit
 

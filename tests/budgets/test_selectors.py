@@ -3,8 +3,8 @@ from django.utils import timezone
 
 from apps.budgets.models import BudgetPeriod
 from apps.budgets.selectors import budget_overview
-from apps.budgets.services import month_start
 from apps.tenancy.models import Role
+from ledgerx.months import month_start
 from tests.factories import DepartmentFactory, UserFactory
 
 

@@ -9,10 +9,11 @@ from django.core.management import call_command
 from django.db import transaction
 
 from apps.budgets.models import BudgetPeriod
-from apps.budgets.services import budget_period_set_limit, budget_rollover, month_start, next_month, parse_period
+from apps.budgets.services import budget_period_set_limit, budget_rollover
 from apps.tenancy.models import Department
 from apps.tenancy.services import department_create, department_set_standing_limit
 from ledgerx.errors import InvalidInput
+from ledgerx.months import month_following, month_parse, month_start
 from tests.factories import DepartmentFactory, OrganizationFactory
 
 
@@ -68,11 +69,11 @@ def test_the_rollover_command_reports_what_it_opened(capsys):
 
 def test_month_arithmetic_and_parsing():
     assert month_start(datetime(2027, 1, 1, 4, 59, tzinfo=UTC), "America/New_York") == date(2026, 12, 1)
-    assert next_month(date(2026, 12, 1)) == date(2027, 1, 1)
-    assert parse_period("2026-02") == date(2026, 2, 1)
+    assert month_following(date(2026, 12, 1)) == date(2027, 1, 1)
+    assert month_parse("2026-02") == date(2026, 2, 1)
     for bad in ("2026-13", "26-01", "", "2026-1-1"):
         with pytest.raises(InvalidInput):
-            parse_period(bad)
+            month_parse(bad)
 
 
 @pytest.mark.django_db(transaction=True)  # setting a period's limit takes the settlement lock outside a transaction

@@ -12,9 +12,9 @@ import pytest
 from django.test import Client
 
 from apps.audit.models import AuditEvent
-from apps.budgets.services import month_start, next_month, period_text
 from apps.ledger.models import Entry, Transaction
 from apps.tenancy.models import Department, Role
+from ledgerx.months import month_following, month_start, month_text
 from tests.security import tenant_objects
 from tests.security.routes import api_routes
 from tests.spends import spend_reverse, spend_settled, spend_submit
@@ -237,7 +237,7 @@ def test_the_standing_monthly_limit_is_set_for_the_months_to_come(api, tenant, r
     assert body["budget"]["limit"] == "50000.00"  # an open month's changes only through PUT .../budget
     assert Department.objects.get(id=tenant.department.id).monthly_limit_minor == 750_000
     upcoming = api(tenant.employee).get(
-        f"/api/v1/departments/{tenant.department.id}/budget", {"period": period_text(next_month(this_month))}
+        f"/api/v1/departments/{tenant.department.id}/budget", {"period": month_text(month_following(this_month))}
     )
     assert upcoming.json()["limit"] == "7500.00"
     event = AuditEvent.objects.get(action=AuditEvent.Action.DEPARTMENT_UPDATED, target_id=str(tenant.department.id))

@@ -35,7 +35,7 @@ from apps.approvals import services as approval_services
 from apps.approvals.models import ApprovalRequest, ApproverKind
 from apps.budgets.department_moves import department_change
 from apps.budgets.models import BudgetPeriod
-from apps.budgets.services import budget_period_set_limit, month_start
+from apps.budgets.services import budget_period_set_limit
 from apps.budgets.totals import BudgetExceeded
 from apps.ledger.models import Account, Entry, Transaction
 from apps.ledger.selectors import ledger_verify
@@ -44,6 +44,7 @@ from apps.tenancy.models import Department, Role
 from apps.tenancy.services import department_set_head
 from ledgerx.errors import Conflict, Forbidden, InvalidInput
 from ledgerx.money import to_decimal_string
+from ledgerx.months import month_start
 from tests.factories import DepartmentFactory, OrganizationFactory, UserFactory
 from tests.spends import settle_all, spend_reverse, spend_submit
 

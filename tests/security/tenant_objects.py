@@ -32,6 +32,7 @@ from apps.tenancy.models import Role
 from apps.webhooks import services as webhook_services
 from apps.webhooks.models import Delivery
 from ledgerx.money import to_decimal_string
+from ledgerx.months import month_parse
 from tests.conftest import Tenant
 from tests.factories import UserFactory
 from tests.fraud.conftest import score
@@ -119,7 +120,7 @@ def month_to_close() -> str:
 
 def closed_month(tenant: Tenant) -> str:
     month = month_to_close()
-    ledger_closing.month_close(actor=tenant.finance, month=ledger_closing.month_parse(month))
+    ledger_closing.month_close(actor=tenant.finance, month=month_parse(month))
     return month
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.approvals import services
 from apps.approvals.models import ApprovalRequest, SpenderStep
 from apps.budgets.models import BudgetPeriod
-from apps.budgets.services import budget_period_set_limit, month_start
+from apps.budgets.services import budget_period_set_limit
 from apps.budgets.totals import BudgetExceeded
 from apps.ledger.models import Transaction
 from apps.ledger.selectors import ledger_verify
@@ -20,6 +20,7 @@ from apps.spending import services as spending_services
 from apps.tenancy.models import Role
 from apps.tenancy.services import department_set_head
 from ledgerx.errors import Conflict
+from ledgerx.months import month_start
 from tests.factories import UserFactory
 from tests.spends import refreshed, settle_all, spend_submit
 

@@ -96,7 +96,8 @@ def test_sibling_departments_never_exceed_their_shared_parent(tenant):
 
 def test_spends_reversals_and_limit_changes_across_a_hierarchy_never_deadlock(tenant):
     """Writers arrive at the tree from opposite ends: leaf spends, root limit changes, reversals."""
-    from apps.budgets.services import budget_period_set_limit, month_start
+    from apps.budgets.services import budget_period_set_limit
+    from ledgerx.months import month_start
 
     root = tenant.department
     middle = DepartmentFactory(organization=tenant.organization, parent=root, monthly_limit_minor=3_000_000)

@@ -3,9 +3,9 @@
 import pytest
 from django.utils import timezone
 
-from apps.budgets.services import month_start
 from apps.spending import selectors
 from apps.spending.services import transaction_reverse
+from ledgerx.months import month_start
 from tests.spends import spend_settled
 
 

@@ -14,7 +14,6 @@ from django.utils import timezone
 from apps.approvals.models import ApprovalDecision, ApprovalPolicy, ApprovalRequest
 from apps.audit.models import AuditEvent
 from apps.budgets.models import BudgetPeriod
-from apps.budgets.services import month_start
 from apps.controls.models import SpendRule
 from apps.controls.policy import PolicyRefused
 from apps.fraud.models import FraudAlert, Rule, SpendStatistic, TransactionRisk
@@ -25,6 +24,7 @@ from apps.system.demo import DEMO_PASSWORD, HISTORY_FIXTURE
 from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Department, Organization, Role, User
 from apps.webhooks.models import OutboxEvent
+from ledgerx.months import month_start
 from tests.factories import otp_fields
 
 ROOT = Path(__file__).resolve().parents[2]

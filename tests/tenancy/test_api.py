@@ -11,11 +11,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.budgets.models import BudgetPeriod
-from apps.budgets.services import month_start
 from apps.spending import services as spending_services
 from apps.system.demo import DEMO_PASSWORD, seed_demo
 from apps.tenancy import selectors
 from apps.tenancy.models import ApiToken, Department, Organization, Role, User
+from ledgerx.months import month_start
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory, otp_fields
 from tests.spends import period_now, spend_settled
 

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.exports.exporting import ExportFormat, csv_stream, export_define, xlsx_write
 from apps.exports.layouts import ExportKind
 from apps.exports.writers import sha256_of_file
-from apps.tenancy.selectors import organization_by_slug_or_id
+from apps.tenancy.commands import command_organization
 from ledgerx.errors import LedgerXError
 
 
@@ -23,9 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", required=True, type=Path)
 
     def handle(self, *args, **options) -> None:
-        organization = organization_by_slug_or_id(text=options["organization"])
-        if organization is None:
-            raise CommandError(f"No organization {options['organization']!r} (give its slug or id).")
+        organization = command_organization(options["organization"])
         output: Path = options["output"]
         try:
             export = export_define(

@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.ledger.closing import month_close, month_parse, month_text
-from apps.tenancy.selectors import finance_user_by_email, organization_by_slug_or_id
+from apps.ledger.closing import month_close
+from apps.tenancy.commands import command_actor, command_organization
 from ledgerx.errors import LedgerXError
+from ledgerx.months import month_parse, month_text
 
 
 class Command(BaseCommand):
@@ -18,12 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--as", dest="actor", required=True, help="Email of the finance manager or org admin.")
 
     def handle(self, *args, **options) -> None:
-        organization = organization_by_slug_or_id(text=options["organization"])
-        if organization is None:
-            raise CommandError(f"No organization {options['organization']!r} (give its slug or id).")
-        actor = finance_user_by_email(organization_id=organization.id, email=options["actor"])
-        if actor is None:
-            raise CommandError("--as must name a finance manager or org admin of the organization.")
+        organization = command_organization(options["organization"])
+        actor = command_actor(organization_id=organization.id, email=options["actor"])
         try:
             close = month_close(actor=actor, month=month_parse(options["month"]))
         except LedgerXError as error:
