@@ -17,7 +17,7 @@ LAYERS = [
     {"tenancy"},
     {"audit"},
     {"ledger", "budgets", "webhooks", "fx"},
-    {"approvals", "controls", "fraud", "retention"},
+    {"approvals", "controls", "fraud", "retention", "sso"},
     {"spending", "receipts"},
     {"nlq", "system", "reports", "reimbursements", "reconciliation", "exports"},
     {"web"},

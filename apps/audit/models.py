@@ -37,6 +37,8 @@ class AuditEvent(models.Model):
         MFA_RECOVERY_CODES_GENERATED = "mfa.recovery_codes_generated", "Recovery codes generated"
         MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used", "Recovery code used"
         MFA_RESET = "mfa.reset", "Second factors reset"
+        SSO_CONFIGURED = "sso.configured", "Single sign-on configured"
+        SSO_BREAK_GLASS_SIGN_IN = "sso.break_glass_sign_in", "Password sign-in while SSO is required"
 
     id = models.BigAutoField(primary_key=True)
     # None for platform events (a system admin creating another system admin).

@@ -9,9 +9,13 @@ from apps.tenancy.login_guard import THROTTLED_MESSAGE
 
 
 class ThrottleMessageMixin:
-    """A throttled sign-in says so and how long to wait, instead of "wrong email or password"."""
+    """A throttled sign-in says so and how long to wait, and one refused because the organization requires
+    SSO says to use it, instead of "wrong email or password"."""
 
     def get_invalid_login_error(self) -> ValidationError:
+        sso_required = getattr(self.request, "sso_required_message", "")
+        if sso_required:
+            return ValidationError(sso_required, code="sso_required")
         wait = getattr(self.request, "login_retry_after", 0)
         if wait:
             return ValidationError(THROTTLED_MESSAGE.format(seconds=wait), code="throttled")

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "apps.exports",
     "apps.retention",
     "apps.reconciliation",
+    "apps.sso",
+    "djangosaml2",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # request.saml_session: the SAML requests in flight, in a cookie of its own (djangosaml2).
+    "djangosaml2.middleware.SamlSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -159,7 +163,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTHENTICATION_BACKENDS = [
-    "apps.tenancy.backends.ThrottledModelBackend",
+    # The throttled email-and-password backend, refusing it where the organization requires SSO (apps/sso).
+    "apps.sso.backends.SsoAwarePasswordBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Guardian's anonymous user assumes a username field; LedgerX never grants anything to anonymous.
@@ -368,6 +373,15 @@ DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "LedgerX <noreply@ledgerx
 
 # Webhooks. Private, loopback and reserved receiver addresses are refused unless allowed here.
 WEBHOOKS_ALLOW_PRIVATE_URLS = env.env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+# Single sign-on (apps/sso): IdP metadata and OIDC discovery are fetched only from public addresses
+# unless this is set; SAML signatures are checked by Debian's xmlsec1 (deploy/ensure_xmlsec.sh).
+SSO_ALLOW_PRIVATE_URLS = env.env_bool("SSO_ALLOW_PRIVATE_URLS", False)
+SSO_FETCH_TIMEOUT_SECONDS = env.env_int("SSO_FETCH_TIMEOUT_SECONDS", 10)
+SSO_FETCH_MAX_BYTES = env.env_int("SSO_FETCH_MAX_BYTES", 1024 * 1024)
+SSO_XMLSEC_BINARY = env.env_str("SSO_XMLSEC_BINARY", "/usr/bin/xmlsec1")
+# djangosaml2: each organization's service provider is built from its SsoConfiguration row.
+SAML_CONFIG_LOADER = "apps.sso.saml.sp_config_for_request"
+SAML_SESSION_COOKIE_NAME = "saml_session"
 WEBHOOKS_TIMEOUT_SECONDS = env.env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
 WEBHOOKS_MAX_ATTEMPTS = env.env_int("WEBHOOKS_MAX_ATTEMPTS", 10)
 WEBHOOKS_RETRY_BASE_SECONDS = env.env_int("WEBHOOKS_RETRY_BASE_SECONDS", 10)

@@ -8,6 +8,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SETTLEMENT_SWEEP_AFTER_SECONDS = 1
 INGEST_BACKLOG_CHECK_SECONDS = 0
 WEBHOOKS_ALLOW_PRIVATE_URLS = True  # the tests' receivers listen on 127.0.0.1
+SSO_ALLOW_PRIVATE_URLS = True  # the tests' identity providers too
 WEBHOOKS_RETRY_BASE_SECONDS = 0.05
 WEBHOOKS_SWEEP_AFTER_SECONDS = 1
 # Nothing calls the internet in tests: the Gemini parser is tested on recorded outputs.
