@@ -90,6 +90,23 @@ class OrganizationOidcBackend(_OrganizationSettings, OIDCAuthenticationBackend):
         self.library_settings = _library_settings(configuration)
         super().__init__()
 
+    def retrieve_matching_jwk(self, token):
+        """The provider's signing key: the one named by the token's `kid`, or, for a token without one
+        (some providers sign with a single key and omit it), the only RSA key the JWKS holds."""
+        response = requests.get(self.configuration.oidc_jwks_uri, timeout=self.get_settings("OIDC_TIMEOUT"))
+        response.raise_for_status()
+        keys = [
+            key for key in response.json().get("keys", []) if key.get("kty") == "RSA" and key.get("use", "sig") == "sig"
+        ]
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            raise SuspiciousOperation("The ID token is malformed.") from None
+        matching = [key for key in keys if key.get("kid") == kid] if kid else keys
+        if len(matching) != 1:
+            raise SuspiciousOperation("No single signing key of the provider matches the ID token.")
+        return jwt.PyJWK(matching[0])
+
     def get_payload_data(self, token, key):
         """The library checks the signature but neither the audience nor the issuer: here all of them."""
         try:
