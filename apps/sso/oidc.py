@@ -161,6 +161,8 @@ def oidc_callback(request):
         )
     except services.SsoRefused as error:
         return refused(request, str(error))
+    except requests.HTTPError:
+        return refused(request, "The identity provider refused the sign-in code.")
     except requests.RequestException:
         return refused(request, "The identity provider did not answer the code exchange.", status=502)
     except SuspiciousOperation as error:

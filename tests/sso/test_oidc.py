@@ -15,6 +15,7 @@ from apps.sso import services
 from apps.sso.models import SsoConfiguration
 from apps.sso.oidc import OrganizationOidcBackend
 from apps.tenancy.models import Role, User
+from ledgerx.errors import InvalidInput
 from tests.factories import DepartmentFactory, OrganizationFactory, UserFactory
 
 from .oidc_provider import oidc_provider
@@ -125,7 +126,8 @@ def test_another_organizations_provider_is_refused(provider, other_provider):
         acme_authorization.replace(provider.issuer, other_provider.issuer), "eve"
     )
     response = callback(client, globex_location)
-    assert response.status_code in (403, 502)
+    assert response.status_code == 403
+    assert b"refused the sign-in code" in response.content
     assert signed_in_as(client) is None
     assert not User.objects.filter(email="eve@acme.test").exists()
 
@@ -176,3 +178,24 @@ def test_an_id_token_of_another_issuer_is_refused(provider, other_provider):
     token = other_provider.id_token_for(client_id="ledgerx", sub="iss", nonce="n-3")
     with pytest.raises(SuspiciousOperation):
         OrganizationOidcBackend(configuration).verify_token(token, nonce="n-3")
+
+
+def test_an_issuer_on_a_private_address_is_refused_in_production(provider, settings):
+    settings.SSO_ALLOW_PRIVATE_URLS = False
+    with pytest.raises(InvalidInput, match="private, loopback or reserved"):
+        oidc_organization(provider, "acme.test")
+    assert not SsoConfiguration.objects.exists()
+
+
+def test_a_discovery_document_naming_another_issuer_is_refused(provider):
+    organization = OrganizationFactory()
+    admin = UserFactory(role=Role.ORG_ADMIN, organization=organization, email="admin@acme.test")
+    configuration = SsoConfiguration(
+        organization=organization,
+        protocol=SsoConfiguration.Protocol.OIDC,
+        oidc_issuer=provider.issuer + "/",
+        oidc_client_id="ledgerx",
+        oidc_client_secret="ledgerx-secret",
+    )
+    with pytest.raises(InvalidInput, match="another issuer"):
+        services.configuration_save(actor=admin, configuration=configuration, domains=["acme.test"])

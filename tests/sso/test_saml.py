@@ -22,19 +22,30 @@ pytestmark = [
 ]
 
 
-def saml_organization(tmp_path, domain: str, *, idp_entity_id: str):
+def saml_organization(tmp_path, domain: str, *, idp_entity_id: str, by_fields: bool = False):
+    """An organization whose SAML IdP is given by its metadata, or by its entity id, sign-on URL and
+    certificate (`by_fields`)."""
     organization = OrganizationFactory()
     department = DepartmentFactory(organization=organization, name="General")
     admin = UserFactory(role=Role.ORG_ADMIN, organization=organization, email=f"admin@{domain}")
     idp = SamlIdentityProvider(tmp_path, idp_entity_id)
+    idp_fields = (
+        {
+            "saml_idp_entity_id": idp.entity_id,
+            "saml_idp_sso_url": idp.sso_url,
+            "saml_idp_certificate": idp.cert_path.read_text(),
+        }
+        if by_fields
+        else {"saml_metadata_xml": idp.metadata()}
+    )
     configuration = services.configuration_save(
         actor=admin,
         configuration=SsoConfiguration(
             organization=organization,
             protocol=SsoConfiguration.Protocol.SAML,
             enabled=True,
-            saml_metadata_xml=idp.metadata(),
             default_department=department,
+            **idp_fields,
         ),
         domains=[domain],
     )
@@ -86,6 +97,18 @@ def test_a_signed_assertion_signs_in_and_provisions_the_user(acme):
     assert not user.has_usable_password()
     created = AuditEvent.objects.get(action="user.created", target_id=str(user.id))
     assert created.actor is None and created.after["source"] == "saml"
+
+
+def test_an_idp_given_by_entity_id_url_and_certificate_signs_in(tmp_path):
+    configuration, idp = saml_organization(
+        tmp_path, "initech.test", idp_entity_id="https://idp.initech.test/", by_fields=True
+    )
+    client = Client()
+    request_id, relay_state = start(client, configuration, idp)
+    acs_url, entity_id = sp_urls(configuration)
+    saml_response = idp.response(in_response_to=request_id, acs_url=acs_url, audience=entity_id, email="p@initech.test")
+    assert post_response(client, configuration, saml_response, relay_state).status_code == 302
+    assert signed_in_as(client) == "p@initech.test"
 
 
 def test_an_existing_user_signs_in_as_themselves(acme):
