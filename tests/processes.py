@@ -95,6 +95,64 @@ class PrivateRedis:
             self.process = None
 
 
+class PgBouncer:
+    """Debian's PgBouncer on a free port, in front of this run's PostgreSQL, in the given pool mode.
+
+    Root may not run it: as root it switches to the `postgres` user, which then must read its files.
+    """
+
+    def __init__(self, directory: Path, pool_mode: str) -> None:
+        self.directory = directory
+        self.pool_mode = pool_mode
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    def database_url(self, credentials: dict) -> str:
+        """`credentials`' URL for this run's database, reached through the pooler."""
+        return database_url({**credentials, "HOST": "127.0.0.1", "PORT": str(self.port)})
+
+    def start(self, users: list[str]) -> None:
+        server = connection.settings_dict
+        (self.directory / "users.txt").write_text("".join(f'"{user}" ""\n' for user in users))
+        config = self.directory / "pgbouncer.ini"
+        config.write_text(
+            f"""[databases]
+* = host={server["HOST"] or "127.0.0.1"} port={server["PORT"] or 5432}
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {self.port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {self.directory / "users.txt"}
+pool_mode = {self.pool_mode}
+default_pool_size = 20
+ignore_startup_parameters = extra_float_digits,options
+"""
+        )
+        command = [shutil.which("pgbouncer") or "/usr/sbin/pgbouncer", str(config)]
+        if os.geteuid() == 0:
+            self.directory.chmod(0o755)
+            command[1:1] = ["-u", "postgres"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        def listening() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return True
+            except OSError:
+                return self.process.poll() is not None  # exited: stop waiting, and say why below
+
+        wait_until(listening, timeout=10)
+        if self.process.poll() is not None:
+            raise AssertionError(f"PgBouncer did not start: {self.process.stderr.read().decode()}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
 def start_worker(env: dict[str, str], queues: str = "settlement,default") -> subprocess.Popen:
     return subprocess.Popen(
         [
