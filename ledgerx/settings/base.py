@@ -134,6 +134,18 @@ _database, DATABASE_OWNER = db_roles.database_settings(
     conn_health_checks=False,
 )
 DATABASES = {"default": _database}
+# Dashboards, questions, reports and exports read from a streaming replica while it is less than
+# REPLICA_MAX_LAG_SECONDS behind, and from the primary otherwise; money decisions never do
+# (ledgerx/replica.py). Its URL names a role the way DATABASE_URL does.
+if env.REPLICA_DATABASE_URL:
+    DATABASES["replica"] = db_roles.database_settings(
+        env.REPLICA_DATABASE_URL, "", env.DATABASE_APP_ROLE, SECRET_KEY, conn_max_age=60, conn_health_checks=False
+    )[0]
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["ledgerx.replica.ReportingReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = env.env_int("REPLICA_MAX_LAG_SECONDS", 5)
+REPLICA_CHECK_SECONDS = 1
 # psycopg's default (Django turns prepared statements off): only `ledgerx.db.prepared_cursor` binds
 # on the server, so only the statements it runs are prepared.
 DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
