@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +94,41 @@ class PrivateRedis:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
             self.process = None
+
+
+def postgres_bin() -> Path:
+    """The server programs (initdb, pg_ctl, pg_basebackup) of the PostgreSQL this run uses."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version_num")
+        major = int(cursor.fetchone()[0]) // 10000
+    return Path(f"/usr/lib/postgresql/{major}/bin")
+
+
+class Cluster:
+    """A PostgreSQL cluster of the test's own. As root, its programs run as `postgres`, as PostgreSQL requires."""
+
+    def __init__(self, bin_dir: Path, directory: Path) -> None:
+        self.bin_dir, self.directory, self.port = bin_dir, directory, free_port()
+
+    def run(self, program: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        command = [str(self.bin_dir / program), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, check=True, capture_output=True, text=True, timeout=120, **kwargs)
+
+    def configure(self, **options: str) -> None:
+        with (self.directory / "postgresql.auto.conf").open("a") as conf:
+            conf.writelines(f"{name} = '{value}'\n" for name, value in options.items())
+
+    def start(self) -> None:
+        self.run("pg_ctl", "-D", str(self.directory), "-l", str(self.directory / "log"), "-w", "start")
+
+    def stop(self) -> None:
+        self.run("pg_ctl", "-D", str(self.directory), "-m", "fast", "-w", "stop")
+
+    def execute(self, sql: str, dbname: str = "postgres") -> None:
+        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=dbname, autocommit=True) as conn:
+            conn.execute(sql)
 
 
 class PgBouncer:

@@ -8,12 +8,10 @@ lags or is stopped; money decisions never read from it.
 
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection, connections, transaction
@@ -22,51 +20,17 @@ from django.test.utils import CaptureQueriesContext
 from apps.ledger.models import Transaction
 from apps.nlq.selectors import query_answer
 from ledgerx.replica import REPLICA_ALIAS, ReportingReplicaRouter, replica_verdict_forget, reporting_reads
-from tests.processes import free_port, wait_until
+from tests.processes import Cluster, postgres_bin, wait_until
 
 # The replica is a database of the test's: a mirror of `default` for Django's test machinery, which
 # then neither flushes it nor forbids reading it.
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, databases=["default", REPLICA_ALIAS])]
 
 
-def _postgres_bin() -> Path:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version_num")
-        major = int(cursor.fetchone()[0]) // 10000
-    return Path(f"/usr/lib/postgresql/{major}/bin")
-
-
-class Cluster:
-    """A PostgreSQL cluster of the test's own. As root, its programs run as `postgres`, as PostgreSQL requires."""
-
-    def __init__(self, bin_dir: Path, directory: Path) -> None:
-        self.bin_dir, self.directory, self.port = bin_dir, directory, free_port()
-
-    def run(self, program: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
-        command = [str(self.bin_dir / program), *args]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(command, check=True, capture_output=True, text=True, timeout=120, **kwargs)
-
-    def configure(self, **options: str) -> None:
-        with (self.directory / "postgresql.auto.conf").open("a") as conf:
-            conf.writelines(f"{name} = '{value}'\n" for name, value in options.items())
-
-    def start(self) -> None:
-        self.run("pg_ctl", "-D", str(self.directory), "-l", str(self.directory / "log"), "-w", "start")
-
-    def stop(self) -> None:
-        self.run("pg_ctl", "-D", str(self.directory), "-m", "fast", "-w", "stop")
-
-    def execute(self, sql: str, dbname: str = "postgres") -> None:
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=dbname, autocommit=True) as conn:
-            conn.execute(sql)
-
-
 @pytest.fixture(scope="module")
 def clusters(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        bin_dir = _postgres_bin()
+        bin_dir = postgres_bin()
         name, server = connection.settings_dict["NAME"], connection.settings_dict
     if not (bin_dir / "initdb").exists() or not shutil.which("runuser"):
         pytest.skip(f"PostgreSQL's server programs are not in {bin_dir}")
