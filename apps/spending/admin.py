@@ -8,6 +8,11 @@ waits for, and resolve alerts through fraud_alert_resolve, exactly as on the pag
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import display_for_field, display_for_value, label_for_field, lookup_field
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -28,6 +33,13 @@ from ledgerx.errors import LedgerXError
 from ledgerx.money import format_money, format_money_as_spent
 
 from . import services
+from .story import Section, signed_amount_text, transaction_headline, transaction_story
+
+
+def transaction_link(transaction: Transaction) -> str:
+    """A link to a spend's page, named in words."""
+    url = reverse("admin:ledger_transaction_change", args=[transaction.id])
+    return format_html('<a href="{}">{}</a>', url, transaction_headline(transaction))
 
 
 class TransactionReverseForm(ActionForm):
@@ -40,23 +52,97 @@ class TransactionReverseForm(ActionForm):
 class TransactionAdmin(OrganizationScopedAdmin):
     """Read-only: a spend changes only by settlement or by a reversal, which the action below makes."""
 
-    list_display = ("created_at", "employee", "department", "merchant", "amount", "status")
+    list_display = ("created_at", "spend", "employee", "department", "amount", "standing")
+    list_display_links = ("spend",)
     list_filter = ("status", "kind", ("department", admin.RelatedOnlyFieldListFilter), "category", "created_at")
-    list_select_related = ("employee", "department")
+    list_select_related = ("employee", "department", "reversal_of", "reversed_by")
     search_fields = ("=id", "merchant", "description", "category", "employee__email", "department__name")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     actions = ("reverse",)
     exclude = ("request_fingerprint",)
 
+    @admin.display(description="Spend", ordering="merchant")
+    def spend(self, transaction: Transaction) -> str:
+        return f"{transaction.merchant} · {transaction.category}"
+
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, transaction: Transaction) -> str:
+        """A reversal is a credit: "-$6,000", never a second charge."""
+        if transaction.kind == Transaction.Kind.REVERSAL:
+            return format_html('<span class="amount-credit">{}</span>', signed_amount_text(transaction))
         return format_money_as_spent(
             transaction.amount_minor,
             transaction.currency,
             transaction.original_amount_minor,
             transaction.original_currency,
         )
+
+    @admin.display(description="Status", ordering="status")
+    def standing(self, transaction: Transaction) -> str:
+        """The status, and the reversal or its original linked both ways."""
+        if transaction.kind == Transaction.Kind.REVERSAL:
+            return format_html(
+                '<span class="status-badge status-credit">Credit</span> reverses {}',
+                transaction_link(transaction.reversal_of),
+            )
+        badge = format_html(
+            '<span class="status-badge status-{}">{}</span>', transaction.status, transaction.get_status_display()
+        )
+        reversal = getattr(transaction, "reversed_by", None)
+        if reversal is not None:
+            return format_html("{} by {}", badge, transaction_link(reversal))
+        return badge
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A spend's page is its story (apps/spending/story.py), read-only; the reversal is an action."""
+        transaction = self.get_object(request, object_id)
+        if transaction is None:
+            raise Http404("No such transaction.")
+        if not self.has_view_permission(request, transaction):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            **transaction_story(transaction=transaction),
+            "title": transaction_headline(transaction),
+            "subtitle": None,
+            "opts": self.model._meta,
+            "transaction": transaction,
+            "reversal_of_link": transaction_link(transaction.reversal_of) if transaction.reversal_of else "",
+            "can_reverse": self.has_reverse_permission(request)
+            and transaction.status == Transaction.Status.POSTED
+            and transaction.kind != Transaction.Kind.REVERSAL,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        context["sections"] = [*context["sections"], *self._inline_sections(request, transaction)]
+        if context["reversed_by"] is not None:
+            context["reversed_by_link"] = transaction_link(context["reversed_by"])
+        return TemplateResponse(request, "admin/ledger/transaction/story.html", context)
+
+    def _inline_sections(self, request, transaction: Transaction) -> list[Section]:
+        """Each inline another app adds (receipts), as a read-only table, for the roles it shows to."""
+        sections = []
+        for inline in self.get_inline_instances(request, transaction):
+            fk_name = inline.get_formset(request, transaction).fk.name
+            fields = inline.get_fields(request, transaction)
+            section = Section(
+                str(inline.verbose_name_plural).capitalize(),
+                columns=[label_for_field(name, inline.model, inline) for name in fields],
+                empty=f"No {inline.verbose_name_plural}.",
+            )
+            for row in inline.get_queryset(request).filter(**{fk_name: transaction}):
+                cells = []
+                for name in fields:
+                    model_field, _, value = lookup_field(name, row, inline)
+                    empty = self.get_empty_value_display()
+                    cells.append(
+                        display_for_value(value, empty)
+                        if model_field is None
+                        else display_for_field(value, model_field, empty)
+                    )
+                section.rows.append(cells)
+            sections.append(section)
+        return sections
 
     def has_reverse_permission(self, request) -> bool:
         # A reversal belongs to one organization's books: its finance staff make it, not the platform's admins.
@@ -71,7 +157,7 @@ class TransactionAdmin(OrganizationScopedAdmin):
             )
         request_id = form.cleaned_data["request_id"]
         for original in queryset:
-            label = f"{original.merchant} {format_money(original.amount_minor, original.currency)}"
+            label = str(original)
             try:
                 _, replayed = services.transaction_reverse(
                     actor=request.user,
@@ -262,14 +348,30 @@ class FraudVerdictForm(ActionForm):
 
 @admin.register(FraudAlert)
 class FraudAlertAdmin(OrganizationScopedAdmin):
-    list_display = ("created_at", "rule", "score", "detail", "status", "resolution", "resolved_by")
+    list_display = ("created_at", "rule", "spend", "score", "detail", "status", "resolution", "resolved_by")
     list_filter = ("status", "rule", "resolution")
     search_fields = ("detail", "transaction__merchant", "transaction__employee__email")
     date_hierarchy = "created_at"
-    list_select_related = ("resolved_by",)
+    list_select_related = ("resolved_by", "transaction")
     actions = ("resolve_legitimate", "resolve_fraud")
+    fields = (
+        "spend",
+        "rule",
+        "score",
+        "detail",
+        "status",
+        "resolution",
+        "note",
+        "resolved_by",
+        "resolved_at",
+        "created_at",
+    )
     # Alerts change only through the review actions (the service), never through the form.
-    readonly_fields = tuple(field.name for field in FraudAlert._meta.fields)
+    readonly_fields = fields
+
+    @admin.display(description="Spend", ordering="transaction__merchant")
+    def spend(self, alert: FraudAlert) -> str:
+        return transaction_link(alert.transaction)
 
     def has_resolve_permission(self, request) -> bool:
         # Whether a reviewer may also reverse or freeze is the service's to say (finance of the organization).
