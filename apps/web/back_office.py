@@ -1,7 +1,7 @@
-"""The back office in the organization's time: times in /admin/ read in its timezone, as on the pages.
+"""Every page in the organization's time: the back office (/admin/) and the pages read their times in the
+signed-in user's organization's timezone, each naming the zone (ledgerx/formats).
 
-Only /admin/: the API answers in UTC with offsets (its contract), and the pages name their zone
-themselves with `{% timezone organization.timezone %}`.
+Not the API: it answers in UTC with offsets, its contract, whoever calls it.
 """
 
 from collections.abc import Callable
@@ -14,8 +14,10 @@ from django.utils import timezone
 def organization_timezone(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
     def middleware(request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        organization = getattr(user, "organization", None) if user is not None and user.is_authenticated else None
-        if organization is None or not request.path.startswith("/admin/"):
+        if request.path.startswith("/api/") or user is None or not user.is_authenticated:
+            return get_response(request)
+        organization = user.organization
+        if organization is None:
             return get_response(request)
         timezone.activate(ZoneInfo(organization.timezone))
         try:

@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # A user who must prove a second factor reaches nothing else until they have (apps/web/second_factor.py).
     "apps.web.second_factor.second_factor_gate",
-    # The back office shows times in the signed-in user's organization's timezone (apps/web/back_office.py).
+    # Pages and the back office show times in the organization's timezone (apps/web/back_office.py).
     "apps.web.back_office.organization_timezone",
     # Who the request's writes to audited tables are by (ledgerx/audit_context.py).
     "ledgerx.audit_context.request_audit_context",

@@ -129,3 +129,19 @@ def test_the_transaction_list_shows_a_reversal_as_a_credit_linked_both_ways(book
     assert "Reversed by Credit of $6,000 from Dell (reversal)" in text
     assert "times in America/New_York" in text
     assert Transaction.objects.get(id=reversal.id).kind == Transaction.Kind.REVERSAL
+
+
+def test_the_pages_show_a_reversal_as_a_credit_in_the_organizations_time_with_labelled_cells(books, tenant):
+    employee = Client()
+    login_verified(employee, tenant.employee)
+    html = employee.get("/").content.decode()
+    text = text_of(html)
+    assert "-$6,000" in text and "Credit reversal of an earlier spend" in text
+    assert "Posted (reversal)" not in text
+    assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} E[SD]T", text)
+    assert '<table class="stacked-table">' in html and '<td data-label="Amount" class="num">' in html
+
+    finance = books["client"].get("/finance/").content.decode()
+    assert 'data-time-zone="America/New_York"' in finance
+    assert '"duplicate_charge": "Duplicate charge"' in finance  # the fraud panel names rules in words
+    assert '<td data-label="Status">' in finance
