@@ -8,11 +8,8 @@ waits for, and resolve alerts through fraud_alert_resolve, exactly as on the pag
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.contrib.admin.utils import display_for_field, display_for_value, label_for_field, lookup_field
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -33,13 +30,8 @@ from ledgerx.errors import LedgerXError
 from ledgerx.money import format_money, format_money_as_spent
 
 from . import services
-from .story import Section, signed_amount_text, transaction_headline, transaction_story
-
-
-def transaction_link(transaction: Transaction) -> str:
-    """A link to a spend's page, named in words."""
-    url = reverse("admin:ledger_transaction_change", args=[transaction.id])
-    return format_html('<a href="{}">{}</a>', url, transaction_headline(transaction))
+from .story import signed_amount_text
+from .story_page import story_page, transaction_link
 
 
 class TransactionReverseForm(ActionForm):
@@ -83,7 +75,7 @@ class TransactionAdmin(OrganizationScopedAdmin):
         """The status, and the reversal or its original linked both ways."""
         if transaction.kind == Transaction.Kind.REVERSAL:
             return format_html(
-                '<span class="status-badge status-credit">Credit</span> reverses {}',
+                '<span><span class="status-badge status-credit">Credit</span> reverses {}</span>',
                 transaction_link(transaction.reversal_of),
             )
         badge = format_html(
@@ -91,58 +83,17 @@ class TransactionAdmin(OrganizationScopedAdmin):
         )
         reversal = getattr(transaction, "reversed_by", None)
         if reversal is not None:
-            return format_html("{} by {}", badge, transaction_link(reversal))
+            return format_html("<span>{} by {}</span>", badge, transaction_link(reversal))
         return badge
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        """A spend's page is its story (apps/spending/story.py), read-only; the reversal is an action."""
+        """A spend's page is its story (apps/spending/story_page.py), read-only; the reversal is an action."""
         transaction = self.get_object(request, object_id)
         if transaction is None:
             raise Http404("No such transaction.")
         if not self.has_view_permission(request, transaction):
             raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            **transaction_story(transaction=transaction),
-            "title": transaction_headline(transaction),
-            "subtitle": None,
-            "opts": self.model._meta,
-            "transaction": transaction,
-            "reversal_of_link": transaction_link(transaction.reversal_of) if transaction.reversal_of else "",
-            "can_reverse": self.has_reverse_permission(request)
-            and transaction.status == Transaction.Status.POSTED
-            and transaction.kind != Transaction.Kind.REVERSAL,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        }
-        context["sections"] = [*context["sections"], *self._inline_sections(request, transaction)]
-        if context["reversed_by"] is not None:
-            context["reversed_by_link"] = transaction_link(context["reversed_by"])
-        return TemplateResponse(request, "admin/ledger/transaction/story.html", context)
-
-    def _inline_sections(self, request, transaction: Transaction) -> list[Section]:
-        """Each inline another app adds (receipts), as a read-only table, for the roles it shows to."""
-        sections = []
-        for inline in self.get_inline_instances(request, transaction):
-            fk_name = inline.get_formset(request, transaction).fk.name
-            fields = inline.get_fields(request, transaction)
-            section = Section(
-                str(inline.verbose_name_plural).capitalize(),
-                columns=[label_for_field(name, inline.model, inline) for name in fields],
-                empty=f"No {inline.verbose_name_plural}.",
-            )
-            for row in inline.get_queryset(request).filter(**{fk_name: transaction}):
-                cells = []
-                for name in fields:
-                    model_field, _, value = lookup_field(name, row, inline)
-                    empty = self.get_empty_value_display()
-                    cells.append(
-                        display_for_value(value, empty)
-                        if model_field is None
-                        else display_for_field(value, model_field, empty)
-                    )
-                section.rows.append(cells)
-            sections.append(section)
-        return sections
+        return story_page(self, request, transaction, can_reverse=self.has_reverse_permission(request))
 
     def has_reverse_permission(self, request) -> bool:
         # A reversal belongs to one organization's books: its finance staff make it, not the platform's admins.

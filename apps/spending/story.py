@@ -146,7 +146,7 @@ def _score_text(value: Any) -> str:
 
 
 def _fraud(transaction: Transaction) -> Section:
-    section = Section("Fraud checks", empty="Not scored: only settled spends are.")
+    section = Section("Fraud checks", empty="Not scored (yet): the fraud checks score each settled spend.")
     risk = TransactionRisk.objects.filter(transaction=transaction).first()
     if risk is not None:
         section.facts.append(("Scored", datetime_text(risk.scored_at)))
