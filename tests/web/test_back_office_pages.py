@@ -9,8 +9,11 @@ from django.test import Client
 from apps.approvals.services import approval_policy_create
 from apps.fraud.models import FraudAlert, Rule
 from apps.ledger.models import Transaction
+from apps.spending import services as spending_services
 from apps.tenancy.models import Organization
+from ledgerx.formats import date_text
 from tests.factories import login_verified
+from tests.fx.conftest import rate_set
 from tests.spends import spend_reverse, spend_settled
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -145,3 +148,25 @@ def test_the_pages_show_a_reversal_as_a_credit_in_the_organizations_time_with_la
     assert 'data-time-zone="America/New_York"' in finance
     assert '"duplicate_charge": "Duplicate charge"' in finance  # the fraud panel names rules in words
     assert '<td data-label="Status">' in finance
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_spend_abroad_shows_the_amount_as_spent_and_the_rate_of_its_day(tenant):
+    rate = rate_set(tenant, "EUR", "1.08")
+    spend, _ = spending_services.transaction_submit(
+        user=tenant.employee,
+        idempotency_key="abroad-1",
+        amount="123.45",
+        currency="EUR",
+        merchant="Lufthansa",
+        category="travel",
+        department_id=None,
+    )
+    spending_services.settlement_run(organization_id=tenant.organization.id)
+    client = Client()
+    login_verified(client, tenant.finance)
+    html = client.get(f"/admin/ledger/transaction/{spend.id}/change/").content.decode()
+    text = assert_reads_in_words(html, [13_332, 12_345])
+    assert "Amount $133.33" in text and "As spent €123.45" in text
+    assert f"Exchange rate 1 EUR = 1.08 USD, rate of {date_text(rate.rate_date)}" in text
+    assert "$133.33 (€123.45)" in text_of(client.get("/admin/ledger/transaction/").content.decode())
