@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # A user who must prove a second factor reaches nothing else until they have (apps/web/second_factor.py).
     "apps.web.second_factor.second_factor_gate",
+    # Pages and the back office show times in the organization's timezone (apps/web/back_office.py).
+    "apps.web.back_office.organization_timezone",
     # Who the request's writes to audited tables are by (ledgerx/audit_context.py).
     "ledgerx.audit_context.request_audit_context",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -200,6 +202,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Dates and times read one way on every page and in the back office: ledgerx/formats.
+FORMAT_MODULE_PATH = ["ledgerx.formats"]
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
