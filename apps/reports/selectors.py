@@ -10,6 +10,7 @@ from apps.spending import selectors as spending_selectors
 from apps.tenancy.models import Organization, User
 from ledgerx.errors import InvalidInput
 from ledgerx.months import month_start, month_text
+from ledgerx.replica import reporting_reads
 
 from . import dashboard
 from .access_review import access_review
@@ -79,38 +80,40 @@ def dashboard_of_month(*, organization: Organization, month: date, viewer: User)
             f"{month_text(month)} has not begun: a dashboard is of this month or one before it.",
             fields={"month": ["A month that has begun, YYYY-MM."]},
         )
-    days_in_month, days_elapsed = dashboard.month_days(month, now, organization.timezone)
-    lines = budget_overview(user=viewer, month=month)
-    spans = dashboard.comparison_spans(month, now, organization.timezone)
-    first_month = month
-    for _ in range(dashboard.TREND_MONTHS - 1):
-        first_month = (first_month - timedelta(days=1)).replace(day=1)
-    return dashboard.Dashboard(
-        organization=organization,
-        month=month,
-        as_of=now,
-        days_in_month=days_in_month,
-        days_elapsed=days_elapsed,
-        comparison=dashboard.comparison_build(
-            spans=spans,
-            lines=lines,
-            current_rows=spending_selectors.spend_totals_between(
-                organization=organization, start=spans[0], end=spans[1]
-            ),
-            previous_rows=spending_selectors.spend_totals_between(
-                organization=organization, start=spans[2], end=spans[3]
-            ),
-        ),
-        months=tuple(
-            spending_selectors.spend_per_month(
-                organization=organization, first_month=first_month, last_month=month
-            ).items()
-        ),
-        burn_down=dashboard.burn_down_build(
+    # Long sums that decide nothing: the replica may answer them (ledgerx/replica.py).
+    with reporting_reads():
+        days_in_month, days_elapsed = dashboard.month_days(month, now, organization.timezone)
+        lines = budget_overview(user=viewer, month=month)
+        spans = dashboard.comparison_spans(month, now, organization.timezone)
+        first_month = month
+        for _ in range(dashboard.TREND_MONTHS - 1):
+            first_month = (first_month - timedelta(days=1)).replace(day=1)
+        return dashboard.Dashboard(
+            organization=organization,
             month=month,
-            lines=lines,
-            per_department_day=spending_selectors.spend_per_department_day(organization=organization, month=month),
+            as_of=now,
             days_in_month=days_in_month,
             days_elapsed=days_elapsed,
-        ),
-    )
+            comparison=dashboard.comparison_build(
+                spans=spans,
+                lines=lines,
+                current_rows=spending_selectors.spend_totals_between(
+                    organization=organization, start=spans[0], end=spans[1]
+                ),
+                previous_rows=spending_selectors.spend_totals_between(
+                    organization=organization, start=spans[2], end=spans[3]
+                ),
+            ),
+            months=tuple(
+                spending_selectors.spend_per_month(
+                    organization=organization, first_month=first_month, last_month=month
+                ).items()
+            ),
+            burn_down=dashboard.burn_down_build(
+                month=month,
+                lines=lines,
+                per_department_day=spending_selectors.spend_per_department_day(organization=organization, month=month),
+                days_in_month=days_in_month,
+                days_elapsed=days_elapsed,
+            ),
+        )
