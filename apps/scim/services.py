@@ -120,6 +120,12 @@ def group_mapping_set(
         raise InvalidInput(f"Unknown role '{role}'.", fields={"role": ["Unknown role."]})
     mapping = ScimGroupMapping.objects.of(organization).select_for_update().filter(group_name=group_name).first()
     before = _mapping_state(mapping) if mapping else None
+    # What the mapping gave until now is taken back from members it no longer applies to.
+    withdrawn = (
+        ScimGroupMapping(organization=organization, department=mapping.department, role=mapping.role)
+        if mapping
+        else None
+    )
     if mapping is None:
         mapping = ScimGroupMapping(organization=organization, group_name=group_name)
     mapping.department, mapping.role = department, role
@@ -127,7 +133,7 @@ def group_mapping_set(
     audit_record(
         actor=actor, action="scim.group_mapping_set", target=mapping, before=before, after=_mapping_state(mapping)
     )
-    _members_place(organization=organization, group_name=group_name, actor=actor)
+    _members_place(organization=organization, group_name=group_name, actor=actor, withdrawn=withdrawn)
     return mapping
 
 
@@ -138,10 +144,12 @@ def group_mapping_remove(*, mapping: ScimGroupMapping, actor: User | None) -> No
     audit_record(actor=actor, action="scim.group_mapping_removed", target=mapping, before=before)
     # Placement reads the mappings left, so the members lose what this one gave them.
     mapping.delete()
-    _members_place(organization=mapping.organization, group_name=before["group_name"], actor=actor)
+    _members_place(organization=mapping.organization, group_name=before["group_name"], actor=actor, withdrawn=mapping)
 
 
-def _members_place(*, organization: Organization, group_name: str, actor: User | None) -> None:
+def _members_place(
+    *, organization: Organization, group_name: str, actor: User | None, withdrawn: ScimGroupMapping | None
+) -> None:
     members = User.objects.of(organization).filter(
         id__in=ScimGroupMember.objects.filter(group__organization=organization, group__display_name=group_name).values(
             "user_id"
@@ -149,18 +157,21 @@ def _members_place(*, organization: Organization, group_name: str, actor: User |
     )
     label = f"scim-mapping:{actor.email if actor else 'platform'}"
     for user in members.order_by("id"):
-        user_place(user=user, actor_label=label)
+        user_place(user=user, actor_label=label, withdrawn=withdrawn)
 
 
-def user_place(*, user: User, actor_label: str) -> User:
+def user_place(*, user: User, actor_label: str, withdrawn: ScimGroupMapping | None = None) -> User:
     """Set a user's department and role from the mapped groups they are in.
 
-    Department: the newest department group they joined, unless they are already in one of theirs.
+    Department: that of the department group they joined last (a move is a join, then a leave).
     Role: the highest of their role groups. In no group of a kind, a department or role that a mapping
     gave is taken away (back to no department, to employee); one given by a person in LedgerX is left.
+    `withdrawn` is a mapping just removed or changed: what it gave counts as given by a mapping.
     """
     mappings = list(selectors.group_mappings(organization=user.organization))
     by_name = {mapping.group_name: mapping for mapping in mappings}
+    if withdrawn is not None:
+        mappings.append(withdrawn)
     joined = (
         ScimGroupMember.objects.filter(user=user, group__organization_id=user.organization_id)
         .select_related("group")
@@ -169,7 +180,7 @@ def user_place(*, user: User, actor_label: str) -> User:
     mine = [by_name[membership.group.display_name] for membership in joined if membership.group.display_name in by_name]
     departments = [mapping.department for mapping in mine if mapping.department_id]
     if departments:
-        if user.department_id not in {department.id for department in departments}:
+        if user.department_id != departments[0].id:
             user = provisioning.user_set_department(user=user, department=departments[0], actor_label=actor_label)
     elif user.department_id in {mapping.department_id for mapping in mappings if mapping.department_id}:
         user = provisioning.user_set_department(user=user, department=None, actor_label=actor_label)
