@@ -90,6 +90,9 @@ class ScimView(APIView):
         unknown = sorted(set(request.query_params) - allowed)
         if unknown:
             raise invalid_value(f"Unknown query parameter {unknown[0]!r}.")
+        repeated = sorted(name for name in request.query_params if len(request.query_params.getlist(name)) > 1)
+        if repeated:
+            raise invalid_value(f"The query parameter {repeated[0]!r} is given more than once.")
 
     def _actor(self, request) -> AuditActor:
         return AuditActor(

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.tenancy.models import User
+from ledgerx.errors import Conflict
 
 from .models import ScimGroup, ScimGroupMember, ScimToken
 from .protocol import CORE_GROUP, ScimError, invalid_value
@@ -96,8 +97,12 @@ def _members_set(*, token: ScimToken, group: ScimGroup, add: list[User] = (), re
 
 
 def _place(*, token: ScimToken, users: list[User]) -> None:
-    for user in sorted(users, key=lambda u: u.id):
-        user_place(user=user, actor_label=token.actor_label)
+    try:
+        for user in sorted(users, key=lambda u: u.id):
+            user_place(user=user, actor_label=token.actor_label)
+    except Conflict as conflict:
+        # The last org admin leaving the admins' group: the change cannot be made as asked.
+        raise ScimError(400, conflict.message, "mutability") from None
 
 
 def _audited(*, token: ScimToken, group: ScimGroup, action: str, before: dict | None) -> None:

@@ -167,6 +167,7 @@ def user_place(*, user: User, actor_label: str, withdrawn: ScimGroupMapping | No
     Role: the highest of their role groups. In no group of a kind, a department or role that a mapping
     gave is taken away (back to no department, to employee); one given by a person in LedgerX is left.
     `withdrawn` is a mapping just removed or changed: what it gave counts as given by a mapping.
+    Taking the last active org admin's role: Conflict, and nothing changes.
     """
     mappings = list(selectors.group_mappings(organization=user.organization))
     by_name = {mapping.group_name: mapping for mapping in mappings}
@@ -192,7 +193,7 @@ def user_place(*, user: User, actor_label: str, withdrawn: ScimGroupMapping | No
     else:
         return user
     if role != user.role:
-        user = _tenancy(provisioning.user_role_write, user=user, role=role, actor=None, actor_label=actor_label)
+        user = provisioning.user_role_write(user=user, role=role, actor=None, actor_label=actor_label)
     return user
 
 
@@ -305,6 +306,8 @@ def scim_user_replace(*, token: ScimToken, user: User, resource: Any) -> User:
 
 @transaction.atomic
 def scim_user_patch(*, token: ScimToken, user: User, operations: list[dict]) -> User:
+    # Read, change and write under the user's lock: two PATCHes at once each keep the other's change.
+    user = User.objects.select_for_update().get(id=user.id)
     resource = patch_apply(user_stored_view(user), operations, schemas=(CORE_USER, ENTERPRISE_USER))
     return scim_user_replace(token=token, user=user, resource=resource)
 

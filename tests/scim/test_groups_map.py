@@ -5,7 +5,7 @@ import pytest
 from apps.audit.models import AuditEvent
 from apps.scim import services as scim_services
 from apps.tenancy.models import Role
-from ledgerx.errors import Forbidden, InvalidInput, NotFound
+from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.factories import DepartmentFactory
 
 from .conftest import GROUP_SCHEMA, okta_user
@@ -131,3 +131,14 @@ def test_only_an_org_admin_of_the_organization_maps_groups(tenant, other_tenant)
     for bad in ({}, {"role": Role.SYSTEM_ADMIN}, {"role": Role.EMPLOYEE, "department": tenant.department}):
         with pytest.raises(InvalidInput):
             scim_services.group_mapping_set(organization=tenant.organization, group_name="X", actor=tenant.admin, **bad)
+
+
+def test_a_mapping_that_would_demote_the_last_org_admin_is_refused(scim, tenant):
+    mapping = scim_services.group_mapping_set(
+        organization=tenant.organization, group_name="Admins", role=Role.ORG_ADMIN, actor=tenant.admin
+    )
+    _group(scim, "Admins", str(tenant.admin.id))
+    with pytest.raises(Conflict):
+        scim_services.group_mapping_remove(mapping=mapping, actor=tenant.admin)
+    tenant.admin.refresh_from_db()
+    assert tenant.admin.role == Role.ORG_ADMIN

@@ -4,6 +4,7 @@ import pytest
 
 from apps.scim import services as scim_services
 from apps.tenancy.models import User
+from tests.conftest import run_in_threads
 
 from .conftest import GROUP_SCHEMA, SCIM, USER_SCHEMA, Scim, okta_user, scim_error, scim_for
 
@@ -68,6 +69,8 @@ def test_groups_filter_only_by_display_name_and_external_id(scim):
 def test_unknown_query_parameters_and_bad_paging_are_refused(scim):
     scim_error(scim.get("Users", {"sortBy": "userName"}), 400, "invalidValue")
     scim_error(scim.get("Users", {"count": "many"}), 400, "invalidValue")
+    scim_error(scim.client.get('/scim/v2/Users?filter=userName eq "a"&filter=userName eq "b"'), 400, "invalidValue")
+    scim_error(scim.client.post("/scim/v2/Users?dryRun=1", {}, format="json"), 400, "invalidValue")
 
 
 def test_paging_by_start_index_and_count(scim):
@@ -159,3 +162,19 @@ def test_discovery_endpoints_describe_what_is_supported(scim):
 
 def test_a_method_a_route_does_not_have_is_405(scim):
     scim_error(scim.client.delete("/scim/v2/Users"), 405)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_patches_at_once_each_keep_the_others_change(tenant):
+    scim = scim_for(tenant)
+    user_id = scim.post("Users", okta_user("ada@acme.example")).json()["id"]
+    changes = [("title", "Countess"), ("nickName", "Ada")]
+
+    def patch(index: int) -> int:
+        name, value = changes[index]
+        return Scim(scim.key, scim.token).patch(f"Users/{user_id}", [{"op": "add", "path": name, "value": value}])
+
+    answers = run_in_threads(2, patch)
+    assert [answer.status_code for answer in answers] == [200, 200]
+    resource = scim.get(f"Users/{user_id}").json()
+    assert (resource["title"], resource["nickName"]) == ("Countess", "Ada")
