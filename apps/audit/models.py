@@ -37,6 +37,19 @@ class AuditEvent(models.Model):
         MFA_RECOVERY_CODES_GENERATED = "mfa.recovery_codes_generated", "Recovery codes generated"
         MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used", "Recovery code used"
         MFA_RESET = "mfa.reset", "Second factors reset"
+        USER_PROVISIONED = "user.provisioned", "User provisioned by the identity provider"
+        USER_EMAIL_CHANGED = "user.email_changed", "User's email changed"
+        USER_DEPARTMENT_CHANGED = "user.department_changed", "User's department changed"
+        USER_DEACTIVATED = "user.deactivated", "User deactivated"
+        USER_REACTIVATED = "user.reactivated", "User reactivated"
+        SCIM_USER_ATTRIBUTES_SET = "scim.user_attributes_set", "User's SCIM attributes set"
+        SCIM_TOKEN_ISSUED = "scim.token_issued", "SCIM token issued"
+        SCIM_TOKEN_REVOKED = "scim.token_revoked", "SCIM token revoked"
+        SCIM_GROUP_CREATED = "scim.group_created", "SCIM group created"
+        SCIM_GROUP_UPDATED = "scim.group_updated", "SCIM group updated"
+        SCIM_GROUP_DELETED = "scim.group_deleted", "SCIM group deleted"
+        SCIM_GROUP_MAPPING_SET = "scim.group_mapping_set", "SCIM group mapping set"
+        SCIM_GROUP_MAPPING_REMOVED = "scim.group_mapping_removed", "SCIM group mapping removed"
 
     id = models.BigAutoField(primary_key=True)
     # None for platform events (a system admin creating another system admin).

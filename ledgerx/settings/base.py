@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.web",
     "apps.nlq",
     "apps.audit",
+    "apps.scim",
     "apps.reports",
     "apps.reimbursements",
     "apps.exports",
