@@ -17,7 +17,7 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/ledgerx
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: demo test screenshots lint bench bench-exports bench-receipts services chromium tesseract xmlsec clean
+.PHONY: demo test screenshots lint bench bench-exports bench-receipts services chromium tesseract xmlsec pgbouncer clean
 
 # pip's output condensed to a count of the packages fetched (one updating line on a terminal, every
 # tenth in a log) and the install; its warnings and errors (stderr) pass through as they are.
@@ -54,7 +54,11 @@ tesseract:
 xmlsec:
 	deploy/ensure_xmlsec.sh
 
-test: $(STAMP) chromium tesseract xmlsec
+# The pooler tests run Debian's PgBouncer: installed here when missing; when it cannot be, they are skipped.
+pgbouncer:
+	deploy/ensure_pgbouncer.sh
+
+test: $(STAMP) chromium tesseract xmlsec pgbouncer
 	$(TEST_ENV) deploy/ensure_services.sh $(BIN)/pytest --create-db $(PYTEST_ARGS)
 
 # The browser tests again, saving their screenshots over the ones the README shows.

@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init
 
 from .audit_context import AuditActor, audit_context_enter, audit_context_leave, process_origin
 
@@ -14,6 +14,20 @@ app.conf.CELERY_DB_REUSE_MAX = 1000
 # Each worker keeps a heartbeat in Redis for the internals page and the metrics.
 app.steps["worker"].add("apps.system.heartbeat:WorkerHeartbeat")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _require_session_pooling(**kwargs) -> None:
+    """A worker moves money under session advisory locks: it will not start behind transaction pooling.
+
+    SystemExit, because Celery logs and carries on past any Exception a signal handler raises.
+    """
+    from ledgerx.pooling import TransactionPoolingError, require_session_pooling
+
+    try:
+        require_session_pooling()
+    except TransactionPoolingError as error:
+        raise SystemExit(f"the Celery worker will not start: {error}") from None
 
 
 @task_prerun.connect

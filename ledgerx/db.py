@@ -9,7 +9,7 @@ server and prepares each statement the first time its connection runs it.
 
 Prepared statements belong to the server session, and so do the settlement lock and the drain lease
 (session advisory locks taken outside the transaction): a pooler in front of PostgreSQL must use
-session pooling (docs/operations.md, "Connection poolers").
+session pooling, which ledgerx/pooling.py checks at start-up (docs/operations.md, "Connection poolers").
 """
 
 import logging

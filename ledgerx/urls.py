@@ -33,6 +33,8 @@ urlpatterns = [
     path("readyz", system_views.readyz, name="readyz"),
     path("metrics", system_views.prometheus_metrics, name="prometheus-metrics"),
     path("api/v1/", include(api_v1)),
+    # SCIM 2.0 provisioning for identity providers (RFC 7644), outside /api/v1: its own protocol and errors.
+    path("scim/v2/", include("apps.scim.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -131,6 +131,16 @@ def options(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
 
 
 def main() -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ledgerx.settings.production")
+    django.setup()
+    from ledgerx.pooling import TransactionPoolingError, require_session_pooling
+
+    try:
+        require_session_pooling()
+    except TransactionPoolingError as error:
+        raise SystemExit(f"ledgerx.web will not start: {error}") from None
     Granian(**options()).serve()
 
 

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +93,99 @@ class PrivateRedis:
         if self.process is not None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
+            self.process = None
+
+
+def postgres_bin() -> Path:
+    """The server programs (initdb, pg_ctl, pg_basebackup) of the PostgreSQL this run uses."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version_num")
+        major = int(cursor.fetchone()[0]) // 10000
+    return Path(f"/usr/lib/postgresql/{major}/bin")
+
+
+class Cluster:
+    """A PostgreSQL cluster of the test's own. As root, its programs run as `postgres`, as PostgreSQL requires."""
+
+    def __init__(self, bin_dir: Path, directory: Path) -> None:
+        self.bin_dir, self.directory, self.port = bin_dir, directory, free_port()
+
+    def run(self, program: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        command = [str(self.bin_dir / program), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, check=True, capture_output=True, text=True, timeout=120, **kwargs)
+
+    def configure(self, **options: str) -> None:
+        with (self.directory / "postgresql.auto.conf").open("a") as conf:
+            conf.writelines(f"{name} = '{value}'\n" for name, value in options.items())
+
+    def start(self) -> None:
+        self.run("pg_ctl", "-D", str(self.directory), "-l", str(self.directory / "log"), "-w", "start")
+
+    def stop(self) -> None:
+        self.run("pg_ctl", "-D", str(self.directory), "-m", "fast", "-w", "stop")
+
+    def execute(self, sql: str, dbname: str = "postgres") -> None:
+        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=dbname, autocommit=True) as conn:
+            conn.execute(sql)
+
+
+class PgBouncer:
+    """Debian's PgBouncer on a free port, in front of this run's PostgreSQL, in the given pool mode.
+
+    Root may not run it: as root it switches to the `postgres` user, which then must read its files.
+    """
+
+    def __init__(self, directory: Path, pool_mode: str) -> None:
+        self.directory = directory
+        self.pool_mode = pool_mode
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    def database_url(self, credentials: dict) -> str:
+        """`credentials`' URL for this run's database, reached through the pooler."""
+        return database_url({**credentials, "HOST": "127.0.0.1", "PORT": str(self.port)})
+
+    def start(self, users: list[str]) -> None:
+        server = connection.settings_dict
+        (self.directory / "users.txt").write_text("".join(f'"{user}" ""\n' for user in users))
+        config = self.directory / "pgbouncer.ini"
+        config.write_text(
+            f"""[databases]
+* = host={server["HOST"] or "127.0.0.1"} port={server["PORT"] or 5432}
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {self.port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {self.directory / "users.txt"}
+pool_mode = {self.pool_mode}
+default_pool_size = 20
+ignore_startup_parameters = extra_float_digits,options
+"""
+        )
+        command = [shutil.which("pgbouncer") or "/usr/sbin/pgbouncer", str(config)]
+        if os.geteuid() == 0:
+            self.directory.chmod(0o755)
+            command[1:1] = ["-u", "postgres"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        def listening() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return True
+            except OSError:
+                return self.process.poll() is not None  # exited: stop waiting, and say why below
+
+        wait_until(listening, timeout=10)
+        if self.process.poll() is not None:
+            raise AssertionError(f"PgBouncer did not start: {self.process.stderr.read().decode()}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
             self.process = None
 
 

@@ -90,7 +90,7 @@ class ApprovalRequest(models.Model):
         indexes = [models.Index(fields=["expires_at"], condition=Q(status="pending"), name="approval_pending_expiry")]
 
     def __str__(self) -> str:
-        return f"approval of {self.transaction_id}"
+        return f"Approval of {self.transaction}"
 
     @property
     def waiting_for(self) -> str | None:

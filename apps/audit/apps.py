@@ -1,10 +1,12 @@
 from django.apps import AppConfig
 
 
-def _record_administration_change(sender, *, actor, action, target, before, after, **kwargs) -> None:
+def _record_administration_change(
+    sender, *, actor, action, target, before, after, actor_label: str = "", **kwargs
+) -> None:
     from .services import audit_record
 
-    audit_record(actor=actor, action=action, target=target, before=before, after=after)
+    audit_record(actor=actor, action=action, target=target, before=before, after=after, actor_label=actor_label)
 
 
 class AuditConfig(AppConfig):

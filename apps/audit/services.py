@@ -15,10 +15,13 @@ def audit_record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     organization: Organization | None = None,
+    actor_label: str = "",
 ) -> AuditEvent:
     """Append one back-office event. Call it inside the transaction that makes the change, so both commit together.
 
-    The organization defaults to the target's, then the actor's.
+    The organization defaults to the target's, then the actor's. A change asked by something other than a
+    person (an identity provider's SCIM client) has no actor and says who it was in `actor_label`, kept
+    where a person's email is.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction that makes the change")
@@ -31,7 +34,7 @@ def audit_record(
     return AuditEvent.objects.create(
         organization_id=organization_id,
         actor=actor,
-        actor_email=actor.email if actor is not None else "",
+        actor_email=actor.email if actor is not None else actor_label,
         action=action,
         target_type=target._meta.label_lower,
         target_id=str(target.pk),

@@ -15,6 +15,7 @@ from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 
 from apps.tenancy.models import Organization
 from ledgerx.errors import InvalidInput
+from ledgerx.replica import reporting_reads
 
 from . import writers
 from .layouts import LAYOUTS, ExportKind, Layout
@@ -46,7 +47,8 @@ class Export:
         return f"{self.organization.slug}-{self.layout.kind}-{self.month.label}.{self.file_format}"
 
     def rows(self):
-        return self.layout.rows(self.organization, self.month)
+        with reporting_reads():
+            yield from self.layout.rows(self.organization, self.month)
 
 
 def export_define(*, organization: Organization, kind: str, month: str, file_format: str) -> Export:

@@ -140,7 +140,7 @@ class TransactionRisk(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"risk of {self.transaction_id}"
+        return f"Risk scores of {self.transaction}"
 
 
 class FraudAlert(models.Model):
@@ -180,4 +180,4 @@ class FraudAlert(models.Model):
         indexes = [models.Index(fields=["organization", "status", "-created_at"], name="fraud_alert_org_status")]
 
     def __str__(self) -> str:
-        return f"{self.rule} on {self.transaction_id}"
+        return f"{self.get_rule_display()} on {self.transaction}"

@@ -26,6 +26,7 @@ from apps.tenancy.permissions import FINANCE_ROLES
 from apps.tenancy.selectors import department_subtree_ids, departments_with_spend_view
 from ledgerx.errors import Forbidden
 from ledgerx.money import to_decimal_string
+from ledgerx.replica import reporting_reads
 
 from .answers import Table, answer_for_people
 from .parsing import QuestionParser, question_parse
@@ -69,7 +70,8 @@ def query_answer(
     if user.organization is None:
         raise Forbidden("Questions are answered within an organization.")
     parsed = question_parse(question=question, user=user, now=now or timezone.now(), parsers=parsers)
-    result = query_execute(user=user, spec=parsed.spec)
+    with reporting_reads():
+        result = query_execute(user=user, spec=parsed.spec)
     return {
         "interpretation": spec_interpretation(parsed.spec),
         "columns": result.columns,

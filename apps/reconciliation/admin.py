@@ -246,7 +246,7 @@ class StatementImportAdmin(OrganizationScopedAdmin):
             except LedgerXError as error:
                 _form_errors(form, error)
             else:
-                self.message_user(request, f"Spend {spend.id} created from line {line.position} and matched to it.")
+                self.message_user(request, f"{spend} created from line {line.position} and matched to it.")
                 return redirect("admin:reconciliation_statementimport_reconcile", line.statement_import_id)
         title = (
             f"A spend from line {line.position}: {line.description}, {format_money(line.amount_minor, line.currency)}"

@@ -10,6 +10,7 @@ from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.tenancy.models import Organization, Role, User
 from ledgerx.errors import Conflict, Forbidden, InvalidInput
+from ledgerx.replica import reporting_reads
 
 from . import selectors
 from .models import AccessReviewSignOff, ReportFormat, ReportRun
@@ -53,7 +54,8 @@ def report_generate(
             organization=organization, kind=kind, period=period, since=closed_since
         )
     generated_at = reference.generated_at if reference is not None else now
-    report = selectors.report_build(kind=kind, organization=organization, period=period)
+    with reporting_reads():
+        report = selectors.report_build(kind=kind, organization=organization, period=period)
     content = RENDERERS[ReportFormat(file_format)](report, generated_at)
     run = ReportRun.objects.create(
         organization=organization,

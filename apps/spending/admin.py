@@ -8,6 +8,8 @@ waits for, and resolve alerts through fraud_alert_resolve, exactly as on the pag
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -28,6 +30,8 @@ from ledgerx.errors import LedgerXError
 from ledgerx.money import format_money, format_money_as_spent
 
 from . import services
+from .story import signed_amount_text
+from .story_page import story_page, transaction_link
 
 
 class TransactionReverseForm(ActionForm):
@@ -40,23 +44,56 @@ class TransactionReverseForm(ActionForm):
 class TransactionAdmin(OrganizationScopedAdmin):
     """Read-only: a spend changes only by settlement or by a reversal, which the action below makes."""
 
-    list_display = ("created_at", "employee", "department", "merchant", "amount", "status")
+    list_display = ("created_at", "spend", "employee", "department", "amount", "standing")
+    list_display_links = ("spend",)
     list_filter = ("status", "kind", ("department", admin.RelatedOnlyFieldListFilter), "category", "created_at")
-    list_select_related = ("employee", "department")
+    list_select_related = ("employee", "department", "reversal_of", "reversed_by")
     search_fields = ("=id", "merchant", "description", "category", "employee__email", "department__name")
     date_hierarchy = "created_at"
     ordering = ("-created_at",)
     actions = ("reverse",)
     exclude = ("request_fingerprint",)
 
+    @admin.display(description="Spend", ordering="merchant")
+    def spend(self, transaction: Transaction) -> str:
+        return f"{transaction.merchant} · {transaction.category}"
+
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, transaction: Transaction) -> str:
+        """A reversal is a credit: "-$6,000", never a second charge."""
+        if transaction.kind == Transaction.Kind.REVERSAL:
+            return format_html('<span class="amount-credit">{}</span>', signed_amount_text(transaction))
         return format_money_as_spent(
             transaction.amount_minor,
             transaction.currency,
             transaction.original_amount_minor,
             transaction.original_currency,
         )
+
+    @admin.display(description="Status", ordering="status")
+    def standing(self, transaction: Transaction) -> str:
+        """The status, and the reversal or its original linked both ways."""
+        if transaction.kind == Transaction.Kind.REVERSAL:
+            return format_html(
+                '<span><span class="status-badge status-credit">Credit</span> reverses {}</span>',
+                transaction_link(transaction.reversal_of),
+            )
+        badge = format_html(
+            '<span class="status-badge status-{}">{}</span>', transaction.status, transaction.get_status_display()
+        )
+        reversal = getattr(transaction, "reversed_by", None)
+        if reversal is not None:
+            return format_html("<span>{} by {}</span>", badge, transaction_link(reversal))
+        return badge
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A spend's page is its story (apps/spending/story_page.py), read-only; the reversal is an action."""
+        transaction = self.get_object(request, object_id)
+        if transaction is None:
+            raise Http404("No such transaction.")
+        if not self.has_view_permission(request, transaction):
+            raise PermissionDenied
+        return story_page(self, request, transaction, can_reverse=self.has_reverse_permission(request))
 
     def has_reverse_permission(self, request) -> bool:
         # A reversal belongs to one organization's books: its finance staff make it, not the platform's admins.
@@ -71,7 +108,7 @@ class TransactionAdmin(OrganizationScopedAdmin):
             )
         request_id = form.cleaned_data["request_id"]
         for original in queryset:
-            label = f"{original.merchant} {format_money(original.amount_minor, original.currency)}"
+            label = str(original)
             try:
                 _, replayed = services.transaction_reverse(
                     actor=request.user,
@@ -262,14 +299,30 @@ class FraudVerdictForm(ActionForm):
 
 @admin.register(FraudAlert)
 class FraudAlertAdmin(OrganizationScopedAdmin):
-    list_display = ("created_at", "rule", "score", "detail", "status", "resolution", "resolved_by")
+    list_display = ("created_at", "rule", "spend", "score", "detail", "status", "resolution", "resolved_by")
     list_filter = ("status", "rule", "resolution")
     search_fields = ("detail", "transaction__merchant", "transaction__employee__email")
     date_hierarchy = "created_at"
-    list_select_related = ("resolved_by",)
+    list_select_related = ("resolved_by", "transaction")
     actions = ("resolve_legitimate", "resolve_fraud")
+    fields = (
+        "spend",
+        "rule",
+        "score",
+        "detail",
+        "status",
+        "resolution",
+        "note",
+        "resolved_by",
+        "resolved_at",
+        "created_at",
+    )
     # Alerts change only through the review actions (the service), never through the form.
-    readonly_fields = tuple(field.name for field in FraudAlert._meta.fields)
+    readonly_fields = fields
+
+    @admin.display(description="Spend", ordering="transaction__merchant")
+    def spend(self, alert: FraudAlert) -> str:
+        return transaction_link(alert.transaction)
 
     def has_resolve_permission(self, request) -> bool:
         # Whether a reviewer may also reverse or freeze is the service's to say (finance of the organization).

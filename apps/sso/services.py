@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.tenancy.models import Organization, Role, User
-from apps.tenancy.sso_users import user_provision
+from apps.tenancy.provisioning import user_provision
 from ledgerx.errors import Forbidden, InvalidInput, LedgerXError, NotFound
 
 from . import saml, selectors
@@ -42,7 +42,11 @@ def sso_sign_in(*, configuration: SsoConfiguration, email: str, groups: list[str
     role, department = selectors.role_for_groups(configuration, groups)
     try:
         return user_provision(
-            organization=configuration.organization, email=email, role=role, department=department, source=source
+            organization=configuration.organization,
+            email=email,
+            role=role,
+            department=department,
+            actor_label=f"sso:{source}",
         )
     except LedgerXError as error:
         raise SsoRefused(f"{email} could not be provisioned: {error.message}") from None

@@ -9,12 +9,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
 
-from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from ledgerx.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from ledgerx.money import CURRENCY_EXPONENTS
 
 from . import login_guard, mfa_services, selectors, token_cache
@@ -23,6 +22,10 @@ from . import login_guard, mfa_services, selectors, token_cache
 from .freezes import user_freeze, user_unfreeze  # noqa: F401
 from .locks import lock_department_tree
 from .models import ApiToken, Department, Organization, Role, User
+from .provisioning import user_role_write
+
+# Ending a user's sessions and tokens has a module of its own (provisioning's deactivation uses it too).
+from .revocation import user_sign_out_everywhere, user_tokens_forget  # noqa: F401
 from .signals import administration_changed
 
 logger = logging.getLogger(__name__)
@@ -152,9 +155,7 @@ def department_update(
         ) from None
     after = _department_state(department)
     if after != before:
-        _administration_changed(
-            actor=actor, action="department.updated", target=department, before=before, after=after
-        )
+        _administration_changed(actor=actor, action="department.updated", target=department, before=before, after=after)
     return department
 
 
@@ -171,9 +172,7 @@ def department_set_standing_limit(*, department: Department, limit_minor: int, a
     department.save(update_fields=["monthly_limit_minor"])
     after = _department_state(department)
     if after != before:
-        _administration_changed(
-            actor=actor, action="department.updated", target=department, before=before, after=after
-        )
+        _administration_changed(actor=actor, action="department.updated", target=department, before=before, after=after)
     return department
 
 
@@ -268,7 +267,7 @@ def user_create(
 @transaction.atomic
 def user_set_role(*, actor: User, user: User, role: str) -> User:
     """Change a user's role within their organization. System admins are made only by system admins,
-    and an organization always keeps at least one org admin.
+    and an organization always keeps at least one org admin (provisioning.user_role_write).
     """
     if role not in Role.values:
         raise InvalidInput(f"Unknown role '{role}'.", fields={"role": ["Unknown role."]})
@@ -276,29 +275,12 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
         raise Forbidden("System admins are managed by system admins only.")
     if actor.role != Role.SYSTEM_ADMIN and actor.organization_id != user.organization_id:
         raise NotFound("User not found.")
-    # Lock the organization's admins in primary-key order, so two admins demoting each other cannot both win.
-    admins = list(
-        User.objects.filter(organization_id=user.organization_id, role=Role.ORG_ADMIN)
-        .select_for_update()
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
     user.refresh_from_db(fields=["role", "department"])
-    if user.role == role:
-        return user
-    if user.role == Role.ORG_ADMIN and admins == [user.pk]:
-        raise Conflict("An organization needs at least one org admin; appoint another first.")
-    if role == Role.EMPLOYEE and user.department_id is None:
+    if role == Role.EMPLOYEE and user.role != Role.EMPLOYEE and user.department_id is None:
         raise InvalidInput(
             "An employee needs a department; this user has none.", fields={"role": ["User has no department."]}
         )
-    before = _user_state(user)
-    user.role = role
-    user.save(update_fields=["role"])
-    _administration_changed(
-        actor=actor, action="user.role_changed", target=user, before=before, after=_user_state(user)
-    )
-    return user
+    return user_role_write(user=user, role=role, actor=actor)
 
 
 def token_issue(*, email: str, password: str, client_ip: str, otp_code: str | None = None) -> tuple[str, User]:
@@ -345,17 +327,6 @@ def user_password_change(
     user.save(update_fields=["password"])
 
 
-def user_sign_out_everywhere(*, user: User) -> int:
-    """End every session and revoke every API token of the user, the caller's own included.
-
-    Returns how many tokens were revoked.
-    """
-    User.objects.filter(id=user.id).update(session_generation=F("session_generation") + 1)
-    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    user_tokens_forget(user_id=user.id)
-    return revoked
-
-
 def token_create(*, user: User) -> str:
     """A new API token for a user already known to be who they are. Only its hash is stored."""
     key = secrets.token_urlsafe(32)
@@ -363,19 +334,6 @@ def token_create(*, user: User) -> str:
         user=user, key_hash=selectors.token_hash(key), expires_at=timezone.now() + settings.API_TOKEN_TTL
     )
     return key
-
-
-def user_tokens_forget(*, user_id: uuid.UUID) -> None:
-    """Drop the cached owner of every token of this user, so their next request reads them afresh.
-
-    Runs after every committed change to a user (see apps.py): a role taken away or an account
-    deactivated counts at once, not when the cache entry expires. A user without tokens has nothing
-    cached, and announcing a forgetting would make every process drop all it keeps (a login alone
-    saves the user).
-    """
-    key_hashes = list(ApiToken.objects.filter(user_id=user_id).values_list("key_hash", flat=True))
-    if key_hashes:
-        token_cache.forget(key_hashes)
 
 
 def token_revoke(*, key: str) -> None:

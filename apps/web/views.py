@@ -27,6 +27,7 @@ from ledgerx.months import month_start
 
 from .access import EMPLOYEE_ROLES, landing_url, navigation, role_required
 from .forms import ClaimForm, EmailLoginForm
+from .trends import trends_context
 
 RECENT_TRANSACTIONS = 10
 OWN_TRANSACTIONS = 20
@@ -148,9 +149,9 @@ def _employee_context(user) -> dict:
 
 @role_required(*FINANCE_ROLES)
 def finance_dashboard(request):
-    return _page(
-        request, "web/finance_dashboard.html", "finance-dashboard", "Finance dashboard", _finance_context(request.user)
-    )
+    # The trends are drawn once per visit: the refreshing panels leave them alone.
+    context = {**_finance_context(request.user), **trends_context(request.user, _this_month(request.user))}
+    return _page(request, "web/finance_dashboard.html", "finance-dashboard", "Finance dashboard", context)
 
 
 @role_required(*FINANCE_ROLES)

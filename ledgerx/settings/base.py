@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.web",
     "apps.nlq",
     "apps.audit",
+    "apps.scim",
     "apps.reports",
     "apps.reimbursements",
     "apps.exports",
@@ -68,6 +69,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # A user who must prove a second factor reaches nothing else until they have (apps/web/second_factor.py).
     "apps.web.second_factor.second_factor_gate",
+    # Pages and the back office show times in the organization's timezone (apps/web/back_office.py).
+    "apps.web.back_office.organization_timezone",
     # Who the request's writes to audited tables are by (ledgerx/audit_context.py).
     "ledgerx.audit_context.request_audit_context",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -138,6 +141,18 @@ _database, DATABASE_OWNER = db_roles.database_settings(
     conn_health_checks=False,
 )
 DATABASES = {"default": _database}
+# Dashboards, questions, reports and exports read from a streaming replica while it is less than
+# REPLICA_MAX_LAG_SECONDS behind, and from the primary otherwise; money decisions never do
+# (ledgerx/replica.py). Its URL names a role the way DATABASE_URL does.
+if env.REPLICA_DATABASE_URL:
+    DATABASES["replica"] = db_roles.database_settings(
+        env.REPLICA_DATABASE_URL, "", env.DATABASE_APP_ROLE, SECRET_KEY, conn_max_age=60, conn_health_checks=False
+    )[0]
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["ledgerx.replica.ReportingReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = env.env_int("REPLICA_MAX_LAG_SECONDS", 5)
+REPLICA_CHECK_SECONDS = 1
 # psycopg's default (Django turns prepared statements off): only `ledgerx.db.prepared_cursor` binds
 # on the server, so only the statements it runs are prepared.
 DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
@@ -193,6 +208,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Dates and times read one way on every page and in the back office: ledgerx/formats.
+FORMAT_MODULE_PATH = ["ledgerx.formats"]
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

@@ -57,6 +57,8 @@ DATABASE_URL = env_str("DATABASE_URL", EMBEDDED_DATABASE_URL)
 # role is the owner, and the application connects as DATABASE_APP_ROLE, which migrate creates.
 DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL", "")
 DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "ledgerx_app")
+# A streaming replica for reporting reads (ledgerx/replica.py); unset, everything reads the primary.
+REPLICA_DATABASE_URL = env_str("REPLICA_DATABASE_URL", "")
 REDIS_URL = env_str("REDIS_URL", EMBEDDED_REDIS_URL)
 SECRET_KEY = secret_key()
 DEBUG = env_bool("DEBUG", False)

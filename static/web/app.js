@@ -36,13 +36,30 @@
     const text = String(amount);
     const whole = /^-?\d+(\.0+)?$/.test(text);
     try {
-      return new Intl.NumberFormat("en-US", {
+      return new Intl.NumberFormat(pageLocale(), {
         style: "currency", currency, minimumFractionDigits: whole ? 0 : undefined,
         maximumFractionDigits: whole ? 0 : undefined,
       }).format(text);
     } catch (error) {
       return `${text} ${currency}`;
     }
+  }
+
+  /* The page's locale, from <html lang> (the server renders in it): "en-us" -> "en-US". */
+  function pageLocale() {
+    const [language, region] = (document.documentElement.lang || "en-us").split("-");
+    return region ? `${language}-${region.toUpperCase()}` : language;
+  }
+
+  /* An instant as the server writes it (ledgerx/formats), in the organization's timezone, the zone named:
+     "Mar 15, 2027, 10:00 EDT". */
+  function formatWhen(iso, timeZone) {
+    const parts = new Intl.DateTimeFormat(pageLocale(), {
+      timeZone: timeZone || "UTC", month: "short", day: "numeric", year: "numeric",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short",
+    }).formatToParts(new Date(iso));
+    const part = (type) => (parts.find((p) => p.type === type) || {}).value || "";
+    return `${part("month")} ${part("day")}, ${part("year")}, ${part("hour")}:${part("minute")} ${part("timeZoneName")}`;
   }
 
   /* el("p", {class: "x"}, "text", child) — text is always set as text, never parsed as HTML. */
@@ -109,5 +126,5 @@
     return refresh;
   }
 
-  window.LedgerX = { api, newIdempotencyKey, formatMoney, el, readJson, errorMessages, startRefreshing };
+  window.LedgerX = { api, newIdempotencyKey, formatMoney, formatWhen, el, readJson, errorMessages, startRefreshing };
 })();

@@ -1,7 +1,7 @@
 /* The finance dashboard: charts and fraud alerts, refreshed in place (the question box: question.js). */
 (function () {
   "use strict";
-  const { api, el, formatMoney, readJson, startRefreshing } = window.LedgerX;
+  const { api, el, formatMoney, formatWhen, readJson, startRefreshing } = window.LedgerX;
   const { palette, draw, compactMoney } = window.LedgerXCharts;
 
   function drawCharts() {
@@ -64,11 +64,16 @@
       showAlerts("none", el("p", { class: "muted" }, "No open alerts."));
       return;
     }
+    // Each alert in words: the rule's name, its score, what it saw, when (in the organization's time), and a
+    // link to the spend's page in the back office, which tells its whole story; never an id.
+    const ruleLabels = readJson("fraud-rule-labels") || {};
+    const timeZone = alertsBox.dataset.timeZone;
     showAlerts(JSON.stringify(alerts), el("ul", { class: "workers" }, alerts.map((alert) => el("li", {},
-      el("span", { class: "status status-rejected" }, alert.rule || "alert"), " ",
-      el("strong", {}, `score ${alert.score}`), " ",
+      el("span", { class: "status status-rejected" }, ruleLabels[alert.rule] || "Alert"), " ",
+      el("strong", {}, `score ${Number(alert.score).toFixed(2)}`), " ",
       typeof alert.detail === "string" ? alert.detail : JSON.stringify(alert.detail), " ",
-      el("span", { class: "muted small" }, `· transaction ${String(alert.transaction).slice(0, 8)} · ${new Date(alert.created_at).toLocaleString()}`),
+      el("span", { class: "muted small" }, `· ${formatWhen(alert.created_at, timeZone)} · `),
+      el("a", { href: `${alertsBox.dataset.spendPages}${encodeURIComponent(alert.transaction)}/change/` }, "Review the spend"),
     ))));
   }
 

@@ -264,6 +264,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "reports"): Row(
         FINANCE, query=lambda w, t: {"report": "ledger-tie-out", "period": tenant_objects.last_month()}
     ),
+    ("GET", "reports/dashboard"): Row(FINANCE, query=lambda w, t: {"month": tenant_objects.last_month()}),
     ("GET", "reports/runs/<uuid:run_id>"): Row(FINANCE),
     ("POST", "reports/access-review/sign-offs"): Row(
         ADMIN, body=lambda w, t: tenant_objects.access_review_sign_off_body(t)

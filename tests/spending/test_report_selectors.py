@@ -1,12 +1,14 @@
 """Spend per day, by category and top merchants: what the finance dashboard charts."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
 from apps.spending import selectors
 from apps.spending.services import transaction_reverse
 from ledgerx.months import month_start
-from tests.spends import spend_settled
+from tests.spends import spend_settled, spend_submit
 
 
 def _month(user):
@@ -54,3 +56,36 @@ def test_spend_per_day_is_zero_filled_from_the_first_of_the_month_to_today(tenan
     today = timezone.now().date()  # the tenant's timezone is UTC
     assert len(per_day) == today.day
     assert all(row["total_minor"] == 0 for row in per_day)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboards_sums_count_what_budgets_count_within_the_tenant(tenant, other_tenant):
+    """Posted and not reversed: a reversed, a rejected and a pending spend count nowhere, another tenant's
+    spend neither (the sums on known days and months: tests/reports/test_dashboard.py)."""
+    spend_settled(user=tenant.employee, amount="1000.00", category="equipment")
+    spend_settled(user=tenant.other_employee, amount="250.00", category="travel")
+    reversed_spend = spend_settled(user=tenant.employee, amount="700.00", category="travel")
+    transaction_reverse(actor=tenant.finance, original_id=reversed_spend.id, reason="duplicate", idempotency_key="r-1")
+    assert spend_settled(user=tenant.employee, amount="49000.00").status == "rejected"
+    spend_submit(tenant.employee, "5.00")  # pending
+    spend_settled(user=other_tenant.employee, amount="999.00", category="office")
+
+    organization, now = tenant.organization, timezone.now()
+    month = _month(tenant.finance)
+    rows = selectors.spend_totals_between(
+        organization=organization, start=now - timedelta(hours=1), end=now + timedelta(hours=1)
+    )
+    assert [(row["category"], row["total_minor"], row["count"]) for row in rows] == [
+        ("equipment", 100_000, 1),
+        ("travel", 25_000, 1),
+    ]
+    assert (
+        selectors.spend_totals_between(
+            organization=organization, start=now - timedelta(hours=2), end=now - timedelta(hours=1)
+        )
+        == []
+    )
+    assert selectors.spend_per_month(organization=organization, first_month=month, last_month=month) == {month: 125_000}
+    assert selectors.spend_per_department_day(organization=organization, month=month) == {
+        (tenant.department.id, now.date()): 125_000  # the tenant's timezone is UTC
+    }

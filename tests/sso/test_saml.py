@@ -95,8 +95,8 @@ def test_a_signed_assertion_signs_in_and_provisions_the_user(acme):
     assert user.organization_id == configuration.organization_id
     assert user.role == Role.EMPLOYEE and user.department == configuration.default_department
     assert not user.has_usable_password()
-    created = AuditEvent.objects.get(action="user.created", target_id=str(user.id))
-    assert created.actor is None and created.after["source"] == "saml"
+    created = AuditEvent.objects.get(action="user.provisioned", target_id=str(user.id))
+    assert created.actor is None and created.actor_email == "sso:saml"
 
 
 def test_an_idp_given_by_entity_id_url_and_certificate_signs_in(tmp_path):

@@ -5,7 +5,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.tenancy.scoping import TenantQuerySet
-from ledgerx.money import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
+from ledgerx.formats import date_text
+from ledgerx.money import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS, format_money
 
 
 class Account(models.Model):
@@ -175,7 +176,14 @@ class Transaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.id}"
+        """In words, for the back office's lists and confirmations: "$6,000 at Dell on Mar 15, 2027"."""
+        amount = format_money(self.amount_minor, self.currency)
+        day = date_text(timezone.localtime(self.created_at).date())
+        if self.kind == self.Kind.REVERSAL:
+            return f"Reversal (credit) of {amount} at {self.merchant} on {day}"
+        if self.kind == self.Kind.REIMBURSEMENT:
+            return f"Reimbursement of {amount} for {self.merchant} on {day}"
+        return f"{amount} at {self.merchant} on {day}"
 
 
 # The account a spend's journal credits, by the spend's kind (a reversal's is its original's): a card spend
@@ -230,7 +238,7 @@ class Entry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount_minor} {self.currency} on {self.account_id}"
+        return f"{format_money(self.amount_minor, self.currency)} on {self.account}"
 
 
 class EntrySeal(models.Model):

@@ -1,5 +1,6 @@
 from django import template
 
+from apps.fraud.models import Rule
 from ledgerx.money import format_money, format_money_as_spent
 
 register = template.Library()
@@ -13,9 +14,18 @@ def money(minor: int, currency: str) -> str:
     return format_money(minor, currency)
 
 
+@register.simple_tag
+def fraud_rule_labels() -> dict:
+    """Each fraud rule's name for people, for the fraud panel (static/web/finance.js)."""
+    return dict(Rule.choices)
+
+
 @register.filter
 def spend_amount(transaction) -> str:
-    """The base amount, and the amount as spent beside it when that was another currency: "$133.78 (€123.45)"."""
+    """The base amount, and the amount as spent beside it when that was another currency: "$133.78 (€123.45)".
+    A reversal is a credit: "-$6,000", never read as a second charge."""
+    if transaction.kind == "reversal":
+        return format_money(-transaction.amount_minor, transaction.currency)
     return format_money_as_spent(
         transaction.amount_minor,
         transaction.currency,
