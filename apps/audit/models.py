@@ -37,6 +37,14 @@ class AuditEvent(models.Model):
         MFA_RECOVERY_CODES_GENERATED = "mfa.recovery_codes_generated", "Recovery codes generated"
         MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used", "Recovery code used"
         MFA_RESET = "mfa.reset", "Second factors reset"
+        INVITATION_SENT = "invitation.sent", "Invitation sent"
+        INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
+        INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
+        APPROVAL_POLICY_CREATED = "approval_policy.created", "Approval policy created"
+        APPROVAL_POLICY_DELETED = "approval_policy.deleted", "Approval policy deleted"
+        WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created", "Webhook endpoint created"
+        WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated", "Webhook endpoint updated"
+        WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted", "Webhook endpoint deleted"
 
     id = models.BigAutoField(primary_key=True)
     # None for platform events (a system admin creating another system admin).
