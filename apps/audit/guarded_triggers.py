@@ -15,7 +15,8 @@ INVITATION_CAPTURE = "apps.audit.migrations.0015_self_serve_actions"
 _capture = import_module(CAPTURE)
 # Tables captured by later migrations, with the function 0007 installed.
 _later_captures = {
-    migration: import_module(migration).CAPTURED for migration in (CHART_CAPTURE, RECONCILIATION_CAPTURE, INVITATION_CAPTURE)
+    migration: import_module(migration).CAPTURED
+    for migration in (CHART_CAPTURE, RECONCILIATION_CAPTURE, INVITATION_CAPTURE)
 }
 
 GUARDED_TRIGGERS = [
