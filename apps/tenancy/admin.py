@@ -1,17 +1,17 @@
-"""Back office views of organizations, departments and users: read-only here; they change through
-the API, whose services hold the rules (a department opens its expense account, a user's role
-needs an organization, ...), or through actions that call those services."""
+"""Back office views of organizations, users and invitations: organizations and users are read-only
+here; they change through the API, whose services hold the rules (a user's role needs an
+organization, ...), or through actions and forms that call those services. Departments are edited in
+apps/budgets/admin.py, beside the budget a move carries with it."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
 from ledgerx.errors import LedgerXError
-from ledgerx.money import format_money
 
 from . import invitations, services
 from .admin_scoping import ActionForm, OrganizationScopedAdmin, action_form, action_form_page, role_in
-from .models import Department, Invitation, Organization, Role, User
+from .models import Invitation, Organization, Role, User
 from .permissions import ADMIN_ROLES, PLATFORM_ROLES, TENANT_ROLES
 
 
@@ -22,18 +22,6 @@ class OrganizationAdmin(OrganizationScopedAdmin):
 
     def scope(self, queryset, organization):
         return queryset.filter(id=organization.id)
-
-
-@admin.register(Department)
-class DepartmentAdmin(OrganizationScopedAdmin):
-    list_display = ("name", "parent", "monthly_limit", "head", "organization")
-    list_select_related = ("parent", "head", "organization")
-    search_fields = ("name",)
-    ordering = ("name",)
-
-    @admin.display(description="Monthly limit", ordering="monthly_limit_minor")
-    def monthly_limit(self, department: Department) -> str:
-        return format_money(department.monthly_limit_minor, department.organization.currency)
 
 
 class UserUnfreezeForm(ActionForm):
