@@ -43,6 +43,7 @@ REFUSALS = {
     "expired": "This invitation has expired. Ask your administrator to send you a new one.",
     "used": "This invitation has already been used. Log in with the password you set.",
     "revoked": "This invitation was withdrawn. Ask your administrator if you still need an account.",
+    "inviter_gone": "Whoever sent this invitation can no longer invite people. Ask your administrator for a new one.",
 }
 
 
@@ -82,6 +83,13 @@ def _refusal(invitation: Invitation, now) -> str | None:
         return "revoked"
     if invitation.expires_at <= now:
         return "expired"
+    inviter = invitation.invited_by
+    # An invitation carries its sender's authority: it lapses with it (deactivated, demoted, moved).
+    if not inviter.is_active or not (
+        inviter.role == Role.SYSTEM_ADMIN
+        or (inviter.role in ADMIN_ROLES and inviter.organization_id == invitation.organization_id)
+    ):
+        return "inviter_gone"
     return None
 
 

@@ -13,7 +13,7 @@ from .access import landing_url
 from .forms import InvitationAcceptForm
 
 # Gone for a link that was an invitation's and no longer works; Not Found for one that never was.
-REFUSED_STATUS = {"invalid": 404, "expired": 410, "used": 410, "revoked": 410}
+REFUSED_STATUS = {"invalid": 404, "expired": 410, "used": 410, "revoked": 410, "inviter_gone": 410}
 AUTHENTICATION_BACKEND = "apps.tenancy.backends.ThrottledModelBackend"
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.audit.models import AuditChange, AuditEvent
 from apps.tenancy import invitations
+from apps.tenancy import services as tenancy_services
 from apps.tenancy.models import Invitation, Role, User
 from ledgerx.errors import Forbidden, InvalidInput, NotFound
 from tests.factories import signed_in_client
@@ -269,3 +270,15 @@ def test_an_org_admin_sees_and_revokes_only_their_organizations_invitations(tena
     theirs.refresh_from_db()
     assert ours.revoked_at is not None and theirs.revoked_at is None
     assert [e.target_id for e in AuditEvent.objects.filter(action="invitation.revoked")] == [str(ours.id)]
+
+
+@pytest.mark.django_db
+def test_an_invitation_lapses_with_its_senders_authority(tenant):
+    invite(tenant)
+    token = link_path(mail.outbox[0]).split("/")[2]
+    tenancy_services.user_set_role(actor=tenant.admin, user=tenant.finance, role=Role.ORG_ADMIN)
+    tenancy_services.user_set_role(actor=tenant.finance, user=tenant.admin, role=Role.FINANCE_MANAGER)
+    with pytest.raises(invitations.InvitationRefused) as refusal:
+        invitations.invitation_accept(token=token, password=NEW_PASSWORD)
+    assert refusal.value.reason == "inviter_gone"
+    assert not User.objects.filter(email="new.hire@example.com").exists()
