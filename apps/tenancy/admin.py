@@ -5,9 +5,10 @@ apps/budgets/admin.py, beside the budget a move carries with it."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 
-from ledgerx.errors import LedgerXError
+from ledgerx.errors import LedgerXError, ServiceUnavailable
 
 from . import invitations, services
 from .admin_scoping import ActionForm, OrganizationScopedAdmin, action_form, action_form_page, role_in
@@ -126,6 +127,15 @@ class InvitationAdmin(OrganizationScopedAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.user = request.user
         return form
+
+    def changeform_view(self, request, *args, **kwargs):
+        # The invitation is saved with its email or not at all: a mail server that cannot take it rolls
+        # the form's transaction back, and the admin is told so on the form, to try again.
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except ServiceUnavailable as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change) -> None:
         data = form.cleaned_data

@@ -2,6 +2,7 @@
 carries a link that works once until it expires, and the page it opens makes the user and signs them in."""
 
 import re
+import socket
 from datetime import timedelta
 
 import pytest
@@ -282,3 +283,22 @@ def test_an_invitation_lapses_with_its_senders_authority(tenant):
         invitations.invitation_accept(token=token, password=NEW_PASSWORD)
     assert refusal.value.reason == "inviter_gone"
     assert not User.objects.filter(email="new.hire@example.com").exists()
+
+
+@pytest.mark.django_db
+def test_an_invitation_the_mail_server_refuses_is_not_kept(tenant, settings):
+    """A real SMTP client against a port where nothing listens: the connection is refused."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    client = signed_in_client(tenant.admin)
+
+    response = client.post(f"{INVITATIONS}add/", _add_form(tenant), follow=True)
+
+    assert response.redirect_chain == [(f"{INVITATIONS}add/", 302)]
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message.startswith("The invitation email could not be sent") and "nothing was saved" in message
+    assert not Invitation.objects.exists()
+    assert not AuditEvent.objects.filter(action="invitation.sent").exists()

@@ -5,54 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("webhooks", "0002_delivery_lease_paused_slow_receivers"),
+        ('webhooks', '0002_delivery_lease_paused_slow_receivers'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="outboxevent",
-            name="type",
-            field=models.CharField(
-                choices=[
-                    ("transaction.posted", "Transaction Posted"),
-                    ("transaction.rejected", "Transaction Rejected"),
-                    ("transaction.reversed", "Transaction Reversed"),
-                    ("approval.requested", "Approval Requested"),
-                    ("approval.decided", "Approval Decided"),
-                    ("fraud.alert.created", "Fraud Alert Created"),
-                    ("budget.threshold_crossed", "Budget Threshold Crossed"),
-                    ("reimbursement.submitted", "Reimbursement Submitted"),
-                    ("reimbursement.approved", "Reimbursement Approved"),
-                    ("reimbursement.rejected", "Reimbursement Rejected"),
-                    ("reimbursement.paid", "Reimbursement Paid"),
-                    ("payout_batch.released", "Payout Batch Released"),
-                ],
-                max_length=40,
-            ),
+            model_name='outboxevent',
+            name='type',
+            field=models.CharField(choices=[('transaction.posted', 'Transaction Posted'), ('transaction.rejected', 'Transaction Rejected'), ('transaction.reversed', 'Transaction Reversed'), ('approval.requested', 'Approval Requested'), ('approval.decided', 'Approval Decided'), ('fraud.alert.created', 'Fraud Alert Created'), ('budget.threshold_crossed', 'Budget Threshold Crossed'), ('reimbursement.submitted', 'Reimbursement Submitted'), ('reimbursement.approved', 'Reimbursement Approved'), ('reimbursement.rejected', 'Reimbursement Rejected'), ('reimbursement.paid', 'Reimbursement Paid'), ('payout_batch.released', 'Payout Batch Released')], max_length=40),
         ),
         migrations.AlterField(
-            model_name="webhookendpoint",
-            name="event_types",
-            field=django.contrib.postgres.fields.ArrayField(
-                base_field=models.CharField(
-                    choices=[
-                        ("transaction.posted", "Transaction Posted"),
-                        ("transaction.rejected", "Transaction Rejected"),
-                        ("transaction.reversed", "Transaction Reversed"),
-                        ("approval.requested", "Approval Requested"),
-                        ("approval.decided", "Approval Decided"),
-                        ("fraud.alert.created", "Fraud Alert Created"),
-                        ("budget.threshold_crossed", "Budget Threshold Crossed"),
-                        ("reimbursement.submitted", "Reimbursement Submitted"),
-                        ("reimbursement.approved", "Reimbursement Approved"),
-                        ("reimbursement.rejected", "Reimbursement Rejected"),
-                        ("reimbursement.paid", "Reimbursement Paid"),
-                        ("payout_batch.released", "Payout Batch Released"),
-                    ],
-                    max_length=40,
-                ),
-                size=None,
-            ),
+            model_name='webhookendpoint',
+            name='event_types',
+            field=django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('transaction.posted', 'Transaction Posted'), ('transaction.rejected', 'Transaction Rejected'), ('transaction.reversed', 'Transaction Reversed'), ('approval.requested', 'Approval Requested'), ('approval.decided', 'Approval Decided'), ('fraud.alert.created', 'Fraud Alert Created'), ('budget.threshold_crossed', 'Budget Threshold Crossed'), ('reimbursement.submitted', 'Reimbursement Submitted'), ('reimbursement.approved', 'Reimbursement Approved'), ('reimbursement.rejected', 'Reimbursement Rejected'), ('reimbursement.paid', 'Reimbursement Paid'), ('payout_batch.released', 'Payout Batch Released')], max_length=40), size=None),
         ),
     ]
