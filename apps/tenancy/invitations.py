@@ -95,9 +95,8 @@ def _refusal(invitation: Invitation, now) -> str | None:
 
 def invitation_for_token(token: str) -> Invitation:
     """The invitation a link names, if it may still be accepted; else InvitationRefused with the reason."""
-    invitation = (
-        Invitation.objects.select_related("organization", "department").filter(id=_invitation_id(token)).first()
-    )
+    invitations = Invitation.objects.select_related("organization", "department", "invited_by")
+    invitation = invitations.filter(id=_invitation_id(token)).first()
     if invitation is None:
         raise InvitationRefused("invalid")
     reason = _refusal(invitation, timezone.now())
