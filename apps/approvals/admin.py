@@ -122,16 +122,17 @@ class ApprovalPolicyAdmin(OrganizationScopedAdmin):
             department_id=data["department"].id if data["department"] else None,
             category=data["category"],
             spender_step=data["spender_step"],
+            actor=request.user,
         )
         # The service made the policy; the form's unsaved instance only carries its id to the log and the redirect.
         obj.pk = policy.pk
 
     def delete_model(self, request, obj) -> None:
-        services.approval_policy_delete(policy=obj)
+        services.approval_policy_delete(policy=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset) -> None:
         for policy in queryset:
-            services.approval_policy_delete(policy=policy)
+            services.approval_policy_delete(policy=policy, actor=request.user)
 
     @admin.display(description="From", ordering="min_amount_minor")
     def band(self, policy: ApprovalPolicy) -> str:
@@ -148,5 +149,3 @@ class ApprovalPolicyAdmin(OrganizationScopedAdmin):
     @admin.display(description="Who signs, in order")
     def steps(self, policy: ApprovalPolicy) -> str:
         return steps_text(policy.levels)
-
-

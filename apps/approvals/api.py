@@ -92,6 +92,7 @@ class ApprovalPolicyListCreateApi(TenantAPIView):
             department_id=data["department"],
             category=data["category"],
             spender_step=data["spender_step"],
+            actor=request.user,
         )
         return Response(policy_representation(policy, currency), status=status.HTTP_201_CREATED)
 
@@ -105,5 +106,5 @@ class ApprovalPolicyDetailApi(TenantAPIView):
         description="Spends already waiting keep the levels they started with.",
     )
     def delete(self, request, policy_id):
-        services.approval_policy_delete(policy=self.get_scoped(ApprovalPolicy.objects, policy_id))
+        services.approval_policy_delete(policy=self.get_scoped(ApprovalPolicy.objects, policy_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -5,7 +5,8 @@ import uuid
 
 from django.db import transaction
 
-from apps.tenancy.models import Department, Organization
+from apps.audit.services import audit_record
+from apps.tenancy.models import Department, Organization, User
 from ledgerx.errors import InvalidInput, NotFound
 
 from .models import MAX_LEVELS, ApprovalPolicy, ApproverKind, SpenderStep
@@ -50,7 +51,9 @@ def approval_policy_create(
     department_id: uuid.UUID | None = None,
     category: str = "",
     spender_step: str = SpenderStep.ESCALATE,
+    actor: User | None = None,
 ) -> ApprovalPolicy:
+    """`actor` is who asked (None when the platform itself does it); the change is audited."""
     if spender_step not in SpenderStep.values:
         raise InvalidInput(
             f"spender_step is one of: {', '.join(SpenderStep.values)}.",
@@ -63,7 +66,7 @@ def approval_policy_create(
         levels=levels,
         department_id=department_id,
     )
-    return ApprovalPolicy.objects.create(
+    policy = ApprovalPolicy.objects.create(
         organization=organization,
         name=name.strip(),
         min_amount_minor=min_amount_minor,
@@ -72,8 +75,23 @@ def approval_policy_create(
         category=category.strip().lower(),
         spender_step=spender_step,
     )
+    audit_record(actor=actor, action="approval_policy.created", target=policy, after=_policy_state(policy))
+    return policy
 
 
-def approval_policy_delete(*, policy: ApprovalPolicy) -> None:
-    """Spends already waiting keep the levels they started with."""
+@transaction.atomic
+def approval_policy_delete(*, policy: ApprovalPolicy, actor: User | None = None) -> None:
+    """Spends already waiting keep the levels they started with. The deletion is audited with its `actor`."""
+    audit_record(actor=actor, action="approval_policy.deleted", target=policy, before=_policy_state(policy))
     policy.delete()
+
+
+def _policy_state(policy: ApprovalPolicy) -> dict:
+    return {
+        "name": policy.name,
+        "min_amount_minor": policy.min_amount_minor,
+        "levels": list(policy.levels),
+        "department": str(policy.department_id) if policy.department_id else None,
+        "category": policy.category,
+        "spender_step": policy.spender_step,
+    }

@@ -52,6 +52,14 @@ class AuditEvent(models.Model):
         SCIM_GROUP_MAPPING_REMOVED = "scim.group_mapping_removed", "SCIM group mapping removed"
         SSO_CONFIGURED = "sso.configured", "Single sign-on configured"
         SSO_BREAK_GLASS_SIGN_IN = "sso.break_glass_sign_in", "Password sign-in while SSO is required"
+        INVITATION_SENT = "invitation.sent", "Invitation sent"
+        INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
+        INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
+        APPROVAL_POLICY_CREATED = "approval_policy.created", "Approval policy created"
+        APPROVAL_POLICY_DELETED = "approval_policy.deleted", "Approval policy deleted"
+        WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created", "Webhook endpoint created"
+        WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated", "Webhook endpoint updated"
+        WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted", "Webhook endpoint deleted"
 
     id = models.BigAutoField(primary_key=True)
     # None for platform events (a system admin creating another system admin).

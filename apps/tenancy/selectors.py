@@ -117,6 +117,14 @@ def organization_list_visible(*, user: User) -> QuerySet[Organization]:
     return Organization.objects.filter(id=user.organization_id)
 
 
+def department_name_taken(
+    *, organization: Organization, parent: Department | None, name: str, exclude_id: uuid.UUID | None = None
+) -> bool:
+    """Whether a sibling under `parent` already has `name` (department names are unique among siblings)."""
+    siblings = Department.objects.of(organization).filter(parent=parent, name=name.strip())
+    return siblings.exclude(id=exclude_id).exists() if exclude_id else siblings.exists()
+
+
 def department_tree(*, departments: list[Department]) -> list[tuple[Department, int]]:
     """The departments depth-first, each with its depth; one whose parent is not in the list is a root."""
     present = {department.id for department in departments}

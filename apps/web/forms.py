@@ -66,3 +66,23 @@ class SecondFactorCodeForm(forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}),
     )
+
+
+class InvitationAcceptForm(forms.Form):
+    """The invitee's new password, twice; the service checks its strength (AUTH_PASSWORD_VALIDATORS)."""
+
+    password = forms.CharField(
+        label="Choose a password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password_again = forms.CharField(
+        label="Type it again", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, auto_id="invitation-%s", **kwargs)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("password") and cleaned.get("password") != cleaned.get("password_again"):
+            self.add_error("password_again", "The two passwords differ.")
+        return cleaned

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from django_otp_webauthn import urls as webauthn_urls
 
-from . import mfa_views, receipt_views, views
+from . import invitation_views, mfa_views, receipt_views, views
 
 # The WebAuthn plugin's ceremony views, but registration through ours (audited).
 webauthn_patterns = [
@@ -16,6 +16,7 @@ webauthn_patterns = [
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("invitations/<str:token>/", invitation_views.invitation_accept, name="invitation-accept"),
     path("mfa/", mfa_views.mfa_settings, name="mfa-settings"),
     path("mfa/totp/", mfa_views.mfa_totp, name="mfa-totp"),
     path("mfa/verify/", mfa_views.mfa_verify, name="mfa-verify"),

@@ -1,18 +1,22 @@
 """The back office view of webhooks: endpoints and their delivery log, for org admins and system admins.
 
-Everything is read-only here except the actions, which go through the services; an org admin
-sees only the own organization's rows.
+Org admins add, change and delete endpoints through the services; the delivery log and the outbox
+are read-only but for the actions, which go through the services too. An org admin sees only the
+own organization's rows.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from apps.tenancy.admin_scoping import OrganizationScopedAdmin
 from apps.tenancy.models import Role
-from ledgerx.errors import Conflict
+from apps.tenancy.permissions import ADMIN_ROLES, PLATFORM_ROLES
+from ledgerx.errors import Conflict, LedgerXError
 
 from . import services
-from .models import Delivery, OutboxEvent, WebhookEndpoint
+from .models import Delivery, EventType, OutboxEvent, WebhookEndpoint
 
 
 class OrganizationScopedReadOnlyAdmin(admin.ModelAdmin):
@@ -39,8 +43,42 @@ class OrganizationScopedReadOnlyAdmin(admin.ModelAdmin):
         return queryset if request.user.is_system_admin else queryset.of(request.user.organization)
 
 
+class WebhookEndpointForm(forms.ModelForm):
+    """An endpoint's settings; webhooks.services decides whether LedgerX would send to it."""
+
+    event_types = forms.MultipleChoiceField(choices=EventType.choices, widget=forms.CheckboxSelectMultiple)
+    rotate_secret = forms.BooleanField(
+        required=False, help_text="Make a new signing secret; the receiver must be given it."
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("url", "description", "event_types", "is_active")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            services.webhook_endpoint_check(url=cleaned["url"], event_types=cleaned["event_types"])
+        except LedgerXError as error:
+            if not error.fields:
+                self.add_error(None, error.message)
+            for name, problems in error.fields.items():
+                self.add_error(name if name in self.fields else None, problems)
+        return cleaned
+
+
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(OrganizationScopedReadOnlyAdmin):
+class WebhookEndpointAdmin(OrganizationScopedAdmin):
+    """Org admins add, change and delete their organization's endpoints through the services (each
+    change audited); system admins see every organization's and enable or disable them."""
+
+    form = WebhookEndpointForm
+    view_roles = (*ADMIN_ROLES, *PLATFORM_ROLES)
+    add_roles = ADMIN_ROLES
+    change_roles = ADMIN_ROLES
+    delete_roles = ADMIN_ROLES
     list_display = (
         "url",
         "organization",
@@ -52,12 +90,9 @@ class WebhookEndpointAdmin(OrganizationScopedReadOnlyAdmin):
         "delivery_log",
     )
     list_filter = ("is_active", ("slow_since", admin.EmptyFieldListFilter))
-    fields = (
+    list_select_related = ("organization",)
+    readonly_fields = (
         "organization",
-        "url",
-        "description",
-        "event_types",
-        "is_active",
         "disabled_reason",
         "consecutive_failures",
         "latency_p95_ms",
@@ -67,6 +102,49 @@ class WebhookEndpointAdmin(OrganizationScopedReadOnlyAdmin):
         "updated_at",
     )
     actions = ("enable", "disable")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("url", "description", "event_types")
+        settings = ("url", "description", "event_types", "is_active")
+        rotate = ("rotate_secret",) if self.has_change_permission(request, obj) else ()
+        return (*settings, *rotate, *self.readonly_fields)
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        if change:
+            endpoint = services.webhook_endpoint_update(
+                endpoint=obj,
+                url=data["url"],
+                event_types=data["event_types"],
+                description=data["description"],
+                is_active=data["is_active"],
+                rotate_secret=data["rotate_secret"],
+                actor=request.user,
+            )
+            shown = data["rotate_secret"]
+        else:
+            endpoint = services.webhook_endpoint_create(
+                organization=request.user.organization,
+                url=data["url"],
+                event_types=data["event_types"],
+                description=data["description"],
+                actor=request.user,
+            )
+            shown = True
+        # The service wrote the endpoint; the form's instance only carries its id to the log and the redirect.
+        obj.pk = endpoint.pk
+        if shown:
+            self.message_user(
+                request, f"Signing secret of {endpoint.url}, shown this once: {endpoint.secret}", messages.WARNING
+            )
+
+    def delete_model(self, request, obj) -> None:
+        services.webhook_endpoint_delete(endpoint=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for endpoint in queryset:
+            services.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
 
     @admin.display(description="Slow", boolean=True, ordering="slow_since")
     def slow(self, endpoint: WebhookEndpoint) -> bool:
@@ -80,13 +158,13 @@ class WebhookEndpointAdmin(OrganizationScopedReadOnlyAdmin):
     @admin.action(description="Enable the selected endpoints (clears their failure count, sends what was paused)")
     def enable(self, request, queryset) -> None:
         for endpoint in queryset:
-            services.webhook_endpoint_update(endpoint=endpoint, is_active=True)
+            services.webhook_endpoint_update(endpoint=endpoint, is_active=True, actor=request.user)
         self.message_user(request, f"Enabled {len(queryset)} endpoint(s).")
 
     @admin.action(description="Disable the selected endpoints")
     def disable(self, request, queryset) -> None:
         for endpoint in queryset:
-            services.webhook_endpoint_update(endpoint=endpoint, is_active=False)
+            services.webhook_endpoint_update(endpoint=endpoint, is_active=False, actor=request.user)
         self.message_user(request, f"Disabled {len(queryset)} endpoint(s).")
 
 

@@ -47,6 +47,7 @@ class EndpointListCreateApi(TenantAPIView):
             url=data["url"],
             event_types=data["event_types"],
             description=data["description"],
+            actor=request.user,
         )
         return Response(endpoint_representation(endpoint, with_secret=True), status=status.HTTP_201_CREATED)
 
@@ -78,6 +79,7 @@ class EndpointDetailApi(TenantAPIView):
             description=data.get("description"),
             is_active=data.get("is_active"),
             rotate_secret=data["rotate_secret"],
+            actor=request.user,
         )
         return Response(endpoint_representation(endpoint, with_secret=data["rotate_secret"]))
 
@@ -87,7 +89,9 @@ class EndpointDetailApi(TenantAPIView):
         description="Deletes the endpoint and its delivery log.",
     )
     def delete(self, request, endpoint_id):
-        services.webhook_endpoint_delete(endpoint=self.get_scoped(WebhookEndpoint.objects, endpoint_id))
+        services.webhook_endpoint_delete(
+            endpoint=self.get_scoped(WebhookEndpoint.objects, endpoint_id), actor=request.user
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -21,6 +21,7 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.audit.services import audit_record
 from apps.tenancy.models import Organization, Role, User
 from ledgerx.db import json_rows
 from ledgerx.errors import Conflict, InvalidInput
@@ -67,20 +68,46 @@ def _clean_event_types(event_types: list[str]) -> list[str]:
     return sorted(set(event_types))
 
 
+def webhook_endpoint_check(*, url: str, event_types: list[str]) -> None:
+    """Refuse an endpoint LedgerX would not register; forms call it to show a refusal beside its field."""
+    _clean_url(url)
+    _clean_event_types(event_types)
+
+
+def _endpoint_state(endpoint: WebhookEndpoint) -> dict:
+    """What the audit log keeps of an endpoint: never its secret, only that it changed."""
+    return {
+        "url": endpoint.url,
+        "event_types": list(endpoint.event_types),
+        "description": endpoint.description,
+        "is_active": endpoint.is_active,
+    }
+
+
 def webhook_endpoint_create(
-    *, organization: Organization, url: str, event_types: list[str], description: str = ""
+    *,
+    organization: Organization,
+    url: str,
+    event_types: list[str],
+    description: str = "",
+    actor: User | None = None,
 ) -> WebhookEndpoint:
-    """Register an endpoint with a fresh secret. The URL is checked against the SSRF guard."""
+    """Register an endpoint with a fresh secret. The URL is checked against the SSRF guard.
+
+    `actor` is who asked (None when the platform itself does it); the change is audited.
+    """
     url = _clean_url(url)
     event_types = _clean_event_types(event_types)
     with transaction.atomic():
-        return WebhookEndpoint.objects.create(
+        endpoint = WebhookEndpoint.objects.create(
             organization=organization,
             url=url,
             event_types=event_types,
             description=description.strip(),
             secret=_secret(),
         )
+        audit_record(actor=actor, action="webhook_endpoint.created", target=endpoint, after=_endpoint_state(endpoint))
+    return endpoint
 
 
 def webhook_endpoint_update(
@@ -91,9 +118,10 @@ def webhook_endpoint_update(
     description: str | None = None,
     is_active: bool | None = None,
     rotate_secret: bool = False,
+    actor: User | None = None,
 ) -> WebhookEndpoint:
     """Change an endpoint. Disabling one pauses its waiting deliveries; enabling it again clears its
-    failure count and sends its paused deliveries, oldest first.
+    failure count and sends its paused deliveries, oldest first. A change is audited with its `actor`.
 
     The URL is resolved before the endpoint's row is locked, so a slow DNS answer never holds the lock.
     """
@@ -101,6 +129,7 @@ def webhook_endpoint_update(
     event_types = None if event_types is None else _clean_event_types(event_types)
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update(no_key=True).get(pk=endpoint.pk)
+        before = _endpoint_state(endpoint)
         if url is not None:
             endpoint.url = url
         if event_types is not None:
@@ -115,17 +144,24 @@ def webhook_endpoint_update(
             endpoint_disable(endpoint=endpoint, reason="Disabled by an admin.")
         endpoint.updated_at = timezone.now()
         endpoint.save()
+        after = _endpoint_state(endpoint)
+        if rotate_secret:
+            after["secret_rotated"] = True
+        if after != before:
+            audit_record(actor=actor, action="webhook_endpoint.updated", target=endpoint, before=before, after=after)
     return endpoint
 
 
 @transaction.atomic
-def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: User | None = None) -> None:
     """Delete an endpoint and its delivery log. Events stay in the outbox.
 
     The endpoint's row is locked before its deliveries are deleted: endpoint first, then its
     deliveries, as every writer of both does, so a delete never deadlocks with a delivery.
     """
-    WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk).delete()
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    audit_record(actor=actor, action="webhook_endpoint.deleted", target=endpoint, before=_endpoint_state(endpoint))
+    endpoint.delete()
 
 
 def endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> None:

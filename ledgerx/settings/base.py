@@ -387,6 +387,10 @@ EMAIL_HOST_USER = env.env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env.env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env.env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "LedgerX <noreply@ledgerx.local>")
+# Seconds an SMTP connection may block: invitations are sent inside the request that makes them.
+EMAIL_TIMEOUT = env.env_int("EMAIL_TIMEOUT", 10)
+# How long an invitation's link opens the page that makes the invitee's user (apps/tenancy/invitations.py).
+INVITATION_TTL = timedelta(seconds=env.env_int("INVITATION_TTL_SECONDS", 7 * 24 * 3600))
 
 # Webhooks. Private, loopback and reserved receiver addresses are refused unless allowed here.
 WEBHOOKS_ALLOW_PRIVATE_URLS = env.env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)

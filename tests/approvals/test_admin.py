@@ -10,6 +10,7 @@ from django.test import Client
 
 from apps.approvals import services
 from apps.approvals.models import ApprovalPolicy, ApprovalRequest
+from apps.audit.models import AuditEvent
 from apps.ledger.models import Transaction
 from tests.factories import DepartmentFactory, login_verified
 from tests.spends import period_now, refreshed, settle_all, spend_submit
@@ -260,3 +261,20 @@ def test_budget_periods_in_the_back_office_show_what_is_held(tenant):
     listing = admin_client(tenant.finance).get("/admin/budgets/budgetperiod/").content.decode()
     assert "Held for approval" in listing
     assert '<td class="field-held">$6,000</td>' in listing and '<td class="field-available">$44,000</td>' in listing
+
+
+@pytest.mark.django_db
+def test_adding_and_deleting_a_policy_in_the_back_office_is_audited_with_its_actor(tenant):
+    admin = admin_client(tenant.admin)
+    admin.post(f"{POLICIES}add/", new_policy_form())
+    made = ApprovalPolicy.objects.get()
+    admin.post(f"{POLICIES}{made.id}/delete/", {"post": "yes"})
+
+    created, deleted = (
+        AuditEvent.objects.get(action=action, target_id=str(made.id))
+        for action in ("approval_policy.created", "approval_policy.deleted")
+    )
+    assert (created.actor, created.organization) == (tenant.admin, tenant.organization)
+    assert created.after["levels"] == ["department_head", "finance_manager"]
+    assert created.after["min_amount_minor"] == 500_000
+    assert (deleted.actor, deleted.before["name"], deleted.after) == (tenant.admin, "Large spend", None)

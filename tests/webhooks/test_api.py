@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.audit.models import AuditEvent
 from apps.tenancy.models import Role
 from apps.webhooks import services
 from apps.webhooks.models import Delivery, WebhookEndpoint
@@ -214,3 +215,26 @@ def test_an_unknown_or_blank_delivery_status_filter_is_a_400(tenant, api, status
     endpoint = endpoint_for(tenant, PUBLIC_URL)
     response = api(tenant.admin).get(f"{ENDPOINTS}/{endpoint.id}/deliveries?status={status}")
     assert "status" in _assert_error(response, 400, "invalid")["fields"]
+
+
+def test_endpoint_changes_through_the_api_are_audited_with_their_actor(tenant, api):
+    client = api(tenant.admin)
+    endpoint_id = client.post(
+        ENDPOINTS, {"url": PUBLIC_URL, "event_types": ["transaction.posted"]}, format="json"
+    ).json()["id"]
+    client.patch(f"{ENDPOINTS}/{endpoint_id}", {"description": "ERP", "rotate_secret": True}, format="json")
+    client.delete(f"{ENDPOINTS}/{endpoint_id}")
+
+    events = AuditEvent.objects.filter(target_id=endpoint_id).order_by("id")
+    assert [(e.action, e.actor) for e in events] == [
+        ("webhook_endpoint.created", tenant.admin),
+        ("webhook_endpoint.updated", tenant.admin),
+        ("webhook_endpoint.deleted", tenant.admin),
+    ]
+    updated = events[1]
+    assert (updated.before["description"], updated.after["description"], updated.after["secret_rotated"]) == (
+        "",
+        "ERP",
+        True,
+    )
+    assert all("whsec_" not in str(e.before) + str(e.after) for e in events)
