@@ -2,6 +2,7 @@
 (apps/tenancy/invitations.py), and lands signed in on their role's first page. A link that is
 expired, used, withdrawn or not an invitation's gets a page that says so, and nothing else."""
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -14,7 +15,6 @@ from .forms import InvitationAcceptForm
 
 # Gone for a link that was an invitation's and no longer works; Not Found for one that never was.
 REFUSED_STATUS = {"invalid": 404, "expired": 410, "used": 410, "revoked": 410, "inviter_gone": 410}
-AUTHENTICATION_BACKEND = "apps.tenancy.backends.ThrottledModelBackend"
 
 
 def _refused(request, reason: str):
@@ -46,7 +46,7 @@ def invitation_accept(request, token: str):
                     "password" if "password" in error.fields else None, error.fields.get("password") or error.message
                 )
             else:
-                login(request, user, backend=AUTHENTICATION_BACKEND)
+                login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])  # the password backend
                 return redirect(landing_url(user))
     context = {"page_title": "Join LedgerX", "invitation": invitation, "form": form}
     return render(request, "web/invitation_accept.html", context, status=status)
