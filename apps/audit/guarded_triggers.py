@@ -10,11 +10,12 @@ APPEND_ONLY = "apps.audit.migrations.0002_audit_append_only"
 CAPTURE = "apps.audit.migrations.0007_audit_capture"
 CHART_CAPTURE = "apps.audit.migrations.0010_chart_capture"
 RECONCILIATION_CAPTURE = "apps.audit.migrations.0011_reconciliation_capture"
+SCIM_CAPTURE = "apps.audit.migrations.0015_scim_capture"
 
 _capture = import_module(CAPTURE)
 # Tables captured by later migrations, with the function 0007 installed.
 _later_captures = {
-    migration: import_module(migration).CAPTURED for migration in (CHART_CAPTURE, RECONCILIATION_CAPTURE)
+    migration: import_module(migration).CAPTURED for migration in (CHART_CAPTURE, RECONCILIATION_CAPTURE, SCIM_CAPTURE)
 }
 
 GUARDED_TRIGGERS = [
