@@ -248,6 +248,8 @@ def _scim_state(scim: ScimUser | None) -> dict:
 def _attributes_store(*, token: ScimToken, user: User, external_id: str | None, attributes: dict) -> None:
     scim = ScimUser.objects.select_for_update().filter(user=user).first()
     before = _scim_state(scim)
+    if before == {"external_id": external_id, "attributes": attributes}:
+        return
     if scim is None:
         scim = ScimUser(organization_id=user.organization_id, user=user)
     scim.external_id, scim.attributes, scim.updated_at = external_id, attributes, timezone.now()
@@ -256,16 +258,14 @@ def _attributes_store(*, token: ScimToken, user: User, external_id: str | None, 
             scim.save()
     except IntegrityError:
         raise ScimError(409, "A user with that externalId already exists.", "uniqueness") from None
-    after = _scim_state(scim)
-    if after != before:
-        audit_record(
-            actor=None,
-            actor_label=token.actor_label,
-            action="scim.user_attributes_set",
-            target=user,
-            before=before or None,
-            after=after,
-        )
+    audit_record(
+        actor=None,
+        actor_label=token.actor_label,
+        action="scim.user_attributes_set",
+        target=user,
+        before=before or None,
+        after=_scim_state(scim),
+    )
 
 
 @transaction.atomic

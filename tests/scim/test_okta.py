@@ -68,6 +68,10 @@ def test_okta_creates_reads_updates_and_deactivates_a_user(scim, tenant):
     assert user_changes.exists()
     assert {change.actor for change in user_changes} == {label}
     assert {change.origin["scim_token"] for change in user_changes} == {str(scim.token.id)}
+    attribute_changes = AuditChange.objects.filter(table_name="scim_scimuser", organization_id=tenant.organization.id)
+    assert [change.operation for change in attribute_changes] == ["INSERT", "UPDATE"]
+    assert attribute_changes.last().after["attributes"]["name"]["familyName"] == "King"
+    assert {change.actor for change in attribute_changes} == {label}
 
 
 def test_okta_reactivates_with_patch(scim, tenant):

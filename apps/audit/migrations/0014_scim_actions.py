@@ -4,15 +4,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0013_mfa_actions'),
+        ("audit", "0013_mfa_actions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('budget.limit_set', 'Budget limit set'), ('transaction.reversed', 'Transaction reversed'), ('fraud_alert.resolved', 'Fraud alert resolved'), ('user.created', 'User created'), ('user.role_changed', 'User role changed'), ('user.frozen', "User's spending frozen"), ('user.unfrozen', "User's spending unfrozen"), ('department.created', 'Department created'), ('department.updated', 'Department updated'), ('department.head_set', 'Department head set'), ('spend_rule.created', 'Spend rule created'), ('spend_rule.updated', 'Spend rule updated'), ('spend_rule.deleted', 'Spend rule deleted'), ('access_review.signed_off', 'Access review signed off'), ('retention.year_archived', 'Closed year archived'), ('statement.imported', 'Statement imported'), ('statement_match.confirmed', 'Statement line match confirmed'), ('statement_match.removed', 'Statement line unmatched'), ('statement_line.spend_created', 'Spend created from a statement line'), ('ledger.month_closed', 'Month closed'), ('ledger.month_reopened', 'Month reopened'), ('mfa.device_added', 'Second factor added'), ('mfa.device_removed', 'Second factor removed'), ('mfa.recovery_codes_generated', 'Recovery codes generated'), ('mfa.recovery_code_used', 'Recovery code used'), ('mfa.reset', 'Second factors reset'), ('user.provisioned', 'User provisioned by the identity provider'), ('user.email_changed', "User's email changed"), ('user.department_changed', "User's department changed"), ('user.deactivated', 'User deactivated'), ('user.reactivated', 'User reactivated'), ('scim.user_attributes_set', "User's SCIM attributes set"), ('scim.token_issued', 'SCIM token issued'), ('scim.token_revoked', 'SCIM token revoked'), ('scim.group_created', 'SCIM group created'), ('scim.group_updated', 'SCIM group updated'), ('scim.group_deleted', 'SCIM group deleted'), ('scim.group_mapping_set', 'SCIM group mapping set'), ('scim.group_mapping_removed', 'SCIM group mapping removed')], max_length=64),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("budget.limit_set", "Budget limit set"),
+                    ("transaction.reversed", "Transaction reversed"),
+                    ("fraud_alert.resolved", "Fraud alert resolved"),
+                    ("user.created", "User created"),
+                    ("user.role_changed", "User role changed"),
+                    ("user.frozen", "User's spending frozen"),
+                    ("user.unfrozen", "User's spending unfrozen"),
+                    ("department.created", "Department created"),
+                    ("department.updated", "Department updated"),
+                    ("department.head_set", "Department head set"),
+                    ("spend_rule.created", "Spend rule created"),
+                    ("spend_rule.updated", "Spend rule updated"),
+                    ("spend_rule.deleted", "Spend rule deleted"),
+                    ("access_review.signed_off", "Access review signed off"),
+                    ("retention.year_archived", "Closed year archived"),
+                    ("statement.imported", "Statement imported"),
+                    ("statement_match.confirmed", "Statement line match confirmed"),
+                    ("statement_match.removed", "Statement line unmatched"),
+                    ("statement_line.spend_created", "Spend created from a statement line"),
+                    ("ledger.month_closed", "Month closed"),
+                    ("ledger.month_reopened", "Month reopened"),
+                    ("mfa.device_added", "Second factor added"),
+                    ("mfa.device_removed", "Second factor removed"),
+                    ("mfa.recovery_codes_generated", "Recovery codes generated"),
+                    ("mfa.recovery_code_used", "Recovery code used"),
+                    ("mfa.reset", "Second factors reset"),
+                    ("user.provisioned", "User provisioned by the identity provider"),
+                    ("user.email_changed", "User's email changed"),
+                    ("user.department_changed", "User's department changed"),
+                    ("user.deactivated", "User deactivated"),
+                    ("user.reactivated", "User reactivated"),
+                    ("scim.user_attributes_set", "User's SCIM attributes set"),
+                    ("scim.token_issued", "SCIM token issued"),
+                    ("scim.token_revoked", "SCIM token revoked"),
+                    ("scim.group_created", "SCIM group created"),
+                    ("scim.group_updated", "SCIM group updated"),
+                    ("scim.group_deleted", "SCIM group deleted"),
+                    ("scim.group_mapping_set", "SCIM group mapping set"),
+                    ("scim.group_mapping_removed", "SCIM group mapping removed"),
+                ],
+                max_length=64,
+            ),
         ),
     ]
