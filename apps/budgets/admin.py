@@ -36,6 +36,9 @@ class BudgetPeriodAdmin(OrganizationScopedAdmin):
     search_fields = ("department__name",)
     ordering = ("-month", "department__name")
     actions = ("set_limit",)
+    # A period changes only through the set-limit action and settlement: its page shows it in money, read-only.
+    fields = ("department", "month_display", "spent", "held", "limit", "available", "used")
+    readonly_fields = fields
 
     def _money(self, period: BudgetPeriod, minor: int) -> str:
         return format_money(minor, period.department.organization.currency)

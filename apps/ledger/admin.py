@@ -39,6 +39,8 @@ class EntryAdmin(OrganizationScopedAdmin):
     list_select_related = ("account", "transaction")
     search_fields = ("=transaction__id", "account__name", "=gl_code", "=cost_centre")
     ordering = ("-id",)
+    fields = ("transaction", "account", "amount", "gl_code", "cost_centre", "created_at")
+    readonly_fields = fields
 
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, entry: Entry) -> str:

@@ -6,12 +6,13 @@ discards drafts (actions on the batches), and downloads a released batch's CSV f
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.ledger.models import Transaction
+from apps.spending.story_page import story_page
 from apps.tenancy.admin_scoping import OrganizationScopedAdmin, role_in
 from apps.tenancy.permissions import FINANCE_ROLES
 from ledgerx.errors import LedgerXError
@@ -46,6 +47,15 @@ class ClaimAdmin(_FinanceActions, OrganizationScopedAdmin):
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, claim: Claim) -> str:
         return format_money(claim.amount_minor, claim.currency)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A claim's page is its story, as a spend's is (apps/spending/story_page.py); it is paid in a batch."""
+        claim = self.get_object(request, object_id)
+        if claim is None:
+            raise Http404("No such claim.")
+        if not self.has_view_permission(request, claim):
+            raise PermissionDenied
+        return story_page(self, request, claim, can_reverse=False)
 
     @admin.display(description="Claim status")
     def claim_status(self, claim: Claim) -> str:

@@ -21,9 +21,9 @@ from apps.reimbursements import services as reimbursement_services
 from apps.spending import selectors as spending_selectors
 from apps.system import selectors as system_selectors
 from apps.tenancy.permissions import FINANCE_ROLES, PLATFORM_ROLES, TENANT_ROLES
-from ledgerx.errors import LedgerXError
+from ledgerx.errors import InvalidInput, LedgerXError
 from ledgerx.money import format_money, to_decimal_string
-from ledgerx.months import month_start
+from ledgerx.months import month_parse, month_start
 
 from .access import EMPLOYEE_ROLES, landing_url, navigation, role_required
 from .forms import ClaimForm, EmailLoginForm
@@ -149,9 +149,23 @@ def _employee_context(user) -> dict:
 
 @role_required(*FINANCE_ROLES)
 def finance_dashboard(request):
-    # The trends are drawn once per visit: the refreshing panels leave them alone.
-    context = {**_finance_context(request.user), **trends_context(request.user, _this_month(request.user))}
-    return _page(request, "web/finance_dashboard.html", "finance-dashboard", "Finance dashboard", context)
+    """The panels are this month's and refresh in place; the trends are drawn once per visit, of this month or
+    the month ?month=YYYY-MM names (a bad one: this month's, the reason by the picker, and a 400)."""
+    user = request.user
+    chosen, trends_error = request.GET.get("month"), ""
+    try:
+        trends = trends_context(user, _this_month(user) if chosen is None else month_parse(chosen))
+    except InvalidInput as error:
+        trends, trends_error = trends_context(user, _this_month(user)), error.message
+    context = {**_finance_context(user), **trends, "trends_error": trends_error, "trends_chosen": chosen or ""}
+    return _page(
+        request,
+        "web/finance_dashboard.html",
+        "finance-dashboard",
+        "Finance dashboard",
+        context,
+        status=400 if trends_error else 200,
+    )
 
 
 @role_required(*FINANCE_ROLES)

@@ -8,7 +8,8 @@ from django.utils import timezone
 from apps.spending import selectors
 from apps.spending.services import transaction_reverse
 from ledgerx.months import month_start
-from tests.spends import spend_settled, spend_submit
+from tests.reimbursements.claims import claim_submit
+from tests.spends import settle_all, spend_settled, spend_submit
 
 
 def _month(user):
@@ -60,9 +61,11 @@ def test_spend_per_day_is_zero_filled_from_the_first_of_the_month_to_today(tenan
 
 @pytest.mark.django_db(transaction=True)
 def test_the_dashboards_sums_count_what_budgets_count_within_the_tenant(tenant, other_tenant):
-    """Posted and not reversed: a reversed, a rejected and a pending spend count nowhere, another tenant's
-    spend neither (the sums on known days and months: tests/reports/test_dashboard.py)."""
+    """Spends and claims posted and not reversed: a reversed, a rejected and a pending spend count nowhere,
+    another tenant's spend neither (the sums on known days and months: tests/reports/test_dashboard.py)."""
     spend_settled(user=tenant.employee, amount="1000.00", category="equipment")
+    claim_submit(tenant.employee, "40.00", category="meals")
+    settle_all(tenant.organization)
     spend_settled(user=tenant.other_employee, amount="250.00", category="travel")
     reversed_spend = spend_settled(user=tenant.employee, amount="700.00", category="travel")
     transaction_reverse(actor=tenant.finance, original_id=reversed_spend.id, reason="duplicate", idempotency_key="r-1")
@@ -77,6 +80,7 @@ def test_the_dashboards_sums_count_what_budgets_count_within_the_tenant(tenant, 
     )
     assert [(row["category"], row["total_minor"], row["count"]) for row in rows] == [
         ("equipment", 100_000, 1),
+        ("meals", 4_000, 1),
         ("travel", 25_000, 1),
     ]
     assert (
@@ -85,7 +89,7 @@ def test_the_dashboards_sums_count_what_budgets_count_within_the_tenant(tenant, 
         )
         == []
     )
-    assert selectors.spend_per_month(organization=organization, first_month=month, last_month=month) == {month: 125_000}
+    assert selectors.spend_per_month(organization=organization, first_month=month, last_month=month) == {month: 129_000}
     assert selectors.spend_per_department_day(organization=organization, month=month) == {
-        (tenant.department.id, now.date()): 125_000  # the tenant's timezone is UTC
+        (tenant.department.id, now.date()): 129_000  # the tenant's timezone is UTC
     }

@@ -131,6 +131,10 @@ def test_the_back_office_finance_uses_at_a_desktops_and_a_phones_width(browser, 
         expect(alerts).to_contain_text("Duplicate charge")
         expect(alerts.get_by_role("link", name="Review the spend")).to_be_visible()
         assert ZONED_TIME.search(alerts.inner_text())
+        for column in ("Amount", "Status"):  # the pages' tables keep them in sight at either width
+            cell = page.locator(f"#recent-transactions td[data-label={column}]").first
+            expect(cell).to_be_visible()
+            assert cell.bounding_box()["x"] + cell.bounding_box()["width"] <= viewport["width"]
         check_accessible(page)
         check_fits_the_screen(page)
         assert not UUID_OR_SHORT_ID.search(alerts.inner_text())

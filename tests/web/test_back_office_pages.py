@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from apps.approvals.services import approval_policy_create
+from apps.budgets.models import BudgetPeriod
 from apps.fraud.models import FraudAlert, Rule
 from apps.ledger.models import Transaction
 from apps.spending import services as spending_services
@@ -14,6 +15,7 @@ from apps.tenancy.models import Organization
 from ledgerx.formats import date_text
 from tests.factories import login_verified
 from tests.fx.conftest import rate_set
+from tests.reimbursements.claims import claim_submit
 from tests.spends import spend_reverse, spend_settled
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -40,6 +42,7 @@ def books(transactional_db, tenant):
     reversal = spend_reverse(tenant.finance, posted, reason="Ordered twice")
     waiting = spend_settled(tenant.employee, "12500.00", merchant="Apple", category="equipment")
     flagged = spend_settled(tenant.employee, "310.00", merchant="Hilton", category="travel")
+    claim = claim_submit(tenant.employee, "42.00", merchant="Yellow Cab")
     FraudAlert.objects.create(
         organization=tenant.organization,
         transaction=flagged,
@@ -49,7 +52,14 @@ def books(transactional_db, tenant):
     )
     client = Client()
     login_verified(client, tenant.finance)
-    return {"client": client, "posted": posted, "reversal": reversal, "waiting": waiting, "flagged": flagged}
+    return {
+        "client": client,
+        "posted": posted,
+        "reversal": reversal,
+        "waiting": waiting,
+        "flagged": flagged,
+        "claim": claim,
+    }
 
 
 def assert_reads_in_words(html: str, amounts_minor: list[int]) -> str:
@@ -66,7 +76,7 @@ def test_no_back_office_page_shows_an_id_or_minor_units(books):
     client, posted, reversal, waiting, flagged = (
         books[k] for k in ("client", "posted", "reversal", "waiting", "flagged")
     )
-    amounts = [600_000, 1_250_000, 31_000]
+    amounts = [600_000, 1_250_000, 31_000, 4_200]
     approval = waiting.approval
     alert = flagged.fraud_alerts.get()
     pages = [
@@ -81,6 +91,11 @@ def test_no_back_office_page_shows_an_id_or_minor_units(books):
         "/admin/fraud/fraudalert/",
         f"/admin/fraud/fraudalert/{alert.id}/change/",
         "/admin/budgets/budgetperiod/",
+        f"/admin/budgets/budgetperiod/{BudgetPeriod.objects.of(posted.organization).first().id}/change/",
+        f"/admin/ledger/entry/{posted.entries.first().id}/change/",
+        "/admin/receipts/spendmissingreceipt/",
+        "/admin/reimbursements/claim/",
+        f"/admin/reimbursements/claim/{books['claim'].id}/change/",
         "/admin/ledger/entry/",
         "/admin/ledger/monthclose/months/",
         "/finance/",

@@ -54,3 +54,25 @@ def test_on_the_first_morning_of_a_month_its_first_hours_are_compared(world):
     assert "$0 against $0: no change" in text
     assert "November 2025 $1,150 December 2025 (so far) $0" in text
     assert "Engineering $0 $0 $0 $2,000 Lasts the month" in text
+
+
+def test_the_trends_of_a_month_before_are_picked_by_month(world):
+    with seen_at():
+        page = logged_in(world.finance).get("/finance/", {"month": "2025-10"}).content.decode()
+    text = text_of(page)
+    assert 'value="2025-10"' in page
+    assert "October 2025 against September 2025" in text
+    assert "$600 against $0: +$600 (none last month)" in text
+    assert "October 2025 $600" in text and "November 2025" not in _section(page, "months-title")
+    assert "Engineering $400 $12.90 $400 $2,000 Lasts the month" in text
+
+
+@pytest.mark.parametrize("month", ["2025-13", "next", "2025-12"])
+def test_a_bad_or_future_month_shows_this_months_trends_with_the_reason_and_a_400(world, month):
+    with seen_at():
+        response = logged_in(world.finance).get("/finance/", {"month": month})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'aria-invalid="true"' in page and 'id="trends-month-error"' in page
+    assert "Showing this month." in text_of(page)
+    assert "Nov 1 to Nov 10, 12:00 against Oct 1 to Oct 10, 12:00" in text_of(page)
