@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = [
     {"tenancy"},
     {"audit"},
-    {"ledger", "budgets", "webhooks", "fx"},
+    {"ledger", "budgets", "webhooks", "fx", "push"},
     {"approvals", "controls", "fraud", "retention"},
     {"spending", "receipts"},
     {"nlq", "system", "reports", "reimbursements", "reconciliation", "exports"},

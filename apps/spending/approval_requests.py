@@ -21,6 +21,7 @@ from ledgerx.db import run_serializable
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .holds import transaction_post_held, transaction_release_hold
+from .notices import decision_notices_request
 
 
 def approval_requests_open(*, organization_id: uuid.UUID, waiting: list, now: datetime) -> None:
@@ -148,6 +149,7 @@ def approval_decide(*, actor: User, request_id: uuid.UUID, approve: bool, note: 
             "This approval expired: nobody decided within "
             f"{settings.APPROVAL_EXPIRY_HOURS} hours. The spend was rejected and its hold released."
         )
+    decision_notices_request(transaction_ids=[decided.transaction_id])
     return decided
 
 

@@ -69,6 +69,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         "idb_url": static("vendor/idb/umd.js"),
         "outbox_url": static("web/outbox.js"),
         "static_prefix": settings.STATIC_URL,
+        "notice_icon": static(ICONS[0][0]),
     }
     response = render(request, "web/sw.js", context, content_type="text/javascript")
     response["Service-Worker-Allowed"] = "/"

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.exports",
     "apps.retention",
     "apps.reconciliation",
+    "apps.push",
 ]
 
 MIDDLEWARE = [
@@ -367,6 +368,16 @@ EMAIL_USE_TLS = env.env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env.env_str("DEFAULT_FROM_EMAIL", "LedgerX <noreply@ledgerx.local>")
 
 # Webhooks. Private, loopback and reserved receiver addresses are refused unless allowed here.
+# Web Push (apps/push): the server's VAPID private key (raw or DER, base64url; unset: no push is sent),
+# the contact push services may write to, and the only push services the server will call.
+PUSH_VAPID_PRIVATE_KEY = env.env_str("PUSH_VAPID_PRIVATE_KEY", "")
+PUSH_VAPID_SUBJECT = env.env_str("PUSH_VAPID_SUBJECT", "mailto:admin@ledgerx.local")
+PUSH_SERVICE_HOSTS = env.env_list(
+    "PUSH_SERVICE_HOSTS", "fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com"
+)
+PUSH_ALLOW_PLAIN_HTTP = env.env_bool("PUSH_ALLOW_PLAIN_HTTP", False)
+PUSH_TTL_SECONDS = env.env_int("PUSH_TTL_SECONDS", 24 * 3600)
+PUSH_TIMEOUT_SECONDS = env.env_int("PUSH_TIMEOUT_SECONDS", 5)
 WEBHOOKS_ALLOW_PRIVATE_URLS = env.env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
 WEBHOOKS_TIMEOUT_SECONDS = env.env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
 WEBHOOKS_MAX_ATTEMPTS = env.env_int("WEBHOOKS_MAX_ATTEMPTS", 10)

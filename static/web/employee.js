@@ -126,7 +126,7 @@
       item.append(
         el("p", {}, el("span", { class: "status status-rejected" }, "Refused"), " ", what),
         el("p", { class: "reason" }, entry.reason.message),
-        el("button", { type: "button", class: "button-dismiss", "data-dismiss": entry.key }, "Dismiss"),
+        el("button", { type: "button", class: "button-plain", "data-dismiss": entry.key }, "Dismiss"),
       );
     } else {
       item.append(...transactionLines(entry.transaction));

@@ -7,10 +7,13 @@ worker too): the server keeps running, the page simply cannot reach it."""
 import pytest
 from playwright.sync_api import expect
 
+from apps.approvals.services import approval_policy_create
 from apps.ledger.models import Transaction
 from tests.controls.conftest import rule
 from tests.factories import PASSWORD
+from tests.push.conftest import b64url
 from tests.receipts.conftest import photo_jpeg
+from tests.spends import settle_all, spend_submit
 from tests.web.test_browser import (  # noqa: F401 - fixtures and markers shared with the other browser tests
     PHONE,
     _orm_beside_playwright,
@@ -194,4 +197,34 @@ def test_spends_refused_after_coming_back_online_show_their_reasons(
 
     refused.get_by_role("button", name="Dismiss").click()
     expect(page.locator("#outbox")).not_to_contain_text("Casino")
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_finance_manager_rejects_a_spend_with_a_note_on_the_phone_and_is_offered_notifications(
+    browser,  # noqa: F811
+    live_server,
+    tenant,
+    settings,
+):
+    settings.PUSH_VAPID_PRIVATE_KEY = b64url(bytes(range(1, 33)))  # a valid P-256 private key, for the offer
+    approval_policy_create(
+        organization=tenant.organization, name="Big", min_amount_minor=100_000, levels=["finance_manager"]
+    )
+    spend_submit(tenant.employee, "2500.00", merchant="Dell", category="equipment")
+    settle_all(tenant.organization)
+    context, page = _phone(browser, live_server, tenant.finance)
+    page.goto(f"{live_server.url}/approvals/")
+    expect(page.get_by_role("button", name="Notify me of decisions")).to_be_visible()
+    card = page.locator("article.approval", has_text="$2,500 at Dell")
+    check_accessible(page)
+    check_fits_the_screen(page)
+    screenshot(page, "pwa-approvals-phone")
+
+    card.get_by_label("Note").fill("Buy it through IT")
+    card.get_by_role("button", name="Reject").click()
+    expect(page.locator(".approval-done")).to_contain_text("Rejected")
+    spend = Transaction.objects.get()
+    assert spend.status == Transaction.Status.REJECTED
+    assert spend.rejection_reason.endswith("Buy it through IT")
     context.close()

@@ -9,7 +9,7 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 from PIL import Image
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,17 @@ def test_the_service_worker_is_served_from_the_root_uncached_and_keeps_the_shell
     script = response.content.decode()
     assert 'importScripts("/static/vendor/idb/umd.js", "/static/web/outbox.js")' in script
     assert '"/static/web/employee.js"' in script and '"/offline/"' in script
+    assert 'addEventListener("push"' in script and 'addEventListener("sync"' in script
+
+
+@pytest.mark.parametrize(("role", "path"), [("employee", "/"), ("finance", "/approvals/")])
+def test_the_employee_and_approvals_pages_offer_notifications(tenant, role, path):
+    client = Client()
+    login_verified(client, getattr(tenant, role))
+    page = client.get(path).content.decode()
+    assert (
+        'id="push-offer" data-key-api="/api/v1/push/key" data-subscribe-api="/api/v1/push/subscriptions" hidden' in page
+    )
 
 
 def test_the_offline_page_says_what_works_without_a_connection(client):

@@ -2,7 +2,8 @@
  *
  * Static files: from the cache, kept at install. The employee's and approver's pages and their panels:
  * from the network, each answer kept, so the last-known page (with its budget) opens offline; any other
- * page offline shows /offline/. The API is never cached. A Background Sync sends the outbox. */
+ * page offline shows /offline/. The API is never cached. A Background Sync sends the outbox; a push
+ * shows its notice. */
 "use strict";
 importScripts("{{ idb_url|escapejs }}", "{{ outbox_url|escapejs }}");
 
@@ -11,6 +12,7 @@ const PAGES_CACHE = "ledgerx-pages";
 const SHELL = [{% for url in shell_assets %}"{{ url|escapejs }}", {% endfor %}"{% url 'pwa-offline' %}"];
 const OFFLINE_PAGE = "{% url 'pwa-offline' %}";
 const KEPT_PAGES = new Set(["{% url 'home' %}", "{% url 'home-panels' %}", "{% url 'approvals' %}", "{% url 'approvals-panels' %}"]);
+const NOTICE_ICON = "{{ notice_icon|escapejs }}";
 const STATIC_PREFIX = "{{ static_prefix|escapejs }}";
 
 self.addEventListener("install", (event) => {
@@ -77,6 +79,25 @@ self.addEventListener("sync", (event) => {
     // Still waiting: fail the sync, so the browser tries again later.
     if (entries.some((entry) => entry.state === "waiting")) throw new Error("spends still waiting to send");
   }));
+});
+
+// A decision told by Web Push (apps/push): shown as a notification that opens its page.
+self.addEventListener("push", (event) => {
+  const notice = event.data ? event.data.json() : { title: "LedgerX", body: "", url: "/", tag: "ledgerx" };
+  event.waitUntil(self.registration.showNotification(notice.title, {
+    body: notice.body, tag: notice.tag, data: { url: notice.url }, icon: NOTICE_ICON,
+  }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = new URL(event.notification.data.url, self.location.origin).href;
+  event.waitUntil((async () => {
+    for (const client of await self.clients.matchAll({ type: "window" })) {
+      if (client.url === url) return client.focus();
+    }
+    return self.clients.openWindow(url);
+  })());
 });
 
 self.addEventListener("message", (event) => {
