@@ -201,7 +201,7 @@ def approval_expire_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     due = ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING, expires_at__lte=now)
     expired = 0
-    for request_id, organization_id in due.values_list("id", "organization_id"):
+    for request_id, organization_id, transaction_id in due.values_list("id", "organization_id", "transaction_id"):
 
         def expire(request_id=request_id) -> bool:
             request = ApprovalRequest.objects.select_for_update().get(id=request_id)
@@ -214,5 +214,7 @@ def approval_expire_due(*, now: datetime | None = None) -> int:
             return True
 
         with organization_settlement_lock(organization_id):
-            expired += bool(run_serializable(expire))
+            if run_serializable(expire):
+                expired += 1
+                decision_notices_request(transaction_ids=[transaction_id])
     return expired

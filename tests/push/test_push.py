@@ -4,16 +4,20 @@ server's VAPID key: decrypted and checked here as the browser and the push servi
 
 import base64
 import json
+from datetime import timedelta
 
 import http_ece
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.conf import settings
+from django.utils import timezone
 
 from apps.approvals.services import approval_policy_create
 from apps.ledger.models import Transaction
 from apps.push.models import PushSubscription
+from apps.spending import services as spending_services
 from apps.spending.notices import decision_notices_send
 from tests.push.conftest import b64url, browser_keys
 from tests.spends import settle_all, spend_submit
@@ -120,3 +124,21 @@ def test_without_a_vapid_key_nothing_is_sent(api, tenant, push_service, settings
     settle_all(tenant.organization)
     assert decision_notices_send(transaction_ids=[Transaction.objects.get().id]) == 0
     assert push_service.requests == []
+
+
+def test_an_approval_that_expires_tells_its_spender_it_was_refused(api, tenant, vapid, push_service, settlement_worker):
+    approval_policy_create(
+        organization=tenant.organization, name="Big", min_amount_minor=100_000, levels=["finance_manager"]
+    )
+    keys = _subscribe(api, tenant.employee, f"{push_service.url}/phone")
+    spend_submit(tenant.employee, "2500.00", merchant="Dell", category="equipment")
+    settle_all(tenant.organization)
+    spend = Transaction.objects.get(status=Transaction.Status.AWAITING_APPROVAL)
+
+    later = timezone.now() + timedelta(hours=settings.APPROVAL_EXPIRY_HOURS + 1)
+    assert spending_services.approval_expire_due(now=later) == 1
+
+    [received] = push_service.wait_for(1)  # told by the real worker; nobody subscribed signs the step
+    notice = _opened(received, keys, vapid, f"http://127.0.0.1:{push_service.port}")
+    assert (notice["title"], notice["tag"]) == ("Spend refused", f"spend-{spend.id}")
+    assert "Approval expired" in notice["body"]
