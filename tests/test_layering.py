@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = [
     {"tenancy"},
     {"audit"},
-    {"ledger", "budgets", "webhooks", "fx", "scim"},
+    {"ledger", "budgets", "webhooks", "fx", "scim", "push"},
     {"approvals", "controls", "fraud", "retention", "sso"},
     {"spending", "receipts"},
     {"nlq", "system", "reports", "reimbursements", "reconciliation", "exports"},

@@ -21,6 +21,7 @@ from ledgerx.db import run_serializable
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .holds import transaction_post_held, transaction_release_hold
+from .notices import decision_notices_request
 
 
 def approval_requests_open(*, organization_id: uuid.UUID, waiting: list, now: datetime) -> None:
@@ -148,6 +149,7 @@ def approval_decide(*, actor: User, request_id: uuid.UUID, approve: bool, note: 
             "This approval expired: nobody decided within "
             f"{settings.APPROVAL_EXPIRY_HOURS} hours. The spend was rejected and its hold released."
         )
+    decision_notices_request(transaction_ids=[decided.transaction_id])
     return decided
 
 
@@ -199,7 +201,7 @@ def approval_expire_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     due = ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING, expires_at__lte=now)
     expired = 0
-    for request_id, organization_id in due.values_list("id", "organization_id"):
+    for request_id, organization_id, transaction_id in due.values_list("id", "organization_id", "transaction_id"):
 
         def expire(request_id=request_id) -> bool:
             request = ApprovalRequest.objects.select_for_update().get(id=request_id)
@@ -212,5 +214,7 @@ def approval_expire_due(*, now: datetime | None = None) -> int:
             return True
 
         with organization_settlement_lock(organization_id):
-            expired += bool(run_serializable(expire))
+            if run_serializable(expire):
+                expired += 1
+                decision_notices_request(transaction_ids=[transaction_id])
     return expired

@@ -9,6 +9,7 @@ from .bulk_intake import BulkAnswer, BulkItem, transaction_submit_bulk
 from .drain import settlement_drain, settlement_sweep
 from .fraud_review import FraudReview, fraud_alert_resolve
 from .intake import transaction_submit
+from .notices import decision_notices_send
 from .reversal import transaction_reverse
 from .settlement import SettlementResult, settlement_run
 from .wakeups import settlement_request
@@ -20,6 +21,7 @@ __all__ = [
     "SettlementResult",
     "approval_decide",
     "approval_expire_due",
+    "decision_notices_send",
     "fraud_alert_resolve",
     "settlement_drain",
     "settlement_request",

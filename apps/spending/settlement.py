@@ -28,6 +28,7 @@ from ledgerx.db import json_rows, prepared_cursor, run_serializable
 from .approval_requests import approval_requests_open
 from .metrics import settlement_observe
 from .money_events import money_events_emit
+from .notices import decision_notices_request
 from .wakeups import wakeup_consumed
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def settlement_run(*, organization_id: uuid.UUID, batch_size: int | None = None)
         # Asked while the lock is held, so scoring requests queue in settlement order.
         fraud_services.scoring_request(transaction_ids=result.posted + result.rejected + result.awaiting_approval)
     if result.settled:
+        decision_notices_request(transaction_ids=result.posted + result.rejected + result.awaiting_approval)
         try:
             settlement_observe(batch_size=result.settled, latencies_seconds=result.latencies_seconds)
         except RedisError as error:

@@ -30,3 +30,8 @@ def sweep_pending_transactions() -> int:
 @shared_task(name="apps.approvals.tasks.expire_approvals")
 def expire_approvals() -> int:
     return services.approval_expire_due()
+
+
+@shared_task(ignore_result=True)
+def send_decision_notices(transaction_ids: list[str]) -> int:
+    return services.decision_notices_send(transaction_ids=transaction_ids)

@@ -18,6 +18,8 @@ from apps.tenancy import mfa
 from ledgerx.errors import error_body
 
 _WEBAUTHN_SCRIPTS = "otp_webauthn:js-i18n-catalog"
+# The installable app's files hold no one's data; a browser fetches them whatever the session's state.
+_APP_FILES = {"pwa-manifest", "pwa-service-worker", "pwa-offline"}
 OPEN_WHILE_GATED = {
     mfa.Gate.ENROLL: {
         "mfa-settings",
@@ -26,6 +28,7 @@ OPEN_WHILE_GATED = {
         "otp_webauthn:credential-registration-begin",
         "otp_webauthn:credential-registration-complete",
         _WEBAUTHN_SCRIPTS,
+        *_APP_FILES,
     },
     mfa.Gate.VERIFY: {
         "mfa-verify",
@@ -33,6 +36,7 @@ OPEN_WHILE_GATED = {
         "otp_webauthn:credential-authentication-begin",
         "otp_webauthn:credential-authentication-complete",
         _WEBAUTHN_SCRIPTS,
+        *_APP_FILES,
     },
 }
 GATE_PAGES = {mfa.Gate.ENROLL: "mfa-settings", mfa.Gate.VERIFY: "mfa-verify"}

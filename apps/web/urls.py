@@ -1,7 +1,7 @@
 from django.urls import include, path
 from django_otp_webauthn import urls as webauthn_urls
 
-from . import invitation_views, mfa_views, receipt_views, views
+from . import invitation_views, mfa_views, pwa_views, receipt_views, views
 
 # The WebAuthn plugin's ceremony views, but registration through ours (audited).
 webauthn_patterns = [
@@ -14,6 +14,9 @@ webauthn_patterns = [
 ]
 
 urlpatterns = [
+    path("manifest.webmanifest", pwa_views.manifest, name="pwa-manifest"),
+    path("sw.js", pwa_views.service_worker, name="pwa-service-worker"),
+    path("offline/", pwa_views.offline, name="pwa-offline"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("invitations/<str:token>/", invitation_views.invitation_accept, name="invitation-accept"),

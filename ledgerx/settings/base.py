@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.reconciliation",
     "apps.sso",
     "djangosaml2",
+    "apps.push",
 ]
 
 MIDDLEWARE = [
@@ -392,8 +393,17 @@ EMAIL_TIMEOUT = env.env_int("EMAIL_TIMEOUT", 10)
 # How long an invitation's link opens the page that makes the invitee's user (apps/tenancy/invitations.py).
 INVITATION_TTL = timedelta(seconds=env.env_int("INVITATION_TTL_SECONDS", 7 * 24 * 3600))
 
-# Webhooks. Private, loopback and reserved receiver addresses are refused unless allowed here.
-WEBHOOKS_ALLOW_PRIVATE_URLS = env.env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+# Web Push (apps/push): the server's VAPID private key (raw or DER, base64url; unset: no push is sent),
+# the contact push services may write to, and the only push services the server will call.
+PUSH_VAPID_PRIVATE_KEY = env.env_str("PUSH_VAPID_PRIVATE_KEY", "")
+PUSH_VAPID_SUBJECT = env.env_str("PUSH_VAPID_SUBJECT", "mailto:admin@ledgerx.local")
+PUSH_SERVICE_HOSTS = env.env_list(
+    "PUSH_SERVICE_HOSTS", "fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com"
+)
+PUSH_ALLOW_PLAIN_HTTP = env.env_bool("PUSH_ALLOW_PLAIN_HTTP", False)
+PUSH_TTL_SECONDS = env.env_int("PUSH_TTL_SECONDS", 24 * 3600)
+PUSH_TIMEOUT_SECONDS = env.env_int("PUSH_TIMEOUT_SECONDS", 5)
+
 # Single sign-on (apps/sso): IdP metadata and OIDC discovery are fetched only from public addresses
 # unless this is set; SAML signatures are checked by Debian's xmlsec1 (deploy/ensure_xmlsec.sh).
 SSO_ALLOW_PRIVATE_URLS = env.env_bool("SSO_ALLOW_PRIVATE_URLS", False)
@@ -403,6 +413,9 @@ SSO_XMLSEC_BINARY = env.env_str("SSO_XMLSEC_BINARY", "/usr/bin/xmlsec1")
 # djangosaml2: each organization's service provider is built from its SsoConfiguration row.
 SAML_CONFIG_LOADER = "apps.sso.saml.sp_config_for_request"
 SAML_SESSION_COOKIE_NAME = "saml_session"
+
+# Webhooks. Private, loopback and reserved receiver addresses are refused unless allowed here.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env.env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
 WEBHOOKS_TIMEOUT_SECONDS = env.env_int("WEBHOOKS_TIMEOUT_SECONDS", 5)
 WEBHOOKS_MAX_ATTEMPTS = env.env_int("WEBHOOKS_MAX_ATTEMPTS", 10)
 WEBHOOKS_RETRY_BASE_SECONDS = env.env_int("WEBHOOKS_RETRY_BASE_SECONDS", 10)

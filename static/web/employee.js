@@ -1,10 +1,18 @@
-/* The employee's new-spend form: submits through the API and follows the spend until it settles. */
+/*
+ * The employee's new-spend form. Every spend goes through the outbox (outbox.js): recorded on this device
+ * with its Idempotency-Key first, then sent. Sent at once when there is a connection, and followed until
+ * it settles; kept as "waiting to send" when there is none, and sent when the connection returns (the
+ * service worker's Background Sync, this page's "online" event, or the next time the page opens).
+ */
 (function () {
   "use strict";
-  const { api, el, formatMoney, newIdempotencyKey, errorMessages, startRefreshing } = window.LedgerX;
+  const { api, el, formatMoney, newIdempotencyKey, startRefreshing } = window.LedgerX;
+  const Outbox = window.LedgerXOutbox;
   const form = document.getElementById("spend-form");
   if (!form) return;
   const result = document.getElementById("spend-result");
+  const outbox = document.getElementById("outbox");
+  const outboxList = document.getElementById("outbox-list");
   const button = form.querySelector('button[type="submit"]');
   const refreshPanels = startRefreshing(document.getElementById("employee-panels"));
   const FIELDS = ["amount", "currency", "merchant", "category", "description"];
@@ -12,10 +20,12 @@
     pending: "Pending", awaiting_approval: "Awaiting approval", posted: "Posted", rejected: "Rejected", reversed: "Reversed",
   };
   const FOLLOW_FOR_MS = 60000;
-
-  // One key per attempt. It is kept while the same body is sent again after a failure whose outcome is
-  // unknown (network down, 409 in flight, 5xx), so a retry is answered with the first result, never charged twice.
-  let attempt = null;
+  const ANY_SPEND = "00000000-0000-0000-0000-000000000000";
+  const session = {
+    userId: form.dataset.user,
+    csrfToken: document.querySelector('meta[name="csrf-token"]').content,
+  };
+  const following = new Set();
 
   function setFieldError(name, message) {
     const input = form.elements[name];
@@ -60,7 +70,7 @@
     result.replaceChildren(el("p", { class: kind === "error" ? "reason" : null }, text));
   }
 
-  function showTransaction(transaction) {
+  function transactionLines(transaction) {
     const status = transaction.status;
     const lines = [
       el("p", {},
@@ -78,13 +88,14 @@
     }
     if (status === "posted") lines.push(el("p", {}, "Posted to the ledger. Your department's budget is updated."));
     if (status === "rejected") lines.push(el("p", { class: "reason" }, transaction.rejection_reason));
-    result.replaceChildren(...lines);
+    return lines;
   }
 
   const sleep = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
 
-  async function follow(transaction) {
-    showTransaction(transaction);
+  /* Asks for the spend until it leaves "pending" (or a minute passes); `show` draws each state. */
+  async function follow(transaction, show) {
+    show(transaction);
     let current = transaction;
     let delay = 250;
     const deadline = Date.now() + FOLLOW_FOR_MS;
@@ -98,11 +109,89 @@
         // Out of reach for a moment; keep asking until the deadline.
       }
     }
-    showTransaction(current);
-    if (current.status === "pending") {
-      result.append(el("p", { class: "muted" }, "Still pending. It will settle shortly; your list below will show it."));
-    }
+    show(current);
     refreshPanels();
+    return current;
+  }
+
+  /* The spends recorded on this device that the form's own answer did not cover: waiting, or sent
+   * later (after a reload, on reconnecting). A sent one is followed until it settles, then forgotten:
+   * the list of spends below has it from then on. A refused one stays, with its reason, until dismissed. */
+  function entryItem(entry) {
+    const what = `${formatMoney(entry.body.amount, entry.body.currency)} at ${entry.body.merchant}`;
+    const item = el("li", { "data-key": entry.key });
+    if (entry.state === "waiting") {
+      item.append(el("p", {}, el("span", { class: "status status-pending" }, "Waiting to send"), " ", what));
+    } else if (entry.state === "refused") {
+      item.append(
+        el("p", {}, el("span", { class: "status status-rejected" }, "Refused"), " ", what),
+        el("p", { class: "reason" }, entry.reason.message),
+        el("button", { type: "button", class: "button-plain", "data-dismiss": entry.key }, "Dismiss"),
+      );
+    } else {
+      item.append(...transactionLines(entry.transaction));
+      if (!entry.photoSent) item.append(el("p", { class: "muted" }, "Its receipt photo is waiting to send."));
+    }
+    if (entry.receiptProblem) item.append(el("p", { class: "reason" }, `Receipt photo: ${entry.receiptProblem}`));
+    return item;
+  }
+
+  function drawEntry(entry) {
+    const item = entryItem(entry);
+    const shown = outboxList.querySelector(`li[data-key="${entry.key}"]`);
+    if (shown) shown.replaceWith(item);
+    else outboxList.append(item);
+    outbox.hidden = false;
+  }
+
+  async function followEntry(entry) {
+    if (following.has(entry.key)) return;
+    following.add(entry.key);
+    const settled = await follow(entry.transaction, (transaction) => drawEntry({ ...entry, transaction }));
+    following.delete(entry.key);
+    if (settled.status !== "pending" && entry.photoSent) await Outbox.forget(entry.key);
+  }
+
+  function drawOutbox(entries) {
+    for (const entry of entries) {
+      if (!following.has(entry.key)) drawEntry(entry);
+      if (entry.state === "sent") followEntry(entry);
+    }
+  }
+
+  async function sendWaiting() {
+    drawOutbox(await Outbox.flush(session));
+  }
+
+  async function askForBackgroundSync() {
+    if (!("serviceWorker" in navigator)) return;
+    try {
+      const registration = await navigator.serviceWorker.ready;
+      if (registration.sync) await registration.sync.register(Outbox.SYNC_TAG);
+    } catch (error) {
+      // No Background Sync here: the "online" event and the next open send it.
+    }
+  }
+
+  async function submitted(entry) {
+    if (entry.state === "waiting") {
+      form.reset();
+      showMessage("info", "No connection: saved on this device, waiting to send. It is sent when the connection returns.");
+      drawEntry(entry);
+      askForBackgroundSync();
+      return;
+    }
+    if (entry.state === "refused") {
+      await Outbox.forget(entry.key);
+      showMessage("error", entry.reason.message);
+      showFieldErrors(entry.reason.fields);
+      return;
+    }
+    form.reset();
+    if (entry.photoSent) await Outbox.forget(entry.key);
+    else drawEntry(entry);
+    await follow(entry.transaction, (transaction) => result.replaceChildren(...transactionLines(transaction)));
+    if (entry.receiptProblem) result.append(el("p", { class: "reason" }, `Receipt photo: ${entry.receiptProblem}`));
   }
 
   form.addEventListener("submit", async (event) => {
@@ -114,30 +203,40 @@
       showFieldErrors(problems);
       return;
     }
-    const fingerprint = JSON.stringify(body);
-    if (!attempt || attempt.fingerprint !== fingerprint) attempt = { key: newIdempotencyKey(), fingerprint };
-
     button.disabled = true;
     showMessage("info", "Sending…");
-    let answer;
     try {
-      answer = await api("POST", form.dataset.api, body, { "Idempotency-Key": attempt.key });
-    } catch (error) {
+      const recorded = await Outbox.record({
+        key: newIdempotencyKey(),
+        userId: session.userId,
+        api: form.dataset.api,
+        receiptsApi: form.dataset.receiptsApi.replace(ANY_SPEND, "{id}"),
+        body,
+        photo: form.elements.photo.files[0],
+      });
+      following.add(recorded.key); // this form's answer shows it
+      const entries = await Outbox.flush(session);
+      following.delete(recorded.key);
+      drawOutbox(entries.filter((entry) => entry.key !== recorded.key));
+      await submitted(entries.find((entry) => entry.key === recorded.key));
+    } finally {
       button.disabled = false;
-      showMessage("error", "Could not reach LedgerX. Submitting again is safe: the spend is never counted twice.");
-      return;
     }
-    button.disabled = false;
-    if (answer.status === 202) {
-      attempt = null;
-      form.reset();
-      await follow(answer.data);
-      return;
-    }
-    const outcomeUnknown = answer.status === 409 || answer.status >= 500;
-    if (!outcomeUnknown) attempt = null;
-    const { message, fields } = errorMessages(answer.data, `LedgerX answered ${answer.status}.`);
-    showMessage("error", outcomeUnknown ? `${message} Submitting again is safe.` : message);
-    showFieldErrors(fields);
   });
+
+  outboxList.addEventListener("click", async (event) => {
+    const key = event.target.dataset && event.target.dataset.dismiss;
+    if (!key) return;
+    await Outbox.forget(key);
+    event.target.closest("li").remove();
+    if (!outboxList.children.length) outbox.hidden = true;
+  });
+
+  window.addEventListener("online", sendWaiting);
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("message", async (event) => {
+      if (event.data && event.data.type === "outbox-changed") drawOutbox(await Outbox.entries(session.userId));
+    });
+  }
+  Outbox.rememberSession(session).then(sendWaiting);
 })();

@@ -19,6 +19,7 @@ from apps.tenancy.models import Role
 from tests.conftest import Tenant, client_for
 from tests.factories import PASSWORD, UserFactory, otp_fields
 from tests.fx.conftest import ECB_DAILY
+from tests.push.conftest import browser_keys
 from tests.reimbursements.claims import receipt_file
 from tests.security import tenant_objects
 from tests.security.routes import api_routes
@@ -209,6 +210,10 @@ MATRIX: dict[tuple[str, str], Row] = {
         gate=TENANT,
     ),
     ("GET", "receipts/missing"): Row(FINANCE),
+    ("GET", "push/key"): Row(TENANT),
+    ("POST", "push/subscriptions"): Row(
+        TENANT, body=lambda w, t: browser_keys().subscription("https://fcm.googleapis.com/fcm/send/matrix")
+    ),
     ("GET", "receipts/<uuid:receipt_id>"): Row(TENANT),
     ("DELETE", "receipts/<uuid:receipt_id>"): Row(frozenset({Role.EMPLOYEE}), gate=TENANT),
     ("GET", "receipts/<uuid:receipt_id>/file"): Row(TENANT),
