@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -100,6 +101,8 @@ class Topology:
             # Plain HTTP between the hosts of one machine; production puts TLS in front (deploy/nginx.conf).
             "SECURE_SSL_REDIRECT": "0",
             "LEDGERX_VAR_DIR": str(Path(self.directory) / f"var-{host}"),
+            # What compose's shared volume is: every host reads and writes the same receipt files.
+            "RECEIPTS_DIR": str(Path(self.directory) / "receipts"),
             **self.extra_env,
         }
 
@@ -284,10 +287,9 @@ def _checked(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess
     return result
 
 
-def migrate_and_seed(topology: Topology) -> None:
-    """The migrate job (as the owner) and the TechCorp demo, both run on web1."""
-    _checked(manage(topology, "web1", "migrate", "--noinput", "-v", "0", owner=True))
-    _checked(manage(topology, "web1", "seed_demo", "--without-history", "-v", "0"))
+def seed(topology: Topology) -> subprocess.CompletedProcess:
+    """The TechCorp demo, without its spend history, seeded from web1."""
+    return _checked(manage(topology, "web1", "seed_demo", "--without-history", "-v", "0"))
 
 
 def celery_worker(topology: Topology, host: str, queues: str, *options: str) -> list[str]:
@@ -318,21 +320,35 @@ def settlement_worker_up(topology: Topology, host: str) -> None:
     spawn(topology, host, "settlement", celery_worker(topology, host, "settlement", "-c", "2"))
 
 
-def services_up(topology: Topology) -> None:
-    """The web servers, the workers and beat, each on its host (the queues split as in docker-compose.yml)."""
+def web_hosts_up(topology: Topology, static: bool = True) -> None:
+    """The web server on each web host, answering.
+
+    `static`: each web host collects the pages' static files first, as the image does at build time;
+    the API needs none.
+    """
+    if static:
+        with ThreadPoolExecutor() as pool:
+            collected = [
+                pool.submit(manage, topology, host, "collectstatic", "--noinput", "-v", "0") for host in WEB_HOSTS
+            ]
+            for result in collected:
+                _checked(result.result())
     for host in WEB_HOSTS:
         web_up(topology, host)
+    for host in WEB_HOSTS:
+        wait_until(lambda host=host: web_healthy(topology, host), 60, f"the web server on {host} did not answer")
+
+
+def worker_hosts_up(topology: Topology) -> None:
+    """The workers and beat, each on its host (the queues split as in docker-compose.yml)."""
     settlement_worker_up(topology, "settle")
     spawn(topology, "fraud", "fraud", celery_worker(topology, "fraud", "fraud", "-c", "1"))
     # Default and webhooks in one threaded worker here: compose gives each its own, this machine is small.
-    spawn(
-        topology, "fraud", "default", celery_worker(topology, "fraud", "default,webhooks", "-P", "threads", "-c", "8")
-    )
+    default = celery_worker(topology, "fraud", "default,webhooks", "-P", "threads", "-c", "8")
+    spawn(topology, "fraud", "default", default)
     schedule = str(Path(topology.directory) / "celerybeat-schedule")
     beat = [str(BIN / "celery"), "-A", "ledgerx", "--quiet", "beat", "--loglevel", "warning", "--schedule", schedule]
     spawn(topology, "fraud", "beat", beat)
-    for host in WEB_HOSTS:
-        wait_until(lambda host=host: web_healthy(topology, host), 60, f"the web server on {host} did not answer")
 
 
 def web_healthy(topology: Topology, host: str) -> bool:
@@ -343,13 +359,19 @@ def web_healthy(topology: Topology, host: str) -> bool:
         return False
 
 
-def up(extra_env: dict[str, str] | None = None) -> Topology:
+def up(extra_env: dict[str, str] | None = None, static: bool = True) -> Topology:
     """The whole topology, serving: on any failure, what was built is removed again."""
     topology = network_up(extra_env=extra_env)
     try:
         data_up(topology)
-        migrate_and_seed(topology)
-        services_up(topology)
+        # The migrate job, as the owner, before anything else connects. The web servers start while the
+        # demo is seeded; the workers and beat after, so that no scheduled task races the seeding.
+        _checked(manage(topology, "web1", "migrate", "--noinput", "-v", "0", owner=True))
+        with ThreadPoolExecutor() as pool:
+            seeded = pool.submit(seed, topology)
+            web_hosts_up(topology, static)
+            seeded.result()
+        worker_hosts_up(topology)
     except BaseException:
         down(topology.name)
         raise

@@ -117,7 +117,7 @@ def test_the_hosts_reach_each_other_over_the_bridge_and_down_removes_everything(
 @pytest.fixture
 def served(netns_allowed):
     # Batches of 10: the settlement host dies inside one. Sweeps every second: the test waits less.
-    built = topology.up(extra_env={"SETTLEMENT_BATCH_SIZE": "10", "SETTLEMENT_SWEEP_AFTER_SECONDS": "1"})
+    built = topology.up(extra_env={"SETTLEMENT_BATCH_SIZE": "10", "SETTLEMENT_SWEEP_AFTER_SECONDS": "1"}, static=False)
     try:
         yield built
     finally:
