@@ -107,7 +107,10 @@ class Topology:
         }
 
     def save(self) -> None:
-        (Path(self.directory) / "topology.json").write_text(json.dumps(asdict(self), indent=2))
+        """Written for the operator: it holds the passwords, so only root reads it."""
+        path = Path(self.directory) / "topology.json"
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(asdict(self), indent=2))
 
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:

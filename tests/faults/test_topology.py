@@ -114,6 +114,21 @@ def test_the_hosts_reach_each_other_over_the_bridge_and_down_removes_everything(
     assert topology.down(built.name) == []  # again: nothing left is no error
 
 
+def test_a_topology_left_behind_does_not_block_the_next_and_is_left_alone_by_its_teardown(netns_allowed):
+    left = topology.network_up()  # as a run that crashed would leave it
+    try:
+        built = topology.network_up()
+        try:
+            assert built.name != left.name and built.subnet != left.subnet
+        finally:
+            topology.down(built.name)
+        assert topology.namespaces(built.name) == []
+        assert len(topology.namespaces(left.name)) == len(topology.HOSTS) + 1
+    finally:
+        topology.down(left.name)
+    assert topology.namespaces(left.name) == []
+
+
 @pytest.fixture
 def served(netns_allowed):
     # Batches of 10: the settlement host dies inside one. Sweeps every second: the test waits less.
