@@ -296,21 +296,8 @@ def seed(topology: Topology) -> subprocess.CompletedProcess:
 
 
 def celery_worker(topology: Topology, host: str, queues: str, *options: str) -> list[str]:
-    name = f"{queues.split(',')[0]}@{topology.namespace(host)}"
-    return [
-        str(BIN / "celery"),
-        "-A",
-        "ledgerx",
-        "--quiet",
-        "worker",
-        "-Q",
-        queues,
-        *options,
-        "-n",
-        name,
-        "--loglevel",
-        "warning",
-    ]
+    command = [str(BIN / "celery"), "-A", "ledgerx", "--quiet", "worker", "-Q", queues, *options]
+    return [*command, "-n", f"{queues.split(',')[0]}@{topology.namespace(host)}", "--loglevel", "warning"]
 
 
 def web_up(topology: Topology, host: str) -> None:
