@@ -19,7 +19,7 @@ LAYERS = [
     {"ledger", "budgets", "webhooks", "fx"},
     {"approvals", "controls", "fraud", "retention"},
     {"spending", "receipts"},
-    {"nlq", "system", "reports", "reimbursements", "reconciliation", "exports"},
+    {"nlq", "system", "reports", "reimbursements", "reconciliation", "exports", "payables"},
     {"web"},
 ]
 LAYER_OF = {app: depth for depth, apps in enumerate(LAYERS) for app in apps}

@@ -37,6 +37,16 @@ class AuditEvent(models.Model):
         MFA_RECOVERY_CODES_GENERATED = "mfa.recovery_codes_generated", "Recovery codes generated"
         MFA_RECOVERY_CODE_USED = "mfa.recovery_code_used", "Recovery code used"
         MFA_RESET = "mfa.reset", "Second factors reset"
+        VENDOR_CREATED = "vendor.created", "Vendor created"
+        VENDOR_UPDATED = "vendor.updated", "Vendor updated"
+        VENDOR_BANK_CHANGE_REQUESTED = "vendor.bank_change_requested", "Vendor payment details change requested"
+        VENDOR_BANK_CHANGE_APPROVED = "vendor.bank_change_approved", "Vendor payment details change approved"
+        VENDOR_BANK_CHANGE_REJECTED = "vendor.bank_change_rejected", "Vendor payment details change rejected"
+        PAYING_ACCOUNT_ADDED = "paying_account.added", "Paying bank account added"
+        PAYMENT_RUN_CREATED = "payment_run.created", "Payment run drafted"
+        PAYMENT_RUN_RELEASED = "payment_run.released", "Payment run released"
+        PAYMENT_RUN_DISCARDED = "payment_run.discarded", "Payment run discarded"
+        PAYMENT_RETURNED = "payment.returned", "Vendor payment returned"
 
     id = models.BigAutoField(primary_key=True)
     # None for platform events (a system admin creating another system admin).

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.reports",
     "apps.reimbursements",
+    "apps.payables",
     "apps.exports",
     "apps.retention",
     "apps.reconciliation",
