@@ -30,6 +30,7 @@ from apps.tenancy.models import Organization
 from ledgerx.chain_checkpoints import chain_verify
 from ledgerx.guarded_triggers import guarded_trigger_problems, guarded_triggers
 
+from .accounts_payable import accounts_payable_problems
 from .balance_verification import balance_checkpoint_problems
 from .chain import LEDGER_CHAIN
 from .closing_verification import closed_month_problems, reversal_month_problems
@@ -48,13 +49,34 @@ def _rows(sql: str, params: list[Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
-_CREDIT_NAMES = {"card_funding": "card funding", "employee_payable": "its employee's payable"}
+_CREDIT_NAMES = {
+    "card_funding": "card funding",
+    "employee_payable": "its employee's payable",
+    "accounts_payable": "accounts payable",
+}
 
 
 def _credit_account_case(kind_sql: str) -> str:
     """CREDIT_ACCOUNT_OF_KIND as SQL: the account kind the journal of a spend of kind `kind_sql` credits."""
     whens = " ".join(f"WHEN '{kind}' THEN '{account}'" for kind, account in CREDIT_ACCOUNT_OF_KIND.items())
     return f"CASE {kind_sql} {whens} END"
+
+
+# Which journals may carry payout legs (payout clearing or the bank), as SQL and in Python: a posted claim
+# its one payout; a posted bill its payments, each returned but perhaps the last.
+_PAID_LEGS_FIT = (
+    "(status = 'posted' AND (kind = 'reimbursement' AND paid_legs = 1 OR kind = 'bill' AND unreturned IN (0, 1)))"
+)
+_PAID_OUT_WORDS = {
+    "reimbursement": ", then paid out from the employee's payable to payout clearing",
+    "bill": ", then paid from accounts payable out of the bank (and back, for each return)",
+}
+
+
+def _paid_legs_fit(kind: str, status: str, paid_legs: int, unreturned: int) -> bool:
+    if status != "posted":
+        return False
+    return (kind == "reimbursement" and paid_legs == 1) or (kind == "bill" and unreturned in (0, 1))
 
 
 def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
@@ -65,25 +87,46 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
     # posted or reversed, and those move the amount from the account its kind credits (card funding, or
     # the employee's payable for a reimbursement claim) to the department's expenses (back, for a
     # reversal) in the transaction's currency. A paid claim has two legs more: its payable debited and
-    # payout clearing credited by its amount.
-    for transaction_id, kind, status, amount, currency, credit, entry_count, total, paid_legs, fits in _rows(
+    # payout clearing credited by its amount. A bill has two more per payment (accounts payable debited,
+    # the bank credited) and two more per return of a payment (the same flipped): paid once more than
+    # returned, or as often.
+    for (
+        transaction_id,
+        kind,
+        status,
+        amount,
+        currency,
+        credit,
+        entry_count,
+        total,
+        paid_legs,
+        unreturned,
+        fits,
+    ) in _rows(
         f"""
         SELECT * FROM (
             SELECT t.id, t.kind, t.status, t.amount_minor, t.currency, leg.credit, count(e.id) AS entry_count,
                    coalesce(sum(e.amount_minor), 0) AS total,
-                   count(*) FILTER (WHERE a.kind = 'payout_clearing') AS paid_legs,
+                   count(*) FILTER (WHERE a.kind IN ('payout_clearing', 'bank')) AS paid_legs,
+                   count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor = -t.amount_minor)
+                   - count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor = t.amount_minor) AS unreturned,
                    count(*) FILTER (
                        WHERE a.kind = leg.credit AND a.employee_id IS NOT DISTINCT FROM leg.payee
                        AND e.amount_minor = -leg.expense
-                   ) = 1
+                   ) = 1 + count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor = t.amount_minor)
                    AND count(*) FILTER (
                        WHERE a.kind = 'expense' AND a.department_id = t.department_id AND e.amount_minor = leg.expense
                    ) = 1
-                   AND count(*) FILTER (WHERE a.kind = 'payout_clearing' AND e.amount_minor = -t.amount_minor)
-                   = count(*) FILTER (
-                       WHERE t.kind = 'reimbursement' AND a.kind = 'employee_payable'
-                       AND a.employee_id = t.employee_id AND e.amount_minor = t.amount_minor
+                   AND count(*) FILTER (
+                       WHERE a.kind IN ('payout_clearing', 'bank') AND e.amount_minor = -t.amount_minor
                    )
+                   = count(*) FILTER (
+                       WHERE (
+                           t.kind = 'reimbursement' AND a.kind = 'employee_payable' AND a.employee_id = t.employee_id
+                           OR t.kind = 'bill' AND a.kind = 'accounts_payable'
+                       ) AND e.amount_minor = t.amount_minor
+                   )
+                   AND count(*) FILTER (WHERE a.kind = 'bank' AND abs(e.amount_minor) <> t.amount_minor) = 0
                    AND NOT coalesce(bool_or(
                        e.currency <> t.currency OR a.currency <> t.currency OR e.organization_id <> t.organization_id
                    ), false) AS fits
@@ -101,7 +144,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
         ) journal
         WHERE total <> 0
            OR entry_count <> CASE WHEN status IN ('posted', 'reversed') THEN 2 ELSE 0 END + 2 * paid_legs
-           OR (paid_legs > 0 AND NOT (kind = 'reimbursement' AND status = 'posted' AND paid_legs = 1))
+           OR (paid_legs > 0 AND NOT {_PAID_LEGS_FIT})
            OR (entry_count >= 2 AND NOT fits)
         """,
         params,
@@ -109,7 +152,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
         expected = (2 if status in ("posted", "reversed") else 0) + 2 * paid_legs
         if total:
             problems.append(f"Journal of transaction {transaction_id} sums to {total}, not zero.")
-        if paid_legs and not (kind == "reimbursement" and status == "posted" and paid_legs == 1):
+        if paid_legs and not _paid_legs_fit(kind, status, paid_legs, unreturned):
             problems.append(f"{kind.capitalize()} {transaction_id} ({status}) has {paid_legs} payout legs.")
         elif entry_count != expected:
             problems.append(f"{kind.capitalize()} {transaction_id} ({status}) has {entry_count} entries.")
@@ -118,7 +161,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
             misjournaled[transaction_id] = (
                 f"{kind.capitalize()} {transaction_id} ({status}) of {amount} {currency} should be journaled as "
                 f"{-leg} on {_CREDIT_NAMES[credit]} and {leg} on its department's expenses"
-                + (", then paid out from the employee's payable to payout clearing" if paid_legs else "")
+                + (_PAID_OUT_WORDS[kind] if paid_legs else "")
                 + f", in {currency}; its entries are "
             )
     if misjournaled:
@@ -128,6 +171,8 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
                    string_agg(e.amount_minor || ' ' || e.currency || ' on '
                        || CASE a.kind WHEN 'card_funding' THEN 'card funding'
                           WHEN 'payout_clearing' THEN 'payout clearing'
+                          WHEN 'accounts_payable' THEN 'accounts payable'
+                          WHEN 'bank' THEN 'the bank'
                           WHEN 'employee_payable' THEN 'the payable to ' || coalesce(u.email, '?')
                           ELSE 'the expenses of ''' || coalesce(d.name, '?') || '''' END
                        || CASE WHEN a.currency <> e.currency THEN ' (a ' || a.currency || ' account)' ELSE '' END,
@@ -179,7 +224,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
         f"""
         SELECT t.id, t.status, r.id FROM ledger_transaction t
         LEFT JOIN ledger_transaction r ON r.reversal_of_id = t.id
-        WHERE t.kind IN ('spend', 'reimbursement') AND ((t.status = 'reversed') <> (r.id IS NOT NULL))
+        WHERE t.kind IN ('spend', 'reimbursement', 'bill') AND ((t.status = 'reversed') <> (r.id IS NOT NULL))
               {scope.format(alias="t")}
         """,
         params,
@@ -288,7 +333,7 @@ def tally_problems(*, scope: str, params: list[Any]) -> list[str]:
                 SELECT t.organization_id, t.employee_id, t.department_id, t.category,
                        (t.created_at AT TIME ZONE o.timezone)::date AS day, sum(t.amount_minor) AS total
                 FROM ledger_transaction t JOIN tenancy_organization o ON o.id = t.organization_id
-                WHERE t.kind IN ('spend', 'reimbursement') AND t.status IN ('posted', 'awaiting_approval')
+                WHERE t.kind IN ('spend', 'reimbursement', 'bill') AND t.status IN ('posted', 'awaiting_approval')
                       {scope.format(alias="t")}
                 GROUP BY 1, 2, 3, 4, 5
             ),
@@ -346,6 +391,8 @@ def _verify(*, organization: Organization | None, incremental: bool, progress: P
     report("spend policy tallies checked against the spends")
     problems += payable_problems(scope=scope, params=params)
     report("employee payables checked against the claims and their payouts")
+    problems += accounts_payable_problems(scope=scope, params=params)
+    report("accounts payable and the bank checked against the bills and their payments")
     problems += balance_checkpoint_problems(scope=scope, params=params)
     report("balance checkpoints checked against the entries they cover")
     problems += closed_month_problems(scope=scope, params=params) + reversal_month_problems(scope=scope, params=params)

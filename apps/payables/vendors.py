@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
-from apps.ledger.models import GLAccount
+from apps.ledger.chart_edits import MappingFields, gl_mapping_save
+from apps.ledger.models import GLAccount, GLMapping
 from apps.tenancy.models import Department, Role, User
 from apps.tenancy.permissions import FINANCE_ROLES
 from ledgerx.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -19,7 +20,7 @@ from .models import PayingAccount, Vendor, VendorBankChange
 VENDOR_FIELDS = ("legal_name", "contact_name", "contact_email", "default_gl_account_id", "default_department_id")
 
 
-def _require_finance(actor: User) -> None:
+def require_finance(actor: User) -> None:
     if actor.role not in FINANCE_ROLES:
         raise Forbidden("Only finance managers and org admins manage vendors and their payments.")
 
@@ -56,7 +57,7 @@ def vendor_create(
 ) -> Vendor:
     """A new vendor of the actor's organization. Its payment details, when given, are a change request that
     a second person approves before anything is paid to them."""
-    _require_finance(actor)
+    require_finance(actor)
     legal_name = legal_name.strip()
     if not legal_name:
         raise InvalidInput("A vendor needs its legal name.", fields={"legal_name": ["Required."]})
@@ -75,6 +76,7 @@ def vendor_create(
         audit_record(
             actor=actor, action=AuditEvent.Action.VENDOR_CREATED, target=vendor, after=_vendor_snapshot(vendor)
         )
+        _default_gl_rule_save(vendor)
         if bank_details is not None:
             _bank_change_create(actor=actor, vendor=vendor, details=bank_details)
     return vendor
@@ -82,7 +84,7 @@ def vendor_create(
 
 def vendor_update(*, actor: User, vendor_id: uuid.UUID, **changes) -> Vendor:
     """Change a vendor's name, contact or defaults (not its payment details: vendor_bank_change_request)."""
-    _require_finance(actor)
+    require_finance(actor)
     unknown = set(changes) - set(VENDOR_FIELDS)
     if unknown:
         raise InvalidInput(
@@ -101,6 +103,7 @@ def vendor_update(*, actor: User, vendor_id: uuid.UUID, **changes) -> Vendor:
         for field, value in changes.items():
             setattr(vendor, field, value.strip() if isinstance(value, str) else value)
         vendor.save(update_fields=[field.removesuffix("_id") for field in changes])
+        _default_gl_rule_save(vendor)
         audit_record(
             actor=actor,
             action=AuditEvent.Action.VENDOR_UPDATED,
@@ -111,10 +114,29 @@ def vendor_update(*, actor: User, vendor_id: uuid.UUID, **changes) -> Vendor:
     return vendor
 
 
+def _default_gl_rule_save(vendor: Vendor) -> None:
+    """A vendor's default GL account is the chart's merchant rule for its name (bills carry it as their
+    merchant): one way to decide a posting's GL code, which the journal writer already follows."""
+    if vendor.default_gl_account_id is None:
+        return
+    rule = (
+        GLMapping.objects.of(vendor.organization)
+        .filter(kind=GLMapping.Kind.MERCHANT, merchant__iexact=vendor.legal_name)
+        .first()
+    )
+    gl_mapping_save(
+        organization=vendor.organization,
+        fields=MappingFields(
+            kind=GLMapping.Kind.MERCHANT, gl_account_id=vendor.default_gl_account_id, merchant=vendor.legal_name
+        ),
+        mapping=rule,
+    )
+
+
 def vendor_bank_change_request(*, actor: User, vendor_id: uuid.UUID, details: BankDetails) -> VendorBankChange:
     """Ask to pay the vendor to `details` (already checked: bank_details_validate). One request waits at a
     time per vendor (409 for a second); the vendor is not paid while it waits."""
-    _require_finance(actor)
+    require_finance(actor)
     with transaction.atomic():
         vendor = Vendor.objects.of(actor.organization).select_for_update().get(id=vendor_id)
         return _bank_change_create(actor=actor, vendor=vendor, details=details)
@@ -143,7 +165,7 @@ def _masked(details: BankDetails | None) -> dict:
 def vendor_bank_change_decide(*, actor: User, change_id: uuid.UUID, approve: bool, note: str = "") -> VendorBankChange:
     """Approve or reject a waiting change. The person who asked cannot decide (403): approval makes the
     details the vendor's, the next version of them."""
-    _require_finance(actor)
+    require_finance(actor)
     with transaction.atomic():
         try:
             change = VendorBankChange.objects.of(actor.organization).select_for_update().get(id=change_id)
