@@ -24,6 +24,7 @@ api_v1 = [
     path("", include("apps.reimbursements.urls")),
     path("", include("apps.reconciliation.urls")),
     path("", include("apps.exports.urls")),
+    path("", include("apps.payables.urls")),
 ]
 
 urlpatterns = [

@@ -30,19 +30,22 @@ def _vendor_snapshot(vendor: Vendor) -> dict:
 
 
 def _check_defaults(actor: User, *, default_gl_account_id: uuid.UUID | None, default_department_id: uuid.UUID | None):
-    errors: dict[str, list[str]] = {}
-    if default_gl_account_id is not None and not (
-        GLAccount.objects.of(actor.organization)
-        .filter(id=default_gl_account_id, type=GLAccount.Type.EXPENSE, is_active=True)
-        .exists()
-    ):
-        errors["default_gl_account"] = ["Not an active expense account of this organization's chart."]
+    """Another organization's department or GL account is not found (404), as any id of it is; an account of
+    this chart that is not an active expense account is refused (400)."""
     if default_department_id is not None and not (
         Department.objects.of(actor.organization).filter(id=default_department_id).exists()
     ):
-        errors["default_department"] = ["Not a department of this organization."]
-    if errors:
-        raise InvalidInput("The vendor's defaults are not valid.", fields=errors)
+        raise NotFound("Department not found.")
+    if default_gl_account_id is None:
+        return
+    account = GLAccount.objects.of(actor.organization).filter(id=default_gl_account_id).first()
+    if account is None:
+        raise NotFound("GL account not found.")
+    if account.type != GLAccount.Type.EXPENSE or not account.is_active:
+        raise InvalidInput(
+            "The vendor's defaults are not valid.",
+            fields={"default_gl_account": ["An active expense account of this organization's chart."]},
+        )
 
 
 def vendor_create(
