@@ -10,11 +10,13 @@ APPEND_ONLY = "apps.audit.migrations.0002_audit_append_only"
 CAPTURE = "apps.audit.migrations.0007_audit_capture"
 CHART_CAPTURE = "apps.audit.migrations.0010_chart_capture"
 RECONCILIATION_CAPTURE = "apps.audit.migrations.0011_reconciliation_capture"
+VENDOR_PAYMENTS_CAPTURE = "apps.audit.migrations.0018_vendor_payments"
 
 _capture = import_module(CAPTURE)
 # Tables captured by later migrations, with the function 0007 installed.
 _later_captures = {
-    migration: import_module(migration).CAPTURED for migration in (CHART_CAPTURE, RECONCILIATION_CAPTURE)
+    migration: import_module(migration).CAPTURED
+    for migration in (CHART_CAPTURE, RECONCILIATION_CAPTURE, VENDOR_PAYMENTS_CAPTURE)
 }
 
 GUARDED_TRIGGERS = [

@@ -57,7 +57,7 @@ class VendorListCreateApi(TenantAPIView):
     @extend_schema(
         operation_id="vendors_create",
         request=VendorInput,
-        responses={201: VendorOutput, **error_responses(400, 409)},
+        responses={201: VendorOutput, **error_responses(400, 404, 409)},
         description="A vendor. Its `bank_details`, when given, wait for a second finance user's approval "
         "(`/vendor-bank-changes/{id}/decision`) before anything is paid to them.",
     )
@@ -339,8 +339,7 @@ class PaymentRunFileApi(TenantAPIView):
         run = _run(self, payment_run_id)
         if run.status != PaymentRun.Status.RELEASED:
             raise Conflict(f"Payment run {run.reference} is a draft: release it, then download its bank file.")
-        content_type = "application/xml" if run.file_name.endswith(".xml") else "text/plain; charset=us-ascii"
-        response = HttpResponse(bytes(run.file_content), content_type=content_type)
+        response = HttpResponse(bytes(run.file_content), content_type="application/octet-stream")
         response["Content-Disposition"] = f'attachment; filename="{run.file_name}"'
         response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(run.file_sha256)).decode()}:"
         return response

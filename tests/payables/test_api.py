@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from apps.audit.models import AuditChange
 from apps.ledger.selectors import ledger_verify
 from tests.payables.bills import invoice_file, local_today
 from tests.payables.vendors import paying_account, vendor_paid_by
@@ -54,6 +55,10 @@ def test_a_vendor_is_paid_through_the_api_from_bill_to_file_and_back(api, tenant
     decided = admin.post(change_path, {"approve": True}, format="json")
     assert decided.json()["status"] == "approved"
     assert finance.get(f"/api/v1/vendors/{vendor['id']}").json()["payment_details"] == "ACH 011000015 / …6789"
+    # Where the money goes is in the audit change log, with who changed it.
+    change = AuditChange.objects.get(table_name="payables_vendor", operation="UPDATE", row_id=vendor["id"])
+    assert change.actor_user_id == tenant.admin.id
+    assert change.after["routing_number"] == "011000015"
 
     submitted = finance.post(
         "/api/v1/bills", _bill_body(tenant, vendor["id"]), format="multipart", HTTP_IDEMPOTENCY_KEY="bill-1"
