@@ -4,37 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("audit", "0008_retention_year_archived"),
+        ('audit', '0008_retention_year_archived'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="auditevent",
-            name="action",
-            field=models.CharField(
-                choices=[
-                    ("budget.limit_set", "Budget limit set"),
-                    ("transaction.reversed", "Transaction reversed"),
-                    ("fraud_alert.resolved", "Fraud alert resolved"),
-                    ("user.created", "User created"),
-                    ("user.role_changed", "User role changed"),
-                    ("user.frozen", "User's spending frozen"),
-                    ("user.unfrozen", "User's spending unfrozen"),
-                    ("department.created", "Department created"),
-                    ("department.updated", "Department updated"),
-                    ("department.head_set", "Department head set"),
-                    ("spend_rule.created", "Spend rule created"),
-                    ("spend_rule.updated", "Spend rule updated"),
-                    ("spend_rule.deleted", "Spend rule deleted"),
-                    ("access_review.signed_off", "Access review signed off"),
-                    ("retention.year_archived", "Closed year archived"),
-                    ("statement.imported", "Statement imported"),
-                    ("statement_match.confirmed", "Statement line match confirmed"),
-                    ("statement_match.removed", "Statement line unmatched"),
-                    ("statement_line.spend_created", "Spend created from a statement line"),
-                ],
-                max_length=64,
-            ),
+            model_name='auditevent',
+            name='action',
+            field=models.CharField(choices=[('budget.limit_set', 'Budget limit set'), ('transaction.reversed', 'Transaction reversed'), ('fraud_alert.resolved', 'Fraud alert resolved'), ('user.created', 'User created'), ('user.role_changed', 'User role changed'), ('user.frozen', "User's spending frozen"), ('user.unfrozen', "User's spending unfrozen"), ('department.created', 'Department created'), ('department.updated', 'Department updated'), ('department.head_set', 'Department head set'), ('spend_rule.created', 'Spend rule created'), ('spend_rule.updated', 'Spend rule updated'), ('spend_rule.deleted', 'Spend rule deleted'), ('access_review.signed_off', 'Access review signed off'), ('retention.year_archived', 'Closed year archived'), ('statement.imported', 'Statement imported'), ('statement_match.confirmed', 'Statement line match confirmed'), ('statement_match.removed', 'Statement line unmatched'), ('statement_line.spend_created', 'Spend created from a statement line')], max_length=64),
         ),
     ]
