@@ -25,6 +25,7 @@ api_v1 = [
     path("", include("apps.reconciliation.urls")),
     path("", include("apps.exports.urls")),
     path("", include("apps.push.urls")),
+    path("", include("apps.payables.urls")),
 ]
 
 urlpatterns = [

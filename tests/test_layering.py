@@ -19,7 +19,7 @@ LAYERS = [
     {"ledger", "budgets", "webhooks", "fx", "scim", "push"},
     {"approvals", "controls", "fraud", "retention", "sso"},
     {"spending", "receipts"},
-    {"nlq", "system", "reports", "reimbursements", "reconciliation", "exports"},
+    {"nlq", "system", "reports", "reimbursements", "reconciliation", "exports", "payables"},
     {"web"},
 ]
 LAYER_OF = {app: depth for depth, apps in enumerate(LAYERS) for app in apps}

@@ -12,12 +12,13 @@ CHART_CAPTURE = "apps.audit.migrations.0010_chart_capture"
 RECONCILIATION_CAPTURE = "apps.audit.migrations.0011_reconciliation_capture"
 INVITATION_CAPTURE = "apps.audit.migrations.0016_self_serve_actions"
 SCIM_CAPTURE = "apps.audit.migrations.0017_scim_capture"
+VENDOR_PAYMENTS_CAPTURE = "apps.audit.migrations.0018_vendor_payments"
 
 _capture = import_module(CAPTURE)
 # Tables captured by later migrations, with the function 0007 installed.
 _later_captures = {
     migration: import_module(migration).CAPTURED
-    for migration in (CHART_CAPTURE, RECONCILIATION_CAPTURE, INVITATION_CAPTURE, SCIM_CAPTURE)
+    for migration in (CHART_CAPTURE, RECONCILIATION_CAPTURE, INVITATION_CAPTURE, SCIM_CAPTURE, VENDOR_PAYMENTS_CAPTURE)
 }
 
 GUARDED_TRIGGERS = [

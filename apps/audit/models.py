@@ -60,6 +60,16 @@ class AuditEvent(models.Model):
         WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created", "Webhook endpoint created"
         WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated", "Webhook endpoint updated"
         WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted", "Webhook endpoint deleted"
+        VENDOR_CREATED = "vendor.created", "Vendor created"
+        VENDOR_UPDATED = "vendor.updated", "Vendor updated"
+        VENDOR_BANK_CHANGE_REQUESTED = "vendor.bank_change_requested", "Vendor payment details change requested"
+        VENDOR_BANK_CHANGE_APPROVED = "vendor.bank_change_approved", "Vendor payment details change approved"
+        VENDOR_BANK_CHANGE_REJECTED = "vendor.bank_change_rejected", "Vendor payment details change rejected"
+        PAYING_ACCOUNT_ADDED = "paying_account.added", "Paying bank account added"
+        PAYMENT_RUN_CREATED = "payment_run.created", "Payment run drafted"
+        PAYMENT_RUN_RELEASED = "payment_run.released", "Payment run released"
+        PAYMENT_RUN_DISCARDED = "payment_run.discarded", "Payment run discarded"
+        PAYMENT_RETURNED = "payment.returned", "Vendor payment returned"
 
     id = models.BigAutoField(primary_key=True)
     # None for platform events (a system admin creating another system admin).

@@ -6,7 +6,9 @@ Finance changes an organization's chart in the back office; this only decides wh
 
 # (code, name, type): 1xxx assets, 2xxx liabilities, 6xxx expenses.
 DEFAULT_GL_ACCOUNTS = (
+    ("1000", "Operating bank account", "asset"),
     ("1150", "Payout clearing", "asset"),
+    ("2000", "Accounts payable", "liability"),
     ("2100", "Corporate card liability", "liability"),
     ("2200", "Employee reimbursements payable", "liability"),
     ("6000", "General expenses", "expense"),
@@ -45,4 +47,6 @@ DEFAULT_LEDGER_ACCOUNT_CODES = {
     "card_funding": "2100",
     "employee_payable": "2200",
     "payout_clearing": "1150",
+    "accounts_payable": "2000",
+    "bank": "1000",
 }

@@ -86,6 +86,17 @@ def account_postings(*, organization: Organization, starts_at: datetime, ends_at
         return [AccountPostings(*row) for row in cursor.fetchall()]
 
 
+def transactions_paid_out(*, transaction_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """The bills (or claims) among these whose journal has a payment leg: payout clearing or the bank."""
+    return set(
+        Entry.objects.filter(
+            transaction_id__in=transaction_ids, account__kind__in=[Account.Kind.PAYOUT_CLEARING, Account.Kind.BANK]
+        )
+        .values_list("transaction_id", flat=True)
+        .distinct()
+    )
+
+
 def claims_paid_out(*, claim_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """The reimbursement claims among these that a payout has paid: their journal has a payout clearing leg."""
     return set(

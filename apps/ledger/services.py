@@ -67,6 +67,16 @@ class Payout:
     amount_minor: int
 
 
+@dataclass
+class BillPayment:
+    """Pay a bill to its vendor (debit accounts payable, credit the bank), or, `returned`, undo that payment
+    when the bank sends it back (the bill is owed again), by `amount_minor` in the organization's currency."""
+
+    bill_id: uuid.UUID
+    amount_minor: int
+    returned: bool = False
+
+
 class Leg(NamedTuple):
     """One entry to write: its journal, account, signed amount, and the chart's codes for it."""
 
@@ -79,13 +89,19 @@ class Leg(NamedTuple):
 
 def journal_write(*, organization: Organization, journals: list[Journal], now: datetime) -> None:
     """Insert two entries per journal in one statement: +X to the department's expenses, -X from the
-    account its kind credits (card funding, or the employee's payable, opened here on a first claim),
+    account its kind credits (card funding, the employee's payable, opened here on a first claim, or
+    accounts payable for a bill, opened here on a first bill),
     each with its GL code and cost centre (chart.py), the chart read once for the whole call."""
     if not journals:
         return
     payables = _payable_accounts(
         organization=organization,
         employee_ids={j.employee_id for j in journals if j.kind == Transaction.Kind.REIMBURSEMENT},
+    )
+    accounts_payable = (
+        _organization_account(organization=organization, kind=Account.Kind.ACCOUNTS_PAYABLE, name="accounts payable")
+        if any(journal.kind == Transaction.Kind.BILL for journal in journals)
+        else None
     )
     accounts = Account.objects.filter(
         organization=organization, kind__in=[Account.Kind.CARD_FUNDING, Account.Kind.EXPENSE]
@@ -103,7 +119,11 @@ def journal_write(*, organization: Organization, journals: list[Journal], now: d
 
     def legs(journal: Journal) -> tuple[Leg, Leg]:
         credit_kind = credit_account_kind(journal.kind)
-        credit = payables[journal.employee_id] if credit_kind == Account.Kind.EMPLOYEE_PAYABLE else card_account
+        credit = {
+            Account.Kind.EMPLOYEE_PAYABLE: lambda: payables[journal.employee_id],
+            Account.Kind.ACCOUNTS_PAYABLE: lambda: accounts_payable,
+            Account.Kind.CARD_FUNDING: lambda: card_account,
+        }[credit_kind]()
         expense = expense_accounts[journal.department_id]
         if journal.reverses is not None:
             credit_codes = posted_codes[journal.reverses, credit]
@@ -134,10 +154,8 @@ def payout_journal_write(*, organization: Organization, payouts: list[Payout], n
     if not payouts:
         return
     payables = _payable_accounts(organization=organization, employee_ids={p.employee_id for p in payouts})
-    clearing, _ = Account.objects.get_or_create(
-        organization=organization,
-        kind=Account.Kind.PAYOUT_CLEARING,
-        defaults={"name": f"{organization.name} payout clearing", "currency": organization.currency},
+    clearing = _organization_account(
+        organization=organization, kind=Account.Kind.PAYOUT_CLEARING, name="payout clearing"
     )
     chart = chart_rules(organization=organization)
     payable_codes = chart.leg_codes(account_kind=Account.Kind.EMPLOYEE_PAYABLE)
@@ -149,11 +167,53 @@ def payout_journal_write(*, organization: Organization, payouts: list[Payout], n
             for payout in payouts
             for leg in (
                 Leg(payout.claim_id, payables[payout.employee_id], payout.amount_minor, *payable_codes),
-                Leg(payout.claim_id, clearing.id, -payout.amount_minor, *clearing_codes),
+                Leg(payout.claim_id, clearing, -payout.amount_minor, *clearing_codes),
             )
         ],
         now=now,
     )
+
+
+def bill_payment_journal_write(*, organization: Organization, payments: list[BillPayment], now: datetime) -> None:
+    """Insert two entries per payment of a bill, on the bill's own journal: +X to accounts payable and -X
+    from the organization's bank (opened here on a first payment) when it is paid; the same legs flipped
+    when the bank returns the payment, which owes the bill to its vendor again.
+
+    The caller (apps/payables: a payment run's release, a return) has every bill locked and knows each
+    payment is due (a bill is paid once at a time, a return follows a payment).
+    """
+    if not payments:
+        return
+    payable = _organization_account(
+        organization=organization, kind=Account.Kind.ACCOUNTS_PAYABLE, name="accounts payable"
+    )
+    bank = _organization_account(organization=organization, kind=Account.Kind.BANK, name="bank")
+    chart = chart_rules(organization=organization)
+    payable_codes = chart.leg_codes(account_kind=Account.Kind.ACCOUNTS_PAYABLE)
+    bank_codes = chart.leg_codes(account_kind=Account.Kind.BANK)
+    _entries_insert(
+        organization=organization,
+        legs=[
+            leg
+            for payment in payments
+            for signed in (-payment.amount_minor if payment.returned else payment.amount_minor,)
+            for leg in (
+                Leg(payment.bill_id, payable, signed, *payable_codes),
+                Leg(payment.bill_id, bank, -signed, *bank_codes),
+            )
+        ],
+        now=now,
+    )
+
+
+def _organization_account(*, organization: Organization, kind: str, name: str) -> uuid.UUID:
+    """The id of the organization's one account of `kind`, opened on first use (race-safe by its unique key)."""
+    account, _ = Account.objects.get_or_create(
+        organization=organization,
+        kind=kind,
+        defaults={"name": f"{organization.name} {name}", "currency": organization.currency},
+    )
+    return account.id
 
 
 def _posted_codes(*, transaction_ids: set[uuid.UUID]) -> dict[tuple[uuid.UUID, uuid.UUID], LegCodes]:

@@ -30,7 +30,9 @@ from apps.tenancy.models import Organization
 from ledgerx.chain_checkpoints import chain_verify
 from ledgerx.guarded_triggers import guarded_trigger_problems, guarded_triggers
 
+from .accounts_payable import accounts_payable_problems
 from .balance_verification import balance_checkpoint_problems
+from .budget_verification import budget_problems, tally_problems
 from .chain import LEDGER_CHAIN
 from .closing_verification import closed_month_problems, reversal_month_problems
 from .conversions import conversion_problems
@@ -48,13 +50,34 @@ def _rows(sql: str, params: list[Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
-_CREDIT_NAMES = {"card_funding": "card funding", "employee_payable": "its employee's payable"}
+_CREDIT_NAMES = {
+    "card_funding": "card funding",
+    "employee_payable": "its employee's payable",
+    "accounts_payable": "accounts payable",
+}
 
 
 def _credit_account_case(kind_sql: str) -> str:
     """CREDIT_ACCOUNT_OF_KIND as SQL: the account kind the journal of a spend of kind `kind_sql` credits."""
     whens = " ".join(f"WHEN '{kind}' THEN '{account}'" for kind, account in CREDIT_ACCOUNT_OF_KIND.items())
     return f"CASE {kind_sql} {whens} END"
+
+
+# Which journals may carry payout legs (payout clearing or the bank), as SQL and in Python: a posted claim
+# its one payout; a posted bill its payments, each returned but perhaps the last.
+_PAID_LEGS_FIT = (
+    "(status = 'posted' AND (kind = 'reimbursement' AND paid_legs = 1 OR kind = 'bill' AND unreturned IN (0, 1)))"
+)
+_PAID_OUT_WORDS = {
+    "reimbursement": ", then paid out from the employee's payable to payout clearing",
+    "bill": ", then paid from accounts payable out of the bank (and back, for each return)",
+}
+
+
+def _paid_legs_fit(kind: str, status: str, paid_legs: int, unreturned: int) -> bool:
+    if status != "posted":
+        return False
+    return (kind == "reimbursement" and paid_legs == 1) or (kind == "bill" and unreturned in (0, 1))
 
 
 def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
@@ -65,25 +88,46 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
     # posted or reversed, and those move the amount from the account its kind credits (card funding, or
     # the employee's payable for a reimbursement claim) to the department's expenses (back, for a
     # reversal) in the transaction's currency. A paid claim has two legs more: its payable debited and
-    # payout clearing credited by its amount.
-    for transaction_id, kind, status, amount, currency, credit, entry_count, total, paid_legs, fits in _rows(
+    # payout clearing credited by its amount. A bill has two more per payment (accounts payable debited,
+    # the bank credited) and two more per return of a payment (the same flipped): paid once more than
+    # returned, or as often.
+    for (
+        transaction_id,
+        kind,
+        status,
+        amount,
+        currency,
+        credit,
+        entry_count,
+        total,
+        paid_legs,
+        unreturned,
+        fits,
+    ) in _rows(
         f"""
         SELECT * FROM (
             SELECT t.id, t.kind, t.status, t.amount_minor, t.currency, leg.credit, count(e.id) AS entry_count,
                    coalesce(sum(e.amount_minor), 0) AS total,
-                   count(*) FILTER (WHERE a.kind = 'payout_clearing') AS paid_legs,
+                   count(*) FILTER (WHERE a.kind IN ('payout_clearing', 'bank')) AS paid_legs,
+                   count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor = -t.amount_minor)
+                   - count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor = t.amount_minor) AS unreturned,
                    count(*) FILTER (
                        WHERE a.kind = leg.credit AND a.employee_id IS NOT DISTINCT FROM leg.payee
                        AND e.amount_minor = -leg.expense
-                   ) = 1
+                   ) = 1 + count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor = t.amount_minor)
                    AND count(*) FILTER (
                        WHERE a.kind = 'expense' AND a.department_id = t.department_id AND e.amount_minor = leg.expense
                    ) = 1
-                   AND count(*) FILTER (WHERE a.kind = 'payout_clearing' AND e.amount_minor = -t.amount_minor)
-                   = count(*) FILTER (
-                       WHERE t.kind = 'reimbursement' AND a.kind = 'employee_payable'
-                       AND a.employee_id = t.employee_id AND e.amount_minor = t.amount_minor
+                   AND count(*) FILTER (
+                       WHERE a.kind IN ('payout_clearing', 'bank') AND e.amount_minor = -t.amount_minor
                    )
+                   = count(*) FILTER (
+                       WHERE (
+                           t.kind = 'reimbursement' AND a.kind = 'employee_payable' AND a.employee_id = t.employee_id
+                           OR t.kind = 'bill' AND a.kind = 'accounts_payable'
+                       ) AND e.amount_minor = t.amount_minor
+                   )
+                   AND count(*) FILTER (WHERE a.kind = 'bank' AND abs(e.amount_minor) <> t.amount_minor) = 0
                    AND NOT coalesce(bool_or(
                        e.currency <> t.currency OR a.currency <> t.currency OR e.organization_id <> t.organization_id
                    ), false) AS fits
@@ -101,7 +145,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
         ) journal
         WHERE total <> 0
            OR entry_count <> CASE WHEN status IN ('posted', 'reversed') THEN 2 ELSE 0 END + 2 * paid_legs
-           OR (paid_legs > 0 AND NOT (kind = 'reimbursement' AND status = 'posted' AND paid_legs = 1))
+           OR (paid_legs > 0 AND NOT {_PAID_LEGS_FIT})
            OR (entry_count >= 2 AND NOT fits)
         """,
         params,
@@ -109,7 +153,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
         expected = (2 if status in ("posted", "reversed") else 0) + 2 * paid_legs
         if total:
             problems.append(f"Journal of transaction {transaction_id} sums to {total}, not zero.")
-        if paid_legs and not (kind == "reimbursement" and status == "posted" and paid_legs == 1):
+        if paid_legs and not _paid_legs_fit(kind, status, paid_legs, unreturned):
             problems.append(f"{kind.capitalize()} {transaction_id} ({status}) has {paid_legs} payout legs.")
         elif entry_count != expected:
             problems.append(f"{kind.capitalize()} {transaction_id} ({status}) has {entry_count} entries.")
@@ -118,7 +162,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
             misjournaled[transaction_id] = (
                 f"{kind.capitalize()} {transaction_id} ({status}) of {amount} {currency} should be journaled as "
                 f"{-leg} on {_CREDIT_NAMES[credit]} and {leg} on its department's expenses"
-                + (", then paid out from the employee's payable to payout clearing" if paid_legs else "")
+                + (_PAID_OUT_WORDS[kind] if paid_legs else "")
                 + f", in {currency}; its entries are "
             )
     if misjournaled:
@@ -128,6 +172,8 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
                    string_agg(e.amount_minor || ' ' || e.currency || ' on '
                        || CASE a.kind WHEN 'card_funding' THEN 'card funding'
                           WHEN 'payout_clearing' THEN 'payout clearing'
+                          WHEN 'accounts_payable' THEN 'accounts payable'
+                          WHEN 'bank' THEN 'the bank'
                           WHEN 'employee_payable' THEN 'the payable to ' || coalesce(u.email, '?')
                           ELSE 'the expenses of ''' || coalesce(d.name, '?') || '''' END
                        || CASE WHEN a.currency <> e.currency THEN ' (a ' || a.currency || ' account)' ELSE '' END,
@@ -179,7 +225,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
         f"""
         SELECT t.id, t.status, r.id FROM ledger_transaction t
         LEFT JOIN ledger_transaction r ON r.reversal_of_id = t.id
-        WHERE t.kind IN ('spend', 'reimbursement') AND ((t.status = 'reversed') <> (r.id IS NOT NULL))
+        WHERE t.kind IN ('spend', 'reimbursement', 'bill') AND ((t.status = 'reversed') <> (r.id IS NOT NULL))
               {scope.format(alias="t")}
         """,
         params,
@@ -190,124 +236,6 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
             + "."
         )
     return problems
-
-
-def budget_problems(*, scope: str, params: list[Any]) -> tuple[list[str], list[str]]:
-    """Each budget period against the ledger and its limit, per department (with its sub-departments) and
-    month. Returns problems and notices."""
-    problems: list[str] = []
-    notices: list[str] = []
-    for department, month, spent, ledger_total, held, awaiting in _rows(
-        f"""
-        WITH RECURSIVE closure(ancestor_id, descendant_id) AS (
-            SELECT id, id FROM tenancy_department
-            UNION ALL
-            SELECT c.ancestor_id, d.id FROM closure c JOIN tenancy_department d ON d.parent_id = c.descendant_id
-        ),
-        ledger AS (
-            SELECT c.ancestor_id AS department_id, t.budget_month AS month, sum(e.amount_minor) AS total
-            FROM ledger_entry e
-            JOIN ledger_account a ON a.id = e.account_id AND a.kind = 'expense'
-            JOIN ledger_transaction t ON t.id = e.transaction_id
-            JOIN closure c ON c.descendant_id = a.department_id
-            WHERE true {scope.format(alias="e")}
-            GROUP BY 1, 2
-        ),
-        awaiting AS (
-            SELECT c.ancestor_id AS department_id, t.budget_month AS month, sum(t.amount_minor) AS total
-            FROM ledger_transaction t JOIN closure c ON c.descendant_id = t.department_id
-            WHERE t.status = 'awaiting_approval' {scope.format(alias="t")}
-            GROUP BY 1, 2
-        ),
-        periods AS (
-            SELECT p.department_id, p.month, p.spent_minor, p.held_minor
-            FROM budgets_budgetperiod p WHERE true {scope.format(alias="p")}
-        ),
-        expected AS (
-            SELECT coalesce(l.department_id, w.department_id) AS department_id,
-                   coalesce(l.month, w.month) AS month, coalesce(l.total, 0) AS spent, coalesce(w.total, 0) AS held
-            FROM ledger l FULL JOIN awaiting w ON w.department_id = l.department_id AND w.month = l.month
-        )
-        SELECT d.name, coalesce(p.month, x.month), coalesce(p.spent_minor, 0), coalesce(x.spent, 0),
-               coalesce(p.held_minor, 0), coalesce(x.held, 0)
-        FROM periods p FULL JOIN expected x ON x.department_id = p.department_id AND x.month = p.month
-        JOIN tenancy_department d ON d.id = coalesce(p.department_id, x.department_id)
-        WHERE coalesce(p.spent_minor, 0) <> coalesce(x.spent, 0) OR coalesce(p.held_minor, 0) <> coalesce(x.held, 0)
-        """,
-        params * 3,
-    ):
-        if spent != ledger_total:
-            problems.append(
-                f"Budget of '{department}' for {month:%Y-%m} says {spent} spent, the ledger says {ledger_total}."
-            )
-        if held != awaiting:
-            problems.append(
-                f"Budget of '{department}' for {month:%Y-%m} holds {held}, spends awaiting approval total {awaiting}."
-            )
-
-    for department, month, spent, held, limit, spent_at_limit_change in _rows(
-        f"""
-        SELECT d.name, p.month, p.spent_minor, p.held_minor, p.limit_minor, p.spent_at_limit_change_minor
-        FROM budgets_budgetperiod p JOIN tenancy_department d ON d.id = p.department_id
-        WHERE (p.spent_minor > p.limit_minor OR p.held_minor < 0) {scope.format(alias="p")}
-        """,
-        params,
-    ):
-        # A limit may be lowered below what is spent (finance freezing a budget); the period keeps
-        # what was spent then, and nothing more posts. Spent past both was posted past the limit.
-        if spent > max(limit, spent_at_limit_change):
-            frozen = (
-                f" (and over the {spent_at_limit_change} it was frozen at)" if spent_at_limit_change > limit else ""
-            )
-            problems.append(
-                f"Budget of '{department}' for {month:%Y-%m} has {spent} spent, over its limit of {limit}{frozen}: "
-                "spend was posted past the limit."
-            )
-        elif spent > limit:
-            notices.append(
-                f"Budget of '{department}' for {month:%Y-%m} has {spent} spent over a limit of {limit} "
-                "lowered below it: frozen, nothing more posts."
-            )
-        if held < 0:
-            problems.append(f"Budget of '{department}' for {month:%Y-%m} holds {held}, below zero.")
-    return problems, notices
-
-
-def tally_problems(*, scope: str, params: list[Any]) -> list[str]:
-    """The spend policy's running tallies against the spends they count: posted or held for approval,
-    per employee, department, category and the organization's local day (apps/controls SpendTally).
-
-    Read by table, as the budget check reads budget periods: the ledger sits below the app that keeps them.
-    """
-    return [
-        f"Spend tally of {email} in '{department}', category '{category}', on {day}: {kept} kept, "
-        f"the spends posted or held total {counted}."
-        for email, department, category, day, kept, counted in _rows(
-            f"""
-            WITH counted AS (
-                SELECT t.organization_id, t.employee_id, t.department_id, t.category,
-                       (t.created_at AT TIME ZONE o.timezone)::date AS day, sum(t.amount_minor) AS total
-                FROM ledger_transaction t JOIN tenancy_organization o ON o.id = t.organization_id
-                WHERE t.kind IN ('spend', 'reimbursement') AND t.status IN ('posted', 'awaiting_approval')
-                      {scope.format(alias="t")}
-                GROUP BY 1, 2, 3, 4, 5
-            ),
-            kept AS (
-                SELECT s.organization_id, s.employee_id, s.department_id, s.category, s.day,
-                       sum(s.amount_minor) AS total
-                FROM controls_spendtally s WHERE true {scope.format(alias="s")}
-                GROUP BY 1, 2, 3, 4, 5
-            )
-            SELECT u.email, d.name, category, day, coalesce(k.total, 0), coalesce(c.total, 0)
-            FROM kept k FULL JOIN counted c USING (organization_id, employee_id, department_id, category, day)
-            JOIN tenancy_user u ON u.id = coalesce(k.employee_id, c.employee_id)
-            JOIN tenancy_department d ON d.id = coalesce(k.department_id, c.department_id)
-            WHERE coalesce(k.total, 0) <> coalesce(c.total, 0)
-            ORDER BY day, u.email
-            """,
-            params * 2,
-        )
-    ]
 
 
 def ledger_verify(
@@ -346,6 +274,8 @@ def _verify(*, organization: Organization | None, incremental: bool, progress: P
     report("spend policy tallies checked against the spends")
     problems += payable_problems(scope=scope, params=params)
     report("employee payables checked against the claims and their payouts")
+    problems += accounts_payable_problems(scope=scope, params=params)
+    report("accounts payable and the bank checked against the bills and their payments")
     problems += balance_checkpoint_problems(scope=scope, params=params)
     report("balance checkpoints checked against the entries they cover")
     problems += closed_month_problems(scope=scope, params=params) + reversal_month_problems(scope=scope, params=params)

@@ -43,7 +43,10 @@ def spends_with_visible_receipts(*, user: User) -> QuerySet[Transaction]:
     the spends themselves)."""
     return (
         Transaction.objects.of(user.organization)
-        .filter(_spends_whose_receipts_show(user), kind__in=(Transaction.Kind.SPEND, Transaction.Kind.REIMBURSEMENT))
+        .filter(
+            _spends_whose_receipts_show(user),
+            kind__in=(Transaction.Kind.SPEND, Transaction.Kind.REIMBURSEMENT, Transaction.Kind.BILL),
+        )
         .distinct()
         .select_related("employee", "department")
     )

@@ -19,6 +19,7 @@ from django.db import DEFAULT_DB_ALIAS, connection
 from apps.controls.policy import SpendFacts
 from apps.controls.selectors import policy_check_at_acceptance
 from apps.fx.selectors import Conversion, RateMemo, spend_conversion
+from apps.ledger.closing import month_is_closed
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Department, Role, User
 from apps.tenancy.selectors import spending_frozen_refusal
@@ -28,7 +29,7 @@ from ledgerx.money import MoneyError, currency_exponent, parse_amount
 from ledgerx.months import month_start
 from ledgerx.ratelimit import Hit, Limit, rate_limit_hit
 
-SUBMITTED_KINDS = (Transaction.Kind.SPEND, Transaction.Kind.REIMBURSEMENT)
+SUBMITTED_KINDS = (Transaction.Kind.SPEND, Transaction.Kind.REIMBURSEMENT, Transaction.Kind.BILL)
 
 
 def clean_text(value: str | None, *, field_name: str, max_length: int, required: bool) -> str:
@@ -180,10 +181,22 @@ def spend_admit(spend: PreparedSpend, *, at: datetime, rates: RateMemo | None = 
         employee_role=spend.user.role,
         department_id=spend.department.id,
         created_at=at,
-        budget_month=month_start(at, organization.timezone),
+        budget_month=budget_month_of(spend, at=at),
     )
     policy_check_at_acceptance(organization=organization, spend=facts)
     return conversion
+
+
+def budget_month_of(spend: PreparedSpend, *, at: datetime) -> date:
+    """The budget month a spend counts in: the month it is accepted in, or a bill's own month (the month of
+    its date, as accrual books it), unless finance closed that month: then the month it is accepted in."""
+    accepted_in = month_start(at, spend.user.organization.timezone)
+    if spend.kind != Transaction.Kind.BILL or spend.incurred_on is None:
+        return accepted_in
+    bill_month = spend.incurred_on.replace(day=1)
+    if bill_month > accepted_in or month_is_closed(organization=spend.user.organization, month=bill_month):
+        return accepted_in
+    return bill_month
 
 
 def spend_columns(
@@ -209,7 +222,7 @@ def spend_columns(
         "department_id": spend.department.id,
         "employee_id": user.id,
         "created_by_id": user.id,
-        "budget_month": month_start(at, organization.timezone),
+        "budget_month": budget_month_of(spend, at=at),
         "idempotency_key": idempotency_key,
         "request_fingerprint": request_fingerprint,
         "created_at": at,

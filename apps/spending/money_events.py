@@ -26,8 +26,20 @@ _REIMBURSEMENT_EVENT_OF_STATUS = {
 }
 
 
+# A bill's likewise.
+_BILL_EVENT_OF_STATUS = {
+    **_EVENT_OF_STATUS,
+    Transaction.Status.POSTED: EventType.BILL_APPROVED,
+    Transaction.Status.REJECTED: EventType.BILL_REJECTED,
+}
+_EVENTS_OF_KIND = {
+    Transaction.Kind.REIMBURSEMENT: _REIMBURSEMENT_EVENT_OF_STATUS,
+    Transaction.Kind.BILL: _BILL_EVENT_OF_STATUS,
+}
+
+
 def _event_of(kind: str, status: str) -> EventType:
-    return (_REIMBURSEMENT_EVENT_OF_STATUS if kind == Transaction.Kind.REIMBURSEMENT else _EVENT_OF_STATUS)[status]
+    return _EVENTS_OF_KIND.get(kind, _EVENT_OF_STATUS)[status]
 
 
 def money_events_emit(

@@ -10,7 +10,7 @@ from apps.budgets.locks import organization_settlement_lock
 from apps.controls.services import spend_tally_release
 from apps.ledger.closing import month_is_closed
 from apps.ledger.models import Transaction
-from apps.ledger.selectors import claims_paid_out
+from apps.ledger.selectors import claims_paid_out, transactions_paid_out
 from apps.ledger.services import Journal, journal_write
 from apps.tenancy.models import User
 from ledgerx.db import run_serializable
@@ -74,6 +74,10 @@ def transaction_reverse_locked(
             "This reimbursement claim has been paid out in a payout batch and cannot be reversed; "
             "recover the amount from the employee outside LedgerX."
         )
+    if original.kind == Transaction.Kind.BILL and transactions_paid_out(transaction_ids=[original.id]):
+        # Paid to the vendor (even if returned since): its journal carries the payments, which a reversal
+        # would not undo. A bill paid by mistake is recovered from the vendor, as a credit note.
+        raise Conflict("This bill has been in a released payment run and cannot be reversed.")
     now = timezone.now()
     # Its journal is dated now, in the open month. It counts in its original's budget month, unless that
     # month is closed: then in the month it is posted in, whose budget it credits (the closed one's stays).

@@ -94,11 +94,11 @@ _CLAIM_COLUMNS = (
     "id, kind, amount_minor, department_id, budget_month, employee_id, merchant, category, description, created_at, "
     "original_amount_minor, original_currency, fx_rate, fx_rate_date"
 )
-# The oldest pending spends and reimbursement claims, which settle alike, in the order of the
+# The oldest pending spends, reimbursement claims and bills, which settle alike, in the order of the
 # txn_pending_by_org_age index, which serves it.
 _CLAIM_OLDEST = f"""
     SELECT {_CLAIM_COLUMNS} FROM ledger_transaction
-    WHERE organization_id = %s AND status = 'pending' AND kind IN ('spend', 'reimbursement')
+    WHERE organization_id = %s AND status = 'pending' AND kind IN ('spend', 'reimbursement', 'bill')
     ORDER BY created_at, id LIMIT %s FOR UPDATE SKIP LOCKED
 """  # noqa: S608 - constant column names
 

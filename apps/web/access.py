@@ -26,6 +26,7 @@ PAGES = (
     Page("finance-dashboard", "Finance dashboard", FINANCE_ROLES),
     # Any employee may head a department, so every role of a tenant may have something to sign.
     Page("approvals", "Approvals", TENANT_ROLES),
+    Page("vendor-payments", "Vendor payments", FINANCE_ROLES),
     Page("system-internals", "System internals", PLATFORM_ROLES),
     Page("admin:index", "Back office", STAFF_ROLES),
 )

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from django_otp_webauthn import urls as webauthn_urls
 
-from . import invitation_views, mfa_views, pwa_views, receipt_views, views
+from . import invitation_views, mfa_views, payment_views, pwa_views, receipt_views, views
 
 # The WebAuthn plugin's ceremony views, but registration through ours (audited).
 webauthn_patterns = [
@@ -36,6 +36,21 @@ urlpatterns = [
     path("finance/", views.finance_dashboard, name="finance-dashboard"),
     path("finance/panels", views.finance_panels, name="finance-panels"),
     path("approvals/", views.approvals, name="approvals"),
+    path("finance/payments/", payment_views.vendor_payments, name="vendor-payments"),
+    path("finance/payments/runs", payment_views.payment_run_draft, name="web-payment-run-draft"),
+    path(
+        "finance/payments/runs/<uuid:run_id>/release",
+        payment_views.payment_run_act,
+        {"action": "release"},
+        name="web-payment-run-release",
+    ),
+    path(
+        "finance/payments/runs/<uuid:run_id>/discard",
+        payment_views.payment_run_act,
+        {"action": "discard"},
+        name="web-payment-run-discard",
+    ),
+    path("finance/payments/runs/<uuid:run_id>/file", payment_views.payment_run_file, name="web-payment-run-file"),
     path("approvals/panels", views.approvals_panels, name="approvals-panels"),
     path("system/", views.system_internals, name="system-internals"),
     path("system/panels", views.system_panels, name="system-panels"),

@@ -23,6 +23,12 @@ class EventType(models.TextChoices):
     REIMBURSEMENT_PAID = "reimbursement.paid"
     PAYOUT_BATCH_RELEASED = "payout_batch.released"
     RECEIPT_MISSING = "receipt.missing"
+    BILL_SUBMITTED = "bill.submitted"
+    BILL_APPROVED = "bill.approved"
+    BILL_REJECTED = "bill.rejected"
+    BILL_PAID = "bill.paid"
+    BILL_PAYMENT_RETURNED = "bill.payment_returned"
+    PAYMENT_RUN_RELEASED = "payment_run.released"
 
 
 class WebhookEndpoint(models.Model):

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.scim",
     "apps.reports",
     "apps.reimbursements",
+    "apps.payables",
     "apps.exports",
     "apps.retention",
     "apps.reconciliation",
@@ -254,6 +255,10 @@ SPECTACULAR_SETTINGS = {
         # An employee limit may name one of the organization's roles: the tenant roles, not all of Role.
         "SpendRuleRoleEnum": "apps.controls.services.LIMITED_ROLES",
         "FxRateSourceEnum": "apps.fx.models.FxRate.Source",
+        # Vendor payments: a bill's derived status, a bank detail change's, a payment run's.
+        "BillStatusEnum": "apps.payables.selectors.BillStatus.ALL",
+        "VendorBankChangeStatusEnum": "apps.payables.models.VendorBankChange.Status",
+        "PaymentRunStatusEnum": "apps.payables.models.PaymentRun.Status",
     },
 }
 

@@ -5,6 +5,7 @@ import pytest
 
 from apps.audit.models import AuditChange
 from apps.ledger.chart import chart_ensure
+from apps.ledger.chart_defaults import DEFAULT_GL_ACCOUNTS
 from apps.ledger.models import ChartOfAccounts, GLAccount, GLMapping
 from tests.factories import signed_in_client
 
@@ -45,7 +46,7 @@ def test_a_bad_or_taken_code_is_refused_beside_it(tenant, code, problem):
     response = signed_in_client(tenant.finance).post(f"{ACCOUNTS}add/", {"code": code, "name": "X", "type": "expense"})
 
     assert problem in form_errors(response)["code"]
-    assert GLAccount.objects.of(tenant.organization).count() == 15
+    assert GLAccount.objects.of(tenant.organization).count() == len(DEFAULT_GL_ACCOUNTS)
 
 
 @pytest.mark.django_db

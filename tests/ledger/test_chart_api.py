@@ -53,7 +53,7 @@ def test_the_list_filters_by_type_and_activity(api, charted):
     client = api(charted.finance)
 
     liabilities = client.get(URL, {"type": "liability"}).json()["results"]
-    assert [account["code"] for account in liabilities] == ["2100", "2200"]
+    assert [account["code"] for account in liabilities] == ["2000", "2100", "2200"]
     assert [account["code"] for account in client.get(URL, {"active": "false"}).json()["results"]] == ["6800"]
 
 

@@ -20,6 +20,10 @@ from apps.fraud.models import FraudAlert
 from apps.fx import services as fx_services
 from apps.ledger import closing as ledger_closing
 from apps.ledger.models import Transaction
+from apps.payables import payment_runs
+from apps.payables import vendors as payable_vendors
+from apps.payables.bank_details import bank_details_validate
+from apps.payables.models import Bill, PayingAccount
 from apps.receipts import services as receipt_services
 from apps.reconciliation import services as reconciliation_services
 from apps.reconciliation.models import StatementLine
@@ -36,6 +40,8 @@ from ledgerx.months import month_parse
 from tests.conftest import Tenant
 from tests.factories import UserFactory
 from tests.fraud.conftest import score
+from tests.payables.bills import bill_submit
+from tests.payables.vendors import paying_account, vendor_paid_by
 from tests.reconciliation.statements import csv_bytes, source_of
 from tests.reimbursements.claims import batch_of, claim_submit
 from tests.spends import settle_all, spend_settled
@@ -162,7 +168,56 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "batch_id": str(released_batch(tenant).id),
         "receipt_id": str(receipt(tenant, Transaction.objects.get(id=transaction_id)).id),
         **statement_ids(tenant),
+        "vendor_id": str(payable_vendor(tenant).id),
+        "change_id": str(pending_bank_change(tenant).id),
+        "bill_id": str(approved_bill(tenant).id),
+        "payment_run_id": str(released_payment_run(tenant).id),
+        "payment_id": str(released_payment_run(tenant).lines.get().id),
     }
+
+
+def payable_vendor(tenant: Tenant):
+    """A vendor paid by ACH to details a second person approved (a fresh one each time)."""
+    return vendor_paid_by(tenant, name=f"Vendor {uuid.uuid4().hex[:8]}", rail="ach")
+
+
+def pending_bank_change(tenant: Tenant):
+    """A change of a vendor's payment details waiting for approval, asked by a finance user of its own, so
+    that any other finance user may decide it."""
+    asker = UserFactory(role=Role.FINANCE_MANAGER, organization=tenant.organization)
+    return payable_vendors.vendor_bank_change_request(
+        actor=asker,
+        vendor_id=payable_vendor(tenant).id,
+        details=bank_details_validate(rail="ach", routing_number="021000021", account_number="77001234"),
+    )
+
+
+def approved_bill(tenant: Tenant) -> Bill:
+    """A vendor's bill, settled: approved and owed, in no run."""
+    transaction_row = bill_submit(tenant.finance, payable_vendor(tenant), "7.00")
+    settle_all(tenant.organization)
+    return Bill.objects.get(transaction=transaction_row)
+
+
+def ach_paying_account(tenant: Tenant) -> PayingAccount:
+    return PayingAccount.objects.of(tenant.organization).first() or paying_account(tenant, "ach")
+
+
+def draft_payment_run(tenant: Tenant):
+    """A draft run of one fresh approved bill (a release or a discard consumes it)."""
+    bill = approved_bill(tenant)
+    today = timezone.localdate()
+    return payment_runs.payment_run_create(
+        actor=tenant.finance,
+        paying_account_id=ach_paying_account(tenant).id,
+        due_until=bill.due_date,
+        execution_date=today + timedelta(days=1),
+        bill_ids=[bill.id],
+    )
+
+
+def released_payment_run(tenant: Tenant):
+    return payment_runs.payment_run_release(actor=tenant.finance, run_id=draft_payment_run(tenant).id)
 
 
 def approved_claim(tenant: Tenant):

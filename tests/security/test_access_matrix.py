@@ -7,6 +7,7 @@ its own tenant's ids and a 404 with another tenant's. Any other 2xx fails the te
 transaction=True throughout: the posted spends these requests need are settled for real.
 """
 
+import datetime
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,6 +96,18 @@ class World:
             else:
                 self.line_spend[tenant] = spend_settled(tenant.employee, "2.00")
                 ids["line_id"] = str(tenant_objects.statement_line_for(tenant, self.line_spend[tenant]).id)
+        if "<uuid:vendor_id>" in route:
+            ids["vendor_id"] = str(tenant_objects.payable_vendor(tenant).id)
+        if "<uuid:change_id>" in route:
+            ids["change_id"] = str(tenant_objects.pending_bank_change(tenant).id)  # a decision consumes it
+        if "<uuid:bill_id>" in route:
+            ids["bill_id"] = str(tenant_objects.approved_bill(tenant).id)
+        if "<uuid:payment_run_id>" in route:
+            # The file needs a released run; a release or a discard consumes a draft.
+            make = tenant_objects.released_payment_run if route.endswith("/file") else tenant_objects.draft_payment_run
+            ids["payment_run_id"] = str(make(tenant).id)
+        if "<int:payment_id>" in route:
+            ids["payment_id"] = str(tenant_objects.released_payment_run(tenant).lines.get().id)  # a return consumes it
         if "<uuid:receipt_id>" in route:
             ids["receipt_id"] = str(tenant_objects.receipt(tenant, spend).id)  # fresh: a DELETE consumes it
         if "<str:month>" in route:
@@ -307,6 +320,68 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("DELETE", "payout-batches/<uuid:batch_id>"): Row(FINANCE),
     ("POST", "payout-batches/<uuid:batch_id>/release"): Row(FINANCE),
     ("GET", "payout-batches/<uuid:batch_id>/export.csv"): Row(FINANCE),
+    ("GET", "vendors"): Row(FINANCE),
+    ("POST", "vendors"): Row(
+        FINANCE,
+        body=lambda w, t: {
+            "legal_name": _unique("Vendor"),
+            "default_department": str(t.department.id),
+            "bank_details": {"rail": "sepa", "iban": "DE89370400440532013000"},
+        },
+        names_tenant_objects=True,
+    ),
+    ("GET", "vendors/<uuid:vendor_id>"): Row(FINANCE),
+    ("PATCH", "vendors/<uuid:vendor_id>"): Row(FINANCE, body=lambda w, t: {"contact_name": "Accounts team"}),
+    ("POST", "vendors/<uuid:vendor_id>/bank-changes"): Row(
+        FINANCE, body=lambda w, t: {"rail": "ach", "routing_number": "011000015", "account_number": "12345678"}
+    ),
+    ("POST", "vendor-bank-changes/<uuid:change_id>/decision"): Row(FINANCE, body=lambda w, t: {"approve": True}),
+    ("GET", "bills"): Row(FINANCE),
+    ("POST", "bills"): Row(
+        FINANCE,
+        body=lambda w, t: {
+            "vendor": str(tenant_objects.payable_vendor(t).id),
+            "invoice_number": _unique("INV"),
+            "amount": "3.00",
+            "currency": "USD",
+            "bill_date": str(local_today(t.organization)),
+            "due_date": str(local_today(t.organization)),
+            "invoice": receipt_file(),
+        },
+        idempotent=True,
+        names_tenant_objects=True,
+        multipart=True,
+    ),
+    ("GET", "bills/<uuid:bill_id>"): Row(FINANCE),
+    ("GET", "paying-accounts"): Row(FINANCE),
+    ("POST", "paying-accounts"): Row(
+        ADMIN,
+        body=lambda w, t: {
+            "name": _unique("Operating"),
+            "rail": "ach",
+            "routing_number": "121000248",
+            "account_number": "4000123456",
+            "ach_company_id": "1234567890",
+            "ach_company_name": "Acme Inc",
+        },
+    ),
+    ("GET", "payment-runs/preview"): Row(FINANCE, query=lambda w, t: {"due_until": str(local_today(t.organization))}),
+    ("GET", "payment-runs"): Row(FINANCE),
+    ("POST", "payment-runs"): Row(
+        FINANCE,
+        body=lambda w, t: {
+            "paying_account": str(tenant_objects.ach_paying_account(t).id),
+            "due_until": str(local_today(t.organization) + datetime.timedelta(days=30)),
+            "execution_date": str(local_today(t.organization) + datetime.timedelta(days=1)),
+            "bills": [str(tenant_objects.approved_bill(t).id)],
+        },
+        names_tenant_objects=True,
+    ),
+    ("GET", "payment-runs/<uuid:payment_run_id>"): Row(FINANCE),
+    ("DELETE", "payment-runs/<uuid:payment_run_id>"): Row(FINANCE),
+    ("POST", "payment-runs/<uuid:payment_run_id>/release"): Row(FINANCE),
+    ("GET", "payment-runs/<uuid:payment_run_id>/file"): Row(FINANCE),
+    ("POST", "payments/<int:payment_id>/return"): Row(FINANCE, body=lambda w, t: {"reason": "R03 No account"}),
     ("GET", "statement-sources"): Row(FINANCE),
     ("POST", "statement-sources/<uuid:source_id>/imports"): Row(
         FINANCE, body=lambda w, t: {"file": tenant_objects.statement_upload_file()}, multipart=True

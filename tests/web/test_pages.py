@@ -81,8 +81,13 @@ def test_the_layout_shows_organization_user_role_and_only_the_roles_pages(tenant
     assert nav_titles(page) == ["My spend", "Approvals"]
 
     finance = logged_in(tenant.finance).get("/finance/")
-    assert nav_titles(finance) == ["Finance dashboard", "Approvals", "Back office"]
-    assert nav_titles(logged_in(tenant.admin).get("/finance/")) == ["Finance dashboard", "Approvals", "Back office"]
+    assert nav_titles(finance) == ["Finance dashboard", "Approvals", "Vendor payments", "Back office"]
+    assert nav_titles(logged_in(tenant.admin).get("/finance/")) == [
+        "Finance dashboard",
+        "Approvals",
+        "Vendor payments",
+        "Back office",
+    ]
     system = logged_in(system_admin).get("/system/")
     assert nav_titles(system) == ["System internals", "Back office"]
     assert "LedgerX platform" in system.content.decode()

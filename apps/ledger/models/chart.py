@@ -89,6 +89,8 @@ class GLMapping(models.Model):
         CARD_FUNDING = Account.Kind.CARD_FUNDING.value, Account.Kind.CARD_FUNDING.label
         EMPLOYEE_PAYABLE = Account.Kind.EMPLOYEE_PAYABLE.value, Account.Kind.EMPLOYEE_PAYABLE.label
         PAYOUT_CLEARING = Account.Kind.PAYOUT_CLEARING.value, Account.Kind.PAYOUT_CLEARING.label
+        ACCOUNTS_PAYABLE = Account.Kind.ACCOUNTS_PAYABLE.value, Account.Kind.ACCOUNTS_PAYABLE.label
+        BANK = Account.Kind.BANK.value, Account.Kind.BANK.label
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")

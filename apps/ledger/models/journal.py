@@ -17,6 +17,10 @@ class Account(models.Model):
         EMPLOYEE_PAYABLE = "employee_payable", "Employee payable"
         # Where released payouts wait for the bank to pay them out (one per organization).
         PAYOUT_CLEARING = "payout_clearing", "Payout clearing"
+        # What the organization owes its vendors for the bills it approved and has not paid (one per organization).
+        ACCOUNTS_PAYABLE = "accounts_payable", "Accounts payable"
+        # The organization's bank, which vendor payment runs pay out of (one per organization).
+        BANK = "bank", "Bank"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="accounts")
@@ -50,6 +54,16 @@ class Account(models.Model):
                 name="account_one_payout_clearing_per_organization",
             ),
             models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(kind="accounts_payable"),
+                name="account_one_accounts_payable_per_organization",
+            ),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(kind="bank"),
+                name="account_one_bank_per_organization",
+            ),
+            models.UniqueConstraint(
                 fields=["employee"],
                 condition=Q(kind="employee_payable"),
                 name="account_one_payable_per_employee",
@@ -59,7 +73,7 @@ class Account(models.Model):
                 condition=(Q(kind="expense") & Q(department__isnull=False) & Q(employee__isnull=True))
                 | (Q(kind="employee_payable") & Q(department__isnull=True) & Q(employee__isnull=False))
                 | (
-                    Q(kind__in=["card_funding", "payout_clearing"])
+                    Q(kind__in=["card_funding", "payout_clearing", "accounts_payable", "bank"])
                     & Q(department__isnull=True)
                     & Q(employee__isnull=True)
                 ),
@@ -77,6 +91,8 @@ class Transaction(models.Model):
         REVERSAL = "reversal", "Reversal"
         # An employee's out-of-pocket expense claimed back: settled as a spend, owed to the employee.
         REIMBURSEMENT = "reimbursement", "Reimbursement"
+        # A vendor's bill (apps/payables): settled as a spend, owed to the vendor on accounts payable.
+        BILL = "bill", "Bill"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -133,7 +149,7 @@ class Transaction(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
     reason = models.TextField(blank=True, default="", help_text="Why a reversal was made.")
-    # A reimbursement claim's day of purchase, as the employee states it; None for any other kind.
+    # A reimbursement claim's day of purchase, as the employee states it, or a bill's date; None for any other kind.
     incurred_on = models.DateField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
@@ -157,7 +173,7 @@ class Transaction(models.Model):
                 name="transaction_original_amount_converted",
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["spend", "reimbursement"], reversal_of__isnull=True)
+                condition=Q(kind__in=["spend", "reimbursement", "bill"], reversal_of__isnull=True)
                 | Q(kind="reversal", reversal_of__isnull=False),
                 name="transaction_reversal_has_original",
             ),
@@ -187,11 +203,12 @@ class Transaction(models.Model):
 
 
 # The account a spend's journal credits, by the spend's kind (a reversal's is its original's): a card spend
-# is paid from card funding, a reimbursement claim is owed to its employee. The one statement of it: the
-# journal writer (services.credit_account_kind) and verify_ledger both read it.
+# is paid from card funding, a reimbursement claim is owed to its employee, a bill to its vendor. The one
+# statement of it: the journal writer (services.credit_account_kind) and verify_ledger both read it.
 CREDIT_ACCOUNT_OF_KIND = {
     Transaction.Kind.SPEND: Account.Kind.CARD_FUNDING,
     Transaction.Kind.REIMBURSEMENT: Account.Kind.EMPLOYEE_PAYABLE,
+    Transaction.Kind.BILL: Account.Kind.ACCOUNTS_PAYABLE,
 }
 
 

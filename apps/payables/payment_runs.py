@@ -1,0 +1,303 @@
+"""Writes of payment runs: approved bills gathered from one paying account, released into the ledger and a
+bank file, and payments the bank returns.
+
+A run is drafted (its bills reserved: a bill has one standing payment line, the database's partial unique
+key), reviewed, and released once: under the organization's settlement lock, in one SERIALIZABLE
+transaction, each bill's payment is written on its own journal (accounts payable debited, the bank credited:
+apps/ledger bill_payment_journal_write), the bank file is written and kept with its SHA-256, and the events
+are emitted. A file is never written again: downloads serve the stored bytes.
+"""
+
+import hashlib
+import uuid
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_record
+from apps.budgets.locks import organization_settlement_lock
+from apps.ledger.models import Transaction
+from apps.ledger.services import BillPayment, bill_payment_journal_write
+from apps.tenancy.models import User
+from apps.webhooks.models import EventType
+from apps.webhooks.services import outbox_emit_many
+from ledgerx.db import run_serializable
+from ledgerx.errors import Conflict, InvalidInput, NotFound
+
+from . import events
+from .bank_details import SEPA, BankDetails
+from .models import Bill, PayingAccount, PaymentLine, PaymentRun, Vendor, VendorBankChange
+from .nacha import nacha_build
+from .pain001 import pain001_build
+from .selectors import bills_payable
+from .vendors import require_finance
+
+
+def payment_run_create(
+    *,
+    actor: User,
+    paying_account_id: uuid.UUID,
+    due_until: date,
+    execution_date: date,
+    bill_ids: list[uuid.UUID] | None = None,
+) -> PaymentRun:
+    """Draft a run from a paying account of the actor's organization: the bills named, or every approved,
+    unpaid bill in the account's currency due by `due_until` whose vendor is paid by the account's rail to
+    approved details with no change waiting. A bill named that is not payable so is refused (400 naming
+    it); none at all is a 400 too."""
+    require_finance(actor)
+    account = PayingAccount.objects.of(actor.organization).filter(id=paying_account_id).first()
+    if account is None:
+        raise NotFound("Paying account not found.")
+    if execution_date < timezone.localdate():
+        raise InvalidInput("The bank pays on a day to come.", fields={"execution_date": ["Today or later."]})
+    return run_serializable(
+        lambda: _run_create(
+            actor=actor, account=account, due_until=due_until, execution_date=execution_date, bill_ids=bill_ids
+        )
+    )
+
+
+def _run_create(
+    *, actor: User, account: PayingAccount, due_until: date, execution_date: date, bill_ids: list[uuid.UUID] | None
+) -> PaymentRun:
+    payable = bills_payable(organization=actor.organization, paying_account=account, due_until=due_until)
+    if bill_ids is not None:
+        known = set(Bill.objects.of(actor.organization).filter(id__in=bill_ids).values_list("id", flat=True))
+        if set(bill_ids) - known:
+            raise NotFound("Bill not found.")
+        bills = list(payable.filter(id__in=bill_ids))
+        unfit = sorted({str(bill_id) for bill_id in bill_ids} - {str(bill.id) for bill in bills})
+        if unfit:
+            raise InvalidInput(
+                f"Only approved, unpaid bills in {account.currency} due by {due_until}, of vendors paid by "
+                f"{account.get_rail_display()} to approved details, can be paid from {account.name}.",
+                fields={"bills": [f"Not payable from this account: {bill_id}." for bill_id in unfit]},
+            )
+    else:
+        bills = list(payable)
+        if not bills:
+            raise InvalidInput(
+                f"No approved bills in {account.currency} are due by {due_until}.",
+                fields={"due_until": ["No payable bill due by this day."]},
+            )
+    # Locked in id order (the order every run takes them in), so that two drafts never share a bill.
+    locked = list(
+        Transaction.objects.filter(id__in=[bill.transaction_id for bill in bills])
+        .order_by("id")
+        .select_for_update(of=("self",))
+    )
+    if any(t.status != Transaction.Status.POSTED for t in locked):
+        raise Conflict("A bill changed while the run was drafted: draft it again.")
+    vendors = {vendor.id: vendor for vendor in Vendor.objects.filter(id__in={bill.vendor_id for bill in bills})}
+    now = timezone.now()
+    run_id = uuid.uuid4()
+    reference = f"LXV{now:%y%m%d}{run_id.hex[:10].upper()}"
+    run = PaymentRun.objects.create(
+        id=run_id,
+        organization=actor.organization,
+        paying_account=account,
+        reference=reference,
+        currency=account.currency,
+        total_minor=sum(bill.amount_minor for bill in bills),
+        execution_date=execution_date,
+        due_until=due_until,
+        created_by=actor,
+        created_at=now,
+    )
+    base_amounts = {t.id: t.amount_minor for t in locked}
+    PaymentLine.objects.bulk_create(
+        PaymentLine(
+            organization=actor.organization,
+            run=run,
+            bill=bill,
+            vendor_id=bill.vendor_id,
+            vendor_name=vendors[bill.vendor_id].legal_name,
+            bank_details_version=vendors[bill.vendor_id].bank_details_version,
+            amount_minor=bill.amount_minor,
+            base_amount_minor=base_amounts[bill.transaction_id],
+            end_to_end_id=f"{reference}-{number:04d}",
+            **vendors[bill.vendor_id].bank_details().as_dict(),
+        )
+        for number, bill in enumerate(sorted(bills, key=lambda b: (b.due_date, str(b.id))), start=1)
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.PAYMENT_RUN_CREATED,
+        target=run,
+        after={"reference": reference, "bills": len(bills), "total_minor": run.total_minor, "currency": run.currency},
+    )
+    return run
+
+
+def payment_run_release(*, actor: User, run_id: uuid.UUID) -> PaymentRun:
+    """Pay a draft run: each bill's payment in the ledger, the bank file written and kept, the events.
+
+    Refused (409) when released already, when a bill was reversed since the draft, or when a vendor's
+    payment details changed or a change waits for approval since: a run pays only details two people
+    approved, as they were when it was reviewed."""
+    require_finance(actor)
+    with organization_settlement_lock(actor.organization_id):
+        return run_serializable(lambda: _run_release(actor=actor, run_id=run_id))
+
+
+def _run_release(*, actor: User, run_id: uuid.UUID) -> PaymentRun:
+    try:
+        run = (
+            PaymentRun.objects.of(actor.organization)
+            .select_related("organization", "paying_account")
+            .select_for_update(of=("self",))
+            .get(id=run_id)
+        )
+    except PaymentRun.DoesNotExist:
+        raise NotFound("Payment run not found.") from None
+    if run.status != PaymentRun.Status.DRAFT:
+        raise Conflict(f"Payment run {run.reference} was released on {run.released_at:%Y-%m-%d}.")
+    lines = list(run.lines.select_related("bill", "bill__vendor").order_by("end_to_end_id"))
+    transactions = {
+        t.id: t
+        for t in Transaction.objects.filter(id__in=[line.bill.transaction_id for line in lines])
+        .order_by("id")
+        .select_for_update(of=("self",))
+    }
+    not_owed = [line.bill.invoice_number for line in lines if transactions[line.bill.transaction_id].status != "posted"]
+    if not_owed:
+        raise Conflict(f"Bills reversed since the run was drafted: {', '.join(not_owed)}. Discard it and draft again.")
+    vendors = {v.id: v for v in Vendor.objects.filter(id__in={line.vendor_id for line in lines}).select_for_update()}
+    waiting = set(
+        VendorBankChange.objects.filter(vendor_id__in=vendors, status=VendorBankChange.Status.PENDING).values_list(
+            "vendor_id", flat=True
+        )
+    )
+    changed = sorted(
+        {
+            line.vendor_name
+            for line in lines
+            if line.vendor_id in waiting
+            or vendors[line.vendor_id].bank_details_version != line.bank_details_version
+            or vendors[line.vendor_id].bank_details() != _line_details(line)
+        }
+    )
+    if changed:
+        raise Conflict(
+            f"Payment details of {', '.join(changed)} changed, or a change waits for a second approval, since "
+            "the run was drafted: discard it and draft again once the change is decided."
+        )
+    now = timezone.now()
+    bill_payment_journal_write(
+        organization=run.organization,
+        payments=[BillPayment(line.bill.transaction_id, line.base_amount_minor) for line in lines],
+        now=now,
+    )
+    invoice_numbers = {line.id: line.bill.invoice_number for line in lines}
+    if run.paying_account.rail == SEPA:
+        content = pain001_build(run=run, lines=lines, invoice_numbers=invoice_numbers, at=now)
+        run.file_name = f"{run.reference}.pain.001.xml"
+    else:
+        content = nacha_build(run=run, lines=lines, at=now)
+        run.file_name = f"{run.reference}.ach"
+    run.status = PaymentRun.Status.RELEASED
+    run.released_by = actor
+    run.released_at = now
+    run.file_content = content
+    run.file_sha256 = hashlib.sha256(content).hexdigest()
+    run.save(update_fields=["status", "released_by", "released_at", "file_name", "file_content", "file_sha256"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.PAYMENT_RUN_RELEASED,
+        target=run,
+        after={"reference": run.reference, "file_sha256": run.file_sha256, "total_minor": run.total_minor},
+    )
+    outbox_emit_many(
+        organization_id=run.organization_id,
+        events=[
+            *(
+                (EventType.BILL_PAID, events.bill_payload(line.bill, status="paid", occurred_at=now, line=line))
+                for line in lines
+            ),
+            (EventType.PAYMENT_RUN_RELEASED, events.run_payload(run, line_count=len(lines))),
+        ],
+    )
+    return run
+
+
+def _line_details(line: PaymentLine) -> BankDetails:
+    return BankDetails(
+        rail=line.rail,
+        iban=line.iban,
+        bic=line.bic,
+        routing_number=line.routing_number,
+        account_number=line.account_number,
+        account_type=line.account_type,
+    )
+
+
+def payment_run_discard(*, actor: User, run_id: uuid.UUID) -> None:
+    """Delete a draft run and its lines, which frees its bills for another run. No money had moved."""
+    require_finance(actor)
+    with transaction.atomic():
+        run = PaymentRun.objects.of(actor.organization).select_for_update().filter(id=run_id).first()
+        if run is None:
+            raise NotFound("Payment run not found.")
+        if run.status != PaymentRun.Status.DRAFT:
+            raise Conflict(f"Payment run {run.reference} is released: its payments are in the ledger.")
+        audit_record(
+            actor=actor, action=AuditEvent.Action.PAYMENT_RUN_DISCARDED, target=run, before={"reference": run.reference}
+        )
+        run.delete()
+
+
+def payment_return(*, actor: User, line_id: int, reason: str) -> PaymentLine:
+    """Record that the bank sent a released payment back (a return file's entry, or finance by hand): the
+    payment's legs are flipped on the bill's journal (the bank credited back, accounts payable owed again),
+    the line is marked returned, and the bill can be paid in a later run. Once per line (409 after)."""
+    require_finance(actor)
+    reason = reason.strip()
+    if not reason or len(reason) > 200:
+        raise InvalidInput("Say why the bank returned it.", fields={"reason": ["Required, up to 200 characters."]})
+    with organization_settlement_lock(actor.organization_id):
+        return run_serializable(lambda: _payment_return(actor=actor, line_id=line_id, reason=reason))
+
+
+def _payment_return(*, actor: User, line_id: int, reason: str) -> PaymentLine:
+    line = (
+        PaymentLine.objects.of(actor.organization)
+        .select_related("run", "bill", "bill__vendor", "organization")
+        .select_for_update(of=("self",))
+        .filter(id=line_id)
+        .first()
+    )
+    if line is None:
+        raise NotFound("Payment not found.")
+    if line.run.status != PaymentRun.Status.RELEASED:
+        raise Conflict("This payment's run is not released: nothing was paid to return.")
+    if line.returned_at is not None:
+        raise Conflict(f"This payment was returned already, on {line.returned_at:%Y-%m-%d}.")
+    Transaction.objects.select_for_update().get(id=line.bill.transaction_id)
+    now = timezone.now()
+    bill_payment_journal_write(
+        organization=line.organization,
+        payments=[BillPayment(line.bill.transaction_id, line.base_amount_minor, returned=True)],
+        now=now,
+    )
+    line.returned_at = now
+    line.return_reason = reason
+    line.save(update_fields=["returned_at", "return_reason"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.PAYMENT_RETURNED,
+        target=line.bill,
+        after={"payment_run": line.run.reference, "end_to_end_id": line.end_to_end_id, "reason": reason},
+    )
+    outbox_emit_many(
+        organization_id=line.organization_id,
+        events=[
+            (
+                EventType.BILL_PAYMENT_RETURNED,
+                events.bill_payload(line.bill, status="returned", occurred_at=now, line=line),
+            )
+        ],
+    )
+    return line

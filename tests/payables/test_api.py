@@ -1,0 +1,139 @@
+"""The vendor payments API end to end: a vendor and its details approved by a second person, a bill with its
+invoice, a run drafted, released and its file downloaded, a payment returned; and what it refuses."""
+
+import base64
+import hashlib
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from apps.audit.models import AuditChange
+from apps.ledger.selectors import ledger_verify
+from tests.payables.bills import invoice_file, local_today
+from tests.payables.vendors import paying_account, vendor_paid_by
+from tests.spends import settle_all
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _error(response, status: int) -> dict:
+    assert response.status_code == status, response.content
+    return response.json()["error"]
+
+
+def _bill_body(tenant, vendor_id, number: str = "INV-1", amount: str = "250.00") -> dict:
+    today = local_today(tenant.organization)
+    return {
+        "vendor": str(vendor_id),
+        "invoice_number": number,
+        "amount": amount,
+        "currency": "USD",
+        "bill_date": str(today),
+        "due_date": str(today + timedelta(days=7)),
+        "invoice": invoice_file(),
+    }
+
+
+def test_a_vendor_is_paid_through_the_api_from_bill_to_file_and_back(api, tenant):
+    finance, admin = api(tenant.finance), api(tenant.admin)
+    account = paying_account(tenant, "ach")
+    created = finance.post(
+        "/api/v1/vendors",
+        {
+            "legal_name": "Boston Tools Inc",
+            "default_department": str(tenant.department.id),
+            "bank_details": {"rail": "ach", "routing_number": "011000015", "account_number": "123456789"},
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    vendor = created.json()
+    assert vendor["payment_details"] == "" and vendor["pending_bank_change"]
+    change_path = f"/api/v1/vendor-bank-changes/{vendor['pending_bank_change']}/decision"
+    assert _error(finance.post(change_path, {"approve": True}, format="json"), 403)
+    decided = admin.post(change_path, {"approve": True}, format="json")
+    assert decided.json()["status"] == "approved"
+    assert finance.get(f"/api/v1/vendors/{vendor['id']}").json()["payment_details"] == "ACH 011000015 / …6789"
+    # Where the money goes is in the audit change log, with who changed it.
+    change = AuditChange.objects.get(table_name="payables_vendor", operation="UPDATE", row_id=vendor["id"])
+    assert change.actor_user_id == tenant.admin.id
+    assert change.after["routing_number"] == "011000015"
+
+    submitted = finance.post(
+        "/api/v1/bills", _bill_body(tenant, vendor["id"]), format="multipart", HTTP_IDEMPOTENCY_KEY="bill-1"
+    )
+    assert submitted.status_code == 202, submitted.content
+    assert submitted.json()["status"] == "submitted"
+    duplicate = finance.post(
+        "/api/v1/bills", _bill_body(tenant, vendor["id"], "inv 1"), format="multipart", HTTP_IDEMPOTENCY_KEY="bill-2"
+    )
+    assert "Duplicate bill" in _error(duplicate, 409)["message"]
+    settle_all(tenant.organization)
+    bill = finance.get(f"/api/v1/bills/{submitted.json()['id']}").json()
+    assert bill["status"] == "approved"
+
+    today = local_today(tenant.organization)
+    preview = finance.get("/api/v1/payment-runs/preview", {"due_until": str(today + timedelta(days=7))}).json()
+    assert preview["accounts"][0]["total"] == "250.00" and preview["held"] == []
+    drafted = finance.post(
+        "/api/v1/payment-runs",
+        {
+            "paying_account": str(account.id),
+            "due_until": str(today + timedelta(days=7)),
+            "execution_date": str(today + timedelta(days=1)),
+        },
+        format="json",
+    )
+    assert drafted.status_code == 201, drafted.content
+    run_path = f"/api/v1/payment-runs/{drafted.json()['id']}"
+    assert _error(finance.get(f"{run_path}/file"), 409)
+    released = finance.post(f"{run_path}/release")
+    assert released.status_code == 200 and released.json()["status"] == "released"
+    download = finance.get(f"{run_path}/file")
+    assert download.status_code == 200
+    digest = base64.b64encode(hashlib.sha256(download.content).digest()).decode()
+    assert download["Repr-Digest"] == f"sha-256=:{digest}:"
+    assert finance.get(f"/api/v1/bills/{bill['id']}").json()["status"] == "paid"
+
+    [line] = released.json()["lines"]
+    returned = finance.post(f"/api/v1/payments/{line['id']}/return", {"reason": "R02 Account closed"}, format="json")
+    assert returned.status_code == 200, returned.content
+    assert finance.get(f"/api/v1/bills/{bill['id']}").json()["status"] == "returned"
+    assert _error(finance.post(f"/api/v1/payments/{line['id']}/return", {"reason": "again"}, format="json"), 409)
+    assert ledger_verify()["ok"]
+
+
+def test_employees_cannot_and_another_tenants_ids_are_not_found(api, tenant, other_tenant):
+    vendor = vendor_paid_by(other_tenant)
+    assert _error(api(tenant.employee).get("/api/v1/vendors"), 403)
+    assert _error(api(tenant.finance).get(f"/api/v1/vendors/{vendor.id}"), 404)
+    response = api(tenant.finance).post(
+        "/api/v1/bills", _bill_body(tenant, vendor.id), format="multipart", HTTP_IDEMPOTENCY_KEY="k"
+    )
+    assert _error(response, 404)
+    assert _error(api(tenant.finance).get(f"/api/v1/payment-runs/{uuid.uuid4()}"), 404)
+
+
+@pytest.mark.parametrize(
+    ("details", "field"),
+    [
+        ({"rail": "sepa", "iban": "DE89370400440532013001"}, "iban"),
+        ({"rail": "ach", "routing_number": "011000016", "account_number": "12345"}, "routing_number"),
+        ({"rail": "ach", "routing_number": "011000015"}, "account_number"),
+    ],
+)
+def test_bad_payment_details_are_refused_by_name_and_nothing_is_written(api, tenant, details, field):
+    response = api(tenant.finance).post(
+        "/api/v1/vendors", {"legal_name": "Bad Bank Ltd", "bank_details": details}, format="json"
+    )
+    assert field in _error(response, 400)["fields"]
+    assert api(tenant.finance).get("/api/v1/vendors").json() == []
+
+
+def test_a_bill_without_its_invoice_is_refused(api, tenant):
+    vendor = vendor_paid_by(tenant)
+    body = _bill_body(tenant, vendor.id)
+    body.pop("invoice")
+    response = api(tenant.finance).post("/api/v1/bills", body, format="multipart", HTTP_IDEMPOTENCY_KEY="k")
+    assert "invoice" in _error(response, 400)["fields"]

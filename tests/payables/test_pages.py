@@ -1,0 +1,71 @@
+"""Vendor payments in the back office and on the vendor payments page: a second person approves a change
+of payment details, a run is drafted, released and its bank file downloaded as it was written.
+
+transaction=True: bills are settled and runs released for real.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.test import Client
+
+from apps.payables import vendors
+from apps.payables.bank_details import bank_details_validate
+from apps.payables.models import PayingAccount, PaymentRun, VendorBankChange
+from tests.factories import login_verified
+from tests.payables.bills import bill_submit, local_today
+from tests.payables.vendors import paying_account, vendor_paid_by
+from tests.spends import settle_all
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    login_verified(client, user)
+    return client
+
+
+def test_a_bank_change_is_approved_in_the_back_office_only_by_someone_else(tenant):
+    vendor = vendor_paid_by(tenant, name="Boston Tools Inc", rail="ach")
+    change = vendors.vendor_bank_change_request(
+        actor=tenant.finance,
+        vendor_id=vendor.id,
+        details=bank_details_validate(rail="ach", routing_number="021000021", account_number="55501234"),
+    )
+    action = {"action": "approve", ACTION_CHECKBOX_NAME: [str(change.id)]}
+    logged_in(tenant.finance).post("/admin/payables/vendorbankchange/", action)
+    assert VendorBankChange.objects.get(id=change.id).status == "pending"
+    logged_in(tenant.admin).post("/admin/payables/vendorbankchange/", action)
+    assert VendorBankChange.objects.get(id=change.id).status == "approved"
+    listing = logged_in(tenant.finance).get("/admin/payables/vendor/").content.decode()
+    assert "ACH 021000021 / …1234" in listing
+
+
+def test_finance_drafts_releases_and_downloads_a_run_on_the_page_and_in_the_back_office(tenant, other_tenant):
+    paying_account(tenant, "ach")
+    vendor = vendor_paid_by(tenant, name="Boston Tools Inc", rail="ach")
+    bill_submit(tenant.finance, vendor, "120.00", number="B-77", due_in_days=5)
+    settle_all(tenant.organization)
+    finance = logged_in(tenant.finance)
+
+    page = finance.get("/finance/payments/").content.decode()
+    assert "B-77" in page and "$120 (1 bill)" in page
+    form = {
+        "paying_account": str(PayingAccount.objects.get().id),
+        "due_until": str(local_today(tenant.organization) + timedelta(days=14)),
+        "execution_date": str(local_today(tenant.organization) + timedelta(days=1)),
+    }
+    assert finance.post("/finance/payments/runs", form).status_code == 302
+    run = PaymentRun.objects.get()
+    assert run.reference in finance.get("/finance/payments/").content.decode()
+
+    finance.post("/admin/payables/paymentrun/", {"action": "release", ACTION_CHECKBOX_NAME: [str(run.id)]})
+    run.refresh_from_db()
+    assert run.status == PaymentRun.Status.RELEASED
+    for path in (f"/admin/payables/paymentrun/{run.id}/file", f"/finance/payments/runs/{run.id}/file"):
+        download = finance.get(path)
+        assert download.status_code == 200 and download.content == bytes(run.file_content)
+    assert logged_in(other_tenant.finance).get(f"/finance/payments/runs/{run.id}/file").status_code == 404
+    assert logged_in(tenant.employee).get("/finance/payments/").status_code == 403
