@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from apps.fraud.selectors import transaction_alerts_prefetch
-from apps.ledger.models import Transaction
+from apps.ledger.models import CREDIT_ACCOUNT_OF_KIND, Transaction
 from apps.tenancy.models import Organization, Role, User
 from apps.tenancy.selectors import departments_with_spend_view
 from ledgerx.errors import InvalidInput
@@ -130,10 +130,10 @@ def top_merchants(*, user: User, month: date, limit: int = 5) -> list[dict[str, 
 
 
 def _spend_counting_in_budgets(*, organization: Organization) -> QuerySet[Transaction]:
-    """What budgets count as spent: spends and claims posted and not reversed (a reversal leaves its original
-    REVERSED and releases its budget)."""
+    """What budgets count as spent: every kind that settles against a budget (spends, claims, bills), posted
+    and not reversed (a reversal leaves its original REVERSED and releases its budget)."""
     return Transaction.objects.of(organization).filter(
-        kind__in=[Transaction.Kind.SPEND, Transaction.Kind.REIMBURSEMENT], status=Transaction.Status.POSTED
+        kind__in=list(CREDIT_ACCOUNT_OF_KIND), status=Transaction.Status.POSTED
     )
 
 
