@@ -6,6 +6,7 @@ and the NACHA file is read back by carta-ach's parser, which is not the code tha
 """
 
 import hashlib
+import threading
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 import sepaxml
 import xmlschema
 from ach.parser import Parser as AchParser
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from apps.ledger.models import Account, Entry, Transaction
@@ -23,9 +24,9 @@ from apps.ledger.selectors import ledger_verify
 from apps.ledger.services import BillPayment, bill_payment_journal_write
 from apps.payables import payment_runs, selectors, vendors
 from apps.payables.bank_details import bank_details_validate
-from apps.payables.models import Bill, PaymentRun
+from apps.payables.models import Bill, PaymentLine, PaymentRun
 from apps.webhooks.models import OutboxEvent
-from ledgerx.errors import Conflict, InvalidInput
+from ledgerx.errors import Conflict, InvalidInput, LedgerXError
 from tests.payables.bills import bill_submit, local_today
 from tests.payables.vendors import paying_account, vendor_paid_by
 from tests.spends import refreshed, settle_all, spend_reverse
@@ -248,3 +249,48 @@ def test_verify_ledger_names_a_payment_with_no_released_line(tenant):
     problems = ledger_verify()["problems"]
     assert any("Accounts payable" in problem for problem in problems)
     assert any(f"Bill {bill.id}: 0 released payment lines" in problem for problem in problems)
+
+
+def _race(*calls) -> list:
+    """Run the calls at once, each in a thread with its own connection; their results or the errors raised."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def run(index: int, call) -> None:
+        barrier.wait()
+        try:
+            outcomes[index] = call()
+        except LedgerXError as error:
+            outcomes[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_two_drafts_at_once_never_share_a_bill_and_two_releases_pay_once(tenant):
+    account = paying_account(tenant, "ach")
+    vendor = vendor_paid_by(tenant, name="Boston Tools Inc", rail="ach")
+    for amount in ("100.00", "200.00", "300.00"):
+        bill_submit(tenant.finance, vendor, amount)
+    settle_all(tenant.organization)
+
+    drafts = _race(lambda: _run(tenant, account), lambda: _run(tenant, account))
+    runs = [outcome for outcome in drafts if isinstance(outcome, PaymentRun)]
+    assert len(runs) == 1, drafts  # the other found nothing left to pay
+    assert isinstance(next(o for o in drafts if not isinstance(o, PaymentRun)), InvalidInput)
+    assert PaymentLine.objects.filter(run__status=PaymentRun.Status.DRAFT).count() == 3
+    [run] = runs
+
+    releases = _race(*[lambda: payment_runs.payment_run_release(actor=tenant.finance, run_id=run.id)] * 2)
+    assert sum(isinstance(outcome, PaymentRun) for outcome in releases) == 1, releases
+    assert sum(isinstance(outcome, Conflict) for outcome in releases) == 1, releases
+    assert -_balance(Account.Kind.BANK) == 60_000  # paid once
+    assert _balance(Account.Kind.ACCOUNTS_PAYABLE) == 0
+    report = ledger_verify()
+    assert report["ok"], report["problems"]
