@@ -20,6 +20,17 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """An IntegerField that takes a JSON integer only: DRF would also take "7", 7.0 and true."""
+
+    default_error_messages = {"not_an_integer": "Must be a whole number."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("not_an_integer")
+        return super().to_internal_value(data)
+
+
 @extend_schema_field({"type": "string", "pattern": r"^(0|[1-9][0-9]*)(\.[0-9]+)?$", "maxLength": 40})
 class AmountField(StrictCharField):
     """A decimal string in major units ("6000.00"); ledgerx.money parses it per currency."""

@@ -66,6 +66,7 @@ class AuditEvent(models.Model):
         VENDOR_BANK_CHANGE_APPROVED = "vendor.bank_change_approved", "Vendor payment details change approved"
         VENDOR_BANK_CHANGE_REJECTED = "vendor.bank_change_rejected", "Vendor payment details change rejected"
         PAYING_ACCOUNT_ADDED = "paying_account.added", "Paying bank account added"
+        PAYING_ACCOUNT_SCHEDULE_SET = "paying_account.schedule_set", "Payment run schedule set"
         PAYMENT_RUN_CREATED = "payment_run.created", "Payment run drafted"
         PAYMENT_RUN_RELEASED = "payment_run.released", "Payment run released"
         PAYMENT_RUN_DISCARDED = "payment_run.discarded", "Payment run discarded"

@@ -30,6 +30,7 @@ from .serializers import (
     BillSubmitInput,
     PayingAccountInput,
     PayingAccountOutput,
+    PayingAccountScheduleInput,
     PaymentReturnInput,
     PaymentRunInput,
     PaymentRunListOutput,
@@ -222,6 +223,26 @@ class PayingAccountListCreateApi(TenantAPIView):
             ach_company_name=company_name,
         )
         return Response(paying_account_representation(account), status=status.HTTP_201_CREATED)
+
+
+class PayingAccountDetailApi(TenantAPIView):
+    allowed_roles = FINANCE_ROLES
+
+    @extend_schema(
+        operation_id="paying_accounts_update",
+        request=PayingAccountScheduleInput,
+        responses={200: PayingAccountOutput, **error_responses(400, 404)},
+        description="Put the account's payment runs on a schedule: every hour, when no draft of the account is "
+        "open, a draft of the approved bills due within `scheduled_due_within_days` is made, for a finance user "
+        "to review and release (null: runs are drafted by hand only).",
+    )
+    def patch(self, request, paying_account_id):
+        account = self.get_scoped(PayingAccount.objects, paying_account_id)
+        data = validated(PayingAccountScheduleInput, request.data)
+        account = vendors.paying_account_schedule_set(
+            actor=request.user, account_id=account.id, due_within_days=data["scheduled_due_within_days"]
+        )
+        return Response(paying_account_representation(account))
 
 
 class PaymentPreviewApi(TenantAPIView):

@@ -138,6 +138,9 @@ class PayingAccount(BankDetailsFields):
     # NACHA: the company identification the bank assigned (10 characters) and its company name (16).
     ach_company_id = models.CharField(max_length=10, blank=True, default="")
     ach_company_name = models.CharField(max_length=16, blank=True, default="")
+    # The schedule (beat: payment_runs.scheduled_runs_draft) drafts a run of the bills due within this many
+    # days whenever the account has no draft open, for a person to review and release; None: by hand only.
+    scheduled_due_within_days = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantQuerySet.as_manager()

@@ -9,8 +9,10 @@ are emitted. A file is never written again: downloads serve the stored bytes.
 """
 
 import hashlib
+import logging
 import uuid
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +35,10 @@ from .nacha import nacha_build
 from .pain001 import pain001_build
 from .selectors import bills_payable
 from .vendors import require_finance
+
+logger = logging.getLogger(__name__)
+# Who drafted a run the schedule drafted, in its audit event.
+SCHEDULE_LABEL = "payment run schedule"
 
 
 def payment_run_create(
@@ -61,11 +67,18 @@ def payment_run_create(
 
 
 def _run_create(
-    *, actor: User, account: PayingAccount, due_until: date, execution_date: date, bill_ids: list[uuid.UUID] | None
+    *,
+    actor: User | None,
+    account: PayingAccount,
+    due_until: date,
+    execution_date: date,
+    bill_ids: list[uuid.UUID] | None,
 ) -> PaymentRun:
-    payable = bills_payable(organization=actor.organization, paying_account=account, due_until=due_until)
+    """The draft, by `actor` or (None) by the schedule."""
+    organization = account.organization
+    payable = bills_payable(organization=organization, paying_account=account, due_until=due_until)
     if bill_ids is not None:
-        known = set(Bill.objects.of(actor.organization).filter(id__in=bill_ids).values_list("id", flat=True))
+        known = set(Bill.objects.of(organization).filter(id__in=bill_ids).values_list("id", flat=True))
         if set(bill_ids) - known:
             raise NotFound("Bill not found.")
         bills = list(payable.filter(id__in=bill_ids))
@@ -97,7 +110,7 @@ def _run_create(
     reference = f"LXV{now:%y%m%d}{run_id.hex[:10].upper()}"
     run = PaymentRun.objects.create(
         id=run_id,
-        organization=actor.organization,
+        organization=organization,
         paying_account=account,
         reference=reference,
         currency=account.currency,
@@ -110,7 +123,7 @@ def _run_create(
     base_amounts = {t.id: t.amount_minor for t in locked}
     PaymentLine.objects.bulk_create(
         PaymentLine(
-            organization=actor.organization,
+            organization=organization,
             run=run,
             bill=bill,
             vendor_id=bill.vendor_id,
@@ -125,11 +138,42 @@ def _run_create(
     )
     audit_record(
         actor=actor,
+        actor_label="" if actor is not None else SCHEDULE_LABEL,
         action=AuditEvent.Action.PAYMENT_RUN_CREATED,
         target=run,
         after={"reference": reference, "bills": len(bills), "total_minor": run.total_minor, "currency": run.currency},
     )
     return run
+
+
+def scheduled_runs_draft() -> list[PaymentRun]:
+    """What beat does every hour: for each paying account on a schedule (`scheduled_due_within_days`) with no
+    draft open, a draft of the bills due within its days, to be paid today in the organization's timezone.
+
+    Drafts only: nothing is paid until a finance user reviews and releases the run. A schedule that finds
+    nothing to pay drafts nothing."""
+    drafted = []
+    accounts = (
+        PayingAccount.objects.filter(scheduled_due_within_days__isnull=False)
+        .exclude(runs__status=PaymentRun.Status.DRAFT)
+        .select_related("organization")
+    )
+    for account in accounts:
+        today = timezone.localdate(timezone=ZoneInfo(account.organization.timezone))
+        due_until = today + timedelta(days=account.scheduled_due_within_days)
+        if not bills_payable(organization=account.organization, paying_account=account, due_until=due_until).exists():
+            continue
+        try:
+            drafted.append(
+                run_serializable(
+                    lambda account=account, due_until=due_until, today=today: _run_create(
+                        actor=None, account=account, due_until=due_until, execution_date=today, bill_ids=None
+                    )
+                )
+            )
+        except (Conflict, InvalidInput) as refusal:  # a bill changed, or another draft took them: next hour
+            logger.info("scheduled payment run for %s not drafted: %s", account.id, refusal.message)
+    return drafted
 
 
 def payment_run_release(*, actor: User, run_id: uuid.UUID) -> PaymentRun:

@@ -2,12 +2,13 @@
 
 from rest_framework import serializers
 
-from ledgerx.fields import AmountField, CurrencyField, QueryFilters, StrictCharField
+from ledgerx.fields import AmountField, CurrencyField, QueryFilters, StrictCharField, StrictIntegerField
 from ledgerx.money import to_decimal_string
 
 from .bank_details import ACH_ACCOUNT_TYPES, RAILS
 from .models import Bill, PayingAccount, PaymentRun, Vendor, VendorBankChange
 from .selectors import BillStatus, bill_status
+from .vendors import SCHEDULE_DAYS_MAX
 
 
 class BankDetailsInput(serializers.Serializer):
@@ -150,12 +151,22 @@ class PayingAccountInput(BankDetailsInput):
     ach_company_name = StrictCharField(max_length=16, required=False, allow_blank=True, default="")
 
 
+class PayingAccountScheduleInput(serializers.Serializer):
+    scheduled_due_within_days = StrictIntegerField(
+        allow_null=True,
+        min_value=0,
+        max_value=SCHEDULE_DAYS_MAX,
+        help_text="Draft a run of the bills due within this many days whenever none is open; null: by hand only.",
+    )
+
+
 class PayingAccountOutput(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
     currency = serializers.CharField()
     rail = serializers.CharField()
     payment_details = serializers.CharField()
+    scheduled_due_within_days = serializers.IntegerField(allow_null=True)
 
 
 def paying_account_representation(account: PayingAccount) -> dict:
@@ -165,6 +176,7 @@ def paying_account_representation(account: PayingAccount) -> dict:
         "currency": account.currency,
         "rail": account.rail,
         "payment_details": account.bank_details().masked(),
+        "scheduled_due_within_days": account.scheduled_due_within_days,
     }
 
 

@@ -14,6 +14,9 @@ urlpatterns = [
     path("bills", api.BillListCreateApi.as_view(), name="bill-list"),
     path("bills/<uuid:bill_id>", api.BillDetailApi.as_view(), name="bill-detail"),
     path("paying-accounts", api.PayingAccountListCreateApi.as_view(), name="paying-account-list"),
+    path(
+        "paying-accounts/<uuid:paying_account_id>", api.PayingAccountDetailApi.as_view(), name="paying-account-detail"
+    ),
     path("payment-runs/preview", api.PaymentPreviewApi.as_view(), name="payment-run-preview"),
     path("payment-runs", api.PaymentRunListCreateApi.as_view(), name="payment-run-list"),
     path("payment-runs/<uuid:payment_run_id>", api.PaymentRunDetailApi.as_view(), name="payment-run-detail"),

@@ -243,3 +243,36 @@ def paying_account_create(
             after={"name": account.name, "currency": account.currency, **_masked(details)},
         )
     return account
+
+
+# A run is drafted for bills due within this many days at most: a quarter ahead.
+SCHEDULE_DAYS_MAX = 90
+
+
+def paying_account_schedule_set(*, actor: User, account_id: uuid.UUID, due_within_days: int | None) -> PayingAccount:
+    """Have the schedule draft this account's runs of the bills due within `due_within_days` (None: stop it).
+
+    A scheduled run is a draft like any other: nothing is paid until a finance user releases it."""
+    require_finance(actor)
+    if due_within_days is not None and not 0 <= due_within_days <= SCHEDULE_DAYS_MAX:
+        raise InvalidInput(
+            f"Bills due within 0 to {SCHEDULE_DAYS_MAX} days, or null to draft runs by hand only.",
+            fields={"scheduled_due_within_days": [f"From 0 to {SCHEDULE_DAYS_MAX}, or null."]},
+        )
+    with transaction.atomic():
+        account = PayingAccount.objects.of(actor.organization).select_for_update().filter(id=account_id).first()
+        if account is None:
+            raise NotFound("Paying account not found.")
+        before = account.scheduled_due_within_days
+        if before == due_within_days:
+            return account
+        account.scheduled_due_within_days = due_within_days
+        account.save(update_fields=["scheduled_due_within_days"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.PAYING_ACCOUNT_SCHEDULE_SET,
+            target=account,
+            before={"scheduled_due_within_days": before},
+            after={"scheduled_due_within_days": due_within_days},
+        )
+    return account

@@ -344,6 +344,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.fraud.tasks.sweep_unscored_transactions",
         "schedule": 30.0,
     },
+    # Drafts only: a person releases each run (apps/payables payment_runs.scheduled_runs_draft).
+    "draft-scheduled-payment-runs": {
+        "task": "apps.payables.tasks.draft_scheduled_payment_runs",
+        "schedule": 3600.0,
+    },
     "remind-missing-receipts": {
         "task": "apps.receipts.tasks.remind_missing_receipts",
         "schedule": 3600.0,

@@ -137,3 +137,36 @@ def test_a_bill_without_its_invoice_is_refused(api, tenant):
     body.pop("invoice")
     response = api(tenant.finance).post("/api/v1/bills", body, format="multipart", HTTP_IDEMPOTENCY_KEY="k")
     assert "invoice" in _error(response, 400)["fields"]
+
+
+def test_a_paying_account_is_put_on_a_schedule_and_off_it_again(api, tenant, other_tenant):
+    account = paying_account(tenant, "ach")
+    url = f"/api/v1/paying-accounts/{account.id}"
+    response = api(tenant.finance).patch(url, {"scheduled_due_within_days": 7}, format="json")
+    assert response.status_code == 200 and response.json()["scheduled_due_within_days"] == 7
+    listed = api(tenant.finance).get("/api/v1/paying-accounts").json()
+    assert [a["scheduled_due_within_days"] for a in listed] == [7]
+    assert (
+        api(tenant.finance)
+        .patch(url, {"scheduled_due_within_days": None}, format="json")
+        .json()["scheduled_due_within_days"]
+        is None
+    )
+
+    assert _error(api(tenant.employee).patch(url, {"scheduled_due_within_days": 7}, format="json"), 403)
+    elsewhere = paying_account(other_tenant, "ach")
+    missing = api(tenant.finance).patch(
+        f"/api/v1/paying-accounts/{elsewhere.id}", {"scheduled_due_within_days": 7}, format="json"
+    )
+    assert _error(missing, 404)
+
+
+@pytest.mark.parametrize("days", [-1, 91, "7", 7.5, True])
+def test_a_schedule_out_of_range_or_not_a_whole_number_is_refused_and_nothing_changes(api, tenant, days):
+    account = paying_account(tenant, "ach")
+    response = api(tenant.finance).patch(
+        f"/api/v1/paying-accounts/{account.id}", {"scheduled_due_within_days": days}, format="json"
+    )
+    assert "scheduled_due_within_days" in _error(response, 400)["fields"]
+    account.refresh_from_db()
+    assert account.scheduled_due_within_days is None

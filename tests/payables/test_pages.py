@@ -69,3 +69,11 @@ def test_finance_drafts_releases_and_downloads_a_run_on_the_page_and_in_the_back
         assert download.status_code == 200 and download.content == bytes(run.file_content)
     assert logged_in(other_tenant.finance).get(f"/finance/payments/runs/{run.id}/file").status_code == 404
     assert logged_in(tenant.employee).get("/finance/payments/").status_code == 403
+
+
+def test_the_page_says_when_an_account_is_on_a_schedule(tenant):
+    account = paying_account(tenant, "ach")
+    finance = logged_in(tenant.finance)
+    assert "On a schedule" not in finance.get("/finance/payments/").content.decode()
+    vendors.paying_account_schedule_set(actor=tenant.finance, account_id=account.id, due_within_days=7)
+    assert "the bills due within\n      7 days are drafted" in finance.get("/finance/payments/").content.decode()

@@ -19,6 +19,7 @@ from ach.parser import Parser as AchParser
 from django.db import connections, transaction
 from django.utils import timezone
 
+from apps.audit.models import AuditEvent
 from apps.ledger.models import Account, Entry, Transaction
 from apps.ledger.selectors import ledger_verify
 from apps.ledger.services import BillPayment, bill_payment_journal_write
@@ -26,7 +27,7 @@ from apps.payables import payment_runs, selectors, vendors
 from apps.payables.bank_details import bank_details_validate
 from apps.payables.models import Bill, PaymentLine, PaymentRun
 from apps.webhooks.models import OutboxEvent
-from ledgerx.errors import Conflict, InvalidInput, LedgerXError
+from ledgerx.errors import Conflict, Forbidden, InvalidInput, LedgerXError
 from tests.payables.bills import bill_submit, local_today
 from tests.payables.vendors import paying_account, vendor_paid_by
 from tests.spends import refreshed, settle_all, spend_reverse
@@ -294,3 +295,37 @@ def test_two_drafts_at_once_never_share_a_bill_and_two_releases_pay_once(tenant)
     assert _balance(Account.Kind.ACCOUNTS_PAYABLE) == 0
     report = ledger_verify()
     assert report["ok"], report["problems"]
+
+
+def test_the_schedule_drafts_the_bills_due_within_its_days_once_and_never_pays(tenant):
+    account = paying_account(tenant, "ach")
+    vendor = vendor_paid_by(tenant, name="Boston Tools Inc", rail="ach")
+    soon = bill_submit(tenant.finance, vendor, "100.00", due_in_days=3)
+    bill_submit(tenant.finance, vendor, "900.00", due_in_days=40)
+    settle_all(tenant.organization)
+    assert payment_runs.scheduled_runs_draft() == []  # no account on a schedule yet
+
+    vendors.paying_account_schedule_set(actor=tenant.finance, account_id=account.id, due_within_days=7)
+    [run] = payment_runs.scheduled_runs_draft()
+    assert run.status == PaymentRun.Status.DRAFT and run.created_by is None
+    assert [line.bill_id for line in run.lines.all()] == [soon.bill.id]
+    assert run.execution_date == local_today(tenant.organization)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PAYMENT_RUN_CREATED, target_id=str(run.id))
+    assert event.actor is None and event.actor_email == payment_runs.SCHEDULE_LABEL
+    assert payment_runs.scheduled_runs_draft() == []  # a draft is open: nothing more until it is released
+    assert not Entry.objects.filter(account__kind=Account.Kind.BANK).exists()  # drafted, not paid
+
+    payment_runs.payment_run_release(actor=tenant.finance, run_id=run.id)
+    assert payment_runs.scheduled_runs_draft() == []  # the other bill is not due within 7 days
+
+
+def test_a_schedule_is_set_by_finance_within_bounds_and_audited(tenant):
+    account = paying_account(tenant, "ach")
+    with pytest.raises(Forbidden):
+        vendors.paying_account_schedule_set(actor=tenant.employee, account_id=account.id, due_within_days=7)
+    with pytest.raises(InvalidInput):
+        vendors.paying_account_schedule_set(actor=tenant.finance, account_id=account.id, due_within_days=91)
+    vendors.paying_account_schedule_set(actor=tenant.finance, account_id=account.id, due_within_days=14)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.PAYING_ACCOUNT_SCHEDULE_SET)
+    assert event.actor == tenant.finance
+    assert (event.before, event.after) == ({"scheduled_due_within_days": None}, {"scheduled_due_within_days": 14})

@@ -171,6 +171,7 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "vendor_id": str(payable_vendor(tenant).id),
         "change_id": str(pending_bank_change(tenant).id),
         "bill_id": str(approved_bill(tenant).id),
+        "paying_account_id": str(ach_paying_account(tenant).id),
         "payment_run_id": str(released_payment_run(tenant).id),
         "payment_id": str(released_payment_run(tenant).lines.get().id),
     }

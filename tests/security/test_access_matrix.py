@@ -102,6 +102,8 @@ class World:
             ids["change_id"] = str(tenant_objects.pending_bank_change(tenant).id)  # a decision consumes it
         if "<uuid:bill_id>" in route:
             ids["bill_id"] = str(tenant_objects.approved_bill(tenant).id)
+        if "<uuid:paying_account_id>" in route:
+            ids["paying_account_id"] = str(tenant_objects.ach_paying_account(tenant).id)
         if "<uuid:payment_run_id>" in route:
             # The file needs a released run; a release or a discard consumes a draft.
             make = tenant_objects.released_payment_run if route.endswith("/file") else tenant_objects.draft_payment_run
@@ -364,6 +366,9 @@ MATRIX: dict[tuple[str, str], Row] = {
             "ach_company_id": "1234567890",
             "ach_company_name": "Acme Inc",
         },
+    ),
+    ("PATCH", "paying-accounts/<uuid:paying_account_id>"): Row(
+        FINANCE, body=lambda w, t: {"scheduled_due_within_days": 7}
     ),
     ("GET", "payment-runs/preview"): Row(FINANCE, query=lambda w, t: {"due_until": str(local_today(t.organization))}),
     ("GET", "payment-runs"): Row(FINANCE),
