@@ -423,6 +423,9 @@ SSO_XMLSEC_BINARY = env.env_str("SSO_XMLSEC_BINARY", "/usr/bin/xmlsec1")
 # djangosaml2: each organization's service provider is built from its SsoConfiguration row.
 SAML_CONFIG_LOADER = "apps.sso.saml.sp_config_for_request"
 SAML_SESSION_COOKIE_NAME = "saml_session"
+# Empty: djangosaml2's views leave the Content-Security-Policy alone (LedgerX does not use django-csp,
+# which djangosaml2 otherwise looks for, and warns about, at every start).
+SAML_CSP_HANDLER = ""
 
 # Webhooks. Private, loopback and reserved receiver addresses are refused unless allowed here.
 WEBHOOKS_ALLOW_PRIVATE_URLS = env.env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
@@ -465,5 +468,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # pysaml2 and sepaxml load the same meta-schema, and xmlschema says so at INFO on every start.
+        "xmlschema": {"level": "WARNING"},
+    },
 }
