@@ -2,7 +2,7 @@
 report's rejections matched by end-to-end id; each returned payment reopens its payable through the service a
 manual return uses, audited and emitted; a file is taken once; an unknown reference is reported.
 
-The files are written here as a bank writes them, record by record: they are the input under test.
+The files are written as a bank writes them (tests/payables/return_files.py): they are the input under test.
 transaction=True: releases and returns take the organization's lock outside any transaction.
 """
 
@@ -18,6 +18,7 @@ from apps.payables.models import Bill, PaymentRun, ReturnFile
 from apps.webhooks.models import OutboxEvent
 from ledgerx.errors import Conflict, InvalidInput
 from tests.payables.bills import bill_submit, local_today
+from tests.payables.return_files import nacha_return_file, pain002_report
 from tests.payables.vendors import paying_account, vendor_paid_by
 from tests.spends import settle_all
 
@@ -42,44 +43,6 @@ def _released_run(tenant, rail: str, amounts: list[str]) -> PaymentRun:
         execution_date=today + timedelta(days=1),
     )
     return payment_runs.payment_run_release(actor=tenant.finance, run_id=run.id)
-
-
-def nacha_return_file(returns: list[tuple[str, str, int]]) -> bytes:
-    """A NACHA return file: per (original trace number, R-code, amount), a return entry (transaction code 21,
-    a returned checking credit) and its addenda of type 99."""
-    records = [
-        "".join(("101", " 121000248", "0110000152", "261204", "1200", "A094101", "RETURNING BANK".ljust(23)))
-        + "ACME INC".ljust(31),
-        "".join(("5220", "ACME INC".ljust(36), "1234567890", "CCD", "VENDOR PAY".ljust(16), "261205", "000"))
-        + "1011000010000001",
-    ]
-    for number, (trace, code, amount) in enumerate(returns, start=1):
-        rdfi_trace = f"01100001{number:07d}"
-        entry = ("6", "21", "01100001", "5", "123456789".ljust(17), f"{amount:010d}", " " * 15)
-        records.append("".join((*entry, "BOSTON TOOLS INC".ljust(22), "  ", "1", rdfi_trace)))
-        records.append("".join(("7", "99", code, trace, " " * 6, "12100024", " " * 44, rdfi_trace)))
-    count = len(returns) * 2
-    records.append(f"8220{count:06d}{0:010d}{0:012d}{0:012d}1234567890{' ' * 25}011000010000001")
-    records.append(f"9000001000001{count:08d}{0:010d}{0:012d}{0:012d}{' ' * 39}")
-    assert all(len(record) == 94 for record in records), [len(record) for record in records]
-    return ("\n".join(records) + "\n").encode("ascii")
-
-
-def pain002_report(message_id: str, rejected: list[tuple[str, str]]) -> bytes:
-    transactions = "".join(
-        f"<TxInfAndSts><StsId>S{n}</StsId><OrgnlEndToEndId>{e2e}</OrgnlEndToEndId><TxSts>RJCT</TxSts>"
-        f"<StsRsnInf><Rsn><Cd>{code}</Cd></Rsn></StsRsnInf></TxInfAndSts>"
-        for n, (e2e, code) in enumerate(rejected)
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>'
-        "<GrpHdr><MsgId>BANK-STS-1</MsgId><CreDtTm>2026-12-05T09:00:00</CreDtTm></GrpHdr>"
-        f"<OrgnlGrpInfAndSts><OrgnlMsgId>{message_id}</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId>"
-        "<GrpSts>PART</GrpSts></OrgnlGrpInfAndSts>"
-        f"<OrgnlPmtInfAndSts><OrgnlPmtInfId>{message_id}</OrgnlPmtInfId>{transactions}</OrgnlPmtInfAndSts>"
-        "</CstmrPmtStsRpt></Document>"
-    ).encode()
 
 
 def test_a_nacha_return_file_reopens_the_payables_it_names_and_reports_what_it_does_not(tenant):
