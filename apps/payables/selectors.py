@@ -102,7 +102,11 @@ def payment_preview(*, organization: Organization, due_until: date) -> list[RunP
     """Per paying account (and so per currency), the bills a run due by `due_until` would pay."""
     previews = []
     for account in PayingAccount.objects.of(organization).order_by("currency", "name"):
-        bills = list(bills_payable(organization=organization, paying_account=account, due_until=due_until))
+        bills = list(
+            bills_payable(organization=organization, paying_account=account, due_until=due_until).prefetch_related(
+                "lines__gl_account"
+            )
+        )
         previews.append(RunPreview(account, bills, sum(bill.amount_minor for bill in bills)))
     return previews
 
