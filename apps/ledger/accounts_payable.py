@@ -9,11 +9,15 @@ from typing import Any
 
 from django.db import connection
 
+from .services import shares_of
+
 
 def accounts_payable_problems(*, scope: str, params: list[Any]) -> list[str]:
-    """Per organization: minus accounts payable's balance equals its posted bills less their payments
+    """Each approved bill's accrual against its GL lines (bill_line_problems). Per organization: minus
+    accounts payable's balance equals its posted bills less their payments
     still standing (released, not returned), each at its bill's base amount at approval; the bank's balance
     is minus what those payments cost in the base currency, and realised FX gain/loss the difference."""
+    problems = bill_line_problems(scope=scope, params=params)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -53,7 +57,7 @@ def accounts_payable_problems(*, scope: str, params: list[Any]) -> list[str]:
             """,
             params * 3,
         )
-        problems = [
+        problems += [
             f"Accounts payable of '{slug}' says {owed} is owed, the bank {paid} paid to vendors and realised FX "
             f"{fx}; approved bills total {bills}, of which payments standing (released, not returned) clear "
             f"{payments} and cost {cost}."
@@ -101,4 +105,55 @@ def accounts_payable_problems(*, scope: str, params: list[Any]) -> list[str]:
                 cursor.fetchall()
             )
         ]
+    return problems
+
+
+def bill_line_problems(*, scope: str, params: list[Any]) -> list[str]:
+    """Each bill posted (or reversed since) has one expense entry per GL line, in the lines' order, with the
+    line's GL code and its share of the bill's base amount (services.shares_of, as the journal writer splits
+    it; a share of nothing has no entry). A bill with no lines (entered before bills had them, in an
+    organization with no chart then) is posted as the chart decided and not checked here."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH lines AS (
+                SELECT b.transaction_id, array_agg(g.code ORDER BY l.position) AS codes,
+                       array_agg(l.amount_minor ORDER BY l.position) AS amounts
+                FROM payables_billline l
+                JOIN payables_bill b ON b.id = l.bill_id
+                JOIN ledger_glaccount g ON g.id = l.gl_account_id
+                WHERE true {scope.format(alias="l")}
+                GROUP BY 1
+            ),
+            legs AS (
+                SELECT e.transaction_id, array_agg(e.gl_code ORDER BY e.id) AS codes,
+                       array_agg(e.amount_minor ORDER BY e.id) AS amounts
+                FROM ledger_entry e
+                JOIN ledger_account a ON a.id = e.account_id AND a.kind = 'expense'
+                JOIN ledger_transaction t ON t.id = e.transaction_id AND t.kind = 'bill'
+                WHERE true {scope.format(alias="e")}
+                GROUP BY 1
+            )
+            SELECT t.id, t.amount_minor, l.codes, l.amounts, coalesce(g.codes, '{{}}'), coalesce(g.amounts, '{{}}')
+            FROM lines l
+            JOIN ledger_transaction t ON t.id = l.transaction_id AND t.status IN ('posted', 'reversed')
+            LEFT JOIN legs g ON g.transaction_id = l.transaction_id
+            """,
+            params * 2,
+        )
+        rows = cursor.fetchall()
+    problems = []
+    for bill_id, amount, line_codes, line_amounts, leg_codes, leg_amounts in rows:
+        expected = [
+            (code, share) for code, share in zip(line_codes, shares_of(amount, line_amounts), strict=True) if share
+        ]
+        posted = list(zip(leg_codes, leg_amounts, strict=True))
+        if posted != expected:
+            problems.append(
+                f"Bill {bill_id} of {amount}: its GL lines say "
+                + ", ".join(f"{share} on {code}" for code, share in expected)
+                + "; its expense entries are "
+                + (", ".join(f"{leg} on {code or '(no code)'}" for code, leg in posted) or "none")
+                + "."
+            )
     return problems

@@ -165,7 +165,8 @@ def bill_submit(
             "invoice_number": invoice_number.strip(),
             "due_date": due_date.isoformat(),
             "invoice_sha256": _digest(invoice),
-            "lines": [[str(gl.id), minor, text] for gl, minor, text in gl_lines],
+            # As sent: a replay matches its original even if the chart's default for the vendor changed since.
+            "lines": [[str(line.gl_account_id), line.amount, line.description] for line in lines or []],
         },
     )
 

@@ -13,7 +13,7 @@ from apps.ledger.models import Account, Entry, GLAccount, Transaction
 from apps.ledger.selectors import ledger_verify
 from apps.ledger.services import shares_of
 from apps.payables import bills, vendors
-from apps.payables.models import Bill
+from apps.payables.models import Bill, BillLine
 from ledgerx.errors import InvalidInput, NotFound
 from tests.payables.bills import invoice_file, local_today
 from tests.payables.vendors import vendor_paid_by
@@ -78,6 +78,13 @@ def test_a_bill_split_over_gl_lines_is_accrued_one_expense_line_each_and_reverse
     assert (payable.gl_code, payable.amount_minor) == ("2000", -100_000)
     report = ledger_verify()
     assert report["ok"], report["problems"]
+    # A line that no longer says what was booked is named.
+    BillLine.objects.filter(bill__transaction=bill, position=2).update(gl_account=software)
+    assert ledger_verify()["problems"] == [
+        f"Bill {bill.id} of 100000: its GL lines say 60000 on 6200, 40000 on 6200; its expense entries are "
+        "60000 on 6200, 40000 on 6210."
+    ]
+    BillLine.objects.filter(bill__transaction=bill, position=2).update(gl_account=cloud)
 
     reversal = spend_reverse(tenant.finance, refreshed(bill))
     assert _expense_legs(reversal) == [("6200", -60_000), ("6210", -40_000)]
