@@ -1,5 +1,6 @@
-"""A bill's GL lines: entered with it, summing to its amount exactly, booked one expense line each on approval
-against one accounts payable credit, undone line by line by a reversal; verify_ledger agreeing.
+"""A bill's GL lines: entered with it, summing to its amount exactly (one on the vendor's default GL account
+when none are given), booked one expense line each on approval against one accounts payable credit, undone
+line by line by a reversal; verify_ledger agreeing, and naming a line that does not.
 
 transaction=True: settlement takes the organization's lock outside any transaction, as workers do.
 """
@@ -11,7 +12,6 @@ import pytest
 from apps.ledger.chart import chart_ensure
 from apps.ledger.models import Account, Entry, GLAccount, Transaction
 from apps.ledger.selectors import ledger_verify
-from apps.ledger.services import shares_of
 from apps.payables import bills, vendors
 from apps.payables.models import Bill, BillLine
 from ledgerx.errors import InvalidInput, NotFound
@@ -88,22 +88,20 @@ def test_a_bill_split_over_gl_lines_is_accrued_one_expense_line_each_and_reverse
 
     reversal = spend_reverse(tenant.finance, refreshed(bill))
     assert _expense_legs(reversal) == [("6200", -60_000), ("6210", -40_000)]
+
+    # No lines given: one, on the vendor's default GL account.
+    vendors.vendor_update(actor=tenant.finance, vendor_id=vendor.id, default_gl_account_id=_gl(tenant, "6300").id)
+    plain = _submit(tenant, vendor, "75.50", None)
+    assert list(Bill.objects.get(transaction=plain).lines.values_list("gl_account__code", "amount_minor")) == [
+        ("6300", 7_550)
+    ]
+    settle_all(tenant.organization)
+    assert _expense_legs(plain) == [("6300", 7_550)]
     report = ledger_verify()
     assert report["ok"], report["problems"]
 
 
-def test_a_bill_without_lines_is_one_line_on_the_vendors_default_gl_account(tenant):
-    vendor = vendor_paid_by(tenant)
-    vendors.vendor_update(actor=tenant.finance, vendor_id=vendor.id, default_gl_account_id=_gl(tenant, "6300").id)
-    bill = _submit(tenant, vendor, "75.50", None)
-    assert list(Bill.objects.get(transaction=bill).lines.values_list("gl_account__code", "amount_minor")) == [
-        ("6300", 7_550)
-    ]
-    settle_all(tenant.organization)
-    assert _expense_legs(bill) == [("6300", 7_550)]
-    assert ledger_verify()["ok"]
-
-
+@pytest.mark.django_db  # refused before anything settles: no transaction of its own needed
 def test_lines_that_do_not_sum_to_the_amount_or_name_no_expense_account_are_refused_writing_nothing(
     tenant, other_tenant
 ):
@@ -120,9 +118,3 @@ def test_lines_that_do_not_sum_to_the_amount_or_name_no_expense_account_are_refu
     with pytest.raises(NotFound):
         _submit(tenant, vendor, "100.00", [bills.BillLineInput(_gl(other_tenant, "6200").id, "100.00")])
     assert not Bill.objects.exists() and not Transaction.objects.exists()
-
-
-def test_shares_sum_exactly_to_the_amount_largest_remainders_first():
-    assert shares_of(100, [1, 1, 1]) == [34, 33, 33]
-    assert shares_of(110_000, [33_333, 66_667]) == [36_666, 73_334]
-    assert sum(shares_of(999_999, [7, 11, 13, 17])) == 999_999
