@@ -338,10 +338,11 @@ class PaymentRunReleaseApi(TenantAPIView):
     @extend_schema(
         operation_id="payment_runs_release",
         request=None,
-        responses={200: PaymentRunOutput, **error_responses(404, 409)},
+        responses={200: PaymentRunOutput, **error_responses(400, 404, 409)},
         description="Pay the run: accounts payable cleared against the bank in the ledger, the bank file "
         "(pain.001 for SEPA, NACHA for ACH) written once and kept with its SHA-256. 409 once released, or when "
-        "a bill was reversed or a vendor's payment details changed since the draft.",
+        "a bill was reversed or a vendor's payment details changed since the draft. A run in a currency other "
+        "than the organization's is converted at the day's rate: none, 400 `fx_rate_missing`.",
     )
     def post(self, request, payment_run_id):
         run = run_of(self, payment_run_id)

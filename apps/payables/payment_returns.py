@@ -9,6 +9,7 @@ transactions name our message id and end-to-end id exactly (returns.py reads bot
 skipped in silence.
 """
 
+import codecs
 import hashlib
 
 from django.utils import timezone
@@ -112,7 +113,7 @@ def return_file_import(*, actor: User, file_name: str, content: bytes) -> Return
             "Upload the bank's return file.",
             fields={"file": [f"A file of up to {RETURN_FILE_MAX_BYTES // (1024 * 1024)} MB."]},
         )
-    if content.lstrip().startswith(b"<"):
+    if content.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"<"):
         file_format, entries = ReturnFile.Format.PAIN_002, pain002_rejections(content)
     else:
         file_format, entries = ReturnFile.Format.NACHA, nacha_returns(content)

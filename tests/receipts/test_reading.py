@@ -157,10 +157,7 @@ def test_a_whole_receipt_in_euros():
                  "Kaffee 2 x 2,90 5,80\nSUMME 9,00 €\nincl. MwSt 7% 0,59\nBar 10,00\nRückgeld 1,00")
     )  # fmt: skip
     assert (reading.total_minor, reading.currency, reading.date, reading.merchant) == (
-        900,
-        "EUR",
-        date(2026, 11, 3),
-        "Bäckerei Schmidt",
+        900, "EUR", date(2026, 11, 3), "Bäckerei Schmidt"
     )
     assert reading.total_confidence == 0.95  # text has no OCR confidence: only the rule's
     assert reading.text_length > 0
