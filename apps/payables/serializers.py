@@ -283,7 +283,10 @@ class _PaymentLine(serializers.Serializer):
     vendor_name = serializers.CharField()
     amount = serializers.CharField()
     end_to_end_id = serializers.CharField()
-    paid_base_amount = serializers.CharField(help_text="What it cost in the organization's base currency.")
+    paid_base_amount = serializers.CharField(
+        help_text="What it cost in the organization's base currency, at the rate of its release (in a draft: "
+        "what the bill is owed at)."
+    )
     trace_number = serializers.CharField(allow_blank=True, help_text="ACH: the entry's trace number in the file.")
     returned_at = serializers.DateTimeField(allow_null=True)
     return_reason = serializers.CharField(allow_blank=True)

@@ -44,3 +44,15 @@ def pain002_report(message_id: str, rejected: list[tuple[str, str]]) -> bytes:
 def unknown_nacha_return_file() -> bytes:
     """A return file naming a trace number no payment has: a fresh file (another checksum) each time."""
     return nacha_return_file([(f"99999999{uuid.uuid4().int % 10**7:07d}", "R01", 100)])
+
+
+def pain002_group_rejection(message_id: str, code: str) -> bytes:
+    """A pain.002 rejecting the whole message, with no transaction listed."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt>'
+        "<GrpHdr><MsgId>BANK-STS-2</MsgId><CreDtTm>2026-12-05T09:30:00</CreDtTm></GrpHdr>"
+        f"<OrgnlGrpInfAndSts><OrgnlMsgId>{message_id}</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId>"
+        f"<GrpSts>RJCT</GrpSts><StsRsnInf><Rsn><Cd>{code}</Cd></Rsn></StsRsnInf></OrgnlGrpInfAndSts>"
+        "</CstmrPmtStsRpt></Document>"
+    ).encode()

@@ -18,7 +18,7 @@ from apps.payables.models import Bill, PaymentRun, ReturnFile
 from apps.webhooks.models import OutboxEvent
 from ledgerx.errors import Conflict, InvalidInput
 from tests.payables.bills import bill_submit, local_today
-from tests.payables.return_files import nacha_return_file, pain002_report
+from tests.payables.return_files import nacha_return_file, pain002_group_rejection, pain002_report
 from tests.payables.vendors import paying_account, vendor_paid_by
 from tests.spends import settle_all
 
@@ -84,7 +84,7 @@ def test_a_nacha_return_file_reopens_the_payables_it_names_and_reports_what_it_d
 def test_a_pain002_reports_rejections_matched_by_end_to_end_id(euro_tenant):
     tenant = euro_tenant
     run = _released_run(tenant, "sepa", ["40.00", "60.00"])
-    _, second = run.lines.order_by("id")
+    first, second = run.lines.order_by("id")
     content = pain002_report(run.reference, [(second.end_to_end_id, "AC04"), ("LXVNOTOURS-0001", "AM05")])
 
     imported = payment_returns.return_file_import(actor=tenant.finance, file_name="status.xml", content=content)
@@ -97,6 +97,17 @@ def test_a_pain002_reports_rejections_matched_by_end_to_end_id(euro_tenant):
     assert second.return_reason == "pain.002 rejection AC04"
     owed_again = second.base_amount_minor
     assert (_balance(Account.Kind.ACCOUNTS_PAYABLE), _balance(Account.Kind.BANK)) == (-owed_again, owed_again - 10_000)
+    report = ledger_verify()
+    assert report["ok"], report["problems"]
+
+    # The whole message rejected, no transaction listed: every payment of the run it names.
+    whole = payment_returns.return_file_import(
+        actor=tenant.finance, file_name="rejected.xml", content=pain002_group_rejection(run.reference, "FF01")
+    )
+    assert sorted((o["reference"], o["outcome"]) for o in whole.outcomes) == sorted(
+        [(first.end_to_end_id, "returned"), (second.end_to_end_id, "already_returned")]
+    )
+    assert (_balance(Account.Kind.ACCOUNTS_PAYABLE), _balance(Account.Kind.BANK)) == (-10_000, 0)
     report = ledger_verify()
     assert report["ok"], report["problems"]
 
