@@ -11,7 +11,7 @@ are emitted. A file is never written again: downloads serve the stored bytes.
 import hashlib
 import logging
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -28,6 +28,7 @@ from apps.webhooks.models import EventType
 from apps.webhooks.services import outbox_emit_many
 from ledgerx.db import run_serializable
 from ledgerx.errors import Conflict, FxRateMissing, InvalidInput, NotFound
+from ledgerx.money import MoneyError
 
 from . import events
 from .bank_details import ACH, SEPA, BankDetails
@@ -286,11 +287,11 @@ def _run_release(*, actor: User, run_id: uuid.UUID) -> PaymentRun:
     return run
 
 
-def _payments_cost(run: PaymentRun, lines: list[PaymentLine], *, at) -> None:
+def _payments_cost(run: PaymentRun, lines: list[PaymentLine], *, at: datetime) -> None:
     """What each payment costs in the base currency: in a run in another currency, its amount at the run's rate
     (apps/fx, the day of `at` in the organization's timezone, as spends are converted), which the bank is
     credited by; accounts payable is cleared at the bill's base amount and the difference is realised FX gain
-    or loss. No rate for the day: refused (400), nothing paid."""
+    or loss. No rate for the day, or a payment worth nothing at it: refused (400), nothing paid."""
     organization = run.organization
     if run.currency == organization.currency:
         return
@@ -307,6 +308,8 @@ def _payments_cost(run: PaymentRun, lines: list[PaymentLine], *, at) -> None:
             "file, then releases the run.",
             fields=missing.fields,
         ) from None
+    except MoneyError as error:
+        raise InvalidInput(f"At today's {run.currency} rate: {error}", fields={"fx_rate": [str(error)]}) from None
     run.fx_rate, run.fx_rate_date = conversion.rate, conversion.rate_date
     PaymentLine.objects.bulk_update(lines, ["paid_base_amount_minor"])
 
