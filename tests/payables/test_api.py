@@ -180,6 +180,7 @@ def test_a_schedule_out_of_range_or_not_a_whole_number_is_refused_and_nothing_ch
     assert account.scheduled_due_within_days is None
 
 
+@pytest.mark.django_db  # entered, never settled: no transaction of its own needed
 def test_a_bills_gl_lines_are_entered_and_read_through_the_api_and_bad_ones_refused(api, tenant, other_tenant):
     finance = api(tenant.finance)
     vendor = vendor_paid_by(tenant)
