@@ -4,7 +4,7 @@
 Finance changes an organization's chart in the back office; this only decides where it starts.
 """
 
-# (code, name, type): 1xxx assets, 2xxx liabilities, 6xxx expenses.
+# (code, name, type): 1xxx assets, 2xxx liabilities, 6xxx expenses, 7xxx other gains and losses.
 DEFAULT_GL_ACCOUNTS = (
     ("1000", "Operating bank account", "asset"),
     ("1150", "Payout clearing", "asset"),
@@ -23,6 +23,7 @@ DEFAULT_GL_ACCOUNTS = (
     ("6600", "Training and books", "expense"),
     ("6700", "Shipping and postage", "expense"),
     ("6800", "Gifts", "expense"),
+    ("7900", "Realised foreign exchange gain/loss", "expense"),
 )
 # Where a spend no rule maps goes.
 DEFAULT_EXPENSE_CODE = "6000"
@@ -49,4 +50,5 @@ DEFAULT_LEDGER_ACCOUNT_CODES = {
     "payout_clearing": "1150",
     "accounts_payable": "2000",
     "bank": "1000",
+    "fx_gain_loss": "7900",
 }

@@ -1,6 +1,7 @@
 """Writes of the ledger: accounts, and the journal writer every posting goes through."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -38,14 +39,47 @@ def credit_account_kind(transaction_kind: str) -> str:
     return CREDIT_ACCOUNT_OF_KIND[transaction_kind]
 
 
+class ExpenseShare(NamedTuple):
+    """One expense line of a journal whose spend is split over GL accounts (a bill's GL lines): its GL code,
+    and its weight, the line's amount as billed, by which the journal's base amount is shared out."""
+
+    gl_code: str
+    weight_minor: int
+
+
+# Reads the expense lines of the spends of a kind that are split (by transaction id); a spend it does not name
+# is posted on one line, as the chart decides. Registered by the app that keeps the lines (apps/payables for
+# bills, from its AppConfig.ready): the ledger sits below it and never imports it.
+ExpenseSplitReader = Callable[[set[uuid.UUID]], dict[uuid.UUID, list[ExpenseShare]]]
+_EXPENSE_SPLIT_READERS: dict[str, ExpenseSplitReader] = {}
+
+
+def expense_split_register(*, kind: str, reader: ExpenseSplitReader) -> None:
+    _EXPENSE_SPLIT_READERS[kind] = reader
+
+
+def shares_of(amount_minor: int, weights: list[int]) -> list[int]:
+    """`amount_minor` shared out in proportion to `weights`, summing to it exactly: each share rounded down,
+    the minor units left over given to the largest remainders (the earlier line on a tie).
+
+    Our own, a few lines: the journal needs integer minor units that sum exactly, with a rule stated here."""
+    total = sum(weights)
+    floors = [amount_minor * weight // total for weight in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-(amount_minor * weights[i] % total), i))
+    for index in order[: amount_minor - sum(floors)]:
+        floors[index] += 1
+    return floors
+
+
 @dataclass
 class Journal:
     """Debit a department's expenses, credit the account of `kind` (credit_account_kind) by `amount_minor`.
 
     `kind` is the spend's kind (a reversal's is its original's), `employee_id` the spender, whose payable a
     reimbursement credits; `merchant` and `category` the spend's, which the chart of accounts maps. A
-    reversal is a journal with a negative amount, which flips both legs, and names the transaction it
-    `reverses`: its lines carry that transaction's GL codes and cost centres, not today's chart.
+    reversal is a journal with a negative amount, which flips its legs, and names the transaction it
+    `reverses`: its lines are that transaction's, flipped, with their GL codes and cost centres, not today's
+    chart. A spend of a split kind (expense_split_register) debits one expense line per share it was split in.
     """
 
     transaction_id: uuid.UUID
@@ -69,11 +103,14 @@ class Payout:
 
 @dataclass
 class BillPayment:
-    """Pay a bill to its vendor (debit accounts payable, credit the bank), or, `returned`, undo that payment
-    when the bank sends it back (the bill is owed again), by `amount_minor` in the organization's currency."""
+    """Pay a bill to its vendor (debit accounts payable by `amount_minor`, its base amount at approval; credit
+    the bank by `paid_minor`, the base amount of the payment at the run's rate; the difference to realised FX
+    gain/loss), or, `returned`, undo that payment when the bank sends it back (the bill is owed again). Both
+    in the organization's currency; the same for a bill in it."""
 
     bill_id: uuid.UUID
     amount_minor: int
+    paid_minor: int
     returned: bool = False
 
 
@@ -88,10 +125,10 @@ class Leg(NamedTuple):
 
 
 def journal_write(*, organization: Organization, journals: list[Journal], now: datetime) -> None:
-    """Insert two entries per journal in one statement: +X to the department's expenses, -X from the
-    account its kind credits (card funding, the employee's payable, opened here on a first claim, or
-    accounts payable for a bill, opened here on a first bill),
-    each with its GL code and cost centre (chart.py), the chart read once for the whole call."""
+    """Insert each journal's entries in one statement: +X to the department's expenses (on one line, or on
+    one per share of a split spend), -X from the account its kind credits (card funding, the employee's
+    payable, opened here on a first claim, or accounts payable for a bill, opened here on a first bill), each
+    with its GL code and cost centre (chart.py), the chart read once for the whole call."""
     if not journals:
         return
     payables = _payable_accounts(
@@ -114,10 +151,15 @@ def journal_write(*, organization: Organization, journals: list[Journal], now: d
         else:
             expense_accounts[department_id] = account_id
     reversed_ids = {journal.reverses for journal in journals if journal.reverses is not None}
-    posted_codes = _posted_codes(transaction_ids=reversed_ids)
+    posted = _posted_legs(transaction_ids=reversed_ids)
+    split = {
+        kind: reader({j.transaction_id for j in journals if j.kind == kind and j.reverses is None})
+        for kind, reader in _EXPENSE_SPLIT_READERS.items()
+        if any(j.kind == kind and j.reverses is None for j in journals)
+    }
     chart = chart_rules(organization=organization) if len(reversed_ids) < len(journals) else None
 
-    def legs(journal: Journal) -> tuple[Leg, Leg]:
+    def legs(journal: Journal) -> list[Leg]:
         credit_kind = credit_account_kind(journal.kind)
         credit = {
             Account.Kind.EMPLOYEE_PAYABLE: lambda: payables[journal.employee_id],
@@ -126,20 +168,30 @@ def journal_write(*, organization: Organization, journals: list[Journal], now: d
         }[credit_kind]()
         expense = expense_accounts[journal.department_id]
         if journal.reverses is not None:
-            credit_codes = posted_codes[journal.reverses, credit]
-            expense_codes = posted_codes[journal.reverses, expense]
-        else:
-            credit_codes = chart.leg_codes(account_kind=credit_kind)
-            expense_codes = chart.leg_codes(
-                account_kind=Account.Kind.EXPENSE,
-                department_id=journal.department_id,
-                merchant=journal.merchant,
-                category=journal.category,
-            )
-        return (
-            Leg(journal.transaction_id, credit, -journal.amount_minor, *credit_codes),
-            Leg(journal.transaction_id, expense, journal.amount_minor, *expense_codes),
+            original = posted[journal.reverses]
+            return [
+                Leg(journal.transaction_id, credit, -journal.amount_minor, *original[credit][0][1]),
+                *(Leg(journal.transaction_id, expense, -amount, *codes) for amount, codes in original[expense]),
+            ]
+        credit_codes = chart.leg_codes(account_kind=credit_kind)
+        expense_codes = chart.leg_codes(
+            account_kind=Account.Kind.EXPENSE,
+            department_id=journal.department_id,
+            merchant=journal.merchant,
+            category=journal.category,
         )
+        shares = split.get(journal.kind, {}).get(journal.transaction_id)
+        if not shares:
+            expense_legs = [Leg(journal.transaction_id, expense, journal.amount_minor, *expense_codes)]
+        else:
+            # The department's cost centre stays on every line; each line carries its own GL code.
+            amounts = shares_of(journal.amount_minor, [share.weight_minor for share in shares])
+            expense_legs = [
+                Leg(journal.transaction_id, expense, amount, share.gl_code, expense_codes.cost_centre)
+                for share, amount in zip(shares, amounts, strict=True)
+                if amount
+            ]
+        return [Leg(journal.transaction_id, credit, -journal.amount_minor, *credit_codes), *expense_legs]
 
     _entries_insert(organization=organization, legs=[leg for journal in journals for leg in legs(journal)], now=now)
 
@@ -175,9 +227,11 @@ def payout_journal_write(*, organization: Organization, payouts: list[Payout], n
 
 
 def bill_payment_journal_write(*, organization: Organization, payments: list[BillPayment], now: datetime) -> None:
-    """Insert two entries per payment of a bill, on the bill's own journal: +X to accounts payable and -X
-    from the organization's bank (opened here on a first payment) when it is paid; the same legs flipped
-    when the bank returns the payment, which owes the bill to its vendor again.
+    """Insert the entries of each payment of a bill, on the bill's own journal: +X to accounts payable (its
+    base amount at approval, so the payable returns to zero) and -Y from the organization's bank (opened here
+    on a first payment), and Y-X to realised FX gain/loss when they differ (a bill in a foreign currency paid
+    at another rate: a loss debited, a gain credited); the same legs flipped when the bank returns the
+    payment, which owes the bill to its vendor again.
 
     The caller (apps/payables: a payment run's release, a return) has every bill locked and knows each
     payment is due (a bill is paid once at a time, a return follows a payment).
@@ -188,22 +242,25 @@ def bill_payment_journal_write(*, organization: Organization, payments: list[Bil
         organization=organization, kind=Account.Kind.ACCOUNTS_PAYABLE, name="accounts payable"
     )
     bank = _organization_account(organization=organization, kind=Account.Kind.BANK, name="bank")
+    fx = (
+        _organization_account(organization=organization, kind=Account.Kind.FX_GAIN_LOSS, name="realised FX gain/loss")
+        if any(payment.paid_minor != payment.amount_minor for payment in payments)
+        else None
+    )
     chart = chart_rules(organization=organization)
     payable_codes = chart.leg_codes(account_kind=Account.Kind.ACCOUNTS_PAYABLE)
     bank_codes = chart.leg_codes(account_kind=Account.Kind.BANK)
-    _entries_insert(
-        organization=organization,
-        legs=[
-            leg
-            for payment in payments
-            for signed in (-payment.amount_minor if payment.returned else payment.amount_minor,)
-            for leg in (
-                Leg(payment.bill_id, payable, signed, *payable_codes),
-                Leg(payment.bill_id, bank, -signed, *bank_codes),
-            )
-        ],
-        now=now,
-    )
+    fx_codes = chart.leg_codes(account_kind=Account.Kind.FX_GAIN_LOSS) if fx else None
+    legs = []
+    for payment in payments:
+        sign = -1 if payment.returned else 1
+        legs += [
+            Leg(payment.bill_id, payable, sign * payment.amount_minor, *payable_codes),
+            Leg(payment.bill_id, bank, -sign * payment.paid_minor, *bank_codes),
+        ]
+        if payment.paid_minor != payment.amount_minor:
+            legs.append(Leg(payment.bill_id, fx, sign * (payment.paid_minor - payment.amount_minor), *fx_codes))
+    _entries_insert(organization=organization, legs=legs, now=now)
 
 
 def _organization_account(*, organization: Organization, kind: str, name: str) -> uuid.UUID:
@@ -216,14 +273,20 @@ def _organization_account(*, organization: Organization, kind: str, name: str) -
     return account.id
 
 
-def _posted_codes(*, transaction_ids: set[uuid.UUID]) -> dict[tuple[uuid.UUID, uuid.UUID], LegCodes]:
-    """The GL code and cost centre each of these transactions' entries was posted with, by (transaction, account)."""
+def _posted_legs(*, transaction_ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[uuid.UUID, list[tuple[int, LegCodes]]]]:
+    """The amount, GL code and cost centre of each entry of these transactions, by transaction and account,
+    in the order they were written: a reversal flips its original's accrual line by line."""
+    legs: dict[uuid.UUID, dict[uuid.UUID, list[tuple[int, LegCodes]]]] = {}
     if not transaction_ids:
-        return {}
-    entries = Entry.objects.filter(transaction_id__in=transaction_ids).values_list(
-        "transaction_id", "account_id", "gl_code", "cost_centre"
+        return legs
+    entries = (
+        Entry.objects.filter(transaction_id__in=transaction_ids)
+        .order_by("id")
+        .values_list("transaction_id", "account_id", "amount_minor", "gl_code", "cost_centre")
     )
-    return {(transaction_id, account_id): LegCodes(gl, cc) for transaction_id, account_id, gl, cc in entries}
+    for transaction_id, account_id, amount, gl, cc in entries:
+        legs.setdefault(transaction_id, {}).setdefault(account_id, []).append((amount, LegCodes(gl, cc)))
+    return legs
 
 
 def _payable_accounts(*, organization: Organization, employee_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:

@@ -1,7 +1,8 @@
 """verify_ledger: every invariant the architecture promises, checked against the database.
 
-Journals (balanced, two legs that are the transaction's amount on the right accounts in its currency,
-two more for a paid reimbursement claim, reversals undoing their original on its GL codes), conversions
+Journals (balanced, two legs that are the transaction's amount on the right accounts in its currency, the
+expense one split over a bill's GL lines, two more for a paid reimbursement claim, two or three per payment
+and return of a bill, reversals undoing their original on its GL codes), conversions
 (each base amount the half-even conversion of the amount as spent at the stored rate), employee payables
 (what each is owed equal to the approved claims not paid out), balance checkpoints (each the sum of the
 entries it covers), budgets (spent and held per department and month equal to the ledger; spent within
@@ -84,13 +85,15 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
     """Each journal against its transaction. `scope` is `AND {alias}.organization_id = %s` or empty."""
     problems: list[str] = []
     misjournaled: dict[uuid.UUID, str] = {}
-    # One pass over the transactions and their entries: a journal balances, has two legs exactly when
-    # posted or reversed, and those move the amount from the account its kind credits (card funding, or
-    # the employee's payable for a reimbursement claim) to the department's expenses (back, for a
-    # reversal) in the transaction's currency. A paid claim has two legs more: its payable debited and
-    # payout clearing credited by its amount. A bill has two more per payment (accounts payable debited,
-    # the bank credited) and two more per return of a payment (the same flipped): paid once more than
-    # returned, or as often.
+    # One pass over the transactions and their entries: a journal balances, and when posted or reversed has
+    # its accrual: the amount credited once to the account its kind credits (card funding, the employee's
+    # payable for a reimbursement claim, accounts payable for a bill) and debited to the department's expenses
+    # (back, for a reversal) on one line, or on several of one sign for a bill split over GL lines, in the
+    # transaction's currency. A paid claim has two legs more: its payable debited and payout clearing credited
+    # by its amount. A bill has two more per payment (accounts payable debited by its amount, the bank credited
+    # by what the payment cost), a third when those differ (realised FX gain/loss), and as many more per
+    # return of a payment (the same flipped): paid once more than returned, or as often. What each payment
+    # cost is checked against its payment line by accounts_payable_problems.
     for (
         transaction_id,
         kind,
@@ -100,7 +103,9 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
         credit,
         entry_count,
         total,
+        expense_legs,
         paid_legs,
+        fx_legs,
         unreturned,
         fits,
     ) in _rows(
@@ -108,26 +113,31 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
         SELECT * FROM (
             SELECT t.id, t.kind, t.status, t.amount_minor, t.currency, leg.credit, count(e.id) AS entry_count,
                    coalesce(sum(e.amount_minor), 0) AS total,
+                   count(*) FILTER (WHERE a.kind = 'expense') AS expense_legs,
                    count(*) FILTER (WHERE a.kind IN ('payout_clearing', 'bank')) AS paid_legs,
-                   count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor = -t.amount_minor)
-                   - count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor = t.amount_minor) AS unreturned,
+                   count(*) FILTER (WHERE a.kind = 'fx_gain_loss') AS fx_legs,
+                   count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor < 0)
+                   - count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor > 0) AS unreturned,
                    count(*) FILTER (
                        WHERE a.kind = leg.credit AND a.employee_id IS NOT DISTINCT FROM leg.payee
                        AND e.amount_minor = -leg.expense
-                   ) = 1 + count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor = t.amount_minor)
+                   ) = 1 + count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor > 0)
+                   AND coalesce(sum(e.amount_minor) FILTER (WHERE a.kind = 'expense'), 0) = leg.expense
                    AND count(*) FILTER (
-                       WHERE a.kind = 'expense' AND a.department_id = t.department_id AND e.amount_minor = leg.expense
-                   ) = 1
-                   AND count(*) FILTER (
-                       WHERE a.kind IN ('payout_clearing', 'bank') AND e.amount_minor = -t.amount_minor
-                   )
+                       WHERE a.kind = 'expense'
+                       AND (a.department_id <> t.department_id OR sign(e.amount_minor) <> sign(leg.expense))
+                   ) = 0
+                   AND (count(*) FILTER (WHERE a.kind = 'expense') = 1 OR leg.split)
+                   AND count(*) FILTER (WHERE a.kind = 'payout_clearing' AND e.amount_minor = -t.amount_minor)
+                       + count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor < 0)
                    = count(*) FILTER (
                        WHERE (
                            t.kind = 'reimbursement' AND a.kind = 'employee_payable' AND a.employee_id = t.employee_id
                            OR t.kind = 'bill' AND a.kind = 'accounts_payable'
                        ) AND e.amount_minor = t.amount_minor
                    )
-                   AND count(*) FILTER (WHERE a.kind = 'bank' AND abs(e.amount_minor) <> t.amount_minor) = 0
+                   AND count(*) FILTER (WHERE a.kind = 'fx_gain_loss')
+                   = count(*) FILTER (WHERE a.kind = 'bank' AND abs(e.amount_minor) <> t.amount_minor)
                    AND NOT coalesce(bool_or(
                        e.currency <> t.currency OR a.currency <> t.currency OR e.organization_id <> t.organization_id
                    ), false) AS fits
@@ -136,21 +146,23 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
             CROSS JOIN LATERAL (
                 SELECT CASE t.kind WHEN 'reversal' THEN -t.amount_minor ELSE t.amount_minor END AS expense,
                        {_credit_account_case("coalesce(o.kind, t.kind)")} AS credit,
-                       CASE coalesce(o.kind, t.kind) WHEN 'reimbursement' THEN t.employee_id END AS payee
+                       CASE coalesce(o.kind, t.kind) WHEN 'reimbursement' THEN t.employee_id END AS payee,
+                       coalesce(o.kind, t.kind) = 'bill' AS split
             ) leg
             LEFT JOIN ledger_entry e ON e.transaction_id = t.id
             LEFT JOIN ledger_account a ON a.id = e.account_id
             WHERE true {scope.format(alias="t")}
-            GROUP BY t.id, leg.expense, leg.credit, leg.payee
+            GROUP BY t.id, leg.expense, leg.credit, leg.payee, leg.split
         ) journal
         WHERE total <> 0
-           OR entry_count <> CASE WHEN status IN ('posted', 'reversed') THEN 2 ELSE 0 END + 2 * paid_legs
+           OR entry_count <> CASE WHEN status IN ('posted', 'reversed') THEN 1 + expense_legs ELSE 0 END
+                             + 2 * paid_legs + fx_legs
            OR (paid_legs > 0 AND NOT {_PAID_LEGS_FIT})
            OR (entry_count >= 2 AND NOT fits)
         """,
         params,
     ):
-        expected = (2 if status in ("posted", "reversed") else 0) + 2 * paid_legs
+        expected = (1 + expense_legs if status in ("posted", "reversed") else 0) + 2 * paid_legs + fx_legs
         if total:
             problems.append(f"Journal of transaction {transaction_id} sums to {total}, not zero.")
         if paid_legs and not _paid_legs_fit(kind, status, paid_legs, unreturned):
@@ -174,6 +186,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
                           WHEN 'payout_clearing' THEN 'payout clearing'
                           WHEN 'accounts_payable' THEN 'accounts payable'
                           WHEN 'bank' THEN 'the bank'
+                          WHEN 'fx_gain_loss' THEN 'realised FX gain/loss'
                           WHEN 'employee_payable' THEN 'the payable to ' || coalesce(u.email, '?')
                           ELSE 'the expenses of ''' || coalesce(d.name, '?') || '''' END
                        || CASE WHEN a.currency <> e.currency THEN ' (a ' || a.currency || ' account)' ELSE '' END,

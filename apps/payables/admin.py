@@ -2,14 +2,17 @@
 
 Vendors and their payment details read-only (a change is asked for and approved through the API or the
 pages: two people); bank detail changes waiting are approved or rejected by an action, by a finance user
-other than the one who asked; bills are listed; draft payment runs are released or discarded by actions,
-and a released run's bank file is downloaded as it was written.
+other than the one who asked; bills are listed with their GL lines; draft payment runs are released or
+discarded by actions, and a released run's bank file is downloaded as it was written; the bank's return
+files are uploaded (payment_returns.return_file_import) and read with what each entry came to.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -18,8 +21,8 @@ from apps.tenancy.permissions import FINANCE_ROLES
 from ledgerx.errors import LedgerXError
 from ledgerx.money import format_money
 
-from . import payment_runs, vendors
-from .models import Bill, PaymentLine, PaymentRun, Vendor, VendorBankChange
+from . import payment_returns, payment_runs, vendors
+from .models import Bill, BillLine, PaymentLine, PaymentRun, ReturnFile, Vendor, VendorBankChange
 from .selectors import bill_status
 
 
@@ -71,12 +74,37 @@ class VendorBankChangeAdmin(_FinanceActions, OrganizationScopedAdmin):
         self._decide(request, queryset, approve=False)
 
 
+class BillLineInline(admin.TabularInline):
+    model = BillLine
+    fields = ("position", "gl_account", "amount", "description")
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+
+    @admin.display(description="Amount")
+    def amount(self, line: BillLine) -> str:
+        return format_money(line.amount_minor, line.bill.currency)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Bill)
 class BillAdmin(OrganizationScopedAdmin):
-    list_display = ("invoice_number", "vendor", "amount", "bill_date", "due_date", "status")
+    list_display = ("invoice_number", "vendor", "amount", "bill_date", "due_date", "status", "gl_codes")
     list_select_related = ("vendor", "transaction")
     search_fields = ("invoice_number", "vendor__legal_name", "=id")
     readonly_fields = [field.name for field in Bill._meta.fields]
+    inlines = (BillLineInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("lines__gl_account")
+
+    @admin.display(description="GL lines")
+    def gl_codes(self, bill: Bill) -> str:
+        return ", ".join(
+            f"{line.gl_account.code} {format_money(line.amount_minor, bill.currency)}" for line in bill.lines.all()
+        )
 
     @admin.display(description="Amount", ordering="amount_minor")
     def amount(self, bill: Bill) -> str:
@@ -89,7 +117,17 @@ class BillAdmin(OrganizationScopedAdmin):
 
 class PaymentLineInline(admin.TabularInline):
     model = PaymentLine
-    fields = ("bill", "vendor_name", "amount", "end_to_end_id", "returned_at", "return_reason")
+    fields = (
+        "bill",
+        "vendor_name",
+        "amount",
+        "paid_base",
+        "end_to_end_id",
+        "trace_number",
+        "returned_at",
+        "return_reason",
+        "return_file",
+    )
     readonly_fields = fields
     can_delete = False
     extra = 0
@@ -97,6 +135,10 @@ class PaymentLineInline(admin.TabularInline):
     @admin.display(description="Amount")
     def amount(self, line: PaymentLine) -> str:
         return format_money(line.amount_minor, line.run.currency)
+
+    @admin.display(description="Cost in the base currency")
+    def paid_base(self, line: PaymentLine) -> str:
+        return format_money(line.paid_base_amount_minor, line.organization.currency)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -154,3 +196,55 @@ class PaymentRunAdmin(_FinanceActions, OrganizationScopedAdmin):
         response = HttpResponse(bytes(run.file_content), content_type="application/octet-stream")
         response["Content-Disposition"] = f'attachment; filename="{run.file_name}"'
         return response
+
+
+class ReturnFileUploadForm(forms.Form):
+    file = forms.FileField(help_text="The bank's NACHA return file, or its pain.002 payment status report.")
+
+
+@admin.register(ReturnFile)
+class ReturnFileAdmin(_FinanceActions, OrganizationScopedAdmin):
+    list_display = ("file_name", "format", "uploaded_at", "uploaded_by", "returned", "unknown")
+    list_select_related = ("uploaded_by",)
+    exclude = ("content",)
+    readonly_fields = [field.name for field in ReturnFile._meta.fields if field.name != "content"]
+    change_list_template = "admin/payables/returnfile/change_list.html"
+
+    @admin.display(description="Payments returned")
+    def returned(self, return_file: ReturnFile) -> int:
+        return sum(outcome["outcome"] == "returned" for outcome in return_file.outcomes)
+
+    @admin.display(description="References unknown")
+    def unknown(self, return_file: ReturnFile) -> int:
+        return sum(outcome["outcome"] == "unknown" for outcome in return_file.outcomes)
+
+    def get_urls(self):
+        upload = self.admin_site.admin_view(self.upload_view)
+        return [path("upload/", upload, name="payables_returnfile_upload"), *super().get_urls()]
+
+    def upload_view(self, request):
+        if not self.has_pay_permission(request):
+            raise PermissionDenied
+        form = ReturnFileUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                return_file = payment_returns.return_file_import(
+                    actor=request.user, file_name=upload.name, content=upload.read()
+                )
+            except LedgerXError as error:
+                form.add_error("file" if "file" in error.fields else None, error.message)
+            else:
+                unknown = [o["reference"] for o in return_file.outcomes if o["outcome"] == "unknown"]
+                messages.success(request, f"{return_file.file_name}: {self.returned(return_file)} payments returned.")
+                if unknown:
+                    messages.warning(request, f"No payment of yours has these references: {', '.join(unknown)}.")
+                return redirect("admin:payables_returnfile_change", return_file.id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Upload the bank's return file",
+            "subtitle": None,
+            "opts": self.model._meta,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/payables/returnfile/upload.html", context)

@@ -1,5 +1,5 @@
-"""/api/v1/vendors, /bills, /paying-accounts, /payment-runs and /payments: vendor payments, for finance
-(paying accounts: org admins add them)."""
+"""/api/v1/vendors, /bills, /paying-accounts and /payment-runs: vendor payments, for finance (paying accounts:
+org admins add them). Returned payments: api_returns.py."""
 
 import base64
 
@@ -20,7 +20,7 @@ from ledgerx.schema import CURSOR_PARAMETERS, IDEMPOTENCY_KEY, cursor_page, erro
 
 from . import bills, payment_runs, selectors, vendors
 from .bank_details import bank_details_validate
-from .models import PayingAccount, PaymentLine, PaymentRun, Vendor, VendorBankChange
+from .models import PayingAccount, PaymentRun, Vendor, VendorBankChange
 from .serializers import (
     BankChangeDecisionInput,
     BankChangeOutput,
@@ -31,7 +31,6 @@ from .serializers import (
     PayingAccountInput,
     PayingAccountOutput,
     PayingAccountScheduleInput,
-    PaymentReturnInput,
     PaymentRunInput,
     PaymentRunListOutput,
     PaymentRunOutput,
@@ -161,9 +160,11 @@ class BillListCreateApi(TenantAPIView):
         parameters=[IDEMPOTENCY_KEY],
         request={"multipart/form-data": BillSubmitInput},
         responses={202: BillOutput, **error_responses(400, 403, 404, 409, 422, 429)},
-        description="Enter a vendor's bill with its invoice file. Settled like a spend (the budget of its "
-        "department in the bill's month, approval policies with a hold); once approved it is owed on accounts "
-        "payable. A bill of the same vendor, invoice number and amount as one not rejected: 409.",
+        description="Enter a vendor's bill with its invoice file and its GL `lines` (a JSON array; they sum to its "
+        "amount exactly, else 400; omitted, one line on the vendor's default GL account). Settled like a spend "
+        "(the budget of its department in the bill's month, approval policies with a hold); once approved its "
+        "expense is booked one line per GL line, owed on accounts payable. A bill of the same vendor, invoice "
+        "number and amount as one not rejected: 409.",
     )
     def post(self, request):
         data = validated(BillSubmitInput, request.data)
@@ -179,6 +180,11 @@ class BillListCreateApi(TenantAPIView):
             department_id=data["department"],
             description=data["description"],
             invoice=data["invoice"],
+            lines=[
+                bills.BillLineInput(line["gl_account"], line["amount"], line["description"]) for line in data["lines"]
+            ]
+            if data["lines"]
+            else None,
         )
         bill = selectors.bills_of(organization=self.organization).get(transaction_id=transaction.id)
         headers = {"Location": reverse("bill-detail", args=[bill.id])}
@@ -276,8 +282,8 @@ class PaymentPreviewApi(TenantAPIView):
         )
 
 
-def _run(view: TenantAPIView, run_id) -> PaymentRun:
-    return view.get_scoped(PaymentRun.objects.prefetch_related("lines"), run_id)
+def run_of(view: TenantAPIView, run_id) -> PaymentRun:
+    return view.get_scoped(PaymentRun.objects.select_related("organization").prefetch_related("lines"), run_id)
 
 
 class PaymentRunListCreateApi(TenantAPIView):
@@ -304,7 +310,7 @@ class PaymentRunListCreateApi(TenantAPIView):
             execution_date=data["execution_date"],
             bill_ids=data.get("bills"),
         )
-        return Response(payment_run_representation(_run(self, run.id)), status=status.HTTP_201_CREATED)
+        return Response(payment_run_representation(run_of(self, run.id)), status=status.HTTP_201_CREATED)
 
 
 class PaymentRunDetailApi(TenantAPIView):
@@ -312,7 +318,7 @@ class PaymentRunDetailApi(TenantAPIView):
 
     @extend_schema(operation_id="payment_runs_retrieve", responses={200: PaymentRunOutput, **error_responses(404)})
     def get(self, request, payment_run_id):
-        return Response(payment_run_representation(_run(self, payment_run_id)))
+        return Response(payment_run_representation(run_of(self, payment_run_id)))
 
     @extend_schema(
         operation_id="payment_runs_discard",
@@ -320,7 +326,7 @@ class PaymentRunDetailApi(TenantAPIView):
         description="Discard a draft run, freeing its bills. A released run: 409.",
     )
     def delete(self, request, payment_run_id):
-        run = _run(self, payment_run_id)
+        run = run_of(self, payment_run_id)
         payment_runs.payment_run_discard(actor=request.user, run_id=run.id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -332,15 +338,16 @@ class PaymentRunReleaseApi(TenantAPIView):
     @extend_schema(
         operation_id="payment_runs_release",
         request=None,
-        responses={200: PaymentRunOutput, **error_responses(404, 409)},
+        responses={200: PaymentRunOutput, **error_responses(400, 404, 409)},
         description="Pay the run: accounts payable cleared against the bank in the ledger, the bank file "
         "(pain.001 for SEPA, NACHA for ACH) written once and kept with its SHA-256. 409 once released, or when "
-        "a bill was reversed or a vendor's payment details changed since the draft.",
+        "a bill was reversed or a vendor's payment details changed since the draft. A run in a currency other "
+        "than the organization's is converted at the day's rate: none, 400 `fx_rate_missing`.",
     )
     def post(self, request, payment_run_id):
-        run = _run(self, payment_run_id)
+        run = run_of(self, payment_run_id)
         payment_runs.payment_run_release(actor=request.user, run_id=run.id)
-        return Response(payment_run_representation(_run(self, payment_run_id)))
+        return Response(payment_run_representation(run_of(self, payment_run_id)))
 
 
 class PaymentRunFileApi(TenantAPIView):
@@ -357,27 +364,10 @@ class PaymentRunFileApi(TenantAPIView):
         },
     )
     def get(self, request, payment_run_id):
-        run = _run(self, payment_run_id)
+        run = run_of(self, payment_run_id)
         if run.status != PaymentRun.Status.RELEASED:
             raise Conflict(f"Payment run {run.reference} is a draft: release it, then download its bank file.")
         response = HttpResponse(bytes(run.file_content), content_type="application/octet-stream")
         response["Content-Disposition"] = f'attachment; filename="{run.file_name}"'
         response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(run.file_sha256)).decode()}:"
         return response
-
-
-class PaymentReturnApi(TenantAPIView):
-    allowed_roles = FINANCE_ROLES
-
-    @extend_schema(
-        operation_id="payments_return",
-        request=PaymentReturnInput,
-        responses={200: PaymentRunOutput, **error_responses(400, 404, 409)},
-        description="The bank returned this payment: the bill is owed again (accounts payable credited, the "
-        "bank debited back) and can be paid in a later run. Once per payment (409).",
-    )
-    def post(self, request, payment_id):
-        line = self.get_scoped(PaymentLine.objects, payment_id)
-        data = validated(PaymentReturnInput, request.data)
-        payment_runs.payment_return(actor=request.user, line_id=line.id, reason=data["reason"])
-        return Response(payment_run_representation(_run(self, line.run_id)))

@@ -9,29 +9,41 @@ clears against the bank (apps/ledger credit_account_kind).
 import hashlib
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
-from apps.ledger.models import Transaction
+from apps.ledger.chart import chart_rules
+from apps.ledger.models import Account, GLAccount, Transaction
 from apps.receipts import services as receipt_services
 from apps.spending.services import transaction_submit
 from apps.tenancy.models import User
 from apps.webhooks.models import EventType
 from apps.webhooks.services import outbox_emit
 from ledgerx.errors import Conflict, InvalidInput, NotFound
-from ledgerx.money import MoneyError, parse_amount
+from ledgerx.money import MoneyError, parse_amount, to_decimal_string
 
 from . import events
-from .models import Bill, Vendor
+from .models import Bill, BillLine, Vendor
 from .vendors import require_finance
 
 BILL_CATEGORY = "vendor bills"
 # How old a bill may be when it is entered, and how far its due date may lie.
 BILL_MAX_AGE = timedelta(days=365)
 DUE_MAX_AHEAD = timedelta(days=366)
+BILL_LINES_MAX = 100
+
+
+@dataclass(frozen=True)
+class BillLineInput:
+    """A GL line as entered: an expense account of the organization's chart, an amount as billed, a description."""
+
+    gl_account_id: uuid.UUID
+    amount: str
+    description: str = ""
 
 
 def invoice_key(invoice_number: str) -> str:
@@ -52,11 +64,14 @@ def bill_submit(
     department_id: uuid.UUID | None,
     description: str,
     invoice: UploadedFile | None,
+    lines: list[BillLineInput] | None = None,
 ) -> tuple[Transaction, bool]:
     """Accept a vendor's bill as a pending `bill` through the spend intake (the vendor's default department
-    unless one is named), its invoice file kept by the receipts app, and `bill.submitted` emitted, all with
-    the transaction's INSERT. A bill whose vendor, invoice number and amount match a bill not rejected is a
-    duplicate: refused (409) naming it, and nothing is written. Returns the transaction and whether it was
+    unless one is named), its GL lines, its invoice file kept by the receipts app, and `bill.submitted`
+    emitted, all with the transaction's INSERT. `lines` must sum to the amount exactly (400 otherwise); none
+    given is one line of the whole amount on the GL account the chart maps the vendor's bills to (its default
+    GL account, when it has one). A bill whose vendor, invoice number and amount match a bill not rejected is
+    a duplicate: refused (409) naming it, and nothing is written. Returns the transaction and whether it was
     a replay."""
     require_finance(user)
     vendor = Vendor.objects.of(user.organization).filter(id=vendor_id).first()
@@ -80,6 +95,13 @@ def bill_submit(
         original_minor = 0
     if invoice is None or not invoice.size:
         errors["invoice"] = ["Attach the vendor's invoice (PDF or image)."]
+    department_id = department_id or vendor.default_department_id
+    if lines:
+        line_errors, gl_lines = _lines_check(user, lines, amount_minor=original_minor, currency=currency)
+        if line_errors:
+            errors["lines"] = line_errors
+    else:
+        gl_lines = [(_default_gl_account(vendor, department_id=department_id), original_minor, "")]
     if errors:
         raise InvalidInput("The bill is not valid.", fields=errors)
 
@@ -107,6 +129,17 @@ def bill_submit(
             amount_minor=original_minor,
             currency=currency,
         )
+        BillLine.objects.bulk_create(
+            BillLine(
+                organization_id=accepted.organization_id,
+                bill=bill,
+                position=position,
+                gl_account=gl_account,
+                amount_minor=line_amount,
+                description=line_description,
+            )
+            for position, (gl_account, line_amount, line_description) in enumerate(gl_lines, start=1)
+        )
         outbox_emit(
             organization_id=accepted.organization_id,
             event_type=EventType.BILL_SUBMITTED,
@@ -123,7 +156,7 @@ def bill_submit(
         merchant=vendor.legal_name,
         category=BILL_CATEGORY,
         description=description or f"Invoice {invoice_number.strip()}",
-        department_id=department_id or vendor.default_department_id,
+        department_id=department_id,
         kind=Transaction.Kind.BILL,
         incurred_on=bill_date,
         on_accept=on_accept,
@@ -132,8 +165,56 @@ def bill_submit(
             "invoice_number": invoice_number.strip(),
             "due_date": due_date.isoformat(),
             "invoice_sha256": _digest(invoice),
+            # As sent: a replay matches its original even if the chart's default for the vendor changed since.
+            "lines": [[str(line.gl_account_id), line.amount, line.description] for line in lines or []],
         },
     )
+
+
+def _lines_check(
+    user: User, lines: list[BillLineInput], *, amount_minor: int, currency: str
+) -> tuple[list[str], list[tuple[GLAccount, int, str]]]:
+    """The lines' problems (one message per bad line, and one if they do not sum to the amount), and the lines
+    with their GL accounts. Another organization's GL account is not found (404), as any id of it is."""
+    if len(lines) > BILL_LINES_MAX:
+        return [f"At most {BILL_LINES_MAX} lines."], []
+    accounts = {
+        account.id: account
+        for account in GLAccount.objects.of(user.organization).filter(id__in={line.gl_account_id for line in lines})
+    }
+    if len(accounts) < len({line.gl_account_id for line in lines}):
+        raise NotFound("GL account not found.")
+    problems, checked = [], []
+    for number, line in enumerate(lines, start=1):
+        account = accounts[line.gl_account_id]
+        try:
+            minor = parse_amount(line.amount, currency)
+        except MoneyError as error:
+            problems.append(f"Line {number}: {error}")
+            continue
+        if account.type != GLAccount.Type.EXPENSE or not account.is_active:
+            problems.append(f"Line {number}: {account.code} is not an active expense account of the chart.")
+        elif len(line.description) > 200:
+            problems.append(f"Line {number}: a description of up to 200 characters.")
+        checked.append((account, minor, line.description.strip()))
+    if not problems and amount_minor and sum(minor for _, minor, _ in checked) != amount_minor:
+        problems.append(
+            f"The lines sum to {to_decimal_string(sum(minor for _, minor, _ in checked), currency)}, not the "
+            f"bill's {to_decimal_string(amount_minor, currency)}."
+        )
+    return problems, checked
+
+
+def _default_gl_account(vendor: Vendor, *, department_id: uuid.UUID | None) -> GLAccount:
+    """The GL account the chart posts the vendor's bills to: its default (the chart's merchant rule for its
+    name), else the category's, the department's or the chart's default expense account (apps/ledger/chart.py)."""
+    codes = chart_rules(organization=vendor.organization).leg_codes(
+        account_kind=Account.Kind.EXPENSE,
+        department_id=department_id,
+        merchant=vendor.legal_name,
+        category=BILL_CATEGORY,
+    )
+    return GLAccount.objects.of(vendor.organization).get(code=codes.gl_code)
 
 
 def _digest(upload: UploadedFile) -> str:

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.tenancy.scoping import TenantQuerySet
+from ledgerx.money import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 
 from .bank_details import ACH, SEPA, BankDetails
 
@@ -193,6 +194,64 @@ class Bill(models.Model):
         return f"{self.invoice_number} of {self.vendor_id}"
 
 
+class BillLine(models.Model):
+    """One GL line of a bill: the part of its amount (as billed, in its currency) that is booked to one expense
+    account of the organization's chart. A bill's lines sum to its amount exactly (bills.bill_submit); on
+    approval the accrual debits one expense line per bill line (apps/ledger expense_split_register)."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    gl_account = models.ForeignKey("ledger.GLAccount", on_delete=models.PROTECT, related_name="+")
+    amount_minor = models.BigIntegerField()
+    description = models.CharField(max_length=200, blank=True, default="")
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["bill", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["bill", "position"], name="bill_line_position_per_bill"),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="bill_line_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"line {self.position} of {self.bill_id}"
+
+
+class ReturnFile(models.Model):
+    """A file of payments the bank returned or rejected, as uploaded: kept byte for byte with its SHA-256 (the
+    same file is taken once), with what each of its entries came to (payment_returns.return_file_import)."""
+
+    class Format(models.TextChoices):
+        NACHA = "nacha", "NACHA returns (addenda 99)"
+        PAIN_002 = "pain.002", "ISO 20022 pain.002 payment status report"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
+    format = models.CharField(max_length=8, choices=Format.choices)
+    file_name = models.CharField(max_length=200)
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    # One item per entry of the file: its reference (trace number or end-to-end id), reason and outcome
+    # ("returned", "already_returned", "unknown"); the payment line it reopened, if any.
+    outcomes = models.JSONField(default=list)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sha256"], name="return_file_once_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
 class PaymentRun(models.Model):
     """Approved bills paid together from one paying account, in its currency, by one bank file."""
 
@@ -219,6 +278,10 @@ class PaymentRun(models.Model):
     file_name = models.CharField(max_length=80, blank=True, default="")
     file_content = models.BinaryField(null=True, blank=True)
     file_sha256 = models.CharField(max_length=64, blank=True, default="")
+    # The rate its currency was converted into the base currency at, when it is not the base (apps/fx, read at
+    # release): what each payment cost in the books.
+    fx_rate = models.DecimalField(max_digits=RATE_MAX_DIGITS, decimal_places=RATE_DECIMAL_PLACES, null=True, blank=True)
+    fx_rate_date = models.DateField(null=True, blank=True)
 
     objects = TenantQuerySet.as_manager()
 
@@ -255,12 +318,19 @@ class PaymentLine(models.Model):
     routing_number = models.CharField(max_length=9, blank=True, default="")
     account_number = models.CharField(max_length=17, blank=True, default="")
     account_type = models.CharField(max_length=8, blank=True, default="")
-    # Paid in the bill's currency; cleared from accounts payable at the bill's base amount.
+    # Paid in the bill's currency; cleared from accounts payable at the bill's base amount (at its approval),
+    # and out of the bank at what it cost in the base currency at the run's rate: the difference is realised
+    # FX gain/loss. The same in a run in the base currency.
     amount_minor = models.BigIntegerField()
     base_amount_minor = models.BigIntegerField()
+    paid_base_amount_minor = models.BigIntegerField()
     end_to_end_id = models.CharField(max_length=35)
+    # ACH: the entry's trace number in the NACHA file (the originating bank's 8 digits and a sequence running
+    # through the organization's ACH payments), which the bank's return entries name.
+    trace_number = models.CharField(max_length=15, blank=True, default="")
     returned_at = models.DateTimeField(null=True, blank=True)
     return_reason = models.CharField(max_length=200, blank=True, default="")
+    return_file = models.ForeignKey(ReturnFile, null=True, blank=True, on_delete=models.PROTECT, related_name="lines")
 
     objects = TenantQuerySet.as_manager()
 
@@ -272,8 +342,14 @@ class PaymentLine(models.Model):
                 fields=["bill"], condition=Q(returned_at__isnull=True), name="payment_line_one_standing_per_bill"
             ),
             models.UniqueConstraint(fields=["organization", "end_to_end_id"], name="payment_line_end_to_end_per_org"),
+            models.UniqueConstraint(
+                fields=["organization", "trace_number"],
+                condition=~Q(trace_number=""),
+                name="payment_line_trace_number_per_org",
+            ),
             models.CheckConstraint(
-                condition=Q(amount_minor__gt=0, base_amount_minor__gt=0), name="payment_line_amount_positive"
+                condition=Q(amount_minor__gt=0, base_amount_minor__gt=0, paid_base_amount_minor__gt=0),
+                name="payment_line_amount_positive",
             ),
         ]
 

@@ -80,7 +80,7 @@ def nacha_build(*, run: PaymentRun, lines: list[PaymentLine], at: datetime) -> b
             _numeric(1, 7),
         ),
     ]
-    for sequence, line in enumerate(lines, start=1):
+    for line in lines:
         records.append(
             _record(
                 "6",
@@ -92,7 +92,7 @@ def nacha_build(*, run: PaymentRun, lines: list[PaymentLine], at: datetime) -> b
                 _alpha(line.vendor_name, 22),
                 "  ",
                 "0",
-                odfi + _numeric(sequence, 7),
+                line.trace_number,
             )
         )
     records.append(

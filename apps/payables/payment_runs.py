@@ -1,5 +1,5 @@
 """Writes of payment runs: approved bills gathered from one paying account, released into the ledger and a
-bank file, and payments the bank returns.
+bank file (payments the bank returns: payment_returns.py).
 
 A run is drafted (its bills reserved: a bill has one standing payment line, the database's partial unique
 key), reviewed, and released once: under the organization's settlement lock, in one SERIALIZABLE
@@ -11,7 +11,7 @@ are emitted. A file is never written again: downloads serve the stored bytes.
 import hashlib
 import logging
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -20,16 +20,18 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.budgets.locks import organization_settlement_lock
+from apps.fx.selectors import RateMemo, spend_conversion
 from apps.ledger.models import Transaction
 from apps.ledger.services import BillPayment, bill_payment_journal_write
 from apps.tenancy.models import User
 from apps.webhooks.models import EventType
 from apps.webhooks.services import outbox_emit_many
 from ledgerx.db import run_serializable
-from ledgerx.errors import Conflict, InvalidInput, NotFound
+from ledgerx.errors import Conflict, FxRateMissing, InvalidInput, NotFound
+from ledgerx.money import MoneyError
 
 from . import events
-from .bank_details import SEPA, BankDetails
+from .bank_details import ACH, SEPA, BankDetails
 from .models import Bill, PayingAccount, PaymentLine, PaymentRun, Vendor, VendorBankChange
 from .nacha import nacha_build
 from .pain001 import pain001_build
@@ -131,6 +133,8 @@ def _run_create(
             bank_details_version=vendors[bill.vendor_id].bank_details_version,
             amount_minor=bill.amount_minor,
             base_amount_minor=base_amounts[bill.transaction_id],
+            # What it costs is known at release, at that day's rate: until then, what it is owed at.
+            paid_base_amount_minor=base_amounts[bill.transaction_id],
             end_to_end_id=f"{reference}-{number:04d}",
             **vendors[bill.vendor_id].bank_details().as_dict(),
         )
@@ -230,9 +234,14 @@ def _run_release(*, actor: User, run_id: uuid.UUID) -> PaymentRun:
             "the run was drafted: discard it and draft again once the change is decided."
         )
     now = timezone.now()
+    _payments_cost(run, lines, at=now)
+    if run.paying_account.rail == ACH:
+        _trace_numbers_assign(run, lines)
     bill_payment_journal_write(
         organization=run.organization,
-        payments=[BillPayment(line.bill.transaction_id, line.base_amount_minor) for line in lines],
+        payments=[
+            BillPayment(line.bill.transaction_id, line.base_amount_minor, line.paid_base_amount_minor) for line in lines
+        ],
         now=now,
     )
     invoice_numbers = {line.id: line.bill.invoice_number for line in lines}
@@ -247,7 +256,18 @@ def _run_release(*, actor: User, run_id: uuid.UUID) -> PaymentRun:
     run.released_at = now
     run.file_content = content
     run.file_sha256 = hashlib.sha256(content).hexdigest()
-    run.save(update_fields=["status", "released_by", "released_at", "file_name", "file_content", "file_sha256"])
+    run.save(
+        update_fields=[
+            "status",
+            "released_by",
+            "released_at",
+            "file_name",
+            "file_content",
+            "file_sha256",
+            "fx_rate",
+            "fx_rate_date",
+        ]
+    )
     audit_record(
         actor=actor,
         action=AuditEvent.Action.PAYMENT_RUN_RELEASED,
@@ -265,6 +285,51 @@ def _run_release(*, actor: User, run_id: uuid.UUID) -> PaymentRun:
         ],
     )
     return run
+
+
+def _payments_cost(run: PaymentRun, lines: list[PaymentLine], *, at: datetime) -> None:
+    """What each payment costs in the base currency: in a run in another currency, its amount at the run's rate
+    (apps/fx, the day of `at` in the organization's timezone, as spends are converted), which the bank is
+    credited by; accounts payable is cleared at the bill's base amount and the difference is realised FX gain
+    or loss. No rate for the day, or a payment worth nothing at it: refused (400), nothing paid."""
+    organization = run.organization
+    if run.currency == organization.currency:
+        return
+    rates: RateMemo = {}
+    try:
+        for line in lines:
+            conversion = spend_conversion(
+                organization=organization, currency=run.currency, amount_minor=line.amount_minor, at=at, rates=rates
+            )
+            line.paid_base_amount_minor = conversion.base_minor
+    except FxRateMissing as missing:
+        raise FxRateMissing(
+            f"No {run.currency} to {organization.currency} rate for today: finance enters one or imports the ECB's "
+            "file, then releases the run.",
+            fields=missing.fields,
+        ) from None
+    except MoneyError as error:
+        raise InvalidInput(f"At today's {run.currency} rate: {error}", fields={"fx_rate": [str(error)]}) from None
+    run.fx_rate, run.fx_rate_date = conversion.rate, conversion.rate_date
+    PaymentLine.objects.bulk_update(lines, ["paid_base_amount_minor"])
+
+
+def _trace_numbers_assign(run: PaymentRun, lines: list[PaymentLine]) -> None:
+    """Each ACH entry's trace number: the originating bank's 8 digits and a sequence that runs on through the
+    organization's ACH payments (under its settlement lock), so a return file's trace names one payment."""
+    latest = (
+        PaymentLine.objects.of(run.organization)
+        .exclude(trace_number="")
+        .order_by("-id")
+        .values_list("trace_number", flat=True)
+        .first()
+    )
+    sequence = int(latest[8:]) if latest else 0
+    odfi = run.paying_account.routing_number[:8]
+    for line in lines:
+        sequence = sequence % (10**7 - 1) + 1
+        line.trace_number = f"{odfi}{sequence:07d}"
+    PaymentLine.objects.bulk_update(lines, ["trace_number"])
 
 
 def _line_details(line: PaymentLine) -> BankDetails:
@@ -291,57 +356,3 @@ def payment_run_discard(*, actor: User, run_id: uuid.UUID) -> None:
             actor=actor, action=AuditEvent.Action.PAYMENT_RUN_DISCARDED, target=run, before={"reference": run.reference}
         )
         run.delete()
-
-
-def payment_return(*, actor: User, line_id: int, reason: str) -> PaymentLine:
-    """Record that the bank sent a released payment back (a return file's entry, or finance by hand): the
-    payment's legs are flipped on the bill's journal (the bank credited back, accounts payable owed again),
-    the line is marked returned, and the bill can be paid in a later run. Once per line (409 after)."""
-    require_finance(actor)
-    reason = reason.strip()
-    if not reason or len(reason) > 200:
-        raise InvalidInput("Say why the bank returned it.", fields={"reason": ["Required, up to 200 characters."]})
-    with organization_settlement_lock(actor.organization_id):
-        return run_serializable(lambda: _payment_return(actor=actor, line_id=line_id, reason=reason))
-
-
-def _payment_return(*, actor: User, line_id: int, reason: str) -> PaymentLine:
-    line = (
-        PaymentLine.objects.of(actor.organization)
-        .select_related("run", "bill", "bill__vendor", "organization")
-        .select_for_update(of=("self",))
-        .filter(id=line_id)
-        .first()
-    )
-    if line is None:
-        raise NotFound("Payment not found.")
-    if line.run.status != PaymentRun.Status.RELEASED:
-        raise Conflict("This payment's run is not released: nothing was paid to return.")
-    if line.returned_at is not None:
-        raise Conflict(f"This payment was returned already, on {line.returned_at:%Y-%m-%d}.")
-    Transaction.objects.select_for_update().get(id=line.bill.transaction_id)
-    now = timezone.now()
-    bill_payment_journal_write(
-        organization=line.organization,
-        payments=[BillPayment(line.bill.transaction_id, line.base_amount_minor, returned=True)],
-        now=now,
-    )
-    line.returned_at = now
-    line.return_reason = reason
-    line.save(update_fields=["returned_at", "return_reason"])
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.PAYMENT_RETURNED,
-        target=line.bill,
-        after={"payment_run": line.run.reference, "end_to_end_id": line.end_to_end_id, "reason": reason},
-    )
-    outbox_emit_many(
-        organization_id=line.organization_id,
-        events=[
-            (
-                EventType.BILL_PAYMENT_RETURNED,
-                events.bill_payload(line.bill, status="returned", occurred_at=now, line=line),
-            )
-        ],
-    )
-    return line

@@ -1,14 +1,16 @@
 """Reads of vendor payments: vendors, bills and their state, what a payment run would pay, runs."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Exists, OuterRef, QuerySet
 
 from apps.ledger.models import Transaction
+from apps.ledger.services import ExpenseShare
 from apps.tenancy.models import Organization
 
-from .models import Bill, PayingAccount, PaymentLine, PaymentRun, VendorBankChange
+from .models import Bill, BillLine, PayingAccount, PaymentLine, PaymentRun, VendorBankChange
 
 
 class BillStatus:
@@ -47,7 +49,24 @@ def bill_status(bill: Bill) -> str:
 
 
 def bills_of(*, organization: Organization) -> QuerySet[Bill]:
-    return Bill.objects.of(organization).select_related("vendor", "transaction", "transaction__department")
+    return (
+        Bill.objects.of(organization)
+        .select_related("vendor", "transaction", "transaction__department")
+        .prefetch_related("lines__gl_account")
+    )
+
+
+def bill_expense_shares(transaction_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[ExpenseShare]]:
+    """The GL lines of the bills of these transactions, as the journal writer splits their accrual: one
+    expense line per bill line, its GL account's code, in proportion to its amount (registered in apps.py)."""
+    shares: dict[uuid.UUID, list[ExpenseShare]] = {}
+    for transaction_id, gl_code, amount_minor in (
+        BillLine.objects.filter(bill__transaction_id__in=transaction_ids)
+        .order_by("bill_id", "position")
+        .values_list("bill__transaction_id", "gl_account__code", "amount_minor")
+    ):
+        shares.setdefault(transaction_id, []).append(ExpenseShare(gl_code, amount_minor))
+    return shares
 
 
 def bills_payable(*, organization: Organization, paying_account: PayingAccount, due_until: date) -> QuerySet[Bill]:
@@ -83,7 +102,11 @@ def payment_preview(*, organization: Organization, due_until: date) -> list[RunP
     """Per paying account (and so per currency), the bills a run due by `due_until` would pay."""
     previews = []
     for account in PayingAccount.objects.of(organization).order_by("currency", "name"):
-        bills = list(bills_payable(organization=organization, paying_account=account, due_until=due_until))
+        bills = list(
+            bills_payable(organization=organization, paying_account=account, due_until=due_until).prefetch_related(
+                "lines__gl_account"
+            )
+        )
         previews.append(RunPreview(account, bills, sum(bill.amount_minor for bill in bills)))
     return previews
 
@@ -110,4 +133,4 @@ def bills_held(*, organization: Organization, due_until: date) -> list[tuple[Bil
 
 
 def runs_of(*, organization: Organization) -> QuerySet[PaymentRun]:
-    return PaymentRun.objects.of(organization).select_related("paying_account")
+    return PaymentRun.objects.of(organization).select_related("paying_account", "organization")

@@ -1,12 +1,16 @@
-"""The HTTP shapes of vendors, bills, paying accounts and payment runs (docs/api.md)."""
+"""The HTTP shapes of vendors, bills, paying accounts, payment runs and return files (docs/api.md)."""
 
+import json
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ledgerx.fields import AmountField, CurrencyField, QueryFilters, StrictCharField, StrictIntegerField
-from ledgerx.money import to_decimal_string
+from ledgerx.money import rate_text, to_decimal_string
 
 from .bank_details import ACH_ACCOUNT_TYPES, RAILS
-from .models import Bill, PayingAccount, PaymentRun, Vendor, VendorBankChange
+from .bills import BILL_LINES_MAX
+from .models import Bill, PayingAccount, PaymentRun, ReturnFile, Vendor, VendorBankChange
 from .selectors import BillStatus, bill_status
 from .vendors import SCHEDULE_DAYS_MAX
 
@@ -94,6 +98,51 @@ def bank_change_representation(change: VendorBankChange) -> dict:
     }
 
 
+class BillLineInput(serializers.Serializer):
+    gl_account = serializers.UUIDField(help_text="An active expense account of the organization's chart.")
+    amount = AmountField(help_text="In the bill's currency; the lines sum to the bill's amount exactly.")
+    description = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": "A JSON array of GL lines, each {gl_account, amount, description?}; they sum to the bill's "
+        f"amount exactly. Omitted: one line on the vendor's default GL account. Up to {BILL_LINES_MAX}.",
+    }
+)
+class BillLinesField(serializers.Field):
+    """The bill's GL lines, a JSON array in a multipart form field (the invoice file travels beside them). Each
+    line is checked like a body: a key it does not declare is refused by name."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError("A JSON array of lines.") from None
+        if not isinstance(data, list) or not data or len(data) > BILL_LINES_MAX:
+            raise serializers.ValidationError(f"A JSON array of 1 to {BILL_LINES_MAX} lines.")
+        lines, problems = [], []
+        for number, item in enumerate(data, start=1):
+            if not isinstance(item, dict):
+                problems.append(f"Line {number}: an object.")
+                continue
+            line = BillLineInput(data=item)
+            unknown = sorted(set(item) - set(line.fields))
+            if unknown:
+                problems.append(f"Line {number}: unknown field {', '.join(unknown)}.")
+            elif not line.is_valid():
+                problems += [
+                    f"Line {number}: {name}: {' '.join(map(str, errors))}" for name, errors in line.errors.items()
+                ]
+            else:
+                lines.append(line.validated_data)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return lines
+
+
 class BillSubmitInput(serializers.Serializer):
     vendor = serializers.UUIDField()
     invoice_number = StrictCharField(max_length=64)
@@ -104,11 +153,20 @@ class BillSubmitInput(serializers.Serializer):
     department = serializers.UUIDField(required=False, allow_null=True, default=None)
     description = StrictCharField(max_length=1000, required=False, allow_blank=True, default="")
     invoice = serializers.FileField(allow_empty_file=False, help_text="The vendor's invoice, a PDF or an image.")
+    lines = BillLinesField(required=False, default=None)
 
 
 class BillListFilters(QueryFilters):
     status = serializers.ChoiceField(choices=BillStatus.ALL, required=False)
     vendor = serializers.UUIDField(required=False)
+
+
+class BillLineOutput(serializers.Serializer):
+    position = serializers.IntegerField()
+    gl_account = serializers.UUIDField()
+    gl_code = serializers.CharField()
+    amount = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
 
 
 class BillOutput(serializers.Serializer):
@@ -125,6 +183,7 @@ class BillOutput(serializers.Serializer):
     department = serializers.UUIDField()
     budget_month = serializers.DateField()
     rejection_reason = serializers.CharField(allow_blank=True)
+    lines = BillLineOutput(many=True)
 
 
 def bill_representation(bill: Bill) -> dict:
@@ -142,6 +201,16 @@ def bill_representation(bill: Bill) -> dict:
         "department": bill.transaction.department_id,
         "budget_month": bill.transaction.budget_month,
         "rejection_reason": bill.transaction.rejection_reason,
+        "lines": [
+            {
+                "position": line.position,
+                "gl_account": line.gl_account_id,
+                "gl_code": line.gl_account.code,
+                "amount": to_decimal_string(line.amount_minor, bill.currency),
+                "description": line.description,
+            }
+            for line in bill.lines.all()
+        ],
     }
 
 
@@ -214,8 +283,14 @@ class _PaymentLine(serializers.Serializer):
     vendor_name = serializers.CharField()
     amount = serializers.CharField()
     end_to_end_id = serializers.CharField()
+    paid_base_amount = serializers.CharField(
+        help_text="What it cost in the organization's base currency, at the rate of its release (in a draft: "
+        "what the bill is owed at)."
+    )
+    trace_number = serializers.CharField(allow_blank=True, help_text="ACH: the entry's trace number in the file.")
     returned_at = serializers.DateTimeField(allow_null=True)
     return_reason = serializers.CharField(allow_blank=True)
+    return_file = serializers.UUIDField(allow_null=True)
 
 
 class PaymentRunOutput(serializers.Serializer):
@@ -229,6 +304,10 @@ class PaymentRunOutput(serializers.Serializer):
     due_until = serializers.DateField()
     file_name = serializers.CharField(allow_blank=True)
     file_sha256 = serializers.CharField(allow_blank=True)
+    fx_rate = serializers.CharField(
+        allow_null=True, help_text="The run's currency in base units, read at release, when it is not the base."
+    )
+    fx_rate_date = serializers.DateField(allow_null=True)
     lines = _PaymentLine(many=True)
 
 
@@ -248,6 +327,8 @@ def payment_run_representation(run: PaymentRun) -> dict:
         "due_until": run.due_until,
         "file_name": run.file_name,
         "file_sha256": run.file_sha256,
+        "fx_rate": rate_text(run.fx_rate) if run.fx_rate is not None else None,
+        "fx_rate_date": run.fx_rate_date,
         "lines": [
             {
                 "id": line.id,
@@ -255,8 +336,11 @@ def payment_run_representation(run: PaymentRun) -> dict:
                 "vendor_name": line.vendor_name,
                 "amount": to_decimal_string(line.amount_minor, run.currency),
                 "end_to_end_id": line.end_to_end_id,
+                "paid_base_amount": to_decimal_string(line.paid_base_amount_minor, run.organization.currency),
+                "trace_number": line.trace_number,
                 "returned_at": line.returned_at,
                 "return_reason": line.return_reason,
+                "return_file": line.return_file_id,
             }
             for line in run.lines.all()
         ],
@@ -265,3 +349,38 @@ def payment_run_representation(run: PaymentRun) -> dict:
 
 class PaymentReturnInput(serializers.Serializer):
     reason = StrictCharField(max_length=200)
+
+
+class ReturnFileInput(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=False, help_text="The bank's NACHA return file, or its pain.002 payment status report."
+    )
+
+
+class _ReturnOutcome(serializers.Serializer):
+    reference = serializers.CharField(help_text="The trace number or end-to-end id the file names.")
+    reason = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=["returned", "already_returned", "not_released", "unknown"])
+    payment = serializers.IntegerField(required=False, help_text="The payment it names, when one of ours does.")
+
+
+class ReturnFileOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    format = serializers.ChoiceField(choices=ReturnFile.Format.choices)
+    file_name = serializers.CharField()
+    sha256 = serializers.CharField()
+    uploaded_by = serializers.EmailField()
+    uploaded_at = serializers.DateTimeField()
+    outcomes = _ReturnOutcome(many=True)
+
+
+def return_file_representation(return_file: ReturnFile) -> dict:
+    return {
+        "id": return_file.id,
+        "format": return_file.format,
+        "file_name": return_file.file_name,
+        "sha256": return_file.sha256,
+        "uploaded_by": return_file.uploaded_by.email,
+        "uploaded_at": return_file.uploaded_at,
+        "outcomes": return_file.outcomes,
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, api_returns
 
 urlpatterns = [
     path("vendors", api.VendorListCreateApi.as_view(), name="vendor-list"),
@@ -22,5 +22,11 @@ urlpatterns = [
     path("payment-runs/<uuid:payment_run_id>", api.PaymentRunDetailApi.as_view(), name="payment-run-detail"),
     path("payment-runs/<uuid:payment_run_id>/release", api.PaymentRunReleaseApi.as_view(), name="payment-run-release"),
     path("payment-runs/<uuid:payment_run_id>/file", api.PaymentRunFileApi.as_view(), name="payment-run-file"),
-    path("payments/<int:payment_id>/return", api.PaymentReturnApi.as_view(), name="payment-return"),
+    path("payments/<int:payment_id>/return", api_returns.PaymentReturnApi.as_view(), name="payment-return"),
+    path("payment-return-files", api_returns.ReturnFileListCreateApi.as_view(), name="payment-return-file-list"),
+    path(
+        "payment-return-files/<uuid:return_file_id>",
+        api_returns.ReturnFileDetailApi.as_view(),
+        name="payment-return-file-detail",
+    ),
 ]

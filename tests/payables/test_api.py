@@ -1,17 +1,25 @@
 """The vendor payments API end to end: a vendor and its details approved by a second person, a bill with its
-invoice, a run drafted, released and its file downloaded, a payment returned; and what it refuses."""
+invoice, a run drafted, released and its file downloaded, a payment returned; a bill's GL lines, the bank's
+return files; and what it refuses."""
 
 import base64
 import hashlib
+import json
 import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.audit.models import AuditChange
+from apps.ledger.chart import chart_ensure
+from apps.ledger.models import GLAccount
 from apps.ledger.selectors import ledger_verify
+from apps.payables.models import Bill
 from tests.payables.bills import invoice_file, local_today
+from tests.payables.return_files import nacha_return_file
 from tests.payables.vendors import paying_account, vendor_paid_by
+from tests.security.tenant_objects import released_payment_run, return_file
 from tests.spends import settle_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -170,3 +178,68 @@ def test_a_schedule_out_of_range_or_not_a_whole_number_is_refused_and_nothing_ch
     assert "scheduled_due_within_days" in _error(response, 400)["fields"]
     account.refresh_from_db()
     assert account.scheduled_due_within_days is None
+
+
+@pytest.mark.django_db  # entered, never settled: no transaction of its own needed
+def test_a_bills_gl_lines_are_entered_and_read_through_the_api_and_bad_ones_refused(api, tenant, other_tenant):
+    finance = api(tenant.finance)
+    vendor = vendor_paid_by(tenant)
+    chart_ensure(organization=tenant.organization)
+    chart_ensure(organization=other_tenant.organization)
+    software, cloud = (GLAccount.objects.get(organization=tenant.organization, code=c) for c in ("6200", "6210"))
+    elsewhere = GLAccount.objects.get(organization=other_tenant.organization, code="6200")
+
+    def submit(lines, key: str, user=tenant.finance):
+        body = {**_bill_body(tenant, vendor.id, number=key, amount="100.00"), "lines": json.dumps(lines)}
+        return api(user).post("/api/v1/bills", body, format="multipart", HTTP_IDEMPOTENCY_KEY=key)
+
+    split = [
+        {"gl_account": str(software.id), "amount": "70.00", "description": "Seats"},
+        {"gl_account": str(cloud.id), "amount": "30.00"},
+    ]
+    submitted = submit(split, "lines-1")
+    assert submitted.status_code == 202, submitted.content
+    read = finance.get(f"/api/v1/bills/{submitted.json()['id']}").json()
+    assert [(line["gl_code"], line["amount"], line["description"]) for line in read["lines"]] == [
+        ("6200", "70.00", "Seats"),
+        ("6210", "30.00", ""),
+    ]
+
+    assert "lines" in _error(submit([{**split[0], "amount": "69.99"}, split[1]], "lines-2"), 400)["fields"]
+    assert "lines" in _error(submit([{**split[0], "cost_centre": "X"}, split[1]], "lines-3"), 400)["fields"]
+    assert "lines" in _error(submit([], "lines-4"), 400)["fields"]
+    assert _error(submit([{"gl_account": str(elsewhere.id), "amount": "100.00"}], "lines-5"), 404)
+    assert _error(submit(split, "lines-6", user=tenant.employee), 403)
+    assert Bill.objects.count() == 1
+
+
+def test_a_return_file_is_uploaded_once_through_the_api_and_read_back(api, tenant, other_tenant):
+    finance = api(tenant.finance)
+    run = released_payment_run(tenant)
+    [line] = run.lines.all()
+    content = nacha_return_file([(line.trace_number, "R02", line.amount_minor)])
+
+    uploaded = finance.post(
+        "/api/v1/payment-return-files", {"file": SimpleUploadedFile("r.ach", content)}, format="multipart"
+    )
+    assert uploaded.status_code == 201, uploaded.content
+    assert uploaded.json()["outcomes"] == [
+        {"reference": line.trace_number, "reason": "NACHA return R02", "outcome": "returned", "payment": line.id}
+    ]
+    run_read = finance.get(f"/api/v1/payment-runs/{run.id}").json()
+    assert run_read["lines"][0]["return_file"] == uploaded.json()["id"]
+    again = finance.post(
+        "/api/v1/payment-return-files", {"file": SimpleUploadedFile("r2.ach", content)}, format="multipart"
+    )
+    assert "uploaded on" in _error(again, 409)["message"]
+    bad = finance.post(
+        "/api/v1/payment-return-files", {"file": SimpleUploadedFile("x.txt", b"hello")}, format="multipart"
+    )
+    assert "file" in _error(bad, 400)["fields"]
+    assert [f["id"] for f in finance.get("/api/v1/payment-return-files").json()] == [uploaded.json()["id"]]
+    assert finance.get(f"/api/v1/payment-return-files/{uploaded.json()['id']}").status_code == 200
+
+    assert _error(api(tenant.employee).get("/api/v1/payment-return-files"), 403)
+    elsewhere = return_file(other_tenant)
+    assert _error(finance.get(f"/api/v1/payment-return-files/{elsewhere.id}"), 404)
+    assert ledger_verify()["ok"]

@@ -1,5 +1,6 @@
 """Vendor payments in the back office and on the vendor payments page: a second person approves a change
-of payment details, a run is drafted, released and its bank file downloaded as it was written.
+of payment details, a run is drafted, released and its bank file downloaded as it was written; a bill's GL
+lines shown; the bank's return file uploaded in the back office.
 
 transaction=True: bills are settled and runs released for real.
 """
@@ -8,13 +9,17 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from apps.payables import vendors
+from apps.ledger.chart import chart_ensure
+from apps.ledger.models import GLAccount
+from apps.payables import bills, payment_runs, vendors
 from apps.payables.bank_details import bank_details_validate
-from apps.payables.models import PayingAccount, PaymentRun, VendorBankChange
+from apps.payables.models import PayingAccount, PaymentRun, ReturnFile, VendorBankChange
 from tests.factories import login_verified
-from tests.payables.bills import bill_submit, local_today
+from tests.payables.bills import bill_submit, invoice_file, local_today
+from tests.payables.return_files import nacha_return_file
 from tests.payables.vendors import paying_account, vendor_paid_by
 from tests.spends import settle_all
 
@@ -77,3 +82,53 @@ def test_the_page_says_when_an_account_is_on_a_schedule(tenant):
     assert "On a schedule" not in finance.get("/finance/payments/").content.decode()
     vendors.paying_account_schedule_set(actor=tenant.finance, account_id=account.id, due_within_days=7)
     assert "the bills due within\n      7 days are drafted" in finance.get("/finance/payments/").content.decode()
+
+
+def test_a_bills_gl_lines_show_on_the_page_and_a_return_file_is_uploaded_in_the_back_office(tenant, other_tenant):
+    account = paying_account(tenant, "ach")
+    vendor = vendor_paid_by(tenant, name="Boston Tools Inc", rail="ach")
+    chart_ensure(organization=tenant.organization)
+    software, cloud = (GLAccount.objects.get(organization=tenant.organization, code=c) for c in ("6200", "6210"))
+    today = local_today(tenant.organization)
+    bills.bill_submit(
+        user=tenant.finance,
+        idempotency_key="split",
+        vendor_id=vendor.id,
+        invoice_number="B-88",
+        amount="120.00",
+        currency="USD",
+        bill_date=today,
+        due_date=today + timedelta(days=5),
+        department_id=None,
+        description="",
+        invoice=invoice_file(),
+        lines=[bills.BillLineInput(software.id, "100.00", "Seats"), bills.BillLineInput(cloud.id, "20.00")],
+    )
+    settle_all(tenant.organization)
+    finance = logged_in(tenant.finance)
+    assert "6200 $100 (Seats); 6210 $20" in finance.get("/finance/payments/").content.decode()
+    assert "6200 $100, 6210 $20" in finance.get("/admin/payables/bill/").content.decode()
+
+    run = payment_runs.payment_run_create(
+        actor=tenant.finance, paying_account_id=account.id, due_until=today + timedelta(days=5), execution_date=today
+    )
+    [line] = payment_runs.payment_run_release(actor=tenant.finance, run_id=run.id).lines.all()
+    upload = SimpleUploadedFile("returns.ach", nacha_return_file([(line.trace_number, "R03", 12_000)]))
+    assert logged_in(tenant.employee).post("/admin/payables/returnfile/upload/", {"file": upload}).status_code in (
+        302,
+        403,
+    )
+    assert not ReturnFile.objects.exists()
+    upload.seek(0)
+    response = finance.post("/admin/payables/returnfile/upload/", {"file": upload})
+    return_file = ReturnFile.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/{return_file.id}/change/")
+    line.refresh_from_db()
+    assert line.return_file == return_file and line.return_reason == "NACHA return R03"
+    upload.seek(0)
+    again = finance.post("/admin/payables/returnfile/upload/", {"file": upload}).content.decode()
+    assert "uploaded on" in again and ReturnFile.objects.count() == 1
+    assert logged_in(other_tenant.finance).get(f"/admin/payables/returnfile/{return_file.id}/change/").status_code in (
+        302,
+        404,
+    )

@@ -23,7 +23,7 @@ from apps.audit.models import AuditEvent
 from apps.ledger.models import Account, Entry, Transaction
 from apps.ledger.selectors import ledger_verify
 from apps.ledger.services import BillPayment, bill_payment_journal_write
-from apps.payables import payment_runs, selectors, vendors
+from apps.payables import payment_returns, payment_runs, selectors, vendors
 from apps.payables.bank_details import bank_details_validate
 from apps.payables.models import Bill, PaymentLine, PaymentRun
 from apps.webhooks.models import OutboxEvent
@@ -218,7 +218,7 @@ def test_a_returned_payment_owes_the_bill_again_and_a_later_run_pays_it(tenant):
     run = payment_runs.payment_run_release(actor=tenant.finance, run_id=_run(tenant, account).id)
     [line] = run.lines.all()
 
-    payment_runs.payment_return(actor=tenant.finance, line_id=line.id, reason="R03 No account")
+    payment_returns.payment_return(actor=tenant.finance, line_id=line.id, reason="R03 No account")
     assert (_balance(Account.Kind.ACCOUNTS_PAYABLE), _balance(Account.Kind.BANK)) == (-30_000, 0)
     assert _balance(Account.Kind.EXPENSE) == spent
     assert selectors.bill_status(Bill.objects.get(transaction=bill)) == "returned"
@@ -226,7 +226,7 @@ def test_a_returned_payment_owes_the_bill_again_and_a_later_run_pays_it(tenant):
     assert report["ok"], report["problems"]
     assert OutboxEvent.objects.filter(type="bill.payment_returned").count() == 1
     with pytest.raises(Conflict):
-        payment_runs.payment_return(actor=tenant.finance, line_id=line.id, reason="again")
+        payment_returns.payment_return(actor=tenant.finance, line_id=line.id, reason="again")
     # The run's file is what was sent, unchanged.
     run.refresh_from_db()
     assert hashlib.sha256(bytes(run.file_content)).hexdigest() == run.file_sha256
@@ -245,7 +245,7 @@ def test_verify_ledger_names_a_payment_with_no_released_line(tenant):
     settle_all(tenant.organization)
     with transaction.atomic():
         bill_payment_journal_write(
-            organization=tenant.organization, payments=[BillPayment(bill.id, 30_000)], now=timezone.now()
+            organization=tenant.organization, payments=[BillPayment(bill.id, 30_000, 30_000)], now=timezone.now()
         )
     problems = ledger_verify()["problems"]
     assert any("Accounts payable" in problem for problem in problems)

@@ -20,7 +20,7 @@ from apps.fraud.models import FraudAlert
 from apps.fx import services as fx_services
 from apps.ledger import closing as ledger_closing
 from apps.ledger.models import Transaction
-from apps.payables import payment_runs
+from apps.payables import payment_returns, payment_runs
 from apps.payables import vendors as payable_vendors
 from apps.payables.bank_details import bank_details_validate
 from apps.payables.models import Bill, PayingAccount
@@ -41,6 +41,7 @@ from tests.conftest import Tenant
 from tests.factories import UserFactory
 from tests.fraud.conftest import score
 from tests.payables.bills import bill_submit
+from tests.payables.return_files import unknown_nacha_return_file
 from tests.payables.vendors import paying_account, vendor_paid_by
 from tests.reconciliation.statements import csv_bytes, source_of
 from tests.reimbursements.claims import batch_of, claim_submit
@@ -174,6 +175,7 @@ def own_path_ids(tenant: Tenant, transaction_id: str) -> dict[str, str]:
         "paying_account_id": str(ach_paying_account(tenant).id),
         "payment_run_id": str(released_payment_run(tenant).id),
         "payment_id": str(released_payment_run(tenant).lines.get().id),
+        "return_file_id": str(return_file(tenant).id),
     }
 
 
@@ -219,6 +221,17 @@ def draft_payment_run(tenant: Tenant):
 
 def released_payment_run(tenant: Tenant):
     return payment_runs.payment_run_release(actor=tenant.finance, run_id=draft_payment_run(tenant).id)
+
+
+def return_file(tenant: Tenant):
+    """A bank's return file the tenant's finance uploaded (naming no payment of theirs: fresh each time)."""
+    return payment_returns.return_file_import(
+        actor=tenant.finance, file_name="returns.ach", content=unknown_nacha_return_file()
+    )
+
+
+def return_file_upload() -> SimpleUploadedFile:
+    return SimpleUploadedFile("returns.ach", unknown_nacha_return_file())
 
 
 def approved_claim(tenant: Tenant):

@@ -110,6 +110,8 @@ class World:
             ids["payment_run_id"] = str(make(tenant).id)
         if "<int:payment_id>" in route:
             ids["payment_id"] = str(tenant_objects.released_payment_run(tenant).lines.get().id)  # a return consumes it
+        if "<uuid:return_file_id>" in route:
+            ids["return_file_id"] = str(tenant_objects.return_file(tenant).id)
         if "<uuid:receipt_id>" in route:
             ids["receipt_id"] = str(tenant_objects.receipt(tenant, spend).id)  # fresh: a DELETE consumes it
         if "<str:month>" in route:
@@ -387,6 +389,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "payment-runs/<uuid:payment_run_id>/release"): Row(FINANCE),
     ("GET", "payment-runs/<uuid:payment_run_id>/file"): Row(FINANCE),
     ("POST", "payments/<int:payment_id>/return"): Row(FINANCE, body=lambda w, t: {"reason": "R03 No account"}),
+    ("GET", "payment-return-files"): Row(FINANCE),
+    ("POST", "payment-return-files"): Row(
+        FINANCE, body=lambda w, t: {"file": tenant_objects.return_file_upload()}, multipart=True
+    ),
+    ("GET", "payment-return-files/<uuid:return_file_id>"): Row(FINANCE),
     ("GET", "statement-sources"): Row(FINANCE),
     ("POST", "statement-sources/<uuid:source_id>/imports"): Row(
         FINANCE, body=lambda w, t: {"file": tenant_objects.statement_upload_file()}, multipart=True

@@ -91,6 +91,7 @@ class GLMapping(models.Model):
         PAYOUT_CLEARING = Account.Kind.PAYOUT_CLEARING.value, Account.Kind.PAYOUT_CLEARING.label
         ACCOUNTS_PAYABLE = Account.Kind.ACCOUNTS_PAYABLE.value, Account.Kind.ACCOUNTS_PAYABLE.label
         BANK = Account.Kind.BANK.value, Account.Kind.BANK.label
+        FX_GAIN_LOSS = Account.Kind.FX_GAIN_LOSS.value, Account.Kind.FX_GAIN_LOSS.label
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")

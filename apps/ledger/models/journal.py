@@ -21,6 +21,9 @@ class Account(models.Model):
         ACCOUNTS_PAYABLE = "accounts_payable", "Accounts payable"
         # The organization's bank, which vendor payment runs pay out of (one per organization).
         BANK = "bank", "Bank"
+        # Where a bill paid in a foreign currency books the difference between its base amount at approval
+        # (what accounts payable owes) and at payment (what left the bank): a debit a loss, a credit a gain.
+        FX_GAIN_LOSS = "fx_gain_loss", "Realised FX gain/loss"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="accounts")
@@ -64,6 +67,11 @@ class Account(models.Model):
                 name="account_one_bank_per_organization",
             ),
             models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(kind="fx_gain_loss"),
+                name="account_one_fx_gain_loss_per_organization",
+            ),
+            models.UniqueConstraint(
                 fields=["employee"],
                 condition=Q(kind="employee_payable"),
                 name="account_one_payable_per_employee",
@@ -73,7 +81,7 @@ class Account(models.Model):
                 condition=(Q(kind="expense") & Q(department__isnull=False) & Q(employee__isnull=True))
                 | (Q(kind="employee_payable") & Q(department__isnull=True) & Q(employee__isnull=False))
                 | (
-                    Q(kind__in=["card_funding", "payout_clearing", "accounts_payable", "bank"])
+                    Q(kind__in=["card_funding", "payout_clearing", "accounts_payable", "bank", "fx_gain_loss"])
                     & Q(department__isnull=True)
                     & Q(employee__isnull=True)
                 ),
