@@ -14,7 +14,7 @@ database only, and say so:
   Django neither creates nor expects the single-column key; `composite_foreign_key` pairs the two.
 
 - `UniqueInOrganization("app.model", "field")`: a OneToOneField's single-column UNIQUE becomes
-  `(organization_id, field_id)`. Django's state keeps the OneToOneField, whose reverse accessor the
+  `(field_id, organization_id)`. Django's state keeps the OneToOneField, whose reverse accessor the
   code uses; the two keys are equivalent only because the field's composite foreign key makes its
   value determine the organization, so use it after `CompositeForeignKey` on the same field.
 
@@ -131,7 +131,8 @@ class CompositeForeignKey(Operation):
 
 
 class UniqueInOrganization(Operation):
-    """A OneToOneField's single-column UNIQUE becomes `(organization_id, column)`, database only."""
+    """A OneToOneField's single-column UNIQUE becomes `(column, organization_id)`, database only: the column
+    leads, so the key still serves the lookups by it alone that the single-column one served."""
 
     reversible = True
     reduces_to_sql = True
@@ -162,7 +163,7 @@ class UniqueInOrganization(Operation):
         quote = schema_editor.quote_name
         schema_editor.execute(
             f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(single)},"
-            f" ADD CONSTRAINT {quote(self.name)} UNIQUE ({quote(ORGANIZATION_COLUMN)}, {quote(column)})"
+            f" ADD CONSTRAINT {quote(self.name)} UNIQUE ({quote(column)}, {quote(ORGANIZATION_COLUMN)})"
         )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
@@ -175,7 +176,7 @@ class UniqueInOrganization(Operation):
         )
 
     def describe(self):
-        return f"Unique key {self.name} on {self.model} (organization, {self.field})"
+        return f"Unique key {self.name} on {self.model} ({self.field}, organization)"
 
     @property
     def migration_name_fragment(self):

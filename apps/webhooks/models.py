@@ -134,7 +134,7 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "event", "endpoint"], name="delivery_one_per_event_and_endpoint"
+                fields=["event", "endpoint", "organization"], name="delivery_one_per_event_and_endpoint"
             ),
         ]
         indexes = [

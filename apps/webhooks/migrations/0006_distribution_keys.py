@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='delivery',
-            constraint=models.UniqueConstraint(fields=('organization', 'event', 'endpoint'), name='delivery_one_per_event_and_endpoint'),
+            constraint=models.UniqueConstraint(fields=('event', 'endpoint', 'organization'), name='delivery_one_per_event_and_endpoint'),
         ),
         TenantPrimaryKey("webhooks.webhookendpoint"),
         TenantPrimaryKey("webhooks.outboxevent"),
