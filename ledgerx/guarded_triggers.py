@@ -59,6 +59,16 @@ class GuardedTrigger:
         return import_module(self.function_migration).INSTALL if self.function_migration else self.source
 
 
+def trigger_statement(migration: str, name: str) -> str:
+    """The CREATE TRIGGER statement of trigger `name` in `migration`'s INSTALL SQL, for a later migration
+    that makes the trigger again on a rebuilt table exactly as it was first installed."""
+    source = import_module(migration).INSTALL
+    statement = next((m for m in _TRIGGER.finditer(source) if m["name"] == name), None)
+    if statement is None:
+        raise ValueError(f"{migration} does not create trigger {name} as this reader understands it.")
+    return statement[0]
+
+
 @dataclass(frozen=True)
 class Expected:
     tgtype: int

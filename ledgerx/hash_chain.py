@@ -46,6 +46,9 @@ class HashChain:
     # Prefixed to what a checkpoint signs, so one chain's checkpoint is no other's ("" for the
     # ledger, whose checkpoints were signed before there was a second chain).
     signature_domain: str
+    # The table the sealer writes seals into, where `rows` and `seals` are views that also read the
+    # archived months (the ledger's partitions, docs/architecture.md); "": `seals` itself.
+    seals_written: str = ""
 
 
 def link_hash(*, prev_hash: str, sequence: int, payload: str) -> str:
@@ -87,7 +90,8 @@ def chain_seal(chain: HashChain, *, organization_id: uuid.UUID, batch_size: int 
         if seals:
             cursor.execute(
                 f"""
-                INSERT INTO {chain.seals} (organization_id, sequence, {chain.link}, prev_hash, hash, sealed_at)
+                INSERT INTO {chain.seals_written or chain.seals}
+                    (organization_id, sequence, {chain.link}, prev_hash, hash, sealed_at)
                 SELECT %s, v.sequence, v.row, v.prev_hash, v.hash, %s
                 FROM json_to_recordset(%s::json) AS v(sequence bigint, row bigint, prev_hash text, hash text)
                 """,

@@ -20,7 +20,7 @@ def accounts_payable_problems(*, scope: str, params: list[Any]) -> list[str]:
                 SELECT a.organization_id,
                        -sum(e.amount_minor) FILTER (WHERE a.kind = 'accounts_payable') AS owed,
                        -sum(e.amount_minor) FILTER (WHERE a.kind = 'bank') AS paid
-                FROM ledger_entry e
+                FROM ledger_entry_history e
                 JOIN ledger_account a ON a.id = e.account_id AND a.kind IN ('accounts_payable', 'bank')
                 WHERE true {scope.format(alias="e")}
                 GROUP BY 1
@@ -69,7 +69,7 @@ def accounts_payable_problems(*, scope: str, params: list[Any]) -> list[str]:
             legs AS (
                 SELECT e.transaction_id AS bill_id, count(*) FILTER (WHERE e.amount_minor < 0) AS paid,
                        count(*) FILTER (WHERE e.amount_minor > 0) AS returned
-                FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id AND a.kind = 'bank'
+                FROM ledger_entry_history e JOIN ledger_account a ON a.id = e.account_id AND a.kind = 'bank'
                 WHERE true {scope.format(alias="e")}
                 GROUP BY 1
             )

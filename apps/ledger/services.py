@@ -11,7 +11,7 @@ from apps.tenancy.models import Department, Organization, User
 from ledgerx.db import json_rows
 
 from .chart import LegCodes, chart_rules
-from .models import CREDIT_ACCOUNT_OF_KIND, Account, Entry, Transaction
+from .models import CREDIT_ACCOUNT_OF_KIND, Account, EntryHistory, Transaction
 
 
 def account_open_card_funding(*, organization: Organization) -> Account:
@@ -220,7 +220,7 @@ def _posted_codes(*, transaction_ids: set[uuid.UUID]) -> dict[tuple[uuid.UUID, u
     """The GL code and cost centre each of these transactions' entries was posted with, by (transaction, account)."""
     if not transaction_ids:
         return {}
-    entries = Entry.objects.filter(transaction_id__in=transaction_ids).values_list(
+    entries = EntryHistory.objects.filter(transaction_id__in=transaction_ids).values_list(
         "transaction_id", "account_id", "gl_code", "cost_centre"
     )
     return {(transaction_id, account_id): LegCodes(gl, cc) for transaction_id, account_id, gl, cc in entries}

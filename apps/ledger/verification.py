@@ -138,7 +138,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
                        {_credit_account_case("coalesce(o.kind, t.kind)")} AS credit,
                        CASE coalesce(o.kind, t.kind) WHEN 'reimbursement' THEN t.employee_id END AS payee
             ) leg
-            LEFT JOIN ledger_entry e ON e.transaction_id = t.id
+            LEFT JOIN ledger_entry_history e ON e.transaction_id = t.id
             LEFT JOIN ledger_account a ON a.id = e.account_id
             WHERE true {scope.format(alias="t")}
             GROUP BY t.id, leg.expense, leg.credit, leg.payee
@@ -178,7 +178,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
                           ELSE 'the expenses of ''' || coalesce(d.name, '?') || '''' END
                        || CASE WHEN a.currency <> e.currency THEN ' (a ' || a.currency || ' account)' ELSE '' END,
                        ', ' ORDER BY e.id)
-            FROM ledger_entry e
+            FROM ledger_entry_history e
             JOIN ledger_account a ON a.id = e.account_id
             LEFT JOIN tenancy_department d ON d.id = a.department_id
             LEFT JOIN tenancy_user u ON u.id = a.employee_id
@@ -211,8 +211,8 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
         f"""
         SELECT r.id, r.reversal_of_id FROM ledger_transaction r
         WHERE r.kind = 'reversal' {scope.format(alias="r")} AND EXISTS (
-            SELECT FROM ledger_entry re WHERE re.transaction_id = r.id AND NOT EXISTS (
-                SELECT FROM ledger_entry oe WHERE oe.transaction_id = r.reversal_of_id
+            SELECT FROM ledger_entry_history re WHERE re.transaction_id = r.id AND NOT EXISTS (
+                SELECT FROM ledger_entry_history oe WHERE oe.transaction_id = r.reversal_of_id
                 AND (oe.account_id, oe.gl_code, oe.cost_centre) = (re.account_id, re.gl_code, re.cost_centre)))
         """,
         params,

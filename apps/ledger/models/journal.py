@@ -278,8 +278,10 @@ class EntrySeal(models.Model):
 
     class Meta:
         ordering = ["organization", "sequence"]
+        # The seals are partitioned with their entries (migration 0025): a sequence is unique within each
+        # month's partition (a unique index there); across them the sealer's lock keeps it so, and
+        # verify_ledger names a repeated link as a gap in the chain.
         constraints = [
-            models.UniqueConstraint(fields=["organization", "sequence"], name="entry_seal_sequence_per_organization"),
             models.CheckConstraint(condition=Q(sequence__gte=1), name="entry_seal_sequence_positive"),
         ]
 
