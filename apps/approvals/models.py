@@ -72,7 +72,10 @@ class ApprovalRequest(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     transaction = models.OneToOneField("ledger.Transaction", on_delete=models.PROTECT, related_name="approval")
-    policy = models.ForeignKey(ApprovalPolicy, null=True, on_delete=models.SET_NULL, related_name="requests")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    policy = models.ForeignKey(
+        ApprovalPolicy, null=True, on_delete=models.SET_NULL, related_name="requests", db_constraint=False
+    )
     # The levels as the policy had them when the spend arrived: editing a policy never moves a request.
     levels = models.JSONField()
     current_level = models.PositiveSmallIntegerField(default=0)
@@ -112,7 +115,10 @@ class ApprovalDecision(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    request = models.ForeignKey(ApprovalRequest, on_delete=models.PROTECT, related_name="decisions")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    request = models.ForeignKey(
+        ApprovalRequest, on_delete=models.PROTECT, related_name="decisions", db_constraint=False
+    )
     level = models.PositiveSmallIntegerField()
     approver = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
@@ -125,8 +131,12 @@ class ApprovalDecision(models.Model):
         ordering = ["level"]
         constraints = [
             # One outcome per step, and one signature per person, whatever the concurrency.
-            models.UniqueConstraint(fields=["request", "level"], name="approval_one_decision_per_level"),
-            models.UniqueConstraint(fields=["request", "approver"], name="approval_one_level_per_approver"),
+            models.UniqueConstraint(
+                fields=["request", "level", "organization"], name="approval_one_decision_per_level"
+            ),
+            models.UniqueConstraint(
+                fields=["request", "approver", "organization"], name="approval_one_level_per_approver"
+            ),
         ]
 
     def __str__(self) -> str:

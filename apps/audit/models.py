@@ -158,7 +158,8 @@ class AuditChangeSeal(models.Model):
     id = models.BigAutoField(primary_key=True)
     organization_id = models.UUIDField()
     sequence = models.BigIntegerField(help_text="1, 2, 3, ... within the organization.")
-    change = models.OneToOneField(AuditChange, on_delete=models.PROTECT, related_name="seal")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    change = models.OneToOneField(AuditChange, on_delete=models.PROTECT, related_name="seal", db_constraint=False)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
     sealed_at = models.DateTimeField(default=timezone.now)

@@ -14,7 +14,10 @@ class BudgetPeriod(models.Model):
     """
 
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    department = models.ForeignKey("tenancy.Department", on_delete=models.PROTECT, related_name="budget_periods")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    department = models.ForeignKey(
+        "tenancy.Department", on_delete=models.PROTECT, related_name="budget_periods", db_constraint=False
+    )
     month = models.DateField(help_text="The first day of the month.")
     limit_minor = models.BigIntegerField()
     spent_minor = models.BigIntegerField(default=0)
@@ -33,7 +36,7 @@ class BudgetPeriod(models.Model):
     class Meta:
         ordering = ["month", "department__name"]
         constraints = [
-            models.UniqueConstraint(fields=["department", "month"], name="budget_period_one_per_month"),
+            models.UniqueConstraint(fields=["department", "month", "organization"], name="budget_period_one_per_month"),
             models.CheckConstraint(condition=Q(limit_minor__gte=0), name="budget_limit_not_negative"),
             models.CheckConstraint(condition=Q(held_minor__gte=0), name="budget_held_not_negative"),
         ]

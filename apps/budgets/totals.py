@@ -46,7 +46,7 @@ def budget_periods_open(*, department_ids: list[uuid.UUID], month: date) -> None
                  spent_at_limit_change_minor, updated_at)
             SELECT d.organization_id, d.id, %s, d.monthly_limit_minor, 0, 0, 0, now()
             FROM tenancy_department d WHERE d.id = ANY(%s)
-            ON CONFLICT (department_id, month) DO NOTHING
+            ON CONFLICT (department_id, month, organization_id) DO NOTHING
             """,
             [month, list(department_ids)],
         )

@@ -62,7 +62,7 @@ class Vendor(BankDetailsFields):
     contact_email = models.EmailField(blank=True, default="")
     # Where its bills go unless a bill says otherwise.
     default_gl_account = models.ForeignKey(
-        "ledger.GLAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "ledger.GLAccount", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     default_department = models.ForeignKey(
         "tenancy.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -95,7 +95,8 @@ class VendorBankChange(BankDetailsFields):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="bank_changes")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="bank_changes", db_constraint=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     requested_by = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
@@ -109,7 +110,7 @@ class VendorBankChange(BankDetailsFields):
         ordering = ["-requested_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["vendor"], condition=Q(status="pending"), name="vendor_bank_change_one_pending"
+                fields=["vendor", "organization"], condition=Q(status="pending"), name="vendor_bank_change_one_pending"
             ),
             models.CheckConstraint(condition=~Q(rail="") & _rail_fields_fit(), name="vendor_bank_change_fits_rail"),
             # The two-person rule, held by the database too: whoever decides did not ask.
@@ -168,7 +169,8 @@ class Bill(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     transaction = models.OneToOneField("ledger.Transaction", on_delete=models.PROTECT, related_name="bill")
-    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="bills")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="bills", db_constraint=False)
     invoice_number = models.CharField(max_length=64)
     # The number as duplicates are found by: letters and digits only, in upper case ("inv-001 " is "INV001").
     invoice_key = models.CharField(max_length=64)
@@ -204,7 +206,10 @@ class PaymentRun(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    paying_account = models.ForeignKey(PayingAccount, on_delete=models.PROTECT, related_name="runs")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    paying_account = models.ForeignKey(
+        PayingAccount, on_delete=models.PROTECT, related_name="runs", db_constraint=False
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     reference = models.CharField(max_length=35, help_text="The file's message id, and what each payment refers to.")
     currency = models.CharField(max_length=3)
@@ -243,9 +248,12 @@ class PaymentLine(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    run = models.ForeignKey(PaymentRun, on_delete=models.CASCADE, related_name="lines")
-    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="payment_lines")
-    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="+")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    run = models.ForeignKey(PaymentRun, on_delete=models.CASCADE, related_name="lines", db_constraint=False)
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    bill = models.ForeignKey(Bill, on_delete=models.PROTECT, related_name="payment_lines", db_constraint=False)
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="+", db_constraint=False)
     # The vendor's name and approved payment details (their version) as paid: the file never changes after.
     vendor_name = models.CharField(max_length=140)
     bank_details_version = models.PositiveIntegerField()
@@ -269,7 +277,9 @@ class PaymentLine(models.Model):
         constraints = [
             # A bill is on one line that stands at a time: another only once its payment came back.
             models.UniqueConstraint(
-                fields=["bill"], condition=Q(returned_at__isnull=True), name="payment_line_one_standing_per_bill"
+                fields=["bill", "organization"],
+                condition=Q(returned_at__isnull=True),
+                name="payment_line_one_standing_per_bill",
             ),
             models.UniqueConstraint(fields=["organization", "end_to_end_id"], name="payment_line_end_to_end_per_org"),
             models.CheckConstraint(

@@ -81,7 +81,8 @@ class StatementImport(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    source = models.ForeignKey(StatementSource, on_delete=models.PROTECT, related_name="imports")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    source = models.ForeignKey(StatementSource, on_delete=models.PROTECT, related_name="imports", db_constraint=False)
     file_name = models.CharField(max_length=255)
     file_format = models.CharField(max_length=3, choices=Format.choices)
     # The file's SHA-256: the same file is imported once per organization.
@@ -108,9 +109,12 @@ class StatementImport(models.Model):
 class StatementLine(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    statement_import = models.ForeignKey(StatementImport, on_delete=models.PROTECT, related_name="lines")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    statement_import = models.ForeignKey(
+        StatementImport, on_delete=models.PROTECT, related_name="lines", db_constraint=False
+    )
     # Denormalised from the import: an issuer's line id is unique per source.
-    source = models.ForeignKey(StatementSource, on_delete=models.PROTECT, related_name="+")
+    source = models.ForeignKey(StatementSource, on_delete=models.PROTECT, related_name="+", db_constraint=False)
     position = models.PositiveIntegerField(help_text="The line's row in the file (CSV: counting the header as 1).")
     posted_on = models.DateField()
     # A charge (money out) is positive, a refund or payment negative; minor units of `currency`.
@@ -126,9 +130,11 @@ class StatementLine(models.Model):
         ordering = ["statement_import", "position"]
         constraints = [
             models.CheckConstraint(condition=~Q(amount_minor=0), name="statement_line_amount_not_zero"),
-            models.UniqueConstraint(fields=["statement_import", "position"], name="statement_line_position_per_import"),
             models.UniqueConstraint(
-                fields=["source", "external_id"],
+                fields=["statement_import", "position", "organization"], name="statement_line_position_per_import"
+            ),
+            models.UniqueConstraint(
+                fields=["source", "external_id", "organization"],
                 condition=~Q(external_id=""),
                 name="statement_line_external_id_per_source",
             ),
@@ -150,7 +156,7 @@ class StatementMatch(models.Model):
     id = models.BigAutoField(primary_key=True)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     # One line, one spend: the keys that keep a spend from being reconciled twice.
-    line = models.OneToOneField(StatementLine, on_delete=models.PROTECT, related_name="match")
+    line = models.OneToOneField(StatementLine, on_delete=models.PROTECT, related_name="match", db_constraint=False)
     transaction = models.OneToOneField("ledger.Transaction", on_delete=models.PROTECT, related_name="statement_match")
     how = models.CharField(max_length=9, choices=How.choices)
     score = models.PositiveSmallIntegerField(help_text="0 to 100, as matching.py scored the pair.")

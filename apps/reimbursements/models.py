@@ -65,7 +65,8 @@ class PayoutBatch(models.Model):
 class PayoutLine(models.Model):
     id = models.BigAutoField(primary_key=True)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    batch = models.ForeignKey(PayoutBatch, on_delete=models.CASCADE, related_name="lines")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.CASCADE, related_name="lines", db_constraint=False)
     # One line per claim, ever: the key that keeps a claim from being paid twice.
     claim = models.OneToOneField("ledger.Transaction", on_delete=models.PROTECT, related_name="payout_line")
     employee = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="+")

@@ -44,7 +44,7 @@ class ReportRun(models.Model):
     file_checksum = models.CharField(max_length=64, help_text="SHA-256 of the whole file.")
     # The first run after the period ended, whose generation time this one states.
     regenerated_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="regenerations"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="regenerations", db_constraint=False
     )
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -91,7 +91,9 @@ def _members_set(*, token: ScimToken, group: ScimGroup, add: list[User] = (), re
     current = set(group.scimgroupmember_set.values_list("user_id", flat=True))
     joining = [user for user in add if user.id not in current]
     leaving = [user for user in remove if user.id in current]
-    ScimGroupMember.objects.bulk_create([ScimGroupMember(group=group, user=user) for user in joining])
+    ScimGroupMember.objects.bulk_create(
+        [ScimGroupMember(organization_id=group.organization_id, group=group, user=user) for user in joining]
+    )
     ScimGroupMember.objects.filter(group=group, user__in=leaving).delete()
     _place(token=token, users=joining + leaving)
 

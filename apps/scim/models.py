@@ -49,7 +49,8 @@ class ScimUser(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="scim")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="scim", db_constraint=False)
     external_id = models.CharField(max_length=255, null=True, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -90,13 +91,16 @@ class ScimGroup(models.Model):
 
 
 class ScimGroupMember(models.Model):
-    group = models.ForeignKey(ScimGroup, on_delete=models.CASCADE)
+    # Its group's, so that the membership lives on the group's shard (docs/scaling.md).
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    group = models.ForeignKey(ScimGroup, on_delete=models.CASCADE, db_constraint=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     # The newest department group a user joined is the department they are placed in.
     joined_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["group", "user"], name="scim_group_member_once")]
+        constraints = [models.UniqueConstraint(fields=["group", "user", "organization"], name="scim_group_member_once")]
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.group_id}"

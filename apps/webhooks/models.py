@@ -104,8 +104,12 @@ class Delivery(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    # Keyed with the organization in the database (ledgerx/tenant_keys.py): a delivery is of its tenant's event
+    # to its tenant's endpoint.
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_constraint=False
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     # The attempt count at which retrying stops; a manual redelivery raises it by one.
@@ -129,7 +133,9 @@ class Delivery(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "deliveries"
         constraints = [
-            models.UniqueConstraint(fields=["event", "endpoint"], name="delivery_one_per_event_and_endpoint"),
+            models.UniqueConstraint(
+                fields=["event", "endpoint", "organization"], name="delivery_one_per_event_and_endpoint"
+            ),
         ]
         indexes = [
             models.Index(fields=["endpoint", "-created_at"], name="delivery_log_by_endpoint"),

@@ -20,7 +20,9 @@ class BalanceCheckpoint(models.Model):
     id = models.BigAutoField(primary_key=True)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     # Indexed through the unique constraint, which leads with it.
-    account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="+", db_index=False)
+    account = models.ForeignKey(
+        "ledger.Account", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     cut_at = models.DateTimeField()
     upto_entry_id = models.BigIntegerField()
     after_cut_at = models.DateTimeField(null=True, blank=True)
@@ -35,7 +37,9 @@ class BalanceCheckpoint(models.Model):
     class Meta:
         ordering = ["account", "cut_at"]
         constraints = [
-            models.UniqueConstraint(fields=["account", "cut_at"], name="balance_checkpoint_cut_per_account"),
+            models.UniqueConstraint(
+                fields=["account", "cut_at", "organization"], name="balance_checkpoint_cut_per_account"
+            ),
             models.CheckConstraint(
                 condition=Q(debits_minor__gte=0, credits_minor__gte=0), name="balance_checkpoint_totals_positive"
             ),

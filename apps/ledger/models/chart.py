@@ -57,7 +57,10 @@ class ChartOfAccounts(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.OneToOneField("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    default_expense_account = models.ForeignKey(GLAccount, on_delete=models.PROTECT, related_name="+")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    default_expense_account = models.ForeignKey(
+        GLAccount, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = TenantQuerySet.as_manager()
@@ -95,8 +98,9 @@ class GLMapping(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
     gl_account = models.ForeignKey(
-        GLAccount, on_delete=models.PROTECT, related_name="mappings", verbose_name="GL account"
+        GLAccount, on_delete=models.PROTECT, related_name="mappings", verbose_name="GL account", db_constraint=False
     )
     merchant = models.CharField(max_length=200, blank=True, default="", help_text="Matched in any letter case.")
     category = models.CharField(max_length=64, blank=True, default="", help_text="As spends give it, lower case.")

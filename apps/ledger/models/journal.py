@@ -25,8 +25,14 @@ class Account(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="accounts")
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
     department = models.OneToOneField(
-        "tenancy.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="expense_account"
+        "tenancy.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="expense_account",
+        db_constraint=False,
     )
     # The payee of an employee_payable account; it belongs to the account's organization (composite key
     # account_employee_in_organization, migration 0014).
@@ -64,7 +70,7 @@ class Account(models.Model):
                 name="account_one_bank_per_organization",
             ),
             models.UniqueConstraint(
-                fields=["employee"],
+                fields=["employee", "organization"],
                 condition=Q(kind="employee_payable"),
                 name="account_one_payable_per_employee",
             ),

@@ -1,0 +1,15 @@
+"""FX rates keyed by organization, for distribution (docs/scaling.md): primary key (id, organization_id)."""
+
+from django.db import migrations
+
+from ledgerx.tenant_keys import TenantPrimaryKey
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("fx", "0001_initial"),
+    ]
+
+    operations = [
+        TenantPrimaryKey("fx.fxrate"),
+    ]
