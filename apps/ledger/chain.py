@@ -19,7 +19,7 @@ __all__ = ["GENESIS_HASH", "LEDGER_CHAIN", "UNSEALED_PROBLEM_AFTER", "entries_se
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 LEDGER_CHAIN = HashChain(
-    # Read through the views of the live and the archived months (migration 0025).
+    # Read through the views of the live and the archived months (migration 0027).
     rows="ledger_entry_history",
     key="r.organization_id",
     # The time as whole microseconds since the Unix epoch, as entry_payload below writes it. The GL code

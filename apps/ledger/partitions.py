@@ -1,4 +1,4 @@
-"""The entries' monthly partitions (migration 0025; docs/architecture.md, Partitioning): opening the
+"""The entries' monthly partitions (migration 0027; docs/architecture.md, Partitioning): opening the
 months, and archiving the old ones.
 
 Both are done by the database's own functions, run as the owner (SECURITY DEFINER) from the application's
@@ -14,7 +14,7 @@ from ledgerx.errors import Conflict
 
 from .models import EntryPartition
 
-# Raised by ledger_entry_partition_archive() for a month that may not be archived (migration 0025).
+# Raised by ledger_entry_partition_archive() for a month that may not be archived (migration 0027).
 PARTITION_REFUSED_SQLSTATE = "LXP01"
 
 

@@ -141,7 +141,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
             LEFT JOIN ledger_entry_history e ON e.transaction_id = t.id
             LEFT JOIN ledger_account a ON a.id = e.account_id
             WHERE true {scope.format(alias="t")}
-            GROUP BY t.id, leg.expense, leg.credit, leg.payee
+            GROUP BY t.id, t.organization_id, leg.expense, leg.credit, leg.payee
         ) journal
         WHERE total <> 0
            OR entry_count <> CASE WHEN status IN ('posted', 'reversed') THEN 2 ELSE 0 END + 2 * paid_legs

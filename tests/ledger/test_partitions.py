@@ -1,16 +1,16 @@
-"""The entries' monthly partitions (migration 0025, apps/ledger/partitions.py): the roll, archiving a closed
-month's partitions with verify_ledger still passing, and the migration of a populated ledger.
+"""The entries' monthly partitions (migration 0027, apps/ledger/partitions.py): the roll, archiving a closed
+month's partitions with verify_ledger still passing, and the migrations over a populated ledger.
 
 The partitions are the database's, not a test's rows: what a test rolls stays. So each test rolls to months
 after the last partition there is, whatever earlier runs left, and drops what it archived.
 """
 
 from datetime import UTC, date, datetime
-from importlib import import_module
 
 import pytest
 import time_machine
 from django.db import DatabaseError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 from apps.ledger import chain
 from apps.ledger.closing import month_close
@@ -122,22 +122,25 @@ def _fetch(statements: list[str]) -> list[tuple]:
     return found
 
 
-def test_the_migration_moves_a_populated_ledger_into_monthly_partitions(tenant):
-    """Migration 0025 backwards and forwards over entries of two past months, as the owner, rolled back after."""
+def test_the_migrations_move_a_populated_ledger_into_monthly_partitions(tenant):
+    """The ledger migrated back before migration 0027 and forward again over entries of two past months, as
+    the owner, all rolled back after."""
     for moment in (IN_OCTOBER, IN_NOVEMBER):
         with time_machine.travel(moment, tick=True):
             spend_settled(tenant.employee, "25.00")
     chain.ledger_seal_all()
-    migration = import_module("apps.ledger.migrations.0025_partition_entries")
-    rows = (
+    rows = [
         "SELECT md5(string_agg(row_to_json(r)::text, ',' ORDER BY r.id)) FROM ledger_entry r",
         "SELECT md5(string_agg(row_to_json(r)::text, ',' ORDER BY r.id)) FROM ledger_entryseal r",
-    )
+    ]
     with db_roles.connected_as_owner(connection), transaction.atomic():
         before = _fetch(rows)
-        with connection.schema_editor(atomic=False) as editor:
-            migration.unpartition(None, editor)
-            migration.partition(None, editor)
+        executor = MigrationExecutor(connection)
+        executor.migrate([("ledger", "0026_distribution_keys")])
+        [(partitioned,)] = _fetch(["SELECT relkind = 'p' FROM pg_class WHERE oid = 'ledger_entry'::regclass"])
+        assert not partitioned
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
         assert _fetch(rows) == before
         [(first_of_november,)] = _fetch(["SELECT min(id) FROM ledger_entry WHERE created_at >= '2025-11-01Z'"])
         october, november, *_ = entry_partitions()

@@ -9,7 +9,7 @@ class EntryPartition(models.Model):
     The entries are partitioned by RANGE on id (docs/architecture.md, Partitioning): a month's entries are
     the ids issued while it was the open month, because the monthly roll moves the id sequence up to the
     month's range when the month begins. Platform-wide, not an organization's: every partition holds every
-    organization's entries of its month. A view of the catalog (migration 0025), so that it cannot disagree
+    organization's entries of its month. A view of the catalog (migration 0027), so that it cannot disagree
     with the partitions there are: made by ledger_entry_partitions_roll(), archived by apps/ledger/partitions.py.
     """
 
@@ -29,7 +29,7 @@ class EntryPartition(models.Model):
 
 
 class EntryHistory(models.Model):
-    """Every entry, of the live months and of the archived ones: the view ledger_entry_history (migration 0025).
+    """Every entry, of the live months and of the archived ones: the view ledger_entry_history (migration 0027).
 
     Read-only. What reads an entry of any month reads it here: a money decision (is this bill paid?) must
     see the months archived as well as the live ones. The entries themselves are `Entry`, the live table.

@@ -8,7 +8,7 @@ partition's bounds ever change and no lock is taken at the boundary. An id issue
 lands in the month it was issued in.
 
 The primary key stays `id` (it holds the partition key) and nothing that refers to an entry changes.
-A seal's key is (id, entry_id) with entry_id unique; a chain's sequence is unique per partition only
+A seal's key is (id, entry_id, organization_id) with entry_id unique; a chain's sequence is unique per partition only
 (a unique key of a partitioned table must hold its partition key): across partitions the sealer's
 lock makes it so and verify_ledger would name a repeat as a gap in the chain.
 
@@ -206,7 +206,11 @@ def _set_aside(execute, fetch) -> dict[str, tuple[int, bool]]:
     """Rename both tables out of the way (`<table>_old`), without their id default, keys, indexes and
     triggers' targets. Returns each id sequence's state, to carry over."""
     sequences = {}
-    execute("ALTER TABLE ledger_entryseal DROP CONSTRAINT ledger_entryseal_entry_id_fe88e832_fk_ledger_entry_id")
+    for (name,) in fetch(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'ledger_entryseal'::regclass"
+        " AND confrelid = 'ledger_entry'::regclass"
+    ):
+        execute(f"ALTER TABLE ledger_entryseal DROP CONSTRAINT {name}")
     for table in ("ledger_entry", "ledger_entryseal"):
         sequences[table] = fetch(f"SELECT last_value, is_called FROM {table}_id_seq")[0]
         execute(f"ALTER TABLE {table} RENAME TO {table}_old")
@@ -284,7 +288,10 @@ def partition(apps, schema_editor) -> None:
         execute(f"INSERT INTO {table} SELECT * FROM {table}_old")
         execute(f"DROP TABLE {table}_old")
     execute("ALTER TABLE ledger_entry ADD CONSTRAINT ledger_entry_pkey PRIMARY KEY (id)")
-    execute("ALTER TABLE ledger_entryseal ADD CONSTRAINT ledger_entryseal_pkey PRIMARY KEY (id, entry_id)")
+    # With organization_id, for distribution (docs/scaling.md).
+    execute(
+        "ALTER TABLE ledger_entryseal ADD CONSTRAINT ledger_entryseal_pkey PRIMARY KEY (id, entry_id, organization_id)"
+    )
     execute("ALTER TABLE ledger_entryseal ADD CONSTRAINT ledger_entryseal_entry_id_key UNIQUE (entry_id)")
     for statement in ENTRY_KEYS + SEAL_KEYS:
         execute(statement)
@@ -326,7 +333,7 @@ def unpartition(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ledger", "0024_bills_and_bank")]
+    dependencies = [("ledger", "0026_distribution_keys")]
 
     operations = [
         migrations.CreateModel(
