@@ -8,7 +8,8 @@ later migration replaces a function, its entry points at that migration instead.
 
 `guarded_trigger_problems()` reads the catalogs and names every trigger that is missing, not
 enabled in ordinary mode (`tgenabled = 'O'`: DISABLE, ENABLE REPLICA and ENABLE ALWAYS all fail),
-defined differently, or running a function whose body is not the installed one.
+defined differently, or running a function whose body is not the installed one; and, on a partitioned
+table, every partition where a row trigger's clone is missing or not enabled so.
 """
 
 import hashlib
@@ -204,4 +205,27 @@ def guarded_trigger_problems(triggers: list[GuardedTrigger] | None = None) -> li
                 f"Function {trigger.function}() behind trigger {trigger.name} is not the one {trigger.migration} "
                 f"installed: it was replaced or altered (digest {digest[:12]}, expected {want.function_digest[:12]})."
             )
-    return problems
+    return problems + _partition_clone_problems(triggers)
+
+
+# A row trigger of a partitioned table runs as its clone on each partition, which can be disabled there alone.
+_CLONES_SQL = """
+SELECT t.tgname, p.relname, c.relname, clone.tgenabled
+FROM pg_trigger t
+JOIN pg_class p ON p.oid = t.tgrelid AND p.relnamespace = current_schema()::regnamespace AND p.relkind = 'p'
+JOIN pg_inherits i ON i.inhparent = p.oid
+JOIN pg_class c ON c.oid = i.inhrelid
+LEFT JOIN pg_trigger clone ON clone.tgrelid = c.oid AND clone.tgparentid = t.oid
+WHERE NOT t.tgisinternal AND t.tgname = ANY(%s) AND t.tgtype & 1 = 1 AND clone.tgenabled IS DISTINCT FROM 'O'
+ORDER BY 1, 3
+"""
+
+
+def _partition_clone_problems(triggers: list[GuardedTrigger]) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(_CLONES_SQL, [[trigger.name for trigger in triggers]])
+        return [
+            f"Trigger {name} of {table} is {'disabled' if enabled else 'missing'} on its partition {partition}; "
+            "it must be enabled in ordinary mode there too (ENABLE)."
+            for name, table, partition, enabled in cursor.fetchall()
+        ]

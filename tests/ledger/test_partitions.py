@@ -78,6 +78,21 @@ def test_a_partition_is_reached_only_through_its_table(tenant):
         cursor.execute(f"SELECT count(*) FROM ledger_entry_y{month.month:%Y}m{month.month:%m}")
 
 
+def test_a_trigger_disabled_on_one_partition_alone_is_named(tenant):
+    partition = f"ledger_entry_y{entry_partitions()[-1].month:%Y}m{entry_partitions()[-1].month:%m}"
+    with owner_cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {partition} DISABLE TRIGGER ledger_entry_immutable")
+        try:
+            problems = guarded_trigger_problems()
+        finally:
+            cursor.execute(f"ALTER TABLE {partition} ENABLE TRIGGER ledger_entry_immutable")
+    assert problems == [
+        f"Trigger ledger_entry_immutable of ledger_entry is disabled on its partition {partition}; "
+        "it must be enabled in ordinary mode there too (ENABLE)."
+    ]
+    assert guarded_trigger_problems() == []
+
+
 def test_a_closed_month_is_archived_and_the_ledger_still_verifies(tenant, archive_dropped):
     archived = _roll_to_new_month()
     with time_machine.travel(IN_OCTOBER, tick=True):
