@@ -33,7 +33,9 @@ LEDGER_CHAIN = HashChain(
     ),
     created="r.created_at",
     seals="ledger_entryseal_history",
-    seals_written="ledger_entryseal",
+    # Archiving a month requires every entry of it sealed: the unsealed are all in the live tables.
+    live_rows="ledger_entry",
+    live_seals="ledger_entryseal",
     link="entry_id",
     checkpoints="ledger_chaincheckpoint",
     lock_namespace=0x5EA1,
