@@ -33,6 +33,7 @@ _TRIGGER = re.compile(
     r"EXECUTE\s+(?:FUNCTION|PROCEDURE)\s+(?P<function>\w+)\s*\(\s*\)\s*;",
     re.IGNORECASE | re.DOTALL,
 )
+_MODES = {"D": "disabled", "R": "enabled for replica only", "A": "enabled always", "O": "enabled"}
 _REFERENCING = re.compile(r"REFERENCING(?:\s+(?:OLD|NEW)\s+TABLE\s+AS\s+\w+)+", re.IGNORECASE)
 _TRANSITION_TABLE = re.compile(r"(OLD|NEW)\s+TABLE\s+AS\s+(\w+)", re.IGNORECASE)
 _FUNCTION = re.compile(
@@ -180,7 +181,7 @@ def guarded_trigger_problems(triggers: list[GuardedTrigger] | None = None) -> li
         enabled, tgtype, deferrable, initially_deferred, constraint, narrowed, function, own_schema, *code = row[:12]
         old_table, new_table = row[12:]
         if enabled != "O":
-            mode = {"D": "disabled", "R": "enabled for replica only", "A": "enabled always"}.get(enabled, enabled)
+            mode = _MODES.get(enabled, enabled)
             problems.append(
                 f"Trigger {trigger.name} on {trigger.table} is {mode}; it must be enabled in ordinary mode (ENABLE)."
             )
@@ -208,7 +209,8 @@ def guarded_trigger_problems(triggers: list[GuardedTrigger] | None = None) -> li
     return problems + _partition_clone_problems(triggers)
 
 
-# A row trigger of a partitioned table runs as its clone on each partition, which can be disabled there alone.
+# A row trigger of a partitioned table runs as its clone on each partition, which can be switched there alone;
+# switched on the table, the clones follow it, and the table's own state names the problem.
 _CLONES_SQL = """
 SELECT t.tgname, p.relname, c.relname, clone.tgenabled
 FROM pg_trigger t
@@ -216,7 +218,7 @@ JOIN pg_class p ON p.oid = t.tgrelid AND p.relnamespace = current_schema()::regn
 JOIN pg_inherits i ON i.inhparent = p.oid
 JOIN pg_class c ON c.oid = i.inhrelid
 LEFT JOIN pg_trigger clone ON clone.tgrelid = c.oid AND clone.tgparentid = t.oid
-WHERE NOT t.tgisinternal AND t.tgname = ANY(%s) AND t.tgtype & 1 = 1 AND clone.tgenabled IS DISTINCT FROM 'O'
+WHERE NOT t.tgisinternal AND t.tgname = ANY(%s) AND t.tgtype & 1 = 1 AND clone.tgenabled IS DISTINCT FROM t.tgenabled
 ORDER BY 1, 3
 """
 
@@ -225,7 +227,7 @@ def _partition_clone_problems(triggers: list[GuardedTrigger]) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(_CLONES_SQL, [[trigger.name for trigger in triggers]])
         return [
-            f"Trigger {name} of {table} is {'disabled' if enabled else 'missing'} on its partition {partition}; "
+            f"Trigger {name} of {table} is {_MODES.get(enabled, 'missing')} on its partition {partition}; "
             "it must be enabled in ordinary mode there too (ENABLE)."
             for name, table, partition, enabled in cursor.fetchall()
         ]
