@@ -2,21 +2,23 @@
 
 Citus, like any sharding by organization, needs the distribution column in every primary key, unique
 key and foreign key between distributed tables. Django 5.2 can say neither a primary key Django does
-not use as the model's pk nor a multi-column foreign key, so these two operations change the
-database only, and say so:
+not use as the model's pk nor a multi-column foreign key, so these operations change the database
+only, and say so:
 
 - `TenantPrimaryKey("app.model")`: the table's PRIMARY KEY becomes `(id, organization_id)`. Django's
-  state keeps `id` as the model's pk, which stays true: `id` is still unique (a uuid), and every
-  lookup by `id` alone still finds its row through the key's first column, which is why `id` leads.
+  state keeps `id` as the model's pk, which stays true: `id` is still unique (a uuid or a sequence),
+  and every lookup by `id` alone still finds its row through the key's first column, which is why
+  `id` leads.
 - `CompositeForeignKey("app.model", "field")`: `(organization_id, field_id) REFERENCES
   target(organization_id, id)`, DEFERRABLE INITIALLY DEFERRED as Django makes its own, so a row can
   reference only a row of its own organization. The model's field says `db_constraint=False`, so
-  Django neither creates nor expects the single-column key; `composite_foreign_key` pairs the two.
-
+  Django neither creates nor expects the single-column key: an AlterField to db_constraint=False
+  drops it first (forwards), and brings it back last (backwards).
 - `UniqueInOrganization("app.model", "field")`: a OneToOneField's single-column UNIQUE becomes
   `(field_id, organization_id)`. Django's state keeps the OneToOneField, whose reverse accessor the
   code uses; the two keys are equivalent only because the field's composite foreign key makes its
-  value determine the organization, so use it after `CompositeForeignKey` on the same field.
+  value determine the organization, so use it after `CompositeForeignKey` on the same field. A later
+  AlterField of that field must undo it first: Django looks for the single-column key.
 
 A PRIMARY KEY cannot be swapped while a single-column foreign key still depends on it: convert the
 keys that point at a table before its primary key (PostgreSQL refuses otherwise, naming them).
@@ -24,7 +26,6 @@ keys that point at a table before its primary key (PostgreSQL refuses otherwise,
 that adds it nullable and the AlterField that makes it NOT NULL.
 """
 
-from django.db import migrations
 from django.db.migrations.operations.base import Operation
 from django.db.models import ForeignKey
 
@@ -181,15 +182,6 @@ class UniqueInOrganization(Operation):
     @property
     def migration_name_fragment(self):
         return self.name
-
-
-def composite_foreign_key(model: str, field_name: str, field: ForeignKey) -> list[Operation]:
-    """The model's field (db_constraint=False) and its composite key, in the order that works both ways:
-    forwards the single-column key goes before the composite one comes, backwards the reverse."""
-    return [
-        migrations.AlterField(model_name=model.split(".")[1], name=field_name, field=field),
-        CompositeForeignKey(model, field_name),
-    ]
 
 
 class OrganizationFromParent(Operation):

@@ -250,7 +250,7 @@ def test_every_table_follows_the_rules_of_its_place(schema):
 def test_the_not_yet_tables_still_break_a_rule(schema):
     """The ratchet: a table made distributable leaves NOT_YET, so the list only shrinks."""
     violations = _violations(schema)
-    broken = {(v.table, column) for v in violations for column in v.columns} | {(v.table, "*") for v in violations}
+    broken = {(v.table, column) for v in violations for column in [*v.columns, EVERY_COLUMN]}
     compliant = [
         f"{table} ({column})"
         for table, (columns, _why) in NOT_YET.items()
