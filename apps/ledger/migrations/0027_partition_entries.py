@@ -29,6 +29,8 @@ ENTRY_ID_SPAN = 1 << 32
 # pg_advisory_xact_lock key of the roll, apart from the other single-key locks.
 ROLL_LOCK = 0x5EA1_0025
 
+# Our own, not pg_partman's: it partitions by a time column (which would join every key) or by fixed-size id
+# steps (which are not months); here a month is the ids issued while it was open (docs/architecture.md).
 FUNCTIONS = rf"""
 CREATE FUNCTION ledger_entry_partition_create(partition_month date, partition_from bigint, partition_to bigint)
 RETURNS void LANGUAGE plpgsql AS $$
