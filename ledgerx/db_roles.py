@@ -141,6 +141,14 @@ def grant_app_role(connection, role: str, password: str | None) -> None:
             execute("REVOKE UPDATE, DELETE ON {} FROM {}", append_only, role)
         if owner_written := tuple(name for name in OWNER_WRITTEN_TABLES if name in present):
             execute("REVOKE INSERT, UPDATE, DELETE ON {} FROM {}", owner_written, role)
+        # A partition is reached through its partitioned table alone, whose grants and statement triggers (the
+        # month-close check of the entries) apply; a statement on the partition itself would skip them.
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace AND relispartition AND relkind = 'r'",
+            [schema],
+        )
+        if partitions := tuple(name for (name,) in cursor.fetchall()):
+            execute("REVOKE ALL ON {} FROM {}", partitions, role)
         execute("REVOKE ALL ON ALL SEQUENCES IN SCHEMA {} FROM {}", schema, role)
         execute("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}", schema, role)
 

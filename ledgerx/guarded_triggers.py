@@ -8,7 +8,8 @@ later migration replaces a function, its entry points at that migration instead.
 
 `guarded_trigger_problems()` reads the catalogs and names every trigger that is missing, not
 enabled in ordinary mode (`tgenabled = 'O'`: DISABLE, ENABLE REPLICA and ENABLE ALWAYS all fail),
-defined differently, or running a function whose body is not the installed one.
+defined differently, or running a function whose body is not the installed one; and, on a partitioned
+table, every partition where a row trigger's clone is missing or not enabled so.
 """
 
 import hashlib
@@ -32,6 +33,7 @@ _TRIGGER = re.compile(
     r"EXECUTE\s+(?:FUNCTION|PROCEDURE)\s+(?P<function>\w+)\s*\(\s*\)\s*;",
     re.IGNORECASE | re.DOTALL,
 )
+_MODES = {"D": "disabled", "R": "enabled for replica only", "A": "enabled always", "O": "enabled"}
 _REFERENCING = re.compile(r"REFERENCING(?:\s+(?:OLD|NEW)\s+TABLE\s+AS\s+\w+)+", re.IGNORECASE)
 _TRANSITION_TABLE = re.compile(r"(OLD|NEW)\s+TABLE\s+AS\s+(\w+)", re.IGNORECASE)
 _FUNCTION = re.compile(
@@ -57,6 +59,16 @@ class GuardedTrigger:
     @property
     def function_source(self) -> str:
         return import_module(self.function_migration).INSTALL if self.function_migration else self.source
+
+
+def trigger_statement(migration: str, name: str) -> str:
+    """The CREATE TRIGGER statement of trigger `name` in `migration`'s INSTALL SQL, for a later migration
+    that makes the trigger again on a rebuilt table exactly as it was first installed."""
+    source = import_module(migration).INSTALL
+    statement = next((m for m in _TRIGGER.finditer(source) if m["name"] == name), None)
+    if statement is None:
+        raise ValueError(f"{migration} does not create trigger {name} as this reader understands it.")
+    return statement[0]
 
 
 @dataclass(frozen=True)
@@ -169,7 +181,7 @@ def guarded_trigger_problems(triggers: list[GuardedTrigger] | None = None) -> li
         enabled, tgtype, deferrable, initially_deferred, constraint, narrowed, function, own_schema, *code = row[:12]
         old_table, new_table = row[12:]
         if enabled != "O":
-            mode = {"D": "disabled", "R": "enabled for replica only", "A": "enabled always"}.get(enabled, enabled)
+            mode = _MODES.get(enabled, enabled)
             problems.append(
                 f"Trigger {trigger.name} on {trigger.table} is {mode}; it must be enabled in ordinary mode (ENABLE)."
             )
@@ -194,4 +206,28 @@ def guarded_trigger_problems(triggers: list[GuardedTrigger] | None = None) -> li
                 f"Function {trigger.function}() behind trigger {trigger.name} is not the one {trigger.migration} "
                 f"installed: it was replaced or altered (digest {digest[:12]}, expected {want.function_digest[:12]})."
             )
-    return problems
+    return problems + _partition_clone_problems(triggers)
+
+
+# A row trigger of a partitioned table runs as its clone on each partition, which can be switched there alone;
+# switched on the table, the clones follow it, and the table's own state names the problem.
+_CLONES_SQL = """
+SELECT t.tgname, p.relname, c.relname, clone.tgenabled
+FROM pg_trigger t
+JOIN pg_class p ON p.oid = t.tgrelid AND p.relnamespace = current_schema()::regnamespace AND p.relkind = 'p'
+JOIN pg_inherits i ON i.inhparent = p.oid
+JOIN pg_class c ON c.oid = i.inhrelid
+LEFT JOIN pg_trigger clone ON clone.tgrelid = c.oid AND clone.tgparentid = t.oid
+WHERE NOT t.tgisinternal AND t.tgname = ANY(%s) AND t.tgtype & 1 = 1 AND clone.tgenabled IS DISTINCT FROM t.tgenabled
+ORDER BY 1, 3
+"""
+
+
+def _partition_clone_problems(triggers: list[GuardedTrigger]) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(_CLONES_SQL, [[trigger.name for trigger in triggers]])
+        return [
+            f"Trigger {name} of {table} is {_MODES.get(enabled, 'missing')} on its partition {partition}; "
+            "it must be enabled in ordinary mode there too (ENABLE)."
+            for name, table, partition, enabled in cursor.fetchall()
+        ]

@@ -46,6 +46,16 @@ class HashChain:
     # Prefixed to what a checkpoint signs, so one chain's checkpoint is no other's ("" for the
     # ledger, whose checkpoints were signed before there was a second chain).
     signature_domain: str
+    # Where `rows` and `seals` are views that also read archived rows (the ledger's partitions,
+    # docs/architecture.md): the live tables, where every unsealed row is and the sealer writes. "": the same.
+    live_rows: str = ""
+    live_seals: str = ""
+
+    @property
+    def unsealed_rows(self) -> str:
+        """SQL naming `r` the rows that have no seal yet."""
+        rows, seals = self.live_rows or self.rows, self.live_seals or self.seals
+        return f"{rows} r WHERE NOT EXISTS (SELECT FROM {seals} s WHERE s.{self.link} = r.id)"
 
 
 def link_hash(*, prev_hash: str, sequence: int, payload: str) -> str:
@@ -71,8 +81,7 @@ def chain_seal(chain: HashChain, *, organization_id: uuid.UUID, batch_size: int 
         sequence, prev_hash = cursor.fetchone() or (0, GENESIS_HASH)
         cursor.execute(
             f"""
-            SELECT r.id, concat_ws('|', {chain.payload}) FROM {chain.rows} r
-            WHERE {chain.key} = %s AND NOT EXISTS (SELECT FROM {chain.seals} s WHERE s.{chain.link} = r.id)
+            SELECT r.id, concat_ws('|', {chain.payload}) FROM {chain.unsealed_rows} AND {chain.key} = %s
             ORDER BY r.id LIMIT %s
             """,
             [organization_id, batch_size],
@@ -87,7 +96,8 @@ def chain_seal(chain: HashChain, *, organization_id: uuid.UUID, batch_size: int 
         if seals:
             cursor.execute(
                 f"""
-                INSERT INTO {chain.seals} (organization_id, sequence, {chain.link}, prev_hash, hash, sealed_at)
+                INSERT INTO {chain.live_seals or chain.seals}
+                    (organization_id, sequence, {chain.link}, prev_hash, hash, sealed_at)
                 SELECT %s, v.sequence, v.row, v.prev_hash, v.hash, %s
                 FROM json_to_recordset(%s::json) AS v(sequence bigint, row bigint, prev_hash text, hash text)
                 """,
@@ -101,10 +111,7 @@ def chain_seal(chain: HashChain, *, organization_id: uuid.UUID, batch_size: int 
 def chain_seal_all(chain: HashChain) -> int:
     """Seal every organization's unsealed rows. Returns how many rows were sealed."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT {chain.key} FROM {chain.rows} r"
-            f" WHERE NOT EXISTS (SELECT FROM {chain.seals} s WHERE s.{chain.link} = r.id)"
-        )
+        cursor.execute(f"SELECT DISTINCT {chain.key} FROM {chain.unsealed_rows}")
         organization_ids = [organization_id for (organization_id,) in cursor.fetchall()]
     sealed = 0
     for organization_id in organization_ids:
@@ -209,8 +216,7 @@ def unsealed_check(chain: HashChain, *, organization_id: uuid.UUID | None = None
             f"""
             SELECT count(*) FILTER (WHERE late), count(*) FILTER (WHERE NOT late), min(id) FILTER (WHERE late)
             FROM (
-                SELECT r.id, {chain.created} < %(late)s AS late FROM {chain.rows} r
-                WHERE NOT EXISTS (SELECT FROM {chain.seals} s WHERE s.{chain.link} = r.id) {scope}
+                SELECT r.id, {chain.created} < %(late)s AS late FROM {chain.unsealed_rows} {scope}
             ) unsealed
             """,
             {"late": timezone.now() - UNSEALED_PROBLEM_AFTER, "organization": organization_id},

@@ -116,24 +116,11 @@ LOCAL = {
     "django_admin_log": "the admin site's log",
     "tenancy_loginthrottle": "failed sign-ins by key, written on every failure",
 }
-# Not yet distributable, each with the columns that break a rule. The month partitioning of the ledger
-# (branch `partition`) makes the journal's three tables distributable, with every foreign key that points
-# at them and the unique keys that hold those. Each entry must still break a rule, and each listed column
-# still be part of a broken one (a ratchet): whoever makes a table distributable removes its entry.
+# Not yet distributable, each with the columns that break a rule. Each entry must still break a rule, and
+# each listed column still be part of a broken one (a ratchet): whoever makes a table distributable removes
+# its entry.
 EVERY_COLUMN = "*"
-PARTITION_BRANCH = "the ledger's month partitioning (branch `partition`)"
 NOT_YET = {
-    "ledger_transaction": (EVERY_COLUMN, PARTITION_BRANCH),
-    "ledger_entry": (EVERY_COLUMN, PARTITION_BRANCH),
-    "ledger_entryseal": (EVERY_COLUMN, PARTITION_BRANCH),
-    "approvals_approvalrequest": ({"transaction_id"}, PARTITION_BRANCH),
-    "fraud_fraudalert": ({"transaction_id"}, PARTITION_BRANCH),
-    "fraud_transactionrisk": ({"transaction_id"}, PARTITION_BRANCH),
-    "payables_bill": ({"transaction_id"}, PARTITION_BRANCH),
-    "receipts_receipt": ({"transaction_id"}, PARTITION_BRANCH),
-    "receipts_receiptreminder": ({"transaction_id"}, PARTITION_BRANCH),
-    "reconciliation_statementmatch": ({"transaction_id"}, PARTITION_BRANCH),
-    "reimbursements_payoutline": ({"claim_id"}, PARTITION_BRANCH),
     # A platform event (a system admin's act) has no organization; AuditChange's answer, PLATFORM_CHAIN as
     # its organization id, would do here too, with the audit capture trigger and the chain told.
     "audit_auditevent": (EVERY_COLUMN, "platform events have no organization"),

@@ -71,7 +71,10 @@ class ApprovalRequest(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    transaction = models.OneToOneField("ledger.Transaction", on_delete=models.PROTECT, related_name="approval")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    transaction = models.OneToOneField(
+        "ledger.Transaction", on_delete=models.PROTECT, related_name="approval", db_constraint=False
+    )
     # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
     policy = models.ForeignKey(
         ApprovalPolicy, null=True, on_delete=models.SET_NULL, related_name="requests", db_constraint=False

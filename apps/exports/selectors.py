@@ -17,7 +17,7 @@ from django.db.models.functions import Cast, Concat, TruncDate
 from django.urls import reverse
 
 from apps.approvals.models import ApprovalDecision
-from apps.ledger.models import Entry, Transaction
+from apps.ledger.models import EntryHistory, Transaction
 from apps.receipts.models import Receipt
 from apps.tenancy.models import Organization
 
@@ -54,7 +54,7 @@ def journal_lines(*, organization: Organization, month: Month) -> Iterator[Journ
     journal is never split across two months, and each balances (the ledger_entry_balanced trigger).
     """
     rows = (
-        Entry.objects.of(organization)
+        EntryHistory.objects.of(organization)
         .filter(created_at__gte=month.starts_at, created_at__lt=month.ends_at)
         .annotate(journal_number=Window(Min("id"), partition_by=[F("transaction_id")]))
         .order_by("journal_number", "id")

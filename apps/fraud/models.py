@@ -128,7 +128,10 @@ class TransactionRisk(models.Model):
     """The record that a spend was scored: at most one per spend, written with its alerts and statistics."""
 
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    transaction = models.OneToOneField("ledger.Transaction", on_delete=models.PROTECT, related_name="fraud_risk")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    transaction = models.OneToOneField(
+        "ledger.Transaction", on_delete=models.PROTECT, related_name="fraud_risk", db_constraint=False
+    )
     scores = models.JSONField(default=dict, help_text="What each detector measured, flagged or not.")
     scored_at = models.DateTimeField(default=timezone.now)
 
@@ -154,7 +157,10 @@ class FraudAlert(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    transaction = models.ForeignKey("ledger.Transaction", on_delete=models.PROTECT, related_name="fraud_alerts")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    transaction = models.ForeignKey(
+        "ledger.Transaction", on_delete=models.PROTECT, related_name="fraud_alerts", db_constraint=False
+    )
     rule = models.CharField(max_length=40, choices=Rule.choices)
     score = models.FloatField()
     detail = models.TextField()

@@ -26,7 +26,7 @@ def accounts_payable_problems(*, scope: str, params: list[Any]) -> list[str]:
                        -sum(e.amount_minor) FILTER (WHERE a.kind = 'accounts_payable') AS owed,
                        -sum(e.amount_minor) FILTER (WHERE a.kind = 'bank') AS paid,
                        sum(e.amount_minor) FILTER (WHERE a.kind = 'fx_gain_loss') AS fx
-                FROM ledger_entry e
+                FROM ledger_entry_history e
                 JOIN ledger_account a ON a.id = e.account_id AND a.kind IN ('accounts_payable', 'bank', 'fx_gain_loss')
                 WHERE true {scope.format(alias="e")}
                 GROUP BY 1
@@ -84,7 +84,7 @@ def accounts_payable_problems(*, scope: str, params: list[Any]) -> list[str]:
                        count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor > 0) AS returned,
                        -coalesce(sum(e.amount_minor) FILTER (WHERE a.kind = 'bank'), 0) AS cost,
                        coalesce(sum(e.amount_minor) FILTER (WHERE a.kind = 'fx_gain_loss'), 0) AS fx
-                FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id AND a.kind IN ('bank', 'fx_gain_loss')
+                FROM ledger_entry_history e JOIN ledger_account a ON a.id = e.account_id AND a.kind IN ('bank', 'fx_gain_loss')
                 WHERE true {scope.format(alias="e")}
                 GROUP BY 1
             )
@@ -128,7 +128,7 @@ def bill_line_problems(*, scope: str, params: list[Any]) -> list[str]:
             legs AS (
                 SELECT e.transaction_id, array_agg(e.gl_code ORDER BY e.id) AS codes,
                        array_agg(e.amount_minor ORDER BY e.id) AS amounts
-                FROM ledger_entry e
+                FROM ledger_entry_history e
                 JOIN ledger_account a ON a.id = e.account_id AND a.kind = 'expense'
                 JOIN ledger_transaction t ON t.id = e.transaction_id AND t.kind = 'bill'
                 WHERE true {scope.format(alias="e")}

@@ -93,11 +93,11 @@ CROSS JOIN LATERAL (
            coalesce(-sum(amount_minor) FILTER (WHERE amount_minor < 0), 0) AS credits,
            min(created_at) FILTER (WHERE late) AS late_since
     FROM (
-        SELECT e.amount_minor, e.created_at, false AS late FROM ledger_entry e
+        SELECT e.amount_minor, e.created_at, false AS late FROM ledger_entry_history e
         WHERE e.account_id = a.id AND e.created_at > coalesce(previous.cut_at, '-infinity')
           AND e.created_at <= %(cut)s AND e.id <= %(upto)s
         UNION ALL
-        SELECT e.amount_minor, e.created_at, true FROM ledger_entry e
+        SELECT e.amount_minor, e.created_at, true FROM ledger_entry_history e
         WHERE e.account_id = a.id AND e.id > previous.upto_entry_id AND e.id <= %(upto)s
           AND e.created_at <= previous.cut_at
     ) added
@@ -144,7 +144,7 @@ def balance_checkpoints_backfill(*, every: timedelta, organizations: list[Organi
     """Checkpoints at every `every` from the first entry up to now: for a ledger that predates them, so
     that a balance at an instant in its history is as quick to find as a recent one."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT min(created_at) FROM ledger_entry")
+        cursor.execute("SELECT min(created_at) FROM ledger_entry_history")
         (first,) = cursor.fetchone()
     if first is None:
         return 0

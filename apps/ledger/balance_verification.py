@@ -26,11 +26,11 @@ added AS (
                coalesce(-sum(amount_minor) FILTER (WHERE amount_minor < 0), 0) AS credits,
                min(created_at) FILTER (WHERE late) AS late_since
         FROM (
-            SELECT e.amount_minor, e.created_at, false AS late FROM ledger_entry e
+            SELECT e.amount_minor, e.created_at, false AS late FROM ledger_entry_history e
             WHERE e.account_id = c.account_id AND e.created_at > coalesce(c.previous_cut_at, '-infinity')
               AND e.created_at <= c.cut_at AND e.id <= c.upto_entry_id
             UNION ALL
-            SELECT e.amount_minor, e.created_at, true FROM ledger_entry e
+            SELECT e.amount_minor, e.created_at, true FROM ledger_entry_history e
             WHERE e.account_id = c.account_id AND e.id > c.previous_upto AND e.id <= c.upto_entry_id
               AND e.created_at <= c.previous_cut_at
         ) entries

@@ -36,16 +36,16 @@ LEFT JOIN LATERAL (
     WHERE c.account_id = a.id ORDER BY c.cut_at DESC LIMIT 1
 ) latest ON true
 LEFT JOIN LATERAL (
-    SELECT e.amount_minor FROM ledger_entry e
+    SELECT e.amount_minor FROM ledger_entry_history e
     WHERE e.account_id = a.id AND e.created_at > coalesce(r.cut_at, '-infinity') AND e.created_at <= %(as_of)s
     UNION ALL
     SELECT e.amount_minor FROM ledger_balancecheckpoint later
-    JOIN ledger_entry e ON e.account_id = later.account_id
+    JOIN ledger_entry_history e ON e.account_id = later.account_id
          AND e.id > later.after_entry_id AND e.id <= later.upto_entry_id
     WHERE later.account_id = a.id AND later.late_since IS NOT NULL AND later.late_since <= r.cut_at
       AND later.cut_at > r.cut_at AND e.created_at <= r.cut_at
     UNION ALL
-    SELECT e.amount_minor FROM ledger_entry e
+    SELECT e.amount_minor FROM ledger_entry_history e
     WHERE e.account_id = a.id AND e.id > latest.upto_entry_id AND e.created_at <= r.cut_at
 ) d ON true
 GROUP BY a.id, r.debits_minor, r.credits_minor
@@ -86,7 +86,7 @@ def balance_summed(*, account_id: uuid.UUID, as_of: datetime) -> int:
     (its tests, and the benchmark's reference time)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT coalesce(sum(amount_minor), 0)::bigint FROM ledger_entry"
+            "SELECT coalesce(sum(amount_minor), 0)::bigint FROM ledger_entry_history"
             " WHERE account_id = %s AND created_at <= %s",
             [account_id, as_of],
         )

@@ -29,7 +29,7 @@ def budget_problems(*, scope: str, params: list[Any]) -> tuple[list[str], list[s
         ),
         ledger AS (
             SELECT c.ancestor_id AS department_id, t.budget_month AS month, sum(e.amount_minor) AS total
-            FROM ledger_entry e
+            FROM ledger_entry_history e
             JOIN ledger_account a ON a.id = e.account_id AND a.kind = 'expense'
             JOIN ledger_transaction t ON t.id = e.transaction_id
             JOIN closure c ON c.descendant_id = a.department_id

@@ -19,7 +19,8 @@ __all__ = ["GENESIS_HASH", "LEDGER_CHAIN", "UNSEALED_PROBLEM_AFTER", "entries_se
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 LEDGER_CHAIN = HashChain(
-    rows="ledger_entry",
+    # Read through the views of the live and the archived months (migration 0028).
+    rows="ledger_entry_history",
     key="r.organization_id",
     # The time as whole microseconds since the Unix epoch, as entry_payload below writes it. The GL code
     # and cost centre only when either is set (concat_ws skips the NULLs): the entries sealed before the
@@ -31,7 +32,10 @@ LEDGER_CHAIN = HashChain(
         " CASE WHEN r.gl_code <> '' OR r.cost_centre <> '' THEN r.cost_centre END"
     ),
     created="r.created_at",
-    seals="ledger_entryseal",
+    seals="ledger_entryseal_history",
+    # Archiving a month requires every entry of it sealed: the unsealed are all in the live tables.
+    live_rows="ledger_entry",
+    live_seals="ledger_entryseal",
     link="entry_id",
     checkpoints="ledger_chaincheckpoint",
     lock_namespace=0x5EA1,

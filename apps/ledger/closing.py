@@ -88,7 +88,7 @@ def _entry_months(organization: Organization) -> dict[date, int]:
         cursor.execute(
             """
             SELECT date_trunc('month', created_at AT TIME ZONE %s)::date, count(*)
-            FROM ledger_entry WHERE organization_id = %s GROUP BY 1
+            FROM ledger_entry_history WHERE organization_id = %s GROUP BY 1
             """,
             [organization.timezone, organization.id],
         )
@@ -148,10 +148,10 @@ def _month_totals(organization: Organization, month: date) -> tuple[int, int, in
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT (SELECT coalesce(max(id), 0) FROM ledger_entry WHERE organization_id = %(organization)s),
+            SELECT (SELECT coalesce(max(id), 0) FROM ledger_entry_history WHERE organization_id = %(organization)s),
                    count(*), coalesce(sum(amount_minor) FILTER (WHERE amount_minor > 0), 0),
                    coalesce(-sum(amount_minor) FILTER (WHERE amount_minor < 0), 0)
-            FROM ledger_entry
+            FROM ledger_entry_history
             WHERE organization_id = %(organization)s AND created_at >= %(start)s AND created_at < %(end)s
             """,
             {"organization": organization.id, "start": start, "end": end},

@@ -35,7 +35,7 @@ def closed_month_problems(*, scope: str, params: list[Any]) -> list[str]:
                ]::bigint[],
                count(e.id) FILTER (WHERE e.id > k.entry_high_water)
         FROM closed k
-        LEFT JOIN ledger_entry e ON e.organization_id = k.organization_id
+        LEFT JOIN ledger_entry_history e ON e.organization_id = k.organization_id
              AND e.created_at >= k.month::timestamp AT TIME ZONE k.timezone
              AND e.created_at < (k.month + interval '1 month')::timestamp AT TIME ZONE k.timezone
         GROUP BY k.id, k.slug, k.month, k.entry_high_water, k.entry_count, k.debits_minor, k.credits_minor

@@ -19,7 +19,7 @@ def payable_problems(*, scope: str, params: list[Any]) -> list[str]:
             f"""
             WITH owed AS (
                 SELECT a.organization_id, a.employee_id, -sum(e.amount_minor) AS total
-                FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id AND a.kind = 'employee_payable'
+                FROM ledger_entry_history e JOIN ledger_account a ON a.id = e.account_id AND a.kind = 'employee_payable'
                 WHERE true {scope.format(alias="e")}
                 GROUP BY 1, 2
             ),
@@ -60,7 +60,7 @@ def payable_problems(*, scope: str, params: list[Any]) -> list[str]:
             ),
             legs AS (
                 SELECT e.transaction_id AS claim_id, -e.amount_minor AS amount_minor
-                FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id AND a.kind = 'payout_clearing'
+                FROM ledger_entry_history e JOIN ledger_account a ON a.id = e.account_id AND a.kind = 'payout_clearing'
                 WHERE true {scope.format(alias="e")}
             )
             SELECT coalesce(l.claim_id, g.claim_id), l.amount_minor, g.amount_minor

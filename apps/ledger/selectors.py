@@ -7,7 +7,7 @@ from django.db.models import Prefetch, QuerySet
 
 from apps.tenancy.models import Organization
 
-from .models import Account, ChartOfAccounts, Entry, GLAccount, GLMapping
+from .models import Account, ChartOfAccounts, Entry, EntryHistory, GLAccount, GLMapping
 
 # Kept here for the callers that read the ledger through its selectors (the verify API, tests).
 from .verification import ledger_verify as ledger_verify
@@ -75,7 +75,7 @@ def account_postings(*, organization: Organization, starts_at: datetime, ends_at
                    SUM(e.amount)::bigint
             FROM (
                 SELECT account_id, amount_minor AS amount, created_at >= %(start)s AS within
-                FROM ledger_entry
+                FROM ledger_entry_history
                 WHERE organization_id = %(organization)s AND created_at < %(ends_at)s
             ) e JOIN ledger_account a ON a.id = e.account_id
             GROUP BY a.id, a.name, a.kind, a.currency
@@ -89,7 +89,7 @@ def account_postings(*, organization: Organization, starts_at: datetime, ends_at
 def transactions_paid_out(*, transaction_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """The bills (or claims) among these whose journal has a payment leg: payout clearing or the bank."""
     return set(
-        Entry.objects.filter(
+        EntryHistory.objects.filter(
             transaction_id__in=transaction_ids, account__kind__in=[Account.Kind.PAYOUT_CLEARING, Account.Kind.BANK]
         )
         .values_list("transaction_id", flat=True)
@@ -100,7 +100,7 @@ def transactions_paid_out(*, transaction_ids: list[uuid.UUID]) -> set[uuid.UUID]
 def claims_paid_out(*, claim_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """The reimbursement claims among these that a payout has paid: their journal has a payout clearing leg."""
     return set(
-        Entry.objects.filter(transaction_id__in=claim_ids, account__kind=Account.Kind.PAYOUT_CLEARING)
+        EntryHistory.objects.filter(transaction_id__in=claim_ids, account__kind=Account.Kind.PAYOUT_CLEARING)
         .values_list("transaction_id", flat=True)
         .distinct()
     )

@@ -12,7 +12,7 @@ from apps.tenancy.models import Department, Organization, User
 from ledgerx.db import json_rows
 
 from .chart import LegCodes, chart_rules
-from .models import CREDIT_ACCOUNT_OF_KIND, Account, Entry, Transaction
+from .models import CREDIT_ACCOUNT_OF_KIND, Account, EntryHistory, Transaction
 
 
 def account_open_card_funding(*, organization: Organization) -> Account:
@@ -280,7 +280,7 @@ def _posted_legs(*, transaction_ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[uui
     if not transaction_ids:
         return legs
     entries = (
-        Entry.objects.filter(transaction_id__in=transaction_ids)
+        EntryHistory.objects.filter(transaction_id__in=transaction_ids)
         .order_by("id")
         .values_list("transaction_id", "account_id", "amount_minor", "gl_code", "cost_centre")
     )

@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from . import balance_checkpoints, chain
+from . import balance_checkpoints, chain, partitions
 
 logger = logging.getLogger(__name__)
 
@@ -20,3 +20,8 @@ def write_balance_checkpoints() -> int:
         # The next run checkpoints what this one could not; balances stay exact meanwhile, only slower.
         logger.warning("balance checkpoints not written: %s", error)
         return 0
+
+
+@shared_task
+def roll_entry_partitions() -> None:
+    partitions.entry_partitions_roll()

@@ -80,7 +80,7 @@ def _gl_codes(*, account_ids: list[uuid.UUID], starts_at: datetime, ends_at: dat
             """
             SELECT a.id, codes.gl_codes FROM unnest(%s::uuid[]) AS a(id)
             CROSS JOIN LATERAL (
-                SELECT array_agg(DISTINCT e.gl_code ORDER BY e.gl_code) AS gl_codes FROM ledger_entry e
+                SELECT array_agg(DISTINCT e.gl_code ORDER BY e.gl_code) AS gl_codes FROM ledger_entry_history e
                 WHERE e.account_id = a.id AND e.created_at >= %s AND e.created_at < %s AND e.gl_code <> ''
             ) codes
             WHERE codes.gl_codes IS NOT NULL

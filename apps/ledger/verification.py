@@ -149,10 +149,10 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
                        CASE coalesce(o.kind, t.kind) WHEN 'reimbursement' THEN t.employee_id END AS payee,
                        coalesce(o.kind, t.kind) = 'bill' AS split
             ) leg
-            LEFT JOIN ledger_entry e ON e.transaction_id = t.id
+            LEFT JOIN ledger_entry_history e ON e.transaction_id = t.id
             LEFT JOIN ledger_account a ON a.id = e.account_id
             WHERE true {scope.format(alias="t")}
-            GROUP BY t.id, leg.expense, leg.credit, leg.payee, leg.split
+            GROUP BY t.id, t.organization_id, leg.expense, leg.credit, leg.payee, leg.split
         ) journal
         WHERE total <> 0
            OR entry_count <> CASE WHEN status IN ('posted', 'reversed') THEN 1 + expense_legs ELSE 0 END
@@ -191,7 +191,7 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
                           ELSE 'the expenses of ''' || coalesce(d.name, '?') || '''' END
                        || CASE WHEN a.currency <> e.currency THEN ' (a ' || a.currency || ' account)' ELSE '' END,
                        ', ' ORDER BY e.id)
-            FROM ledger_entry e
+            FROM ledger_entry_history e
             JOIN ledger_account a ON a.id = e.account_id
             LEFT JOIN tenancy_department d ON d.id = a.department_id
             LEFT JOIN tenancy_user u ON u.id = a.employee_id
@@ -224,8 +224,8 @@ def journal_problems(*, scope: str, params: list[Any]) -> list[str]:
         f"""
         SELECT r.id, r.reversal_of_id FROM ledger_transaction r
         WHERE r.kind = 'reversal' {scope.format(alias="r")} AND EXISTS (
-            SELECT FROM ledger_entry re WHERE re.transaction_id = r.id AND NOT EXISTS (
-                SELECT FROM ledger_entry oe WHERE oe.transaction_id = r.reversal_of_id
+            SELECT FROM ledger_entry_history re WHERE re.transaction_id = r.id AND NOT EXISTS (
+                SELECT FROM ledger_entry_history oe WHERE oe.transaction_id = r.reversal_of_id
                 AND (oe.account_id, oe.gl_code, oe.cost_centre) = (re.account_id, re.gl_code, re.cost_centre)))
         """,
         params,

@@ -169,7 +169,10 @@ class Bill(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    transaction = models.OneToOneField("ledger.Transaction", on_delete=models.PROTECT, related_name="bill")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    transaction = models.OneToOneField(
+        "ledger.Transaction", on_delete=models.PROTECT, related_name="bill", db_constraint=False
+    )
     # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="bills", db_constraint=False)
     invoice_number = models.CharField(max_length=64)

@@ -32,7 +32,10 @@ class Receipt(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    transaction = models.ForeignKey("ledger.Transaction", on_delete=models.PROTECT, related_name="receipts")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    transaction = models.ForeignKey(
+        "ledger.Transaction", on_delete=models.PROTECT, related_name="receipts", db_constraint=False
+    )
     uploaded_by = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField(max_length=200, help_text="Its name in the receipts storage.")
     original_name = models.CharField(max_length=255, blank=True, default="", help_text="As uploaded; for people.")
@@ -59,7 +62,10 @@ class Receipt(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["transaction", "sha256"], name="receipt_file_once_per_spend"),
+            # With organization_id, for distribution (ledgerx/tenant_keys.py): the spend determines it.
+            models.UniqueConstraint(
+                fields=["transaction", "sha256", "organization"], name="receipt_file_once_per_spend"
+            ),
             models.CheckConstraint(condition=Q(size__gt=0), name="receipt_not_empty"),
         ]
         indexes = [
@@ -76,7 +82,10 @@ class ReceiptReminder(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
-    transaction = models.OneToOneField("ledger.Transaction", on_delete=models.PROTECT, related_name="+")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    transaction = models.OneToOneField(
+        "ledger.Transaction", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     last_sent_at = models.DateTimeField()
     sent_count = models.PositiveIntegerField(default=1)
 

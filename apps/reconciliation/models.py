@@ -157,7 +157,10 @@ class StatementMatch(models.Model):
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     # One line, one spend: the keys that keep a spend from being reconciled twice.
     line = models.OneToOneField(StatementLine, on_delete=models.PROTECT, related_name="match", db_constraint=False)
-    transaction = models.OneToOneField("ledger.Transaction", on_delete=models.PROTECT, related_name="statement_match")
+    # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
+    transaction = models.OneToOneField(
+        "ledger.Transaction", on_delete=models.PROTECT, related_name="statement_match", db_constraint=False
+    )
     how = models.CharField(max_length=9, choices=How.choices)
     score = models.PositiveSmallIntegerField(help_text="0 to 100, as matching.py scored the pair.")
     # None for an automatic match (the import's `imported_by` started it).

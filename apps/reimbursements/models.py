@@ -67,8 +67,11 @@ class PayoutLine(models.Model):
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.PROTECT, related_name="+")
     # Its database key pairs it with organization_id (ledgerx/tenant_keys.py).
     batch = models.ForeignKey(PayoutBatch, on_delete=models.CASCADE, related_name="lines", db_constraint=False)
-    # One line per claim, ever: the key that keeps a claim from being paid twice.
-    claim = models.OneToOneField("ledger.Transaction", on_delete=models.PROTECT, related_name="payout_line")
+    # One line per claim, ever: the key that keeps a claim from being paid twice (paired with organization_id,
+    # ledgerx/tenant_keys.py).
+    claim = models.OneToOneField(
+        "ledger.Transaction", on_delete=models.PROTECT, related_name="payout_line", db_constraint=False
+    )
     employee = models.ForeignKey("tenancy.User", on_delete=models.PROTECT, related_name="+")
     # As it was when the line was made: the export of a released batch never changes.
     employee_email = models.EmailField()

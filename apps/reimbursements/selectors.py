@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
-from apps.ledger.models import Account, Entry, Transaction
+from apps.ledger.models import Account, EntryHistory, Transaction
 from apps.tenancy.models import Organization, Role, User
 
 from .models import PayoutBatch
@@ -93,7 +93,7 @@ def batch_list(*, organization: Organization) -> QuerySet[PayoutBatch]:
 
 def payable_balance_minor(*, employee: User) -> int:
     """What the books say the organization owes `employee` for claims: minus the payable account's balance."""
-    balance = Entry.objects.filter(account__kind=Account.Kind.EMPLOYEE_PAYABLE, account__employee=employee).aggregate(
-        total=Sum("amount_minor")
-    )["total"]
+    balance = EntryHistory.objects.filter(
+        account__kind=Account.Kind.EMPLOYEE_PAYABLE, account__employee=employee
+    ).aggregate(total=Sum("amount_minor"))["total"]
     return -(balance or 0)

@@ -188,7 +188,7 @@ def archive_write(*, organization: Organization, year: int, directory: Path) -> 
         directory / TRANSACTIONS_FILE,
         "SELECT row_to_json(t)::text FROM ledger_transaction t WHERE t.organization_id = %s"
         " AND ((t.created_at >= %s AND t.created_at < %s) OR t.id IN ("
-        "  SELECT e.transaction_id FROM ledger_entryseal s JOIN ledger_entry e ON e.id = s.entry_id"
+        "  SELECT e.transaction_id FROM ledger_entryseal_history s JOIN ledger_entry_history e ON e.id = s.entry_id"
         "  WHERE s.organization_id = %s AND s.sequence > %s AND s.sequence <= %s))"
         " ORDER BY t.id",
         [organization.id, start, end, organization.id, ledger["opening_sequence"], ledger["closing_sequence"]],

@@ -324,6 +324,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.ledger.tasks.write_balance_checkpoints",
         "schedule": 60.0,
     },
+    # Hourly: next month's partition is made a month ahead, and this month's ids begin within the hour.
+    "roll-entry-partitions": {
+        "task": "apps.ledger.tasks.roll_entry_partitions",
+        "schedule": 3600.0,
+    },
     "seal-audit-log": {
         "task": "apps.audit.tasks.seal_audit_log",
         "schedule": 10.0,

@@ -1,11 +1,12 @@
 """The ledger's models, a module per part: the journal (accounts, transactions, entries and their chain),
 the running balances kept over it, the chart of accounts (GL accounts and the rules mapping spends to
-them), and the month-end closes."""
+them), the month-end closes, and the entries' monthly partitions."""
 
 from .balances import BalanceCheckpoint
 from .chart import ChartOfAccounts, GLAccount, GLMapping
 from .closing import MonthClose
 from .journal import CREDIT_ACCOUNT_OF_KIND, Account, ChainCheckpoint, Entry, EntrySeal, Transaction
+from .partitions import EntryHistory, EntryPartition
 
 __all__ = [
     "CREDIT_ACCOUNT_OF_KIND",
@@ -14,6 +15,8 @@ __all__ = [
     "ChainCheckpoint",
     "ChartOfAccounts",
     "Entry",
+    "EntryHistory",
+    "EntryPartition",
     "EntrySeal",
     "GLAccount",
     "GLMapping",
