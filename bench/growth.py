@@ -51,7 +51,7 @@ QUESTIONS = [
     "spend by category this year",
     "monthly burn over the last 12 months",
     "who are the top spenders this month",
-    "How are we tracking against the Sales budget?",
+    "Which departments are over 80% of budget?",
     "average spend per transaction last quarter",
     "how many times did we spend at Delta last month",
 ]
@@ -331,6 +331,9 @@ def generate(
 
         dropped: list[tuple[str, str]] = []
         if bulk:
+            # The tallies' GROUP BY of millions of spends and the index builds sort in memory, not on disk.
+            cursor.execute("SET work_mem = '256MB'")
+            cursor.execute("SET maintenance_work_mem = '512MB'")
             cursor.execute(f"ALTER TABLE {tables['entry']} DISABLE TRIGGER ledger_entry_balanced")
             for table in (tables["entry"], tables["transaction"]):
                 for name, definition in _secondary_indexes(cursor, table):
@@ -490,6 +493,9 @@ def child_service(arguments) -> dict:
     finally:
         for process in processes:
             run.stop(process)
+    # Against references in the same turn that the ledger's size does not touch (the bare endpoint, pgbench's
+    # hot row): the machine's drift between turns cancels in these.
+    figures["ingest_p99_vs_baseline_p99"] = round(figures["ingest_p99_ms"] / figures["baseline_p99_ms"], 3)
     figures["checks"] = all(checks.values())
     return figures
 
@@ -516,19 +522,25 @@ def child_export(arguments) -> dict:
 
 
 def child_verify(arguments) -> dict:
-    """verify_ledger of the whole database, full then incremental, and the database's size."""
+    """verify_ledger of the whole database, full then incremental (its steps' times to stderr), and the
+    database's size."""
     from bench import run
 
     run.setup_django()
     from django.db import connection
 
+    from apps.ledger.chain import ledger_seal_all
     from apps.ledger.models import Entry
     from apps.ledger.verification import ledger_verify
 
+    # The spends the turns settled, sealed as the beat task would have: unsealed, they are a problem.
+    ledger_seal_all()
     figures: dict = {}
     for name, incremental in (("verify_full", False), ("verify_incremental", True)):
         started = time.monotonic()
-        report = ledger_verify(incremental=incremental)
+        report = ledger_verify(
+            incremental=incremental, progress=lambda message, name=name: print(f"{name} {message}", file=sys.stderr)
+        )
         figures[f"{name}_seconds"] = round(time.monotonic() - started, 1)
         figures[f"{name}_ok"] = report["ok"]
         if not report["ok"]:
@@ -561,15 +573,25 @@ def summarize(growth: dict, empty: dict) -> dict:
         figures[f"empty_{name}"] = empty.get(name)
     figures["settle_vs_empty"] = round(growth["settle_tps"] / empty["settle_tps"], 3)
     figures["ingest_p99_vs_empty"] = round(growth["ingest_p99_ms"] / empty["ingest_p99_ms"], 3)
+    # The same, each first divided by its turn's reference (settle_vs_pg_hot_row, ingest_p99_vs_baseline_p99).
+    figures["settle_vs_empty_drift_corrected"] = round(
+        growth["settle_vs_pg_hot_row"] / empty["settle_vs_pg_hot_row"], 3
+    )
+    figures["ingest_p99_vs_empty_drift_corrected"] = round(
+        growth["ingest_p99_vs_baseline_p99"] / empty["ingest_p99_vs_baseline_p99"], 3
+    )
     figures["targets"] = {
         "settlement_within_10pct": within(growth["settle_tps"], empty["settle_tps"], 0.10, higher_is_better=True),
+        "settlement_within_10pct_drift_corrected": figures["settle_vs_empty_drift_corrected"] >= 0.9,
         "ingest_p99_within_10pct": within(
             growth["ingest_p99_ms"], empty["ingest_p99_ms"], 0.10, higher_is_better=False
         ),
+        "ingest_p99_within_10pct_drift_corrected": figures["ingest_p99_vs_empty_drift_corrected"] <= 1.1,
         "dashboard_p95_under_300ms": growth["dashboard_p95_ms"] < 300,
         "nlq_p95_under_300ms": growth["nlq_p95_ms"] < 300,
-        "incremental_verify_under_60s": growth["verify_incremental_seconds"] < 60,
     }
+    if "verify_incremental_seconds" in growth:
+        figures["targets"]["incremental_verify_under_60s"] = growth["verify_incremental_seconds"] < 60
     return figures
 
 
@@ -660,7 +682,7 @@ def main() -> None:
             combined[name].update(_child(databases[name], "verify", *forwarded))
         for part, seconds in built.get(name, {}).items():
             combined[name][f"build_{part}"] = seconds
-    figures = summarize(combined["growth"], combined["empty"]) if not arguments.no_verify else combined
+    figures = summarize(combined["growth"], combined["empty"])
     figures["organizations"] = arguments.organizations
     print(json.dumps(figures, indent=2, default=str))
     print(f"\n{'figure':<34} {'empty':>14} {'a year of data':>16}")
