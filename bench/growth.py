@@ -15,7 +15,8 @@ between the two so that the machine's drift falls on both alike:
 - the journal export (CSV) of the first organization's last whole month;
 
 then `verify_ledger` full and incremental on each, and the database's size per million entries.
-Prints a table and JSON, appends one row (kind "growth") to docs/benchmarks.csv.
+Prints a table and JSON, appends one row (kind "growth") to docs/benchmarks.csv. GROWTH_BENCH_DB and
+GROWTH_EMPTY_DB name other databases; the servers flush Redis db 12 (BENCH_REDIS_URL names another).
 """
 
 import argparse
@@ -155,7 +156,7 @@ def _secondary_indexes(cursor, table: str) -> list[tuple[str, str]]:
 
 def _people(*, organizations: int, departments: int, employees: int, position_offset: int) -> list:
     """The organizations, each with its departments (and their expense accounts), employees and finance
-    manager, through the product's own services (a second or so each on the 2-core machine)."""
+    manager, through the product's own services (about 35 ms each on the 2-core machine)."""
     from django.contrib.auth.hashers import make_password
 
     from apps.ledger.models import Account
@@ -617,20 +618,26 @@ def combine(rounds: list[dict]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n\n", 2)[2])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog=__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--organizations", type=int, default=1000, help="organizations in the grown database")
     parser.add_argument("--entries", type=int, default=10_000_000, help="ledger entries in the grown database")
     parser.add_argument("--departments", type=int, default=4, help="departments an organization")
     parser.add_argument("--employees", type=int, default=12, help="employees an organization")
     parser.add_argument("--checkpoint-days", type=float, default=7, help="days between balance checkpoints")
     parser.add_argument("--reuse", action="store_true", help="measure the databases the last run built")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating turns on the two databases")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating turns on the two databases")
     parser.add_argument("--read-requests", type=int, default=100, help="dashboard requests, and questions, a turn")
     parser.add_argument("--export-repeats", type=int, default=3, help="exports of the month a turn (the fastest)")
     parser.add_argument("--clients", type=int, default=64, help="clients of the baseline and ingest phases")
     parser.add_argument("--baseline-requests", type=int, default=4_000, help="baseline requests a turn")
     parser.add_argument("--backlog", type=int, default=10_000, help="spends ingested, then settled, a turn")
-    parser.add_argument("--rounds-ingest", dest="ingest_rounds", type=int, default=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--ingest-rounds", type=int, default=2, help="alternating baseline and ingest rounds within a turn"
+    )
     parser.add_argument("--settle-workers", type=int, default=2, help="settlement worker processes")
     parser.add_argument("--pgbench-seconds", type=int, default=5, help="pgbench's hot-row reference, a turn")
     parser.add_argument("--no-verify", action="store_true", help="leave out verify_ledger (full and incremental)")
@@ -665,7 +672,7 @@ def main() -> None:
         "--read-requests", str(arguments.read_requests), "--export-repeats", str(arguments.export_repeats),
         "--clients", str(arguments.clients), "--baseline-requests", str(arguments.baseline_requests),
         "--backlog", str(arguments.backlog), "--settle-workers", str(arguments.settle_workers),
-        "--pgbench-seconds", str(arguments.pgbench_seconds),
+        "--pgbench-seconds", str(arguments.pgbench_seconds), "--ingest-rounds", str(arguments.ingest_rounds),
     ]  # fmt: skip
     measured: dict[str, list[dict]] = {"growth": [], "empty": []}
     databases = {"growth": GROWTH_DB, "empty": EMPTY_DB}
