@@ -17,7 +17,7 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/ledgerx
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: demo test screenshots lint bench bench-exports bench-receipts services chromium tesseract xmlsec pgbouncer clean
+.PHONY: demo test screenshots lint bench bench-exports bench-growth bench-receipts services chromium tesseract xmlsec pgbouncer clean
 
 # pip's output condensed to a count of the packages fetched (one updating line on a terminal, every
 # tenth in a log) and the install; its warnings and errors (stderr) pass through as they are.
@@ -79,6 +79,11 @@ bench: $(STAMP) services
 # `make bench-exports EXPORTS_BENCH_ARGS="--formats csv --reuse"`: options from `python -m bench.exports --help`.
 bench-exports: $(STAMP) services
 	$(BIN)/python -m bench.exports $(EXPORTS_BENCH_ARGS)
+
+# A year of data for 1,000 organizations (10M entries) against an almost empty database (bench/growth.py).
+# `make bench-growth GROWTH_BENCH_ARGS="--reuse --rounds 1"`: options from `python -m bench.growth --help`.
+bench-growth: $(STAMP) services
+	$(BIN)/python -m bench.growth $(GROWTH_BENCH_ARGS)
 
 # Receipt reading's accuracy on generated receipts (bench/receipt_reading.py); needs no servers.
 # `make bench-receipts RECEIPT_BENCH_ARGS="--seed 1 --misses"`: options from `python -m bench.receipt_reading --help`.
