@@ -151,7 +151,8 @@ def _secondary_indexes(cursor, table: str) -> list[tuple[str, str]]:
         " WHERE indrelid = %s::regclass AND NOT EXISTS (SELECT FROM pg_constraint WHERE conindid = indexrelid)",
         [table],
     )
-    return cursor.fetchall()
+    # A partitioned table's index is defined ON ONLY the parent; built again, it must reach every partition.
+    return [(name, definition.replace(" ON ONLY ", " ON ", 1)) for name, definition in cursor.fetchall()]
 
 
 def _people(*, organizations: int, departments: int, employees: int, position_offset: int) -> list:
@@ -213,6 +214,7 @@ def _chain(cursor, organization_ids: set, *, checkpoint_links: int, batch: int, 
     the links are the same (the payload text read from PostgreSQL with LEDGER_CHAIN.payload, hashed by
     hash_chain.link_hash, in id order per organization) and written with COPY, a range of ids at a time.
     The checkpoints are the product's checkpoint_write, every `checkpoint_links` links and at each head.
+    A new ledger's entries are all live: they are read from, and their seals written to, the live tables.
     """
     from django.utils import timezone
 
@@ -227,7 +229,7 @@ def _chain(cursor, organization_ids: set, *, checkpoint_links: int, batch: int, 
     after = 0
     while True:
         cursor.execute(
-            f"SELECT {chain.key}, r.id, concat_ws('|', {chain.payload}) FROM {chain.rows} r"  # noqa: S608 - the chain's constants
+            f"SELECT {chain.key}, r.id, concat_ws('|', {chain.payload}) FROM {chain.live_rows} r"  # noqa: S608 - the chain's constants
             " WHERE r.id > %s ORDER BY r.id LIMIT %s",
             [after, batch],
         )
@@ -247,7 +249,7 @@ def _chain(cursor, organization_ids: set, *, checkpoint_links: int, batch: int, 
             if sequence % checkpoint_links == 0:
                 checkpoints.append((organization_id, sequence, hash_))
         with cursor.copy(
-            f"COPY {chain.seals} (organization_id, sequence, {chain.link}, prev_hash, hash, sealed_at) FROM STDIN"
+            f"COPY {chain.live_seals} (organization_id, sequence, {chain.link}, prev_hash, hash, sealed_at) FROM STDIN"
         ) as copy:
             for seal in seals:
                 copy.write_row(seal)
