@@ -48,6 +48,8 @@ OWNER_WRITTEN_TABLES = ("django_migrations",)
 # What the owner's connection takes from DATABASE_OWNER_URL; the database name stays DATABASE_URL's
 # (under test, the test database's).
 CREDENTIALS = ("USER", "PASSWORD", "HOST", "PORT")
+# Django's PostgreSQL backend, grouping by every selected column (ledgerx/postgres/base.py).
+ENGINE = "ledgerx.postgres"
 
 
 def app_role_password(role: str, secret_key: str) -> str:
@@ -58,7 +60,7 @@ def database_settings(
     database_url: str, owner_url: str, app_role: str, secret_key: str, **parse_options
 ) -> tuple[dict, dict | None]:
     """The application's DATABASES entry, and the owner's credentials (CREDENTIALS) if this process has them."""
-    database = dj_database_url.parse(database_url, **parse_options)
+    database = dj_database_url.parse(database_url, engine=ENGINE, **parse_options)
     if owner_url:
         owner = dj_database_url.parse(owner_url)
     elif database["USER"] == app_role:

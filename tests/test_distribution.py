@@ -17,7 +17,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 
 from apps.budgets.models import BudgetPeriod
 from apps.webhooks.models import Delivery, EventType, OutboxEvent, WebhookEndpoint
@@ -357,3 +359,14 @@ def test_a_row_cannot_reference_another_organizations_row(tenant, other_tenant):
     assert not BudgetPeriod.objects.filter(
         organization=tenant.organization, department=other_tenant.department
     ).exists()
+
+
+@pytest.mark.django_db
+def test_an_aggregate_over_any_distributed_table_groups_by_what_it_selects():
+    """Django would group a model's rows by `id` alone, which determines nothing for PostgreSQL once the
+    primary key is (id, organization_id): the backend (ledgerx/postgres) groups by every selected column,
+    so an aggregate over a model's rows works on every distributed table."""
+    models = [model for model in apps.get_models() if model._meta.managed and model._meta.db_table in DISTRIBUTED]
+    assert {model._meta.db_table for model in models} == DISTRIBUTED
+    for model in models:
+        list(model.objects.annotate(rows=Count("pk")).order_by()[:1])

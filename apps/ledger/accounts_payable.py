@@ -84,7 +84,8 @@ def accounts_payable_problems(*, scope: str, params: list[Any]) -> list[str]:
                        count(*) FILTER (WHERE a.kind = 'bank' AND e.amount_minor > 0) AS returned,
                        -coalesce(sum(e.amount_minor) FILTER (WHERE a.kind = 'bank'), 0) AS cost,
                        coalesce(sum(e.amount_minor) FILTER (WHERE a.kind = 'fx_gain_loss'), 0) AS fx
-                FROM ledger_entry_history e JOIN ledger_account a ON a.id = e.account_id AND a.kind IN ('bank', 'fx_gain_loss')
+                FROM ledger_entry_history e
+                JOIN ledger_account a ON a.id = e.account_id AND a.kind IN ('bank', 'fx_gain_loss')
                 WHERE true {scope.format(alias="e")}
                 GROUP BY 1
             )

@@ -3,8 +3,7 @@
 import uuid
 
 from django.core.files.storage import Storage, storages
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from apps.approvals import selectors as approval_selectors
 from apps.approvals.models import ApprovalRequest
@@ -70,11 +69,8 @@ def receipts_of_spend(*, user: User, transaction_id: uuid.UUID) -> QuerySet[Rece
 
 
 def with_receipt_counts(spends: QuerySet[Transaction]) -> QuerySet[Transaction]:
-    """The spends, each with `receipt_count`. Counted per spend in a subquery rather than by grouping the
-    spends: Django would group them by `id` alone, which no longer determines their other columns for
-    PostgreSQL now that their primary key is (id, organization_id) (ledgerx/tenant_keys.py)."""
-    counts = Receipt.objects.filter(transaction=OuterRef("pk")).order_by().values("transaction").annotate(n=Count("id"))
-    return spends.annotate(receipt_count=Coalesce(Subquery(counts.values("n")), 0))
+    """The spends, each with `receipt_count`."""
+    return spends.annotate(receipt_count=Count("receipts"))
 
 
 def spends_missing_receipts(

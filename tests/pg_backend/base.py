@@ -7,10 +7,11 @@ The application role may do neither, nor create or drop databases: the owner doe
 (ledgerx/db_roles.py), and `migrate` switches to the owner by itself.
 """
 
-from django.db.backends.postgresql import base, creation, operations
+from django.db.backends.postgresql import creation, operations
 
 from ledgerx import db_roles
 from ledgerx.guarded_triggers import guarded_triggers, refuses_truncate
+from ledgerx.postgres import base
 
 
 class DatabaseOperations(operations.DatabaseOperations):
