@@ -85,21 +85,32 @@ class TenantPrimaryKey(Operation):
         return f"{self.model.replace('.', '_')}_tenant_primary_key"
 
 
-class CompositeForeignKey(Operation):
-    """`(organization_id, <field>_id) REFERENCES target(organization_id, <target pk>)`, database only."""
+class _FieldKey(Operation):
+    """A named key of the database on one field of a model, which the migration names after that field."""
 
     reversible = True
     reduces_to_sql = True
+    name_pattern = ""
 
     def __init__(self, model: str, field: str, name: str | None = None):
         self.model = model
         self.field = field
-        self.name = name or f"{model.split('.')[1]}_{field}_in_organization"
+        self.name = name or self.name_pattern.format(model=model.split(".")[1], field=field)
         if len(self.name) > POSTGRES_NAME_MAX:
             raise ValueError(f"constraint name {self.name!r} is longer than PostgreSQL's {POSTGRES_NAME_MAX}")
 
     def deconstruct(self):
         return self.__class__.__qualname__, [], {"model": self.model, "field": self.field, "name": self.name}
+
+    @property
+    def migration_name_fragment(self):
+        return self.name
+
+
+class CompositeForeignKey(_FieldKey):
+    """`(organization_id, <field>_id) REFERENCES target(organization_id, <target pk>)`, database only."""
+
+    name_pattern = "{model}_{field}_in_organization"
 
     def state_forwards(self, app_label, state):
         """Django 5.2 has no multi-column foreign key: the field's db_constraint=False is the state's part."""
@@ -126,27 +137,12 @@ class CompositeForeignKey(Operation):
     def describe(self):
         return f"Composite foreign key {self.name} on {self.model}.{self.field}"
 
-    @property
-    def migration_name_fragment(self):
-        return self.name
 
-
-class UniqueInOrganization(Operation):
+class UniqueInOrganization(_FieldKey):
     """A OneToOneField's single-column UNIQUE becomes `(column, organization_id)`, database only: the column
     leads, so the key still serves the lookups by it alone that the single-column one served."""
 
-    reversible = True
-    reduces_to_sql = True
-
-    def __init__(self, model: str, field: str, name: str | None = None):
-        self.model = model
-        self.field = field
-        self.name = name or f"{model.split('.')[1]}_one_{field}_in_organization"
-        if len(self.name) > POSTGRES_NAME_MAX:
-            raise ValueError(f"constraint name {self.name!r} is longer than PostgreSQL's {POSTGRES_NAME_MAX}")
-
-    def deconstruct(self):
-        return self.__class__.__qualname__, [], {"model": self.model, "field": self.field, "name": self.name}
+    name_pattern = "{model}_one_{field}_in_organization"
 
     def state_forwards(self, app_label, state):
         """The OneToOneField stays in the state: its reverse accessor is the ORM behaviour the code relies on."""
@@ -178,10 +174,6 @@ class UniqueInOrganization(Operation):
 
     def describe(self):
         return f"Unique key {self.name} on {self.model} ({self.field}, organization)"
-
-    @property
-    def migration_name_fragment(self):
-        return self.name
 
 
 class OrganizationFromParent(Operation):
