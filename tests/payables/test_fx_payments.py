@@ -18,7 +18,7 @@ from apps.payables import bills, payment_returns, payment_runs
 from apps.payables.models import PaymentRun
 from ledgerx.errors import FxRateMissing
 from tests.payables.bills import invoice_file, local_today
-from tests.payables.vendors import paying_account, vendor_paid_by
+from tests.payables.vendors import paying_account, run_released, vendor_paid_by
 from tests.spends import settle_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,17 +36,6 @@ def _euro_rate(tenant, rate: str) -> None:
         rate_date=local_today(tenant.organization),
         rate=Decimal(rate),
     )
-
-
-def _release(tenant, account) -> PaymentRun:
-    today = local_today(tenant.organization)
-    run = payment_runs.payment_run_create(
-        actor=tenant.finance,
-        paying_account_id=account.id,
-        due_until=today + timedelta(days=30),
-        execution_date=today + timedelta(days=1),
-    )
-    return payment_runs.payment_run_release(actor=tenant.finance, run_id=run.id)
 
 
 def test_a_euro_bill_paid_at_another_rate_books_the_difference_as_realised_fx_and_a_return_undoes_it(tenant):
@@ -79,7 +68,7 @@ def test_a_euro_bill_paid_at_another_rate_books_the_difference_as_realised_fx_an
 
     # The euro dearer when the run is released: it cost more; the payable is cleared at what it owed.
     _euro_rate(tenant, "1.12")
-    run = _release(tenant, account)
+    run = run_released(tenant, account)
     assert (run.fx_rate, run.fx_rate_date) == (Decimal("1.12"), today)
     [line] = run.lines.all()
     assert (line.amount_minor, line.base_amount_minor, line.paid_base_amount_minor) == (100_000, 110_000, 112_000)
@@ -98,7 +87,7 @@ def test_a_euro_bill_paid_at_another_rate_books_the_difference_as_realised_fx_an
 
     # Paid again when the euro is cheaper: a gain, credited.
     _euro_rate(tenant, "1.08")
-    _release(tenant, account)
+    run_released(tenant, account)
     assert (_balance(Account.Kind.ACCOUNTS_PAYABLE), _balance(Account.Kind.BANK)) == (0, -108_000)
     assert _balance(Account.Kind.FX_GAIN_LOSS) == -2_000
     report = ledger_verify()

@@ -6,20 +6,19 @@ The files are written as a bank writes them (tests/payables/return_files.py): th
 transaction=True: releases and returns take the organization's lock outside any transaction.
 """
 
-from datetime import timedelta
 
 import pytest
 
 from apps.audit.models import AuditEvent
 from apps.ledger.models import Account, Entry
 from apps.ledger.selectors import ledger_verify
-from apps.payables import payment_returns, payment_runs, selectors
+from apps.payables import payment_returns, selectors
 from apps.payables.models import Bill, PaymentRun, ReturnFile
 from apps.webhooks.models import OutboxEvent
 from ledgerx.errors import Conflict, InvalidInput
-from tests.payables.bills import bill_submit, local_today
+from tests.payables.bills import bill_submit
 from tests.payables.return_files import nacha_return_file, pain002_group_rejection, pain002_report
-from tests.payables.vendors import paying_account, vendor_paid_by
+from tests.payables.vendors import paying_account, run_released, vendor_paid_by
 from tests.spends import settle_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,14 +34,7 @@ def _released_run(tenant, rail: str, amounts: list[str]) -> PaymentRun:
     for amount in amounts:
         bill_submit(tenant.finance, vendor, amount)
     settle_all(tenant.organization)
-    today = local_today(tenant.organization)
-    run = payment_runs.payment_run_create(
-        actor=tenant.finance,
-        paying_account_id=account.id,
-        due_until=today + timedelta(days=30),
-        execution_date=today + timedelta(days=1),
-    )
-    return payment_runs.payment_run_release(actor=tenant.finance, run_id=run.id)
+    return run_released(tenant, account)
 
 
 def test_a_nacha_return_file_reopens_the_payables_it_names_and_reports_what_it_does_not(tenant):

@@ -1,9 +1,12 @@
 """Vendors and paying accounts made through the real services, their payment details approved by a second person."""
 
-from apps.payables import vendors
+from datetime import timedelta
+
+from apps.payables import payment_runs, vendors
 from apps.payables.bank_details import bank_details_validate
-from apps.payables.models import PayingAccount, Vendor
+from apps.payables.models import PayingAccount, PaymentRun, Vendor
 from tests.factories import UserFactory
+from tests.payables.bills import local_today
 
 SEPA_IBAN = "DE89370400440532013000"
 SEPA_BIC = "COBADEFFXXX"
@@ -47,3 +50,15 @@ def paying_account(tenant, rail: str = "sepa") -> PayingAccount:
         ach_company_id="1234567890",
         ach_company_name="Acme Inc",
     )
+
+
+def run_released(tenant, account: PayingAccount) -> PaymentRun:
+    """A payment run of every approved bill due within 30 days, drafted and released by finance."""
+    today = local_today(tenant.organization)
+    run = payment_runs.payment_run_create(
+        actor=tenant.finance,
+        paying_account_id=account.id,
+        due_until=today + timedelta(days=30),
+        execution_date=today + timedelta(days=1),
+    )
+    return payment_runs.payment_run_release(actor=tenant.finance, run_id=run.id)
