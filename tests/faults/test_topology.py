@@ -12,6 +12,7 @@ Skipped, with the reason, where `ip netns` is not allowed (not root, no iproute2
 CAP_SYS_ADMIN) or PostgreSQL's server programs or redis-server are missing.
 """
 
+import http.client
 import importlib.util
 import json
 import os
@@ -214,7 +215,8 @@ class SpendLoad:
             base_url = self.hosts[(index + attempt) % 2]
             try:
                 status, _, body = _post(base_url, token, key, SPEND)
-            except (OSError, ValueError):  # the host is gone, or answered with no JSON while dying
+            # The host is gone, cut its answer short (IncompleteRead) or answered with no JSON while dying.
+            except (OSError, http.client.HTTPException, ValueError):
                 status, body = None, None
             if status == 202:
                 with self.lock:
@@ -230,8 +232,11 @@ class SpendLoad:
 
     def run(self, count: int, clients: int) -> list[threading.Thread]:
         def client(first: int) -> None:
-            for index in range(first, count, clients):
-                self.send(index)
+            try:
+                for index in range(first, count, clients):
+                    self.send(index)
+            except Exception as error:  # noqa: BLE001 - a client that dies says why instead of just missing spends
+                self.errors.append(f"client {first}: {error!r}")
 
         threads = [threading.Thread(target=client, args=(first,)) for first in range(clients)]
         for thread in threads:
