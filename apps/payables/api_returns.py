@@ -10,9 +10,9 @@ from apps.tenancy.api_base import TenantAPIView, validated
 from apps.tenancy.permissions import FINANCE_ROLES
 from ledgerx.schema import error_responses
 
-from . import payment_returns
+from . import payment_returns, selectors
 from .api import run_of
-from .models import PaymentLine, ReturnFile
+from .models import PaymentLine
 from .serializers import (
     PaymentReturnInput,
     PaymentRunOutput,
@@ -41,17 +41,15 @@ class PaymentReturnApi(TenantAPIView):
         return Response(payment_run_representation(run_of(self, line.run_id)))
 
 
-def _return_files(view: TenantAPIView):
-    return ReturnFile.objects.of(view.organization).select_related("uploaded_by").defer("content")
-
-
 class ReturnFileListCreateApi(TenantAPIView):
     allowed_roles = FINANCE_ROLES
     parser_classes = [MultiPartParser]
 
     @extend_schema(operation_id="payment_return_files_list", responses={200: ReturnFileOutput(many=True)})
     def get(self, request):
-        return Response([return_file_representation(f) for f in _return_files(self)[:100]])
+        return Response(
+            [return_file_representation(f) for f in selectors.return_files_of(organization=self.organization)[:100]]
+        )
 
     @extend_schema(
         operation_id="payment_return_files_upload",
@@ -68,7 +66,10 @@ class ReturnFileListCreateApi(TenantAPIView):
             actor=request.user, file_name=upload.name or "returns", content=upload.read()
         )
         return Response(
-            return_file_representation(_return_files(self).get(id=return_file.id)), status=status.HTTP_201_CREATED
+            return_file_representation(
+                selectors.return_files_of(organization=self.organization).get(id=return_file.id)
+            ),
+            status=status.HTTP_201_CREATED,
         )
 
 
@@ -79,4 +80,8 @@ class ReturnFileDetailApi(TenantAPIView):
         operation_id="payment_return_files_retrieve", responses={200: ReturnFileOutput, **error_responses(404)}
     )
     def get(self, request, return_file_id):
-        return Response(return_file_representation(self.get_scoped(_return_files(self), return_file_id)))
+        return Response(
+            return_file_representation(
+                self.get_scoped(selectors.return_files_of(organization=self.organization), return_file_id)
+            )
+        )

@@ -10,7 +10,7 @@ from apps.ledger.models import Transaction
 from apps.ledger.services import ExpenseShare
 from apps.tenancy.models import Organization
 
-from .models import Bill, BillLine, PayingAccount, PaymentLine, PaymentRun, VendorBankChange
+from .models import Bill, BillLine, PayingAccount, PaymentLine, PaymentRun, ReturnFile, VendorBankChange
 
 
 class BillStatus:
@@ -134,3 +134,8 @@ def bills_held(*, organization: Organization, due_until: date) -> list[tuple[Bil
 
 def runs_of(*, organization: Organization) -> QuerySet[PaymentRun]:
     return PaymentRun.objects.of(organization).select_related("paying_account", "organization")
+
+
+def return_files_of(*, organization: Organization) -> QuerySet[ReturnFile]:
+    """The organization's uploaded return files, newest first, without their bytes."""
+    return ReturnFile.objects.of(organization).select_related("uploaded_by").defer("content")
