@@ -6,15 +6,17 @@ Builds two scratch databases of its own with one generator (`generate` below): `
 year of spend for `--organizations` organizations (departments, employees, a finance manager, posted
 spends, their ledger entries, budget periods, spend tallies, the hash chain's seals and checkpoints, the
 balance checkpoints; `--entries` entries in all), and `ledgerx_growth_empty`, the first of those
-organizations alone (its year, the same size). Both verify. Then, in each, in turns that alternate
-between the two so that the machine's drift falls on both alike:
+organizations alone (its year, the same size). Both verify. `verify_ledger` in full is timed on each
+(its passing run the verified point the incremental run resumes from). Then, in each, in turns that
+alternate between the two so that the machine's drift falls on both alike:
 
 - the finance dashboard API (`/api/v1/reports/dashboard`) and ten typical NLQ questions (the rules
   parser: no GEMINI_API_KEY) for the first organization's finance manager, through the web server: p95;
 - baseline, ingest and settlement of a fresh organization, as `make bench` measures them (bench/run.py);
 - the journal export (CSV) of the first organization's last whole month;
 
-then `verify_ledger` full and incremental on each, and the database's size per million entries.
+then a spend settled in every organization (a day's writes touch them all), `verify_ledger --incremental`
+on each, and the database's size per million entries.
 Prints a table and JSON, appends one row (kind "growth") to docs/benchmarks.csv. GROWTH_BENCH_DB and
 GROWTH_EMPTY_DB name other databases; the servers flush Redis db 12 (BENCH_REDIS_URL names another).
 """
@@ -524,9 +526,54 @@ def child_export(arguments) -> dict:
     return {"export_month_seconds": round(min(seconds), 3)}
 
 
+def _verify_timed(name: str, *, incremental: bool) -> dict:
+    from apps.ledger.verification import ledger_verify
+
+    started = time.monotonic()
+    report = ledger_verify(
+        incremental=incremental, progress=lambda message: print(f"{name} {message}", file=sys.stderr)
+    )
+    figures = {f"{name}_seconds": round(time.monotonic() - started, 1), f"{name}_ok": report["ok"]}
+    if not report["ok"]:
+        print(f"{name} problems:", *report["problems"][:10], sep="\n  ", file=sys.stderr)
+    return figures
+
+
+def child_point(arguments) -> dict:
+    """verify_ledger of the whole database in full (its steps' times to stderr), before the turns: the
+    verified point the incremental run after them resumes from."""
+    from bench import run
+
+    run.setup_django()
+    from apps.ledger.chain import ledger_seal_all
+
+    ledger_seal_all()
+    return _verify_timed("verify_full", incremental=False)
+
+
+def _spend_in_every_organization() -> int:
+    """A spend by an employee of each organization, through the services, settled: after the turns (whose
+    spends are all a fresh organization's), every organization has written since the point, as a day would."""
+    from apps.spending import services as spending_services
+    from apps.tenancy.models import Role, User
+
+    employees = User.objects.filter(role=Role.EMPLOYEE).order_by("organization_id", "email").distinct("organization_id")
+    for employee in employees:
+        spending_services.transaction_submit(
+            user=employee,
+            idempotency_key=f"growth-day-{uuid.uuid4()}",
+            amount="12.50",
+            currency=employee.organization.currency,
+            merchant="Delta",
+            category="travel",
+        )
+        spending_services.settlement_run(organization_id=employee.organization_id)
+    return len(employees)
+
+
 def child_verify(arguments) -> dict:
-    """verify_ledger of the whole database, full then incremental (its steps' times to stderr), and the
-    database's size."""
+    """verify_ledger --incremental of the whole database after the turns and a spend in every organization
+    (its steps' times to stderr), and the database's size."""
     from bench import run
 
     run.setup_django()
@@ -534,20 +581,11 @@ def child_verify(arguments) -> dict:
 
     from apps.ledger.chain import ledger_seal_all
     from apps.ledger.models import Entry
-    from apps.ledger.verification import ledger_verify
 
+    figures: dict = {"verify_spent_in_organizations": _spend_in_every_organization()}
     # The spends the turns settled, sealed as the beat task would have: unsealed, they are a problem.
     ledger_seal_all()
-    figures: dict = {}
-    for name, incremental in (("verify_full", False), ("verify_incremental", True)):
-        started = time.monotonic()
-        report = ledger_verify(
-            incremental=incremental, progress=lambda message, name=name: print(f"{name} {message}", file=sys.stderr)
-        )
-        figures[f"{name}_seconds"] = round(time.monotonic() - started, 1)
-        figures[f"{name}_ok"] = report["ok"]
-        if not report["ok"]:
-            print(f"{name} problems:", *report["problems"][:10], sep="\n  ", file=sys.stderr)
+    figures.update(_verify_timed("verify_incremental", incremental=True))
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_database_size(current_database())")
         (size,) = cursor.fetchone()
@@ -558,7 +596,13 @@ def child_verify(arguments) -> dict:
     return figures
 
 
-CHILDREN = {"build": child_build, "service": child_service, "export": child_export, "verify": child_verify}
+CHILDREN = {
+    "build": child_build,
+    "point": child_point,
+    "service": child_service,
+    "export": child_export,
+    "verify": child_verify,
+}
 
 
 def within(growth: float, empty: float, tolerance: float, *, higher_is_better: bool) -> bool:
@@ -678,6 +722,7 @@ def main() -> None:
     ]  # fmt: skip
     measured: dict[str, list[dict]] = {"growth": [], "empty": []}
     databases = {"growth": GROWTH_DB, "empty": EMPTY_DB}
+    points = {} if arguments.no_verify else {name: _child(database, "point") for name, database in databases.items()}
     for round_index in range(arguments.rounds):
         # Alternating which goes first, so that neither always follows the other's load.
         for name in ("empty", "growth") if round_index % 2 == 0 else ("growth", "empty"):
@@ -688,6 +733,7 @@ def main() -> None:
     combined = {name: combine(rounds) for name, rounds in measured.items()}
     for name in ("empty", "growth"):
         if not arguments.no_verify:
+            combined[name].update(points[name])
             combined[name].update(_child(databases[name], "verify", *forwarded))
         for part, seconds in built.get(name, {}).items():
             combined[name][f"build_{part}"] = seconds

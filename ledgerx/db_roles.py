@@ -34,6 +34,7 @@ APPEND_ONLY_TABLES = (
     "ledger_chaincheckpoint",
     "ledger_balancecheckpoint",
     "ledger_monthclose",
+    "ledger_verifiedpoint",
     "audit_auditevent",
     "audit_auditchange",
     "audit_auditchangeseal",

@@ -1,12 +1,13 @@
 """The ledger's models, a module per part: the journal (accounts, transactions, entries and their chain),
 the running balances kept over it, the chart of accounts (GL accounts and the rules mapping spends to
-them), the month-end closes, and the entries' monthly partitions."""
+them), the month-end closes, the entries' monthly partitions, and the points the ledger was verified at."""
 
 from .balances import BalanceCheckpoint
 from .chart import ChartOfAccounts, GLAccount, GLMapping
 from .closing import MonthClose
 from .journal import CREDIT_ACCOUNT_OF_KIND, Account, ChainCheckpoint, Entry, EntrySeal, Transaction
 from .partitions import EntryHistory, EntryPartition
+from .verification import VerifiedPoint
 
 __all__ = [
     "CREDIT_ACCOUNT_OF_KIND",
@@ -22,4 +23,5 @@ __all__ = [
     "GLMapping",
     "MonthClose",
     "Transaction",
+    "VerifiedPoint",
 ]

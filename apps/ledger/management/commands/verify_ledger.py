@@ -15,8 +15,9 @@ class Command(BaseCommand):
             "--incremental",
             "--since-checkpoint",
             action="store_true",
-            help="Recompute each hash chain only from its latest checkpoint that still holds "
-            "(every other check still covers the whole ledger).",
+            help="Check the journals, budgets and tallies only where rows were written since the latest "
+            "verified point (a passing run's snapshot), and each hash chain only from its latest checkpoint "
+            "that still holds.",
         )
         parser.add_argument("--progress", action="store_true", help="Print progress lines to stderr.")
 

@@ -1,0 +1,183 @@
+"""Verified points (models.VerifiedPoint): where `verify_ledger --incremental` resumes the checks that cover
+the whole ledger (the journals, the budgets, the spend tallies).
+
+A run that passes in a snapshot of its own records the snapshot. PostgreSQL stamps each row version with
+the database transaction that wrote it (`xmin`), and an UPDATE writes a new version, so a row written since
+a point shows as such whoever wrote it: the application, or someone by hand with the triggers disabled. No
+statement can choose a row's xmin. The rows the run did not see are those whose xmin its snapshot does not
+show: from its xmax on, or running when it began. An incremental run checks again what such rows touch;
+totals over whole tables catch a row deleted outright, which leaves no row to show it. A point is signed
+with the checkpoint key (settings.LEDGER_CHECKPOINT_KEY, kept outside the database), so a database writer
+cannot move one past a change of their own; deleting points only makes the next run check more.
+
+Our own mechanism: PostgreSQL offers no record of the rows changed since a snapshot short of logical
+decoding, which would need a replication slot kept for the verifier.
+"""
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q
+
+from apps.tenancy.models import Organization
+
+from .models import VerifiedPoint
+
+# A row's xmin is 32 bits and wraps; age() orders it against a point soundly while the point is less than
+# 2^31 transactions back. Further back than this, a run checks everything, as without a point.
+POINT_MAX_AGE = 2**30
+_SIGNATURE_DOMAIN = "ledgerx-verified-point|"
+
+
+@dataclass(frozen=True)
+class Since:
+    """The point an incremental run resumes from, as this snapshot sees it."""
+
+    point: VerifiedPoint
+    # age() of the point's xmax now: a row version whose age(xmin) is at most this was written from it on.
+    xmax_age: int
+    # The transactions running when the point's run began (32-bit, as a row's xmin reads).
+    running: list[int]
+
+    def written(self, alias: str, column: str = "xmin") -> str:
+        """SQL: the row `alias` was written (inserted, or updated) by a transaction the point's run did not see;
+        `params` are its parameters. `column` names the row's xmin where a view passes it on."""
+        return f"(age({alias}.{column}) <= %s OR {alias}.{column}::text::bigint = ANY(%s::bigint[]))"
+
+    @property
+    def params(self) -> list:
+        return [self.xmax_age, self.running]
+
+
+def _signature(*, organization_id: uuid.UUID | None, snapshot: str, verified_at: datetime, incremental: bool) -> str:
+    message = _SIGNATURE_DOMAIN + "|".join(
+        [
+            str(organization_id or ""),
+            snapshot,
+            str((verified_at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)),
+            "incremental" if incremental else "full",
+        ]
+    )
+    return hmac.new(settings.LEDGER_CHECKPOINT_KEY.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _signed(point: VerifiedPoint) -> bool:
+    expected = _signature(
+        organization_id=point.organization_id,
+        snapshot=point.snapshot,
+        verified_at=point.verified_at,
+        incremental=point.incremental,
+    )
+    return hmac.compare_digest(expected, point.signature)
+
+
+def snapshot_current() -> str:
+    """The snapshot the current transaction reads in, as text (pg_snapshot)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_snapshot()::text")
+        return cursor.fetchone()[0]
+
+
+def _xmax(snapshot: str) -> int:
+    return int(snapshot.split(":")[1])
+
+
+def verified_point_since(*, organization: Organization | None, snapshot: str) -> tuple[Since | None, list[str]]:
+    """The latest signed point that covers `organization` (one of its own or the whole ledger's; for the whole
+    ledger, only the whole ledger's) and is recent enough to order rows against, with the problems of any
+    later point whose signature does not hold."""
+    covering = (
+        Q(organization_id__isnull=True)
+        if organization is None
+        else Q(organization_id__isnull=True) | Q(organization_id=organization.id)
+    )
+    current_xmax = _xmax(snapshot)
+    points = VerifiedPoint.objects.filter(
+        covering, snapshot_xmax__gt=current_xmax - POINT_MAX_AGE, snapshot_xmax__lte=current_xmax
+    ).order_by("-snapshot_xmax", "-id")
+    problems: list[str] = []
+    for point in points.iterator():
+        if not _signed(point):
+            problems.append(f"Verified point {point.id} ({point}) does not carry a valid signature: skipped.")
+            continue
+        with connection.cursor() as cursor:
+            # The point's xmax and running transactions as 32-bit ids, aged in this snapshot like every row's xmin.
+            cursor.execute(
+                "SELECT age((pg_snapshot_xmax(s)::text::bigint %% 4294967296)::text::xid),"
+                " array(SELECT x::text::bigint %% 4294967296 FROM pg_snapshot_xip(s) x)"
+                " FROM (SELECT %s::pg_snapshot AS s) point",
+                [point.snapshot],
+            )
+            xmax_age, running = cursor.fetchone()
+        return Since(point=point, xmax_age=xmax_age, running=running), problems
+    return None, problems
+
+
+def verified_point_record(*, organization: Organization | None, snapshot: str, incremental: bool) -> VerifiedPoint:
+    """Record that the ledger (or `organization`'s part of it) passed verification in `snapshot`. The caller's
+    run read in a transaction of its own, now ended."""
+    point = VerifiedPoint(
+        organization_id=organization.id if organization else None,
+        snapshot=snapshot,
+        snapshot_xmax=_xmax(snapshot),
+        incremental=incremental,
+    )
+    point.signature = _signature(
+        organization_id=point.organization_id, snapshot=snapshot, verified_at=point.verified_at, incremental=incremental
+    )
+    point.save()
+    return point
+
+
+@dataclass(frozen=True)
+class Written:
+    """What was written since the point an incremental run resumes from, as the checks that cover the whole
+    ledger need it."""
+
+    since: Since
+    # The transactions whose journal may read otherwise than at the point (transactions_written_since).
+    transaction_ids: list[uuid.UUID]
+    # Organizations with a department or their own row written since: a department moved or a timezone
+    # changed regroups spends the rows written since do not name, so their budgets and tallies are checked whole.
+    organization_ids: list[uuid.UUID]
+
+
+def written_since(since: Since, *, scope: str, params: list[Any]) -> Written:
+    """What was written since `since`, within `scope` (`AND {alias}.organization_id = %s` or empty)."""
+    written = since.written
+    # A transaction written since, or with an entry written since (in a live or an archived month: migration
+    # 0032's view) or one on an account written since; then the reversal and the original of each, whose
+    # checks read both.
+    transactions = f"""
+        WITH written AS (
+            SELECT t.id, t.reversal_of_id FROM ledger_transaction t
+            WHERE ({written("t")} OR t.id IN (
+                SELECT e.transaction_id FROM ledger_entry_version e
+                WHERE {written("e", "row_xmin")} {scope.format(alias="e")}
+                UNION ALL
+                SELECT e.transaction_id FROM ledger_entry_history e
+                WHERE e.account_id IN (SELECT a.id FROM ledger_account a WHERE {written("a")} {scope.format(alias="a")})
+            )) {scope.format(alias="t")}
+        )
+        SELECT id FROM written
+        UNION SELECT reversal_of_id FROM written WHERE reversal_of_id IS NOT NULL
+        UNION SELECT r.id FROM ledger_transaction r WHERE r.reversal_of_id IN (SELECT id FROM written)
+    """
+    organizations = f"""
+        SELECT o.id FROM (SELECT id, id AS organization_id, xmin FROM tenancy_organization) o
+        WHERE {written("o")} {scope.format(alias="o")}
+        UNION SELECT d.organization_id FROM tenancy_department d WHERE {written("d")} {scope.format(alias="d")}
+    """
+    written_params = since.params
+    with connection.cursor() as cursor:
+        cursor.execute(transactions, [*written_params, *written_params, *params, *written_params, *params, *params])
+        transaction_ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(organizations, [*written_params, *params, *written_params, *params])
+        organization_ids = [row[0] for row in cursor.fetchall()]
+    return Written(since=since, transaction_ids=transaction_ids, organization_ids=organization_ids)
