@@ -290,7 +290,7 @@ def test_a_platform_event_carries_the_platforms_organization_id_and_is_listed_as
     tenant, system_admin, client
 ):
     root = tenancy_services.user_create(
-        actor=system_admin, email="second.root@example.com", password=PASSWORD, role=Role.SYSTEM_ADMIN, organization=None
+        actor=system_admin, email="root2@example.com", password=PASSWORD, role=Role.SYSTEM_ADMIN, organization=None
     )
 
     event = AuditEvent.objects.get(action=AuditEvent.Action.USER_CREATED, target_id=str(root.id))
@@ -307,6 +307,7 @@ def test_a_platform_event_carries_the_platforms_organization_id_and_is_listed_as
     assert listed.status_code == 200
     assert event.id in {row.id for row in listed.context["cl"].result_list}
     assert listed.context["cl"].model_admin.organization(event) == "platform"
+    assert client.get(f"/admin/audit/auditevent/{event.id}/change/").status_code == 200
     platform = client.get("/admin/audit/auditevent/", {"organization": str(PLATFORM_CHAIN)})
     assert {row.organization_id for row in platform.context["cl"].result_list} == {PLATFORM_CHAIN}
     of_tenant = client.get("/admin/audit/auditevent/", {"organization": str(tenant.organization.id)})
