@@ -6,6 +6,10 @@ from django.utils import timezone
 
 from apps.tenancy.scoping import TenantQuerySet
 
+# The organization id of what no organization is involved in (system admins, platform settings): the
+# platform's audit events, and its chain of changes.
+PLATFORM_CHAIN = uuid.UUID(int=0)
+
 
 class AuditEvent(models.Model):
     """Who did what in the back office. Append-only: the database refuses UPDATE, DELETE and TRUNCATE."""
@@ -73,10 +77,9 @@ class AuditEvent(models.Model):
         PAYMENT_RETURNED = "payment.returned", "Vendor payment returned"
 
     id = models.BigAutoField(primary_key=True)
-    # None for platform events (a system admin creating another system admin).
-    organization = models.ForeignKey(
-        "tenancy.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    # PLATFORM_CHAIN for a platform event (a system admin creating another system admin), as for a
+    # platform change; hence not a foreign key, as AuditChange's is not (migration 0021).
+    organization_id = models.UUIDField()
     # None when the platform itself acted (seeding, a management command without --as).
     actor = models.ForeignKey("tenancy.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # Kept as written at the time, so the log reads the same after a user changes.
@@ -93,16 +96,12 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["organization", "-created_at", "-id"], name="audit_org_newest"),
+            models.Index(fields=["organization_id", "-created_at", "-id"], name="audit_org_newest"),
             models.Index(fields=["target_type", "target_id"], name="audit_target"),
         ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type} {self.target_id}"
-
-
-# The chain of changes made where no organization is involved (system admins, platform settings).
-PLATFORM_CHAIN = uuid.UUID(int=0)
 
 
 class AuditChange(models.Model):

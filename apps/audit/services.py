@@ -4,7 +4,7 @@ from django.db import connection, models
 
 from apps.tenancy.models import Organization, User
 
-from .models import AuditEvent
+from .models import PLATFORM_CHAIN, AuditEvent
 
 
 def audit_record(
@@ -19,16 +19,18 @@ def audit_record(
 ) -> AuditEvent:
     """Append one back-office event. Call it inside the transaction that makes the change, so both commit together.
 
-    The organization defaults to the target's, then the actor's. A change asked by something other than a
-    person (an identity provider's SCIM client) has no actor and says who it was in `actor_label`, kept
-    where a person's email is.
+    The organization defaults to the target's, then the actor's, then the platform's (PLATFORM_CHAIN). A
+    change asked by something other than a person (an identity provider's SCIM client) has no actor and says
+    who it was in `actor_label`, kept where a person's email is.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction that makes the change")
     if action not in AuditEvent.Action.values:
         raise ValueError(f"unknown audit action {action!r}")
     if organization is None:
-        organization_id = getattr(target, "organization_id", None) or getattr(actor, "organization_id", None)
+        organization_id = (
+            getattr(target, "organization_id", None) or getattr(actor, "organization_id", None) or PLATFORM_CHAIN
+        )
     else:
         organization_id = organization.id
     return AuditEvent.objects.create(

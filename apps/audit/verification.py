@@ -24,11 +24,15 @@ from .models import PLATFORM_CHAIN, AuditChange, AuditChangeSeal
 Progress = Callable[[str], None]
 
 # Events against their captures: changed (every column, the time compared as a time, whatever the
-# session's time zone was when it was captured), never captured, or deleted after it.
+# session's time zone was when it was captured), never captured, or deleted after it. A platform event
+# captured before migration 0021 says organization_id null there; the capture's own organization_id
+# (chained too) says PLATFORM_CHAIN, which the event has carried since.
 _EVENT_SQL = """
 SELECT 'changed', e.id::text FROM audit_auditevent e
 JOIN audit_auditchange c ON c.table_name = 'audit_auditevent' AND c.operation = 'INSERT' AND c.row_id = e.id::text
-WHERE c.after - 'created_at' IS DISTINCT FROM to_jsonb(e) - 'created_at'
+WHERE jsonb_set(c.after, '{organization_id}',
+                coalesce(nullif(c.after -> 'organization_id', 'null'), to_jsonb(c.organization_id))) - 'created_at'
+      IS DISTINCT FROM to_jsonb(e) - 'created_at'
    OR (c.after ->> 'created_at')::timestamptz IS DISTINCT FROM e.created_at
 UNION ALL
 SELECT 'uncaptured', e.id::text FROM audit_auditevent e

@@ -11,4 +11,5 @@ class TenantQuerySet(models.QuerySet):
     def of(self, organization) -> "TenantQuerySet":
         if organization is None:
             return self.none()
-        return self.filter(organization=organization)
+        # By the column, which a model keeping its organization id without a foreign key has too (AuditEvent).
+        return self.filter(organization_id=organization.pk)

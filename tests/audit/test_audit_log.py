@@ -6,8 +6,10 @@ import psycopg
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from apps.audit.models import AuditEvent
+from apps.audit.chain import audit_seal_all
+from apps.audit.models import PLATFORM_CHAIN, AuditChange, AuditEvent
 from apps.audit.services import audit_record
+from apps.audit.verification import audit_verify
 from apps.budgets import department_moves
 from apps.budgets import services as budget_services
 from apps.tenancy import freezes
@@ -281,6 +283,35 @@ def test_django_admin_lists_events_but_cannot_add_change_or_delete(tenant, syste
     assert client.get("/admin/audit/auditevent/add/").status_code == 403
     assert client.post(f"/admin/audit/auditevent/{event.id}/delete/", {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.filter(id=event.id).exists()
+
+
+@pytest.mark.django_db
+def test_a_platform_event_carries_the_platforms_organization_id_and_is_listed_as_the_platforms(
+    tenant, system_admin, client
+):
+    root = tenancy_services.user_create(
+        actor=system_admin, email="root2@example.com", password=PASSWORD, role=Role.SYSTEM_ADMIN, organization=None
+    )
+
+    event = AuditEvent.objects.get(action=AuditEvent.Action.USER_CREATED, target_id=str(root.id))
+    assert event.organization_id == PLATFORM_CHAIN
+    capture = AuditChange.objects.get(table_name="audit_auditevent", operation="INSERT", row_id=str(event.id))
+    assert (capture.organization_id, capture.after["organization_id"]) == (PLATFORM_CHAIN, str(PLATFORM_CHAIN))
+    assert not AuditEvent.objects.of(tenant.organization).filter(id=event.id).exists()
+    audit_seal_all()
+    report = audit_verify()
+    assert report["ok"], report["problems"]
+
+    login_verified(client, system_admin)
+    listed = client.get("/admin/audit/auditevent/")
+    assert listed.status_code == 200
+    assert event.id in {row.id for row in listed.context["cl"].result_list}
+    assert listed.context["cl"].model_admin.organization(event) == "platform"
+    assert client.get(f"/admin/audit/auditevent/{event.id}/change/").status_code == 200
+    platform = client.get("/admin/audit/auditevent/", {"organization": str(PLATFORM_CHAIN)})
+    assert {row.organization_id for row in platform.context["cl"].result_list} == {PLATFORM_CHAIN}
+    of_tenant = client.get("/admin/audit/auditevent/", {"organization": str(tenant.organization.id)})
+    assert {row.organization_slug for row in of_tenant.context["cl"].result_list} == {tenant.organization.slug}
 
 
 @pytest.mark.django_db(transaction=True)  # two real connections race; each needs the other's commit

@@ -69,7 +69,7 @@ def test_a_new_vendor_is_not_paid_until_a_second_person_approves_its_details(ten
     vendors.vendor_bank_change_decide(actor=tenant.admin, change_id=change.id, approve=True)
     vendor.refresh_from_db()
     assert vendor.bank_details().iban == SEPA_IBAN and vendor.bank_details_version == 1
-    actions = list(AuditEvent.objects.filter(organization=tenant.organization).values_list("action", "actor"))
+    actions = list(AuditEvent.objects.of(tenant.organization).values_list("action", "actor"))
     assert (AuditEvent.Action.VENDOR_CREATED, tenant.finance.id) in actions
     assert (AuditEvent.Action.VENDOR_BANK_CHANGE_REQUESTED, tenant.finance.id) in actions
     assert (AuditEvent.Action.VENDOR_BANK_CHANGE_APPROVED, tenant.admin.id) in actions

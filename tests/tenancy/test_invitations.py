@@ -51,7 +51,11 @@ def test_an_invitation_is_emailed_with_a_link_and_audited(tenant):
     invitation = Invitation.objects.get()
     assert invitation.expires_at - invitation.created_at == timedelta(days=7)
     event = AuditEvent.objects.get(action="invitation.sent")
-    assert (event.actor, event.organization, event.target_id) == (tenant.admin, tenant.organization, str(invitation.id))
+    assert (event.actor, event.organization_id, event.target_id) == (
+        tenant.admin,
+        tenant.organization.id,
+        str(invitation.id),
+    )
     assert event.after["email"] == "new.hire@example.com" and event.after["role"] == "employee"
     assert AuditChange.objects.filter(table_name="tenancy_invitation", operation="INSERT").exists()
 

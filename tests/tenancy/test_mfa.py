@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.audit.models import AuditEvent
+from apps.audit.models import PLATFORM_CHAIN, AuditEvent
 from apps.tenancy import mfa, mfa_services, services
 from apps.tenancy.models import ApiToken, LoginThrottle, Role
 from ledgerx.errors import Forbidden
@@ -203,7 +203,7 @@ def test_a_system_admins_factors_are_audited_on_the_platform(db):
     root = UserFactory(role=Role.SYSTEM_ADMIN, email="root@example.com")
     totp_device_for(root)
     [event] = _events("mfa.device_added")
-    assert event.organization_id is None
+    assert event.organization_id == PLATFORM_CHAIN
 
 
 def test_only_an_org_admin_of_the_users_organization_or_a_system_admin_resets(tenant, other_tenant, system_admin):
