@@ -149,35 +149,53 @@ class Written:
 
 
 def written_since(since: Since, *, scope: str, params: list[Any]) -> Written:
-    """What was written since `since`, within `scope` (`AND {alias}.organization_id = %s` or empty)."""
+    """What was written since `since`, within `scope` (`AND {alias}.organization_id = %s` or empty).
+
+    A transaction written since, or with an entry written since (in a live or an archived month: migration
+    0032's view) or one on an account written since; then the reversal and the original of each, whose
+    checks read both. Asked as plain statements, each with its ids as an array: the planner cannot know
+    how few rows pass an age() filter, and guessing a third of the table it plans a join of millions."""
     written = since.written
-    # A transaction written since, or with an entry written since (in a live or an archived month: migration
-    # 0032's view) or one on an account written since; then the reversal and the original of each, whose
-    # checks read both.
-    transactions = f"""
-        WITH written AS (
-            SELECT t.id, t.reversal_of_id FROM ledger_transaction t
-            WHERE ({written("t")} OR t.id IN (
-                SELECT e.transaction_id FROM ledger_entry_version e
-                WHERE {written("e", "row_xmin")} {scope.format(alias="e")}
-                UNION ALL
-                SELECT e.transaction_id FROM ledger_entry_history e
-                WHERE e.account_id IN (SELECT a.id FROM ledger_account a WHERE {written("a")} {scope.format(alias="a")})
-            )) {scope.format(alias="t")}
+
+    def ids(sql: str, *values: Any) -> set:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, list(values))
+            return {row[0] for row in cursor.fetchall()}
+
+    accounts = ids(
+        f"SELECT a.id FROM ledger_account a WHERE {written('a')} {scope.format(alias='a')}", *since.params, *params
+    )
+    touched = ids(
+        "SELECT e.transaction_id FROM ledger_entry_version e"
+        f" WHERE {written('e', 'row_xmin')} {scope.format(alias='e')}",
+        *since.params,
+        *params,
+    ) | ids("SELECT e.transaction_id FROM ledger_entry_history e WHERE e.account_id = ANY(%s)", list(accounts))
+    transaction_ids = (
+        ids(
+            f"SELECT t.id FROM ledger_transaction t WHERE {written('t')} {scope.format(alias='t')}",
+            *since.params,
+            *params,
         )
-        SELECT id FROM written
-        UNION SELECT reversal_of_id FROM written WHERE reversal_of_id IS NOT NULL
-        UNION SELECT r.id FROM ledger_transaction r WHERE r.reversal_of_id IN (SELECT id FROM written)
-    """
-    organizations = f"""
+        | touched
+    )
+    linked = ids(
+        "SELECT reversal_of_id FROM ledger_transaction WHERE id = ANY(%s) AND reversal_of_id IS NOT NULL"
+        " UNION SELECT id FROM ledger_transaction WHERE reversal_of_id = ANY(%s)",
+        list(transaction_ids),
+        list(transaction_ids),
+    )
+    organization_ids = ids(
+        f"""
         SELECT o.id FROM (SELECT id, id AS organization_id, xmin FROM tenancy_organization) o
         WHERE {written("o")} {scope.format(alias="o")}
         UNION SELECT d.organization_id FROM tenancy_department d WHERE {written("d")} {scope.format(alias="d")}
-    """
-    written_params = since.params
-    with connection.cursor() as cursor:
-        cursor.execute(transactions, [*written_params, *written_params, *params, *written_params, *params, *params])
-        transaction_ids = [row[0] for row in cursor.fetchall()]
-        cursor.execute(organizations, [*written_params, *params, *written_params, *params])
-        organization_ids = [row[0] for row in cursor.fetchall()]
-    return Written(since=since, transaction_ids=transaction_ids, organization_ids=organization_ids)
+        """,
+        *since.params,
+        *params,
+        *since.params,
+        *params,
+    )
+    return Written(
+        since=since, transaction_ids=sorted(transaction_ids | linked), organization_ids=sorted(organization_ids)
+    )
