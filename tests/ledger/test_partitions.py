@@ -20,7 +20,7 @@ from apps.ledger.verification import ledger_verify
 from ledgerx import db_roles
 from ledgerx.guarded_triggers import guarded_trigger_problems
 from ledgerx.months import month_following
-from tests.owner import owner_cursor
+from tests.owner import owner_cursor, triggers_off
 from tests.spends import spend_reverse, spend_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -126,6 +126,14 @@ def test_a_closed_month_is_archived_and_the_ledger_still_verifies(tenant, archiv
 
     with pytest.raises(ArchiveRefused, match="no live partition"):
         entry_month_archive(month=archived.month)
+
+    # An archived entry edited after that passing run: the incremental run reads which rows of the archive
+    # were written since, as it does the live months'.
+    partition = f"ledger_archive.ledger_entry_y{archived.month:%Y}m{archived.month:%m}"
+    with owner_cursor() as cursor, triggers_off(cursor, partition):
+        cursor.execute(f"UPDATE {partition} SET amount_minor = amount_minor * 2 WHERE transaction_id = %s", [kept.id])
+    report = ledger_verify(incremental=True)
+    assert any(f"Spend {kept.id} (posted) of 4000 USD should be journaled as" in p for p in report["problems"])
 
 
 def _fetch(statements: list[str]) -> list[tuple]:
