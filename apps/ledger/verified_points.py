@@ -4,8 +4,11 @@ the whole ledger (the journals, the budgets, the spend tallies).
 A run that passes in a snapshot of its own records the snapshot. PostgreSQL stamps each row version with
 the database transaction that wrote it (`xmin`), and an UPDATE writes a new version, so a row written since
 a point shows as such whoever wrote it: the application, or someone by hand with the triggers disabled. No
-statement can choose a row's xmin. The rows the run did not see are those whose xmin its snapshot does not
-show: from its xmax on, or running when it began. An incremental run checks again what such rows touch;
+statement can choose a row's xmin. The rows the run may not have seen are those written by a transaction
+from its snapshot's xmin on: every one before had ended. (Within that range the snapshot lists the
+transactions then running but not their subtransactions, which Django's savepoints make, so the list cannot
+narrow it.) A long transaction anywhere on the server holds the xmin back: the next run then checks more,
+never less. An incremental run checks again what such rows touch;
 totals over whole tables catch a row deleted outright, which leaves no row to show it. A point is signed
 with the checkpoint key (settings.LEDGER_CHECKPOINT_KEY, kept outside the database), so a database writer
 cannot move one past a change of their own; deleting points only makes the next run check more.
@@ -40,19 +43,17 @@ class Since:
     """The point an incremental run resumes from, as this snapshot sees it."""
 
     point: VerifiedPoint
-    # age() of the point's xmax now: a row version whose age(xmin) is at most this was written from it on.
-    xmax_age: int
-    # The transactions running when the point's run began (32-bit, as a row's xmin reads).
-    running: list[int]
+    # age() of the point's xmin now: a row version whose age(xmin) is at most this was written from it on.
+    xmin_age: int
 
     def written(self, alias: str, column: str = "xmin") -> str:
-        """SQL: the row `alias` was written (inserted, or updated) by a transaction the point's run did not see;
-        `params` are its parameters. `column` names the row's xmin where a view passes it on."""
-        return f"(age({alias}.{column}) <= %s OR {alias}.{column}::text::bigint = ANY(%s::bigint[]))"
+        """SQL: the row `alias` was written (inserted, or updated) by a transaction the point's run may not have
+        seen; `params` are its parameters. `column` names the row's xmin where a view passes it on."""
+        return f"age({alias}.{column}) <= %s"
 
     @property
     def params(self) -> list:
-        return [self.xmax_age, self.running]
+        return [self.xmin_age]
 
 
 def _signature(*, organization_id: uuid.UUID | None, snapshot: str, verified_at: datetime, incremental: bool) -> str:
@@ -84,6 +85,10 @@ def snapshot_current() -> str:
         return cursor.fetchone()[0]
 
 
+def _xmin(snapshot: str) -> int:
+    return int(snapshot.split(":")[0])
+
+
 def _xmax(snapshot: str) -> int:
     return int(snapshot.split(":")[1])
 
@@ -97,25 +102,20 @@ def verified_point_since(*, organization: Organization | None, snapshot: str) ->
         if organization is None
         else Q(organization_id__isnull=True) | Q(organization_id=organization.id)
     )
-    current_xmax = _xmax(snapshot)
     points = VerifiedPoint.objects.filter(
-        covering, snapshot_xmax__gt=current_xmax - POINT_MAX_AGE, snapshot_xmax__lte=current_xmax
+        covering, snapshot_xmax__gt=_xmin(snapshot) - POINT_MAX_AGE, snapshot_xmax__lte=_xmax(snapshot)
     ).order_by("-snapshot_xmax", "-id")
     problems: list[str] = []
     for point in points.iterator():
+        if _xmin(snapshot) - _xmin(point.snapshot) >= POINT_MAX_AGE:
+            continue
         if not _signed(point):
             problems.append(f"Verified point {point.id} ({point}) does not carry a valid signature: skipped.")
             continue
         with connection.cursor() as cursor:
-            # The point's xmax and running transactions as 32-bit ids, aged in this snapshot like every row's xmin.
-            cursor.execute(
-                "SELECT age((pg_snapshot_xmax(s)::text::bigint %% 4294967296)::text::xid),"
-                " array(SELECT x::text::bigint %% 4294967296 FROM pg_snapshot_xip(s) x)"
-                " FROM (SELECT %s::pg_snapshot AS s) point",
-                [point.snapshot],
-            )
-            xmax_age, running = cursor.fetchone()
-        return Since(point=point, xmax_age=xmax_age, running=running), problems
+            # The point's xmin as a 32-bit transaction id, aged in this snapshot like every row's xmin.
+            cursor.execute("SELECT age((%s::bigint %% 4294967296)::text::xid)", [_xmin(point.snapshot)])
+            return Since(point=point, xmin_age=cursor.fetchone()[0]), problems
     return None, problems
 
 
@@ -141,7 +141,7 @@ class Written:
     ledger need it."""
 
     since: Since
-    # The transactions whose journal may read otherwise than at the point (transactions_written_since).
+    # The transactions whose journal may read otherwise than at the point (written_since).
     transaction_ids: list[uuid.UUID]
     # Organizations with a department or their own row written since: a department moved or a timezone
     # changed regroups spends the rows written since do not name, so their budgets and tallies are checked whole.

@@ -157,6 +157,23 @@ def test_a_change_committed_after_the_points_snapshot_began_is_written_since(ten
     assert any(f"Spend {spend.id} (posted) of 100000 USD" in problem for problem in report["problems"])
 
 
+def test_a_change_in_a_savepoint_of_a_transaction_running_at_the_point_is_written_since(tenant):
+    """A savepoint writes with a transaction id of its own, which the snapshot's list of running transactions
+    leaves out: the point resumes from the snapshot's xmin, below its parent's id."""
+    spend, _ = _verified_point(tenant, "10.00", "20.00")
+    with psycopg.connect(**owner_connection_kwargs()) as tamperer:
+        tamperer.execute("SELECT pg_current_xact_id()")
+        with tamperer.transaction():
+            tamperer.execute(_AMOUNT_EDIT, {"a": 100000, "id": spend.id})
+        assert ledger_verify()["ok"]
+        tamperer.commit()
+
+    report = _incremental()
+
+    assert _resumed(report)
+    assert any(f"Spend {spend.id} (posted) of 100000 USD" in problem for problem in report["problems"])
+
+
 def test_spends_settled_while_a_run_reads_are_checked_by_the_next(tenant):
     """Settlement racing a verification: whatever it commits during the run is checked by the next run."""
     _verified_point(tenant, "10.00")

@@ -10,8 +10,8 @@ class VerifiedPoint(models.Model):
     # None: the whole ledger was verified. Not a foreign key: the verifier's own record, which stays on the
     # coordinator when the tenants' tables are distributed (docs/scaling.md).
     organization_id = models.UUIDField(null=True, blank=True)
-    # The run's snapshot as PostgreSQL writes it (pg_snapshot: xmin:xmax:xip,...): the database transactions
-    # whose writes it did not see are those from xmax on and those listed as running.
+    # The run's snapshot as PostgreSQL writes it (pg_snapshot: xmin:xmax:xip,...): every database transaction
+    # before its xmin had ended, and the run saw what they wrote.
     snapshot = models.TextField()
     snapshot_xmax = models.BigIntegerField(help_text="The snapshot's xmax, by which points are ordered.")
     verified_at = models.DateTimeField(default=timezone.now)
