@@ -19,6 +19,8 @@ from datetime import timedelta
 
 import psycopg
 
+from apps.ledger.ids import transaction_id_sql
+
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SCRATCH_DB = "ledgerx_balance_bench"
 OWNER_URL = f"postgresql://postgres@127.0.0.1:5432/{SCRATCH_DB}"
@@ -31,14 +33,14 @@ ENV = {
 # Journals per transaction row: the entries need real transactions, not one each.
 JOURNALS_PER_TRANSACTION = 10_000
 
-TRANSACTIONS_SQL = """
+TRANSACTIONS_SQL = f"""
 INSERT INTO ledger_transaction (id, organization_id, kind, status, amount_minor, currency, original_amount_minor,
     original_currency, fx_rate, merchant, category, description, department_id, employee_id, created_by_id,
     budget_month, idempotency_key, request_fingerprint, created_at, processed_at, rejection_reason, reason)
-SELECT gen_random_uuid(), %(organization)s, 'spend', 'posted', 1, 'USD', 1, 'USD', 1, 'Bench', 'equipment', '',
-    %(department)s, %(user)s, %(user)s, %(month)s, 'bench-' || i, 'bench', now(), now(), '', ''
+SELECT {transaction_id_sql("now()")}, %(organization)s, 'spend', 'posted', 1, 'USD', 1, 'USD', 1, 'Bench',
+    'equipment', '', %(department)s, %(user)s, %(user)s, %(month)s, 'bench-' || i, 'bench', now(), now(), '', ''
 FROM generate_series(1, %(transactions)s) i
-"""
+"""  # noqa: S608 - the id's SQL is apps/ledger/ids.py's, not input
 # Journal i: amount and department drawn from i, dated i steps into the year give or take 50 steps.
 ENTRIES_SQL = """
 WITH transactions AS (

@@ -22,6 +22,7 @@ from datetime import date
 
 import psycopg
 
+from apps.ledger.ids import transaction_id_sql
 from bench.run import benchmarks_csv_append, run_row
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -36,16 +37,19 @@ ENV = {
 # A closed month, the same in every run, so the files compare across runs.
 MONTH = date(2026, 11, 1)
 
-SPENDS_SQL = """
+# Spend i dated i steps into the month's first 29 days; its id a UUIDv7 of that time (apps/ledger/ids.py).
+_SPEND_AT = "%(month)s::timestamptz + (i - 1) * (interval '29 days' / %(spends)s)"
+SPENDS_SQL = f"""
 INSERT INTO ledger_transaction (id, organization_id, kind, status, amount_minor, currency, original_amount_minor,
     original_currency, fx_rate, merchant, category, description, department_id, employee_id, created_by_id,
     budget_month, idempotency_key, request_fingerprint, created_at, processed_at, rejection_reason, reason)
-SELECT gen_random_uuid(), %(organization)s, 'spend', 'posted', 100 + i %% 90000, 'USD', 100 + i %% 90000, 'USD', 1,
+SELECT {transaction_id_sql(_SPEND_AT)}, %(organization)s, 'spend', 'posted', 100 + i %% 90000, 'USD',
+    100 + i %% 90000, 'USD', 1,
     'Merchant ' || (i %% 997), 'equipment', CASE WHEN i %% 3 = 0 THEN 'Team offsite, day ' || (i %% 5) ELSE '' END,
     %(department)s, %(user)s, %(user)s, %(month)s, 'bench-' || i, 'bench',
-    %(month)s::timestamptz + (i - 1) * (interval '29 days' / %(spends)s), %(month)s::timestamptz, '', ''
+    {_SPEND_AT}, %(month)s::timestamptz, '', ''
 FROM generate_series(1, %(spends)s) i
-"""
+"""  # noqa: S608 - the id's SQL is apps/ledger/ids.py's, not input
 ENTRIES_SQL = """
 INSERT INTO ledger_entry (organization_id, transaction_id, account_id, amount_minor, currency, created_at,
     gl_code, cost_centre)

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import psycopg
 
+from apps.ledger.ids import transaction_id_sql
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 GROWTH_DB = os.environ.get("GROWTH_BENCH_DB", "ledgerx_growth_bench")
@@ -91,7 +93,8 @@ def _tables() -> dict[str, str]:
 # slot a spend, a hashed place in it), drawn by its employee (and so department), merchant, category and
 # amount from hashes of n and the organization, settled a second later; its journal of two entries, as
 # settlement writes it (the department's expenses debited, card funding credited, dated when settled).
-# One statement a chunk of slots, so entry ids rise with time across organizations as settlement's do.
+# One statement a chunk of slots, so entry ids rise with time across organizations as settlement's do; each
+# spend's id is a UUIDv7 of its created_at, as the product's are of the time they are written (apps/ledger/ids.py).
 _SPENDS_SQL = """
 WITH drawn AS (
     SELECT o.id AS organization_id, n, o.timezone,
@@ -107,7 +110,7 @@ spends AS (
     INSERT INTO {transaction} (id, organization_id, kind, status, amount_minor, currency, original_amount_minor,
         original_currency, fx_rate, merchant, category, description, department_id, employee_id, created_by_id,
         budget_month, idempotency_key, request_fingerprint, created_at, processed_at, rejection_reason, reason)
-    SELECT gen_random_uuid(), d.organization_id, 'spend', 'posted', d.amount, %(currency)s, d.amount, %(currency)s, 1,
+    SELECT {transaction_id}, d.organization_id, 'spend', 'posted', d.amount, %(currency)s, d.amount, %(currency)s, 1,
         (%(merchants)s::text[])[1 + d.merchant], (%(categories)s::text[])[1 + d.category], '', s.department_id,
         s.employee_id, s.employee_id, date_trunc('month', d.at AT TIME ZONE d.timezone)::date, 'growth-' || d.n,
         'growth', d.at, d.at + interval '1 second', '', ''
@@ -353,9 +356,10 @@ def generate(
             "categories": CATEGORIES,
             "currency": "USD",
         }
+        spends_sql = _SPENDS_SQL.format(**tables, transaction_id=transaction_id_sql("d.at"))
         for first in range(0, spends_per_organization, chunk):
             last = min(first + chunk, spends_per_organization)
-            cursor.execute(_SPENDS_SQL.format(**tables), {**params, "first": first, "last": last})
+            cursor.execute(spends_sql, {**params, "first": first, "last": last})
             progress(f"spends {last} of {spends_per_organization} an organization")
         for definition in [definition for _, definition in dropped]:
             cursor.execute(definition)

@@ -15,6 +15,8 @@ import time
 
 import psycopg
 
+from apps.ledger.ids import transaction_id_sql
+
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SCRATCH_DB = "ledgerx_verify_bench"
 OWNER_URL = f"postgresql://postgres@127.0.0.1:5432/{SCRATCH_DB}"
@@ -25,16 +27,18 @@ ENV = {
     "DJANGO_SETTINGS_MODULE": "ledgerx.settings.bench",
 }
 
-SPENDS_SQL = """
+# Spend i a microsecond after spend i - 1, an hour ago; its id a UUIDv7 of that time (apps/ledger/ids.py).
+_SPEND_AT = "now() - interval '1 hour' + i * interval '1 us'"
+SPENDS_SQL = f"""
 INSERT INTO ledger_transaction (id, organization_id, kind, status, amount_minor, currency, original_amount_minor,
     original_currency, fx_rate, merchant, category, description, department_id, employee_id, created_by_id,
     budget_month, idempotency_key, request_fingerprint, created_at, processed_at, rejection_reason, reason)
-SELECT gen_random_uuid(), %(organization)s, 'spend', 'posted', 100 + i %% 900, 'USD', 100 + i %% 900, 'USD', 1,
-    'Bench', 'equipment', '',
+SELECT {transaction_id_sql(_SPEND_AT)}, %(organization)s, 'spend', 'posted', 100 + i %% 900, 'USD', 100 + i %% 900,
+    'USD', 1, 'Bench', 'equipment', '',
     %(department)s, %(user)s, %(user)s, %(month)s, 'bench-' || i, 'bench',
-    now() - interval '1 hour' + i * interval '1 us', now(), '', ''
+    {_SPEND_AT}, now(), '', ''
 FROM generate_series(1, %(spends)s) i
-"""
+"""  # noqa: S608 - the id's SQL is apps/ledger/ids.py's, not input
 ENTRIES_SQL = """
 INSERT INTO ledger_entry (organization_id, transaction_id, account_id, amount_minor, currency, created_at)
 SELECT t.organization_id, t.id, leg.account, leg.sign * t.amount_minor, 'USD', t.created_at

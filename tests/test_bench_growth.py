@@ -1,13 +1,14 @@
 """bench/growth.py's generator at a tiny scale: what it builds, verify_ledger accepts (so it cannot rot)."""
 
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 from django.db.models import Max, Min, Sum
 
 from apps.budgets.models import BudgetPeriod
-from apps.ledger.models import Entry
+from apps.ledger.models import Entry, Transaction
 from apps.ledger.verification import ledger_verify
 from bench.growth import generate
 from tests.owner import owner_connection_kwargs
@@ -41,3 +42,8 @@ def test_a_generated_year_of_two_organizations_verifies():
     assert span["last"] - span["first"] > timedelta(days=360)
     spent = BudgetPeriod.objects.aggregate(total=Sum("spent_minor"))["total"]
     assert spent == Entry.objects.filter(amount_minor__gt=0).aggregate(total=Sum("amount_minor"))["total"] > 0
+    # Each spend's id is a UUIDv7 of its own created_at, as the product's ids are of the time they are written.
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for spend_id, created_at in Transaction.objects.values_list("id", "created_at"):
+        assert (spend_id.version, spend_id.variant) == (7, uuid.RFC_4122)
+        assert spend_id.int >> 80 == (created_at - epoch) // timedelta(milliseconds=1)

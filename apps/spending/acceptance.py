@@ -20,6 +20,7 @@ from apps.controls.policy import SpendFacts
 from apps.controls.selectors import policy_check_at_acceptance
 from apps.fx.selectors import Conversion, RateMemo, spend_conversion
 from apps.ledger.closing import month_is_closed
+from apps.ledger.ids import transaction_id
 from apps.ledger.models import Transaction
 from apps.tenancy.models import Department, Role, User
 from apps.tenancy.selectors import spending_frozen_refusal
@@ -206,7 +207,7 @@ def spend_columns(
     user = spend.user
     organization = user.organization
     return {
-        "id": uuid.uuid4(),
+        "id": transaction_id(),
         "organization_id": organization.id,
         "kind": Transaction.Kind(spend.kind).value,
         "status": Transaction.Status.PENDING.value,

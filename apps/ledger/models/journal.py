@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.ledger.ids import transaction_id
 from apps.tenancy.scoping import TenantQuerySet
 from ledgerx.formats import date_text
 from ledgerx.money import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS, format_money
@@ -115,7 +116,8 @@ class Transaction(models.Model):
         REJECTED = "rejected", "Rejected"
         REVERSED = "reversed", "Reversed"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Time-ordered (UUIDv7) since migration 0033, for index locality; older rows keep their v4 ids.
+    id = models.UUIDField(primary_key=True, default=transaction_id, editable=False)
     # Indexed through txn_org_created and the idempotency constraint, which lead with it. The
     # organization, the department and the employee are held together by two composite foreign
     # keys (migration 0009): a row's department and employee belong to its organization, which
