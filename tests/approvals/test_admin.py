@@ -274,7 +274,7 @@ def test_adding_and_deleting_a_policy_in_the_back_office_is_audited_with_its_act
         AuditEvent.objects.get(action=action, target_id=str(made.id))
         for action in ("approval_policy.created", "approval_policy.deleted")
     )
-    assert (created.actor, created.organization) == (tenant.admin, tenant.organization)
+    assert (created.actor, created.organization_id) == (tenant.admin, tenant.organization.id)
     assert created.after["levels"] == ["department_head", "finance_manager"]
     assert created.after["min_amount_minor"] == 500_000
     assert (deleted.actor, deleted.before["name"], deleted.after) == (tenant.admin, "Large spend", None)
